@@ -1,0 +1,105 @@
+//! Errors of setting up and running a Specter app.
+
+use std::fmt;
+
+use crate::event_name::EventNameError;
+use crate::extract::EventKind;
+use crate::table::Source;
+
+/// Everything that can go wrong while building, booting or serving an app.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum Error {
+    /// An event name broke the [event-name rule](crate::event_name::check_event_name).
+    InvalidEventName {
+        /// The name as given.
+        event: String,
+        /// Who tried to subscribe to it.
+        owner: String,
+        /// What is wrong with it.
+        reason: EventNameError,
+    },
+    /// A subscriber takes an argument that its event cannot provide
+    /// (`Data<T>` on `disconnect`, `DisconnectReason` on a message).
+    UnavailableExtractor {
+        /// The event.
+        event: String,
+        /// Who tried to subscribe to it.
+        owner: String,
+        /// The kind of that event.
+        kind: EventKind,
+    },
+    /// A namespace path that does not start with `/`.
+    InvalidNamespace(String),
+    /// Two handlers or controllers share a name.
+    DuplicateName {
+        /// The name.
+        name: String,
+        /// Where the first one is declared.
+        first: Source,
+        /// Where the second one is declared.
+        second: Source,
+    },
+    /// A lifecycle hook (`on_setup`, `on_start`, ...) failed.
+    Hook {
+        /// The component's name.
+        owner: String,
+        /// The hook.
+        hook: &'static str,
+        /// Its error text.
+        message: String,
+    },
+    /// Binding or serving the HTTP listener failed.
+    Io(std::io::Error),
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::InvalidEventName {
+                event,
+                owner,
+                reason,
+            } => write!(f, "`{owner}` cannot subscribe to {event:?}: {reason}"),
+            Error::UnavailableExtractor { event, owner, kind } => write!(
+                f,
+                "`{owner}` cannot subscribe to {event:?}: one of its arguments is not \
+                 available in a {kind:?} event"
+            ),
+            Error::InvalidNamespace(ns) => {
+                write!(f, "namespace {ns:?} must start with `/`")
+            }
+            Error::DuplicateName {
+                name,
+                first,
+                second,
+            } => write!(
+                f,
+                "two components are named {name:?}: one at {first}, one at {second}; \
+                 names must be unique"
+            ),
+            Error::Hook {
+                owner,
+                hook,
+                message,
+            } => write!(f, "`{owner}`: {hook} failed: {message}"),
+            Error::Io(e) => write!(f, "i/o error: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Error::InvalidEventName { reason, .. } => Some(reason),
+            Error::Io(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
+impl From<std::io::Error> for Error {
+    fn from(e: std::io::Error) -> Self {
+        Error::Io(e)
+    }
+}

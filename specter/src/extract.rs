@@ -1,0 +1,230 @@
+//! Subscriber arguments: which socketioxide extractors a subscriber may take, and for
+//! which events each one is available.
+
+use std::any::type_name;
+use std::fmt;
+use std::sync::Arc;
+
+use serde::de::DeserializeOwned;
+use socketioxide::extract::{Data, Event, SocketRef, State, TryData};
+use socketioxide::handler::{FromConnectParts, FromDisconnectParts, FromMessageParts, Value};
+use socketioxide::socket::DisconnectReason;
+use socketioxide::{ProtocolVersion, SocketIo, TransportType};
+
+/// The socket type Specter dispatches for.
+pub(crate) type Socket = socketioxide::socket::Socket;
+
+/// What an event hands to one subscriber: the socket, the event name and its payload.
+pub struct EventCtx<'a> {
+    pub(crate) socket: &'a Arc<Socket>,
+    pub(crate) event: &'a str,
+    pub(crate) payload: Payload<'a>,
+}
+
+pub(crate) enum Payload<'a> {
+    Message(Value),
+    Connect(&'a Option<Value>),
+    Disconnect(DisconnectReason),
+}
+
+impl EventCtx<'_> {
+    /// The name of the event being dispatched (`connect` and `disconnect` included).
+    pub fn event(&self) -> &str {
+        self.event
+    }
+
+    /// The kind of event being dispatched.
+    pub fn kind(&self) -> EventKind {
+        match self.payload {
+            Payload::Message(_) => EventKind::Message,
+            Payload::Connect(_) => EventKind::Connect,
+            Payload::Disconnect(_) => EventKind::Disconnect,
+        }
+    }
+}
+
+/// The three kinds of socket events, which differ in what can be extracted from them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EventKind {
+    /// `connect`: the socket and its auth payload, before the client is told it is in.
+    Connect,
+    /// Any event a client emits.
+    Message,
+    /// `disconnect`: the socket and the [`DisconnectReason`].
+    Disconnect,
+}
+
+impl EventKind {
+    /// The kind of the event called `name`.
+    pub fn of(name: &str) -> Self {
+        match name {
+            "connect" => Self::Connect,
+            "disconnect" => Self::Disconnect,
+            _ => Self::Message,
+        }
+    }
+
+    const fn bit(self) -> u8 {
+        match self {
+            Self::Connect => 1,
+            Self::Message => 2,
+            Self::Disconnect => 4,
+        }
+    }
+}
+
+/// A set of [`EventKind`]s: where an extractor, and so a subscriber, can be used.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EventKinds(u8);
+
+impl EventKinds {
+    /// Every kind of event.
+    pub const ALL: Self = Self(7);
+    /// Emitted events and `connect` (both carry a payload).
+    pub const WITH_PAYLOAD: Self = Self(1 | 2);
+    /// `disconnect` only.
+    pub const DISCONNECT: Self = Self(4);
+
+    /// The kinds in both sets: a subscriber works where all of its arguments do.
+    pub const fn and(self, other: Self) -> Self {
+        Self(self.0 & other.0)
+    }
+
+    /// Whether `kind` is in the set.
+    pub const fn contains(self, kind: EventKind) -> bool {
+        self.0 & kind.bit() != 0
+    }
+}
+
+/// An argument that could not be extracted from an event.
+#[derive(Debug, Clone)]
+pub struct ExtractError {
+    extractor: &'static str,
+    message: String,
+}
+
+impl ExtractError {
+    /// An error of the extractor `T`.
+    pub fn new<T>(message: impl fmt::Display) -> Self {
+        Self {
+            extractor: type_name::<T>(),
+            message: message.to_string(),
+        }
+    }
+
+    /// The type of the extractor that failed.
+    pub fn extractor(&self) -> &'static str {
+        self.extractor
+    }
+}
+
+impl fmt::Display for ExtractError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.extractor, self.message)
+    }
+}
+
+impl std::error::Error for ExtractError {}
+
+/// A subscriber argument. Implemented for socketioxide's extractors; implement it for an
+/// extractor of your own to use it in `#[on]` methods and [`SocketIngress`] callbacks.
+///
+/// Acks are answered with the value a subscriber returns, so `AckSender` is not an
+/// extractor here.
+///
+/// [`SocketIngress`]: crate::SocketIngress
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not an extractor Specter can hand to a subscriber",
+    label = "this argument cannot be extracted from a socket event",
+    note = "subscriber arguments must implement `specter::FromEvent`: SocketRef, Data<T>, TryData<T>, Event, State<T>, SocketIo, DisconnectReason, ProtocolVersion, TransportType",
+    note = "to answer an ack, return the value from the subscriber instead of taking an AckSender"
+)]
+pub trait FromEvent: Sized {
+    /// The kinds of event this extractor works for.
+    const KINDS: EventKinds = EventKinds::ALL;
+
+    /// Takes the argument out of the event.
+    fn from_event(ctx: &mut EventCtx<'_>) -> Result<Self, ExtractError>;
+}
+
+fn unavailable<T>(ctx: &EventCtx<'_>) -> ExtractError {
+    ExtractError::new::<T>(format_args!("not available in a `{}` event", ctx.event))
+}
+
+/// Extractors that socketioxide offers for all three kinds of events.
+macro_rules! everywhere {
+    ($([$($bound:tt)*] $ty:ty),* $(,)?) => {$(
+        impl<$($bound)*> FromEvent for $ty {
+            fn from_event(ctx: &mut EventCtx<'_>) -> Result<Self, ExtractError> {
+                let s = ctx.socket;
+                match &mut ctx.payload {
+                    Payload::Message(v) => FromMessageParts::from_message_parts(s, v, &None)
+                        .map_err(ExtractError::new::<Self>),
+                    Payload::Connect(auth) => FromConnectParts::from_connect_parts(s, auth)
+                        .map_err(ExtractError::new::<Self>),
+                    Payload::Disconnect(reason) => {
+                        FromDisconnectParts::from_disconnect_parts(s, *reason)
+                            .map_err(ExtractError::new::<Self>)
+                    }
+                }
+            }
+        }
+    )*};
+}
+
+everywhere!(
+    [] SocketRef,
+    [] SocketIo,
+    [] ProtocolVersion,
+    [] TransportType,
+    [T: Clone + Send + Sync + 'static] State<T>,
+);
+
+/// `Data<T>` is the payload of an emitted event, or the auth payload of `connect`.
+impl<T: DeserializeOwned> FromEvent for Data<T> {
+    const KINDS: EventKinds = EventKinds::WITH_PAYLOAD;
+
+    fn from_event(ctx: &mut EventCtx<'_>) -> Result<Self, ExtractError> {
+        let s = ctx.socket;
+        match &mut ctx.payload {
+            Payload::Message(v) => Data::from_message_parts(s, v, &None),
+            Payload::Connect(auth) => Data::from_connect_parts(s, auth),
+            Payload::Disconnect(_) => return Err(unavailable::<Self>(ctx)),
+        }
+        .map_err(ExtractError::new::<Self>)
+    }
+}
+
+/// `TryData<T>` never fails: it hands the decoding result to the subscriber.
+impl<T: DeserializeOwned> FromEvent for TryData<T> {
+    const KINDS: EventKinds = EventKinds::WITH_PAYLOAD;
+
+    fn from_event(ctx: &mut EventCtx<'_>) -> Result<Self, ExtractError> {
+        let s = ctx.socket;
+        match &mut ctx.payload {
+            Payload::Message(v) => TryData::from_message_parts(s, v, &None),
+            Payload::Connect(auth) => TryData::from_connect_parts(s, auth),
+            Payload::Disconnect(_) => return Err(unavailable::<Self>(ctx)),
+        }
+        .map_err(ExtractError::new::<Self>)
+    }
+}
+
+/// `Event` is the name of the event, `connect` and `disconnect` included.
+impl FromEvent for Event {
+    fn from_event(ctx: &mut EventCtx<'_>) -> Result<Self, ExtractError> {
+        Ok(Event(ctx.event.to_owned()))
+    }
+}
+
+/// `DisconnectReason` is why a socket left: `disconnect` events only.
+impl FromEvent for DisconnectReason {
+    const KINDS: EventKinds = EventKinds::DISCONNECT;
+
+    fn from_event(ctx: &mut EventCtx<'_>) -> Result<Self, ExtractError> {
+        match ctx.payload {
+            Payload::Disconnect(reason) => Ok(reason),
+            _ => Err(unavailable::<Self>(ctx)),
+        }
+    }
+}

@@ -1,0 +1,590 @@
+//! [`SocketIngress`]: one socketioxide listener per namespace, fanout to ordered
+//! subscribers, isolation of failures, and the ack rule.
+
+use std::any::type_name;
+use std::collections::HashMap;
+use std::future::Future;
+use std::panic::AssertUnwindSafe;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, RwLock, Weak};
+
+use futures_util::FutureExt;
+use serde::Serialize;
+use serde_json::json;
+use socketioxide::SocketIo;
+use socketioxide::extract::{AckSender, SocketRef};
+use socketioxide::handler::{FromMessageParts, Value};
+use socketioxide::socket::DisconnectReason;
+
+use crate::error::Error;
+use crate::event_name::check_event_name;
+use crate::extract::{EventCtx, EventKind, Payload, Socket};
+use crate::glue;
+use crate::outcome::{Failure, FailureKind, Outcome};
+use crate::subscriber::{Call, IntoSubscriber, Subscriber};
+use crate::table::{Entry, NsTable, Source};
+
+/// The priority of a subscriber that does not give one. Lower runs first.
+pub const DEFAULT_PRIORITY: i32 = 100;
+
+/// The shared entry point of socket events: registers exactly one socketioxide listener
+/// per namespace (a fallback message handler, plus the connect middleware and the
+/// disconnect handler) and fans every event out to its subscribers.
+///
+/// * Subscribers run one after the other in (priority, subscription order): lower
+///   priority first, ties in the order they subscribed.
+/// * A subscriber that returns `Err`, whose arguments cannot be extracted (a payload
+///   that does not deserialize into its `Data<T>`), or that panics is logged with
+///   `tracing` (namespace, event, owner, error), handed to the error subscribers, and the
+///   next subscriber still runs.
+/// * **Ack rule.** When the client asked for an ack, it is always answered, once, after
+///   every subscriber ran: with the value returned by the *last* subscriber that
+///   returned one; else, when a subscriber failed, with
+///   `{"error": {"handler", "kind", "message"}}` describing the first failure; else with
+///   no value. An event nobody subscribes to is answered with an error of kind
+///   `unknown_event`.
+/// * `connect` subscribers run before the client is told it is connected; the first
+///   one that fails refuses the connection and the client receives `connect_error` with
+///   the error's text. `disconnect` subscribers all run, in order.
+/// * Subscribing and unsubscribing take effect at once, also for sockets that are
+///   already connected.
+///
+/// ```
+/// use specter::prelude::*;
+///
+/// let (_layer, io) = socketioxide::SocketIo::new_layer();
+/// let ingress = SocketIngress::new(io);
+/// let audit = ingress.subscribe("message", async |Data(text): Data<String>| {
+///     println!("audit: {text}");
+/// }, 10)?;
+/// ingress.subscribe("message", |Data(text): Data<String>| text.len(), 100)?;
+/// assert_eq!(ingress.table()[0].subscribers.len(), 2);
+/// audit.unsubscribe(); // dropping a Subscription instead keeps it subscribed
+/// # Ok::<(), specter::Error>(())
+/// ```
+#[derive(Clone)]
+pub struct SocketIngress {
+    shared: Arc<Shared>,
+}
+
+struct Shared {
+    io: SocketIo,
+    namespaces: Mutex<HashMap<String, Arc<Namespace>>>,
+    errors: Arc<ErrorTable>,
+    seq: AtomicU64,
+}
+
+/// One namespace: its event table and the shared error subscribers.
+pub(crate) struct Namespace {
+    path: Arc<str>,
+    table: NsTable,
+    errors: Arc<ErrorTable>,
+}
+
+type ErrorCallback = dyn Fn(ErrorEvent) -> Pin<Box<dyn Future<Output = ()> + Send>> + Send + Sync;
+
+#[derive(Clone)]
+struct ErrorEntry {
+    seq: u64,
+    priority: i32,
+    callback: Arc<ErrorCallback>,
+}
+
+#[derive(Default)]
+struct ErrorTable {
+    list: RwLock<Arc<[ErrorEntry]>>,
+}
+
+/// What the error subscribers receive when a subscriber fails.
+#[derive(Clone, Debug)]
+pub struct ErrorEvent {
+    /// The namespace of the event.
+    pub namespace: Arc<str>,
+    /// The event (`connect` and `disconnect` included).
+    pub event: String,
+    /// The failing subscriber's owner: a handler's or controller's name, or the type of
+    /// a callback subscribed directly.
+    pub owner: Arc<str>,
+    /// Where the failing subscriber was declared.
+    pub source: Source,
+    /// What went wrong.
+    pub failure: Failure,
+    /// The socket the event came from.
+    pub socket: SocketRef,
+}
+
+/// A subscription to an event (or to the error subscribers) of a [`SocketIngress`].
+///
+/// Dropping it keeps the subscriber subscribed: most subscriptions live as long as the
+/// app. [`unsubscribe`](Self::unsubscribe) removes it.
+#[derive(Debug)]
+pub struct Subscription {
+    target: Target,
+    seq: u64,
+}
+
+#[derive(Debug)]
+enum Target {
+    Event {
+        ns: Weak<Namespace>,
+        event: Arc<str>,
+    },
+    Error(Weak<ErrorTable>),
+}
+
+impl std::fmt::Debug for Namespace {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.path)
+    }
+}
+
+impl std::fmt::Debug for ErrorTable {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ErrorTable")
+    }
+}
+
+impl Subscription {
+    /// Removes the subscriber. Returns false when it was already removed.
+    pub fn unsubscribe(self) -> bool {
+        match &self.target {
+            Target::Event { ns, event } => ns
+                .upgrade()
+                .is_some_and(|ns| ns.table.remove(event, self.seq)),
+            Target::Error(table) => table.upgrade().is_some_and(|t| t.remove(self.seq)),
+        }
+    }
+
+    /// The subscribed event, `None` for an error subscription.
+    pub fn event(&self) -> Option<&str> {
+        match &self.target {
+            Target::Event { event, .. } => Some(event),
+            Target::Error(_) => None,
+        }
+    }
+}
+
+/// One row of [`SocketIngress::table`]: an event and its subscribers in dispatch order.
+#[derive(Debug, Clone, Serialize)]
+pub struct EventRow {
+    /// The namespace.
+    pub namespace: String,
+    /// The event.
+    pub event: String,
+    /// Its subscribers, in the order they run.
+    pub subscribers: Vec<SubscriberRow>,
+}
+
+/// A subscriber as [`SocketIngress::table`] shows it.
+#[derive(Debug, Clone, Serialize)]
+pub struct SubscriberRow {
+    /// The handler or controller that owns it, or the callback's type.
+    pub owner: String,
+    /// Its priority (lower runs first).
+    pub priority: i32,
+    /// Its subscription order (breaks priority ties).
+    pub order: u64,
+    /// Where it was declared.
+    pub source: Source,
+}
+
+impl SocketIngress {
+    /// An ingress that owns the namespaces of `io`; `/` is bound at once, any other
+    /// namespace when something first subscribes to it. A connect handler registered
+    /// on `io` for one of those namespaces is replaced.
+    pub fn new(io: SocketIo) -> Self {
+        let ingress = Self {
+            shared: Arc::new(Shared {
+                io,
+                namespaces: Mutex::default(),
+                errors: Arc::default(),
+                seq: AtomicU64::new(0),
+            }),
+        };
+        ingress.namespace("/");
+        ingress
+    }
+
+    /// The socketioxide instance, to emit to rooms or namespaces.
+    pub fn io(&self) -> &SocketIo {
+        &self.shared.io
+    }
+
+    /// Subscribes `callback` to `event` of the `/` namespace at `priority`.
+    ///
+    /// The callback is a function or closure, async or not, taking extractors
+    /// ([`FromEvent`](crate::FromEvent)) and returning an ack value
+    /// ([`IntoOutcome`](crate::IntoOutcome)). Fails when the event name breaks the
+    /// [rule](crate::event_name::check_event_name), or when the event cannot provide
+    /// one of the callback's arguments.
+    #[track_caller]
+    pub fn subscribe<M>(
+        &self,
+        event: &str,
+        callback: impl IntoSubscriber<M>,
+        priority: i32,
+    ) -> Result<Subscription, Error> {
+        self.subscribe_in("/", event, callback, priority)
+    }
+
+    /// [`subscribe`](Self::subscribe) for an event of `namespace`.
+    #[track_caller]
+    pub fn subscribe_in<C: IntoSubscriber<M>, M>(
+        &self,
+        namespace: &str,
+        event: &str,
+        callback: C,
+        priority: i32,
+    ) -> Result<Subscription, Error> {
+        self.add(
+            namespace,
+            event,
+            Arc::from(type_name::<C>()),
+            priority,
+            Source::caller(),
+            callback.into_subscriber(),
+        )
+    }
+
+    /// Subscribes to the failures of every subscriber in every namespace, ordered by
+    /// (priority, subscription order) like event subscribers.
+    #[track_caller]
+    pub fn subscribe_error_default<F, Fut>(&self, callback: F, priority: i32) -> Subscription
+    where
+        F: Fn(ErrorEvent) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = ()> + Send + 'static,
+    {
+        let seq = self.next_seq();
+        let callback: Arc<ErrorCallback> = Arc::new(move |e| Box::pin(callback(e)));
+        self.shared.errors.insert(ErrorEntry {
+            seq,
+            priority,
+            callback,
+        });
+        Subscription {
+            target: Target::Error(Arc::downgrade(&self.shared.errors)),
+            seq,
+        }
+    }
+
+    /// [`subscribe_error_default`](Self::subscribe_error_default) at the default priority.
+    #[track_caller]
+    pub fn on_error_default<F, Fut>(&self, callback: F) -> Subscription
+    where
+        F: Fn(ErrorEvent) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = ()> + Send + 'static,
+    {
+        self.subscribe_error_default(callback, DEFAULT_PRIORITY)
+    }
+
+    /// Every event of every namespace with its subscribers in dispatch order, sorted by
+    /// namespace and event: the answer to "why does X run before Y".
+    pub fn table(&self) -> Vec<EventRow> {
+        let mut namespaces: Vec<_> = {
+            let map = self.shared.namespaces.lock().unwrap();
+            map.values().cloned().collect()
+        };
+        namespaces.sort_by(|a, b| a.path.cmp(&b.path));
+        let mut rows = Vec::new();
+        for ns in namespaces {
+            for (event, entries) in ns.table.snapshot() {
+                rows.push(EventRow {
+                    namespace: ns.path.to_string(),
+                    event: event.to_string(),
+                    subscribers: entries
+                        .iter()
+                        .map(|e| SubscriberRow {
+                            owner: e.owner.to_string(),
+                            priority: e.priority,
+                            order: e.seq,
+                            source: e.source,
+                        })
+                        .collect(),
+                });
+            }
+        }
+        rows
+    }
+
+    /// The one place subscriptions are added.
+    pub(crate) fn add(
+        &self,
+        namespace: &str,
+        event: &str,
+        owner: Arc<str>,
+        priority: i32,
+        source: Source,
+        subscriber: Subscriber,
+    ) -> Result<Subscription, Error> {
+        if let Err(reason) = check_event_name(event) {
+            return Err(Error::InvalidEventName {
+                event: event.to_owned(),
+                owner: owner.to_string(),
+                reason,
+            });
+        }
+        let kind = EventKind::of(event);
+        if !subscriber.kinds().contains(kind) {
+            return Err(Error::UnavailableExtractor {
+                event: event.to_owned(),
+                owner: owner.to_string(),
+                kind,
+            });
+        }
+        if !namespace.starts_with('/') {
+            return Err(Error::InvalidNamespace(namespace.to_owned()));
+        }
+        let ns = self.namespace(namespace);
+        let seq = self.next_seq();
+        tracing::debug!(namespace, event, owner = %owner, priority, %source, "subscribed");
+        ns.table.insert(
+            event,
+            Entry {
+                seq,
+                priority,
+                owner,
+                source,
+                subscriber,
+            },
+        );
+        Ok(Subscription {
+            target: Target::Event {
+                ns: Arc::downgrade(&ns),
+                event: Arc::from(event),
+            },
+            seq,
+        })
+    }
+
+    fn next_seq(&self) -> u64 {
+        self.shared.seq.fetch_add(1, Ordering::Relaxed) + 1
+    }
+
+    /// The namespace `path`, bound to socketioxide on first use.
+    fn namespace(&self, path: &str) -> Arc<Namespace> {
+        let mut map = self.shared.namespaces.lock().unwrap();
+        if let Some(ns) = map.get(path) {
+            return ns.clone();
+        }
+        let ns = Arc::new(Namespace {
+            path: Arc::from(path),
+            table: NsTable::default(),
+            errors: self.shared.errors.clone(),
+        });
+        self.shared.io.ns(path.to_owned(), glue::NsConnect(ns.clone()));
+        map.insert(path.to_owned(), ns.clone());
+        ns
+    }
+}
+
+impl ErrorTable {
+    fn insert(&self, entry: ErrorEntry) {
+        let mut list = self.list.write().unwrap();
+        let mut next = list.to_vec();
+        let at = next.partition_point(|e| (e.priority, e.seq) <= (entry.priority, entry.seq));
+        next.insert(at, entry);
+        *list = next.into();
+    }
+
+    fn remove(&self, seq: u64) -> bool {
+        let mut list = self.list.write().unwrap();
+        let before = list.len();
+        let next: Vec<_> = list.iter().filter(|e| e.seq != seq).cloned().collect();
+        let removed = next.len() != before;
+        *list = next.into();
+        removed
+    }
+}
+
+/// Runs one subscriber, turning a panic into a failure.
+async fn run(entry: &Entry, ctx: EventCtx<'_>) -> Outcome {
+    let call = std::panic::catch_unwind(AssertUnwindSafe(|| entry.subscriber.call(ctx)));
+    match call {
+        Ok(Call::Ready(outcome)) => outcome,
+        Ok(Call::Pending(fut)) => match AssertUnwindSafe(fut).catch_unwind().await {
+            Ok(outcome) => outcome,
+            Err(panic) => Outcome::Failed(Failure::from_panic(panic)),
+        },
+        Err(panic) => Outcome::Failed(Failure::from_panic(panic)),
+    }
+}
+
+/// The answer to an ack when no subscriber returned a value but one failed.
+fn error_ack(owner: &str, failure: &Failure) -> serde_json::Value {
+    // A panic message is for the server's log, not for clients.
+    let message = match failure.kind {
+        FailureKind::Panicked => "internal error",
+        _ => &failure.message,
+    };
+    json!({ "error": { "handler": owner, "kind": failure.kind, "message": message } })
+}
+
+/// Sends the ack: a value, or no value at all (an empty argument list).
+fn send_ack(ack: AckSender, reply: Option<&serde_json::Value>) {
+    let sent = match reply {
+        Some(v) => ack.send(v),
+        None => ack.send(&[(); 0]),
+    };
+    if let Err(e) = sent {
+        tracing::debug!(error = %e, "could not send ack");
+    }
+}
+
+impl Namespace {
+    /// Dispatches an emitted event to its subscribers and answers the ack.
+    pub(crate) async fn dispatch_message(&self, s: Arc<Socket>, mut data: Value, ack_id: Option<i64>) {
+        let ack = ack_id.map(|_| match AckSender::from_message_parts(&s, &mut data, &ack_id) {
+            Ok(ack) => ack,
+            Err(never) => match never {},
+        });
+        let event = match socketioxide::extract::Event::from_message_parts(&s, &mut data, &None) {
+            Ok(e) => e.0,
+            Err(e) => {
+                tracing::warn!(namespace = %self.path, error = %e, "unreadable event name");
+                return;
+            }
+        };
+        let Some(entries) = self.table.get(&event) else {
+            tracing::warn!(namespace = %self.path, event, "no subscriber for event");
+            if let Some(ack) = ack {
+                let message = format!("no subscriber for event {event:?}");
+                let error = json!({ "error": { "kind": "unknown_event", "message": message } });
+                send_ack(ack, Some(&error));
+            }
+            return;
+        };
+
+        let mut reply = None;
+        let mut failed: Option<(Arc<str>, Failure)> = None;
+        let mut data = Some(data);
+        let last = entries.len() - 1;
+        for (i, entry) in entries.iter().enumerate() {
+            let payload = if i == last { data.take() } else { data.clone() };
+            let ctx = EventCtx {
+                socket: &s,
+                event: &event,
+                payload: Payload::Message(payload.expect("payload kept for the last subscriber")),
+            };
+            match run(entry, ctx).await {
+                Outcome::Nothing => {}
+                Outcome::Reply(v) => reply = Some(v),
+                Outcome::Failed(f) => {
+                    self.report(&s, &event, entry, &f).await;
+                    failed.get_or_insert((entry.owner.clone(), f));
+                }
+            }
+        }
+        if let Some(ack) = ack {
+            match (&reply, &failed) {
+                (None, Some((owner, f))) => send_ack(ack, Some(&error_ack(owner, f))),
+                _ => send_ack(ack, reply.as_ref()),
+            }
+        }
+    }
+
+    /// Runs the `connect` subscribers; the first failure refuses the connection with
+    /// its text.
+    pub(crate) async fn dispatch_connect(&self, s: Arc<Socket>, auth: &Option<Value>) -> Result<(), String> {
+        let Some(entries) = self.table.get("connect") else {
+            return Ok(());
+        };
+        for entry in entries.iter() {
+            let ctx = EventCtx {
+                socket: &s,
+                event: "connect",
+                payload: Payload::Connect(auth),
+            };
+            if let Outcome::Failed(f) = run(entry, ctx).await {
+                return Err(match f.kind {
+                    FailureKind::Returned => {
+                        tracing::info!(namespace = %self.path, handler = %entry.owner, reason = %f.message, "connection refused");
+                        f.message
+                    }
+                    _ => {
+                        self.report(&s, "connect", entry, &f).await;
+                        match f.kind {
+                            FailureKind::Panicked => "internal error".to_owned(),
+                            _ => f.to_string(),
+                        }
+                    }
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// Runs every `disconnect` subscriber in order.
+    pub(crate) async fn dispatch_disconnect(&self, s: Arc<Socket>, reason: DisconnectReason) {
+        let Some(entries) = self.table.get("disconnect") else {
+            return;
+        };
+        for entry in entries.iter() {
+            let ctx = EventCtx {
+                socket: &s,
+                event: "disconnect",
+                payload: Payload::Disconnect(reason),
+            };
+            if let Outcome::Failed(f) = run(entry, ctx).await {
+                self.report(&s, "disconnect", entry, &f).await;
+            }
+        }
+    }
+
+    /// Logs a failure once and hands it to the error subscribers.
+    async fn report(&self, s: &Arc<Socket>, event: &str, entry: &Entry, failure: &Failure) {
+        tracing::error!(
+            namespace = %self.path,
+            event,
+            handler = %entry.owner,
+            source = %entry.source,
+            error = %failure,
+            "subscriber failed"
+        );
+        let subscribers = self.errors.list.read().unwrap().clone();
+        for sub in subscribers.iter() {
+            let e = ErrorEvent {
+                namespace: self.path.clone(),
+                event: event.to_owned(),
+                owner: entry.owner.clone(),
+                source: entry.source,
+                failure: failure.clone(),
+                socket: SocketRef::from(s.clone()),
+            };
+            let run = std::panic::catch_unwind(AssertUnwindSafe(|| (sub.callback)(e)));
+            let ok = match run {
+                Ok(fut) => AssertUnwindSafe(fut).catch_unwind().await.is_ok(),
+                Err(_) => false,
+            };
+            if !ok {
+                tracing::error!(namespace = %self.path, event, "error subscriber panicked");
+            }
+        }
+    }
+}
+
+/// The event table as text: one line per subscriber, in dispatch order.
+///
+/// ```text
+/// /  heartbeat  10  presence     src/presence.rs:21
+///               100 audit        src/audit.rs:9
+/// ```
+pub fn format_table(rows: &[EventRow]) -> String {
+    use std::fmt::Write;
+    let mut out = String::new();
+    for row in rows {
+        for (i, s) in row.subscribers.iter().enumerate() {
+            let (ns, ev) = if i == 0 {
+                (row.namespace.as_str(), row.event.as_str())
+            } else {
+                ("", "")
+            };
+            let _ = writeln!(
+                out,
+                "{ns:<8} {ev:<20} {:>5}  {:<24} {}",
+                s.priority, s.owner, s.source
+            );
+        }
+    }
+    out
+}

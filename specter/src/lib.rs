@@ -1,0 +1,154 @@
+//! # Specter
+//!
+//! Socket.IO servers where several parts of an app react to the same event.
+//!
+//! socketioxide keeps one handler per event per socket: registering a second one
+//! replaces the first. Specter puts one dispatcher, the [`SocketIngress`], in front of
+//! every event and fans each event out to all its subscribers in priority order, with
+//! failures isolated and acks always answered.
+//!
+//! ```no_run
+//! use specter::prelude::*;
+//! use std::sync::atomic::{AtomicU64, Ordering};
+//!
+//! #[derive(Default)]
+//! struct PresenceHandler {
+//!     beats: AtomicU64,
+//! }
+//!
+//! #[handler(name = "presence")]
+//! impl PresenceHandler {
+//!     #[on("heartbeat", priority = 10)] // lower runs first; default 100
+//!     async fn heartbeat(&self, Data(_beat): Data<serde_json::Value>) -> serde_json::Value {
+//!         self.beats.fetch_add(1, Ordering::Relaxed);
+//!         serde_json::json!({ "ok": true }) // the returned value answers the ack
+//!     }
+//!
+//!     #[on("disconnect")]
+//!     async fn disconnect(&self, socket: SocketRef) {
+//!         println!("{} left", socket.id);
+//!     }
+//! }
+//!
+//! #[tokio::main]
+//! async fn main() -> Result<(), specter::Error> {
+//!     ServiceManager::builder()
+//!         .discover() // every #[handler] linked into the program
+//!         .build()?
+//!         .serve("127.0.0.1:3000")
+//!         .await
+//! }
+//! ```
+//!
+//! ## Dispatch and the ack rule
+//!
+//! Subscribers of an event run one after the other, lower priority first, ties in
+//! subscription order. Subscription order is declaration order inside a handler, and
+//! the order handlers are added to the [`ServiceManager`] across handlers;
+//! [`discover`](ServiceManagerBuilder::discover) adds the discovered ones sorted by name.
+//! A subscriber that fails (returns `Err`, cannot extract its arguments, panics) is
+//! logged, handed to the error subscribers, and the next one runs.
+//!
+//! When the client asked for an ack, it is answered once all subscribers ran: with the
+//! value returned by the **last** subscriber that returned one; else, if a subscriber
+//! failed, with `{"error": {"handler": .., "kind": .., "message": ..}}` (the first
+//! failure; `kind` is `returned`, `invalid_payload`, `panicked` or `unserializable`,
+//! and a panic's message is replaced by `internal error`); else with no value. An event
+//! that nobody subscribes to is answered with kind `unknown_event`.
+//!
+//! ## Discovery
+//!
+//! `#[handler]` submits the type through `inventory` so that `discover()` finds it;
+//! such a type must implement `Default`. A handler that needs state says
+//! `#[handler(name = "...", discover = false)]` and is added as an instance with
+//! [`ServiceManagerBuilder::handler`]. A crate whose handlers nothing else references
+//! is not linked, and its handlers are not discovered: write `use my_handlers as _;`
+//! in the binary.
+
+#![warn(missing_docs)]
+
+pub mod error;
+pub mod event_name;
+mod extract;
+mod glue;
+mod handler;
+mod ingress;
+mod lifecycle;
+mod manager;
+mod outcome;
+pub mod registry;
+mod subscriber;
+mod table;
+
+pub use error::Error;
+pub use extract::{EventCtx, EventKind, EventKinds, ExtractError, FromEvent};
+pub use handler::{Binding, Handler, HookFuture, Mounted};
+pub use ingress::{
+    DEFAULT_PRIORITY, ErrorEvent, EventRow, SocketIngress, SubscriberRow, Subscription,
+    format_table,
+};
+pub use lifecycle::Lifecycle;
+pub use manager::{ServiceManager, ServiceManagerBuilder};
+pub use outcome::{Ack, Failure, FailureKind, IntoOutcome, Outcome};
+pub use subscriber::{BoxOutcomeFuture, Call, IntoSubscriber, Subscriber};
+pub use table::Source;
+
+pub use socketioxide;
+pub use socketioxide::extract::{Data, Event, SocketRef, State, TryData};
+pub use socketioxide::socket::DisconnectReason;
+pub use socketioxide::{ProtocolVersion, SocketIo, TransportType};
+pub use specter_macros::{handler, on};
+
+/// The names most apps need: `use specter::prelude::*;`.
+pub mod prelude {
+    pub use crate::{
+        Ack, Data, DisconnectReason, Event, Handler, Lifecycle, ServiceManager, SocketIngress,
+        SocketIo, SocketRef, State, Subscription, TryData, handler, on,
+    };
+}
+
+/// Used by the code the macros generate; not a public API.
+#[doc(hidden)]
+pub mod __private {
+    pub use crate::event_name::assert_event_name;
+    pub use crate::outcome::IntoOutcome;
+    pub use crate::registry::HandlerRegistration;
+    pub use inventory;
+    pub use std::boxed::Box;
+    pub use std::sync::Arc;
+    pub use std::vec::Vec;
+
+    /// Asserts at compile time that a discovered handler can be constructed.
+    #[diagnostic::on_unimplemented(
+        message = "handler `{Self}` is discovered, so it must implement `Default`",
+        label = "discovery builds this handler with `Default::default()`",
+        note = "derive or implement `Default`, or write `#[handler(name = \"...\", discover = false)]` and add an instance with `ServiceManager::builder().handler(...)`"
+    )]
+    pub trait Discoverable: Default {}
+    impl<T: Default> Discoverable for T {}
+
+    /// What a lifecycle hook may return: `()` or `Result<(), E: Display>`.
+    #[diagnostic::on_unimplemented(
+        message = "a lifecycle hook returns `()` or `Result<(), E>` with `E: Display`, not `{Self}`",
+        label = "unsupported return type for a lifecycle hook"
+    )]
+    pub trait IntoHookResult {
+        /// The hook's result, errors as text.
+        fn into_hook_result(self) -> Result<(), String>;
+    }
+    impl IntoHookResult for () {
+        fn into_hook_result(self) -> Result<(), String> {
+            Ok(())
+        }
+    }
+    impl<E: std::fmt::Display> IntoHookResult for Result<(), E> {
+        fn into_hook_result(self) -> Result<(), String> {
+            self.map_err(|e| e.to_string())
+        }
+    }
+
+    /// Builds a discovered handler.
+    pub fn construct<T: Discoverable + crate::Handler>() -> Arc<dyn crate::Handler> {
+        Arc::new(T::default())
+    }
+}

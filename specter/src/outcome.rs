@@ -1,0 +1,206 @@
+//! What a subscriber's return value means for the dispatch: an ack value, nothing, or a
+//! failure.
+
+use std::collections::{BTreeMap, HashMap};
+use std::fmt;
+
+use serde::Serialize;
+use serde_json::Value as Json;
+
+/// The result of running one subscriber.
+#[derive(Debug)]
+pub enum Outcome {
+    /// The subscriber returned no value (`()`, `None`, `Ok(())`, or anything that
+    /// serializes to `null`).
+    Nothing,
+    /// The subscriber returned a value: a candidate for the ack.
+    Reply(Json),
+    /// The subscriber failed.
+    Failed(Failure),
+}
+
+/// Why a subscriber failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FailureKind {
+    /// It returned `Err`.
+    Returned,
+    /// One of its arguments could not be extracted (for `Data<T>`: the payload did not
+    /// deserialize into `T`).
+    InvalidPayload,
+    /// It panicked.
+    Panicked,
+    /// Its return value could not be serialized into an ack.
+    Unserializable,
+}
+
+/// A subscriber's failure: its kind and a human sentence.
+#[derive(Debug, Clone)]
+pub struct Failure {
+    /// What went wrong.
+    pub kind: FailureKind,
+    /// The error's text (for a panic, the panic message).
+    pub message: String,
+}
+
+impl Failure {
+    pub(crate) fn new(kind: FailureKind, message: impl fmt::Display) -> Self {
+        Self {
+            kind,
+            message: message.to_string(),
+        }
+    }
+
+    pub(crate) fn from_panic(payload: Box<dyn std::any::Any + Send>) -> Self {
+        let message = if let Some(s) = payload.downcast_ref::<&str>() {
+            (*s).to_owned()
+        } else if let Some(s) = payload.downcast_ref::<String>() {
+            s.clone()
+        } else {
+            "panic with a non-string payload".to_owned()
+        };
+        Self::new(FailureKind::Panicked, message)
+    }
+}
+
+impl fmt::Display for Failure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.kind {
+            FailureKind::Returned => write!(f, "returned an error: {}", self.message),
+            FailureKind::InvalidPayload => write!(f, "invalid payload: {}", self.message),
+            FailureKind::Panicked => write!(f, "panicked: {}", self.message),
+            FailureKind::Unserializable => {
+                write!(f, "return value is not serializable: {}", self.message)
+            }
+        }
+    }
+}
+
+/// Wraps any `Serialize` value to return it as an ack: `Ack(pong)`.
+///
+/// Common types (`serde_json::Value`, `String`, numbers, `bool`, `Vec<T>`, maps,
+/// `Option<T>`, `Result<T, E>`) need no wrapper.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(transparent)]
+pub struct Ack<T>(pub T);
+
+/// A subscriber's return type.
+///
+/// | returned              | ack candidate                                  |
+/// |-----------------------|------------------------------------------------|
+/// | `()`                  | none                                           |
+/// | `Option<T>`           | `Some(v)`: `v`; `None`: none                   |
+/// | `Result<T, E>`        | `Ok(v)`: `v`; `Err(e)`: a failure, `e.to_string()` |
+/// | `serde_json::Value`, `String`, `&'static str`, numbers, `bool`, `Vec<T>`, maps, `Ack<T>` | the value |
+///
+/// A value that serializes to `null` counts as none.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be returned by a Specter subscriber",
+    label = "the return value becomes the ack, so it must be serializable",
+    note = "return `()`, `Option<T>`, `Result<T, E: Display>`, `serde_json::Value`, a string, a number, `bool`, `Vec<T>`, a map, or wrap a `Serialize` type in `specter::Ack(..)`"
+)]
+pub trait IntoOutcome {
+    /// Turns the return value into the dispatch's view of it.
+    fn into_outcome(self) -> Outcome;
+}
+
+fn serialized<T: Serialize + ?Sized>(value: &T) -> Outcome {
+    match serde_json::to_value(value) {
+        Ok(Json::Null) => Outcome::Nothing,
+        Ok(v) => Outcome::Reply(v),
+        Err(e) => Outcome::Failed(Failure::new(FailureKind::Unserializable, e)),
+    }
+}
+
+impl IntoOutcome for () {
+    fn into_outcome(self) -> Outcome {
+        Outcome::Nothing
+    }
+}
+
+impl IntoOutcome for Json {
+    fn into_outcome(self) -> Outcome {
+        match self {
+            Json::Null => Outcome::Nothing,
+            v => Outcome::Reply(v),
+        }
+    }
+}
+
+impl IntoOutcome for Outcome {
+    fn into_outcome(self) -> Outcome {
+        self
+    }
+}
+
+impl<T: Serialize> IntoOutcome for Option<T> {
+    fn into_outcome(self) -> Outcome {
+        match self {
+            Some(v) => serialized(&v),
+            None => Outcome::Nothing,
+        }
+    }
+}
+
+impl<T: Serialize, E: fmt::Display> IntoOutcome for Result<T, E> {
+    fn into_outcome(self) -> Outcome {
+        match self {
+            Ok(v) => serialized(&v),
+            Err(e) => Outcome::Failed(Failure::new(FailureKind::Returned, e)),
+        }
+    }
+}
+
+macro_rules! serialize_outcome {
+    ($([$($bound:tt)*] $ty:ty),* $(,)?) => {$(
+        impl<$($bound)*> IntoOutcome for $ty {
+            fn into_outcome(self) -> Outcome {
+                serialized(&self)
+            }
+        }
+    )*};
+}
+
+serialize_outcome!(
+    [] String, [] &'static str, [] bool, [] char,
+    [] i8, [] i16, [] i32, [] i64, [] i128, [] isize,
+    [] u8, [] u16, [] u32, [] u64, [] u128, [] usize, [] f32, [] f64,
+    [T: Serialize] Ack<T>,
+    [T: Serialize] Vec<T>,
+    [K: Serialize, V: Serialize] HashMap<K, V>,
+    [K: Serialize, V: Serialize] BTreeMap<K, V>,
+);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn reply(o: Outcome) -> Option<Json> {
+        match o {
+            Outcome::Reply(v) => Some(v),
+            _ => None,
+        }
+    }
+
+    #[test]
+    fn values_become_ack_candidates_and_null_counts_as_none() {
+        assert_eq!(reply(json!({"ok": true}).into_outcome()), Some(json!({"ok": true})));
+        assert_eq!(reply(Some(3).into_outcome()), Some(json!(3)));
+        assert!(matches!(None::<u8>.into_outcome(), Outcome::Nothing));
+        assert!(matches!(Ok::<(), String>(()).into_outcome(), Outcome::Nothing));
+        assert!(matches!(Json::Null.into_outcome(), Outcome::Nothing));
+        assert_eq!(reply(Ack([1, 2]).into_outcome()), Some(json!([1, 2])));
+    }
+
+    #[test]
+    fn err_is_a_failure_with_its_display_text() {
+        match Err::<u8, _>("no such room").into_outcome() {
+            Outcome::Failed(f) => {
+                assert_eq!(f.kind, FailureKind::Returned);
+                assert_eq!(f.to_string(), "returned an error: no such room");
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+}
