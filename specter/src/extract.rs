@@ -112,15 +112,44 @@ impl ExtractError {
         }
     }
 
-    /// The type of the extractor that failed.
+    /// The type of the extractor that failed, with its full path.
     pub fn extractor(&self) -> &'static str {
         self.extractor
     }
 }
 
+/// `a::b::Data<c::Beat>` as `Data<Beat>`: what a reader of a log or an ack needs.
+fn short_type_name(full: &str) -> String {
+    let mut out = String::with_capacity(full.len());
+    let mut word = String::new();
+    for c in full.chars() {
+        if c.is_alphanumeric() || c == '_' || c == ':' {
+            word.push(c);
+        } else {
+            out.push_str(word.rsplit("::").next().unwrap_or(&word));
+            word.clear();
+            out.push(c);
+        }
+    }
+    out.push_str(word.rsplit("::").next().unwrap_or(&word));
+    out
+}
+
 impl fmt::Display for ExtractError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {}", self.extractor, self.message)
+        write!(f, "{}: {}", short_type_name(self.extractor), self.message)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn type_names_lose_their_paths() {
+        assert_eq!(
+            super::short_type_name("socketioxide::extract::data::Data<my::Beat>"),
+            "Data<Beat>"
+        );
+        assert_eq!(super::short_type_name("State<alloc::sync::Arc<u8>>"), "State<Arc<u8>>");
     }
 }
 

@@ -159,12 +159,22 @@ impl ServiceManager {
     /// Boots, serves until Ctrl-C or SIGTERM, then disconnects every client and shuts
     /// down.
     pub async fn serve_listener(self, listener: TcpListener) -> Result<(), Error> {
+        self.serve_until(listener, shutdown_signal()).await
+    }
+
+    /// Boots, serves until `stop` completes, then disconnects every client and shuts
+    /// down: the form for tests and for apps with their own shutdown trigger.
+    pub async fn serve_until(
+        self,
+        listener: TcpListener,
+        stop: impl std::future::Future<Output = ()> + Send + 'static,
+    ) -> Result<(), Error> {
         self.boot().await?;
         tracing::info!("listening on http://{}", listener.local_addr()?);
         let io = self.io().clone();
         axum::serve(listener, self.router())
             .with_graceful_shutdown(async move {
-                shutdown_signal().await;
+                stop.await;
                 io.close().await;
             })
             .await?;

@@ -1,0 +1,69 @@
+//! The seed's PresenceHandler: clients send `heartbeat`, the server counts them and
+//! answers `{ "ok": true }`; a second handler audits the same event.
+//!
+//! `cargo run --example presence` listens on 127.0.0.1:3000, or on `SPECTER_ADDR`.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use serde::Deserialize;
+use serde_json::{Value, json};
+use specter::prelude::*;
+
+#[derive(Debug, Deserialize)]
+struct Heartbeat {
+    user: String,
+}
+
+/// Who is present: the last heartbeat of each socket.
+#[derive(Default)]
+struct PresenceHandler {
+    beats: AtomicU64,
+    present: Mutex<HashMap<String, String>>,
+}
+
+#[handler(name = "presence")]
+impl PresenceHandler {
+    #[on("heartbeat", priority = 10)]
+    async fn heartbeat(&self, socket: SocketRef, Data(beat): Data<Heartbeat>) -> Value {
+        let beats = self.beats.fetch_add(1, Ordering::Relaxed) + 1;
+        let mut present = self.present.lock().unwrap();
+        present.insert(socket.id.to_string(), beat.user);
+        json!({ "ok": true, "beats": beats, "present": present.len() })
+    }
+
+    #[on("disconnect")]
+    async fn disconnect(&self, socket: SocketRef) {
+        self.present.lock().unwrap().remove(&socket.id.to_string());
+    }
+}
+
+/// A second owner of `heartbeat`: runs after presence (priority 100), returns nothing,
+/// so presence's value still answers the ack.
+#[derive(Default)]
+struct AuditHandler;
+
+#[handler(name = "audit")]
+impl AuditHandler {
+    #[on("heartbeat")]
+    fn heartbeat(&self, socket: SocketRef) {
+        tracing::info!(socket = %socket.id, "heartbeat");
+    }
+}
+
+#[tokio::main]
+async fn main() -> Result<(), specter::Error> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "info".into()),
+        )
+        .init();
+    let addr = std::env::var("SPECTER_ADDR").unwrap_or_else(|_| "127.0.0.1:3000".into());
+    let listener = tokio::net::TcpListener::bind(&addr).await?;
+    let app = ServiceManager::builder().discover().build()?;
+    app.boot().await?; // subscribed before the first client can connect
+    println!("listening on http://{}", listener.local_addr()?);
+    app.serve_listener(listener).await
+}
