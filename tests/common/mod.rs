@@ -1,0 +1,238 @@
+//! What the integration tests share: a Specter app served on a loopback port, and
+//! node's socket.io-client driven over a pipe.
+#![allow(dead_code)]
+
+use std::collections::{HashMap, VecDeque};
+use std::path::PathBuf;
+use std::process::Stdio;
+use std::sync::{Arc, Mutex, Once};
+use std::time::Duration;
+
+use serde_json::{Value, json};
+use specter::ServiceManager;
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::process::{Child, ChildStdin, Command};
+use tokio::sync::{mpsc, oneshot};
+
+/// How long any single wait of a test may take.
+pub const WAIT: Duration = Duration::from_secs(10);
+
+/// A Specter app serving on 127.0.0.1 at a free port; stopped on drop.
+pub struct TestServer {
+    pub url: String,
+    pub app: ServiceManager,
+    stop: Option<oneshot::Sender<()>>,
+    task: Option<tokio::task::JoinHandle<Result<(), specter::Error>>>,
+}
+
+impl TestServer {
+    /// Boots `app` and serves it on a free loopback port.
+    pub async fn start(app: ServiceManager) -> Self {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        app.boot().await.expect("boot");
+        let (tx, rx) = oneshot::channel();
+        let task = tokio::spawn(app.clone().serve_until(listener, async move {
+            let _ = rx.await;
+        }));
+        Self {
+            url,
+            app,
+            stop: Some(tx),
+            task: Some(task),
+        }
+    }
+
+    /// Stops serving (disconnecting every client) and shuts the app down.
+    pub async fn stop(mut self) {
+        let _ = self.stop.take().unwrap().send(());
+        let task = self.task.take().unwrap();
+        tokio::time::timeout(WAIT, task)
+            .await
+            .expect("server stops in time")
+            .unwrap()
+            .unwrap();
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}
+
+fn node_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../tests/node")
+}
+
+/// Installs the node packages from the committed lockfile on first use.
+fn ensure_node_packages() {
+    static INSTALL: Once = Once::new();
+    INSTALL.call_once(|| {
+        let version = std::process::Command::new("node").arg("--version").output();
+        assert!(
+            version.is_ok_and(|o| o.status.success()),
+            "node is required by the integration tests (they drive node's socket.io-client): \
+             install Node.js 18 or later and npm"
+        );
+        if node_dir().join("node_modules/socket.io-client").exists() {
+            return;
+        }
+        let status = std::process::Command::new("npm")
+            .args(["ci", "--no-audit", "--no-fund"])
+            .current_dir(node_dir())
+            .status()
+            .expect("npm is required to install the test clients (tests/node)");
+        assert!(status.success(), "`npm ci` in tests/node failed");
+    });
+}
+
+/// node's socket.io-client, in a child process killed on drop.
+pub struct Node {
+    _child: Child,
+    stdin: ChildStdin,
+    pending: Arc<Mutex<HashMap<u64, oneshot::Sender<Value>>>>,
+    events: mpsc::UnboundedReceiver<Value>,
+    buffered: VecDeque<Value>,
+    next_id: u64,
+}
+
+impl Node {
+    pub async fn start() -> Self {
+        ensure_node_packages();
+        let mut child = Command::new("node")
+            .arg("driver.mjs")
+            .current_dir(node_dir())
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("start node");
+        let stdin = child.stdin.take().unwrap();
+        let stdout = child.stdout.take().unwrap();
+        let pending: Arc<Mutex<HashMap<u64, oneshot::Sender<Value>>>> = Arc::default();
+        let (tx, events) = mpsc::unbounded_channel();
+        let p = pending.clone();
+        tokio::spawn(async move {
+            let mut lines = BufReader::new(stdout).lines();
+            while let Ok(Some(line)) = lines.next_line().await {
+                let msg: Value = serde_json::from_str(&line).expect("driver speaks JSON");
+                match msg.get("id").and_then(Value::as_u64) {
+                    Some(id) => {
+                        if let Some(reply) = p.lock().unwrap().remove(&id) {
+                            let _ = reply.send(msg);
+                        }
+                    }
+                    None => {
+                        let _ = tx.send(msg);
+                    }
+                }
+            }
+        });
+        Self {
+            _child: child,
+            stdin,
+            pending,
+            events,
+            buffered: VecDeque::new(),
+            next_id: 1,
+        }
+    }
+
+    async fn call(&mut self, mut cmd: Value) -> Value {
+        let id = self.next_id;
+        self.next_id += 1;
+        cmd["id"] = json!(id);
+        let (tx, rx) = oneshot::channel();
+        self.pending.lock().unwrap().insert(id, tx);
+        let line = format!("{cmd}\n");
+        self.stdin.write_all(line.as_bytes()).await.unwrap();
+        tokio::time::timeout(WAIT, rx)
+            .await
+            .unwrap_or_else(|_| panic!("node driver did not answer {cmd}"))
+            .unwrap()
+    }
+
+    /// Connects to `url` (a namespace is part of it, as in socket.io-client).
+    pub async fn connect(&mut self, url: &str) -> Result<String, String> {
+        self.connect_with(url, json!({}), "websocket").await
+    }
+
+    /// Connects with auth data over one transport (`websocket` or `polling`).
+    pub async fn connect_with(&mut self, url: &str, auth: Value, transport: &str) -> Result<String, String> {
+        let reply = self
+            .call(json!({ "op": "connect", "url": url, "auth": auth, "transports": [transport] }))
+            .await;
+        match reply.get("sock") {
+            Some(s) => Ok(s.as_str().unwrap().to_owned()),
+            None => Err(reply["error"].as_str().unwrap_or_default().to_owned()),
+        }
+    }
+
+    /// Emits and waits for the ack; returns the ack's arguments.
+    pub async fn emit_ack(&mut self, sock: &str, event: &str, args: Value) -> Value {
+        let reply = self
+            .call(json!({ "op": "emit", "sock": sock, "event": event, "args": args, "ack": true }))
+            .await;
+        match reply.get("ack") {
+            Some(ack) => ack.clone(),
+            None => panic!("no ack for {event}: {reply}"),
+        }
+    }
+
+    /// Emits without asking for an ack.
+    pub async fn emit(&mut self, sock: &str, event: &str, args: Value) {
+        self.call(json!({ "op": "emit", "sock": sock, "event": event, "args": args }))
+            .await;
+    }
+
+    /// Waits for the server to emit `event` to `sock`; returns its arguments.
+    pub async fn next_event(&mut self, sock: &str, event: &str) -> Value {
+        let matches = |m: &Value| m["sock"] == sock && m["event"] == event;
+        if let Some(i) = self.buffered.iter().position(matches) {
+            return self.buffered.remove(i).unwrap()["args"].clone();
+        }
+        let deadline = tokio::time::Instant::now() + WAIT;
+        loop {
+            let msg = tokio::time::timeout_at(deadline, self.events.recv())
+                .await
+                .unwrap_or_else(|_| panic!("{sock} did not receive {event}"))
+                .expect("node driver exited");
+            if matches(&msg) {
+                return msg["args"].clone();
+            }
+            self.buffered.push_back(msg);
+        }
+    }
+
+    pub async fn disconnect(&mut self, sock: &str) {
+        self.call(json!({ "op": "disconnect", "sock": sock })).await;
+    }
+}
+
+/// Polls `check` until it holds, or panics with `what` after [`WAIT`].
+pub async fn eventually(what: &str, mut check: impl FnMut() -> bool) {
+    let deadline = tokio::time::Instant::now() + WAIT;
+    while !check() {
+        assert!(tokio::time::Instant::now() < deadline, "timed out waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+/// A shared, ordered record of what ran.
+#[derive(Clone, Default)]
+pub struct Log(Arc<Mutex<Vec<String>>>);
+
+impl Log {
+    pub fn push(&self, s: impl Into<String>) {
+        self.0.lock().unwrap().push(s.into());
+    }
+    pub fn take(&self) -> Vec<String> {
+        std::mem::take(&mut self.0.lock().unwrap())
+    }
+    pub fn snapshot(&self) -> Vec<String> {
+        self.0.lock().unwrap().clone()
+    }
+}

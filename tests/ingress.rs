@@ -1,0 +1,522 @@
+//! The ingress against a real client (node's socket.io-client): fanout order, failure
+//! isolation, the ack rule, run-time subscriptions, connect and disconnect.
+
+mod common;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use common::{Log, Node, TestServer, eventually};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use specter::prelude::*;
+use specter::{FailureKind, Mounted};
+
+// ---- fanout order -------------------------------------------------------------------
+
+struct Early(Log);
+#[handler(name = "early", discover = false)]
+impl Early {
+    #[on("ping", priority = 10)]
+    fn ping(&self) -> &'static str {
+        self.0.push("early");
+        "early"
+    }
+}
+
+struct Late(Log);
+#[handler(name = "late", discover = false)]
+impl Late {
+    #[on("ping")]
+    async fn ping(&self) -> String {
+        self.0.push("late");
+        "late".to_owned()
+    }
+}
+
+struct Tie(Log);
+#[handler(name = "tie", discover = false)]
+impl Tie {
+    #[on("ping")]
+    fn ping(&self) -> Option<&'static str> {
+        self.0.push("tie");
+        Some("tie")
+    }
+}
+
+#[tokio::test]
+async fn fanout_runs_by_priority_then_subscription_order() {
+    let log = Log::default();
+    // Added late, early, tie: early (10) runs first, then late and tie (both 100) in the
+    // order they were added.
+    let app = ServiceManager::builder()
+        .handler(Late(log.clone()))
+        .handler(Early(log.clone()))
+        .handler(Tie(log.clone()))
+        .build()
+        .unwrap();
+    let server = TestServer::start(app).await;
+    let mut node = Node::start().await;
+    let s = node.connect(&server.url).await.unwrap();
+
+    let ack = node.emit_ack(&s, "ping", json!([])).await;
+    assert_eq!(log.take(), ["early", "late", "tie"]);
+    assert_eq!(ack, json!(["tie"]), "the last subscriber that returned a value answers");
+
+    let table = server.app.ingress().table();
+    let ping = table.iter().find(|r| r.event == "ping").unwrap();
+    let owners: Vec<_> = ping.subscribers.iter().map(|s| s.owner.as_str()).collect();
+    assert_eq!(owners, ["early", "late", "tie"]);
+    server.stop().await;
+}
+
+// ---- failures in the middle ---------------------------------------------------------
+
+struct First(Log);
+#[handler(name = "first", discover = false)]
+impl First {
+    #[on("work", priority = 1)]
+    fn work(&self) -> &'static str {
+        self.0.push("first");
+        "first"
+    }
+}
+
+struct Failing(Log);
+#[handler(name = "failing", discover = false)]
+impl Failing {
+    #[on("work", priority = 2)]
+    async fn work(&self) -> Result<String, String> {
+        self.0.push("failing");
+        Err("boom".to_owned())
+    }
+}
+
+struct Panicking(Log);
+#[handler(name = "panicking", discover = false)]
+impl Panicking {
+    #[on("work", priority = 3)]
+    async fn work(&self) -> u32 {
+        self.0.push("panicking");
+        panic!("deliberate panic in a test subscriber");
+    }
+}
+
+struct Quiet(Log);
+#[handler(name = "quiet", discover = false)]
+impl Quiet {
+    #[on("work", priority = 4)]
+    fn work(&self) {
+        self.0.push("quiet");
+    }
+}
+
+#[tokio::test]
+async fn a_failing_and_a_panicking_subscriber_do_not_stop_the_others() {
+    let log = Log::default();
+    let app = ServiceManager::builder()
+        .handler(Quiet(log.clone()))
+        .handler(Panicking(log.clone()))
+        .handler(Failing(log.clone()))
+        .handler(First(log.clone()))
+        .build()
+        .unwrap();
+    let errors = Log::default();
+    let e = errors.clone();
+    app.ingress().on_error_default(move |err: specter::ErrorEvent| {
+        let e = e.clone();
+        async move {
+            let kind = match err.failure.kind {
+                FailureKind::Returned => "returned",
+                FailureKind::Panicked => "panicked",
+                _ => "other",
+            };
+            e.push(format!("{} {} {kind}: {}", err.event, err.owner, err.failure.message));
+        }
+    });
+    let server = TestServer::start(app).await;
+    let mut node = Node::start().await;
+    let s = node.connect(&server.url).await.unwrap();
+
+    for _ in 0..2 {
+        let ack = node.emit_ack(&s, "work", json!([])).await;
+        assert_eq!(ack, json!(["first"]));
+        assert_eq!(log.take(), ["first", "failing", "panicking", "quiet"]);
+        assert_eq!(
+            errors.take(),
+            [
+                "work failing returned: boom",
+                "work panicking panicked: deliberate panic in a test subscriber"
+            ]
+        );
+    }
+    server.stop().await;
+}
+
+// ---- payloads ------------------------------------------------------------------------
+
+struct Doubler;
+#[handler(name = "doubler", discover = false)]
+impl Doubler {
+    #[on("double")]
+    fn double(&self, Data(n): Data<u32>) -> u32 {
+        n * 2
+    }
+}
+
+#[tokio::test]
+async fn a_wrong_type_payload_fails_its_subscriber_only() {
+    let app = ServiceManager::builder().handler(Doubler).build().unwrap();
+    let seen = Log::default();
+    let s2 = seen.clone();
+    app.ingress()
+        .subscribe("double", move |Data(v): Data<Value>| s2.push(v.to_string()), 200)
+        .unwrap();
+    let server = TestServer::start(app).await;
+    let mut node = Node::start().await;
+    let s = node.connect(&server.url).await.unwrap();
+
+    let ack = node.emit_ack(&s, "double", json!(["abc"])).await;
+    let error = &ack[0]["error"];
+    assert_eq!(error["handler"], "doubler");
+    assert_eq!(error["kind"], "invalid_payload");
+    let message = error["message"].as_str().unwrap();
+    assert!(message.starts_with("Data<u32>: invalid type: string \"abc\""), "{message}");
+    assert_eq!(seen.take(), ["\"abc\""], "the next subscriber still ran");
+
+    assert_eq!(node.emit_ack(&s, "double", json!([21])).await, json!([42]));
+    server.stop().await;
+}
+
+// ---- the ack rule ---------------------------------------------------------------------
+
+#[tokio::test]
+async fn every_ack_rule() {
+    let app = ServiceManager::builder().build().unwrap();
+    let ingress = app.ingress().clone();
+    ingress.subscribe("two_values", || 1, 100).unwrap();
+    ingress.subscribe("two_values", async || 2, 100).unwrap();
+    ingress.subscribe("value_then_failure", || "kept", 1).unwrap();
+    ingress
+        .subscribe("value_then_failure", || Err::<u8, _>("late failure"), 2)
+        .unwrap();
+    ingress.subscribe("failure_only", || Err::<(), _>("nope"), 100).unwrap();
+    ingress.subscribe("nothing", || (), 100).unwrap();
+    ingress.subscribe("none", || None::<u8>, 100).unwrap();
+    ingress
+        .subscribe("echo", |Data(v): Data<Value>| v, 100)
+        .unwrap();
+    let server = TestServer::start(app).await;
+    let mut node = Node::start().await;
+    let s = node.connect(&server.url).await.unwrap();
+
+    assert_eq!(node.emit_ack(&s, "two_values", json!([])).await, json!([2]));
+    assert_eq!(
+        node.emit_ack(&s, "value_then_failure", json!([])).await,
+        json!(["kept"]),
+        "a value wins over a failure"
+    );
+    let failure = node.emit_ack(&s, "failure_only", json!([])).await;
+    assert_eq!(failure[0]["error"]["kind"], "returned");
+    assert_eq!(failure[0]["error"]["message"], "nope");
+    assert!(failure[0]["error"]["handler"].as_str().unwrap().contains("every_ack_rule"));
+    assert_eq!(node.emit_ack(&s, "nothing", json!([])).await, json!([]));
+    assert_eq!(node.emit_ack(&s, "none", json!([])).await, json!([]));
+    assert_eq!(
+        node.emit_ack(&s, "echo", json!([{"a": [1, 2]}])).await,
+        json!([{"a": [1, 2]}])
+    );
+    let unknown = node.emit_ack(&s, "nobody", json!([])).await;
+    assert_eq!(
+        unknown,
+        json!([{"error": {"kind": "unknown_event", "message": "no subscriber for event \"nobody\""}}])
+    );
+    server.stop().await;
+}
+
+// ---- run-time subscriptions -------------------------------------------------------------
+
+#[tokio::test]
+async fn subscribing_and_unsubscribing_reach_connected_clients() {
+    let app = ServiceManager::builder().build().unwrap();
+    let server = TestServer::start(app).await;
+    let mut node = Node::start().await;
+    let s = node.connect(&server.url).await.unwrap();
+
+    let before = node.emit_ack(&s, "late", json!([])).await;
+    assert_eq!(before[0]["error"]["kind"], "unknown_event");
+
+    let ingress = server.app.ingress();
+    let a = ingress.subscribe("late", || "a", 100).unwrap();
+    let b = ingress.subscribe("late", || "b", 50).unwrap();
+    assert_eq!(node.emit_ack(&s, "late", json!([])).await, json!(["a"]));
+    assert!(a.unsubscribe());
+    assert_eq!(node.emit_ack(&s, "late", json!([])).await, json!(["b"]));
+    assert!(b.unsubscribe());
+    let after = node.emit_ack(&s, "late", json!([])).await;
+    assert_eq!(after[0]["error"]["kind"], "unknown_event");
+
+    let bad = ingress.subscribe(" late", || (), 100).unwrap_err();
+    assert!(
+        bad.to_string().ends_with("event name must not start or end with white space"),
+        "{bad}"
+    );
+    let bad = ingress.subscribe("newListener", || (), 100).unwrap_err();
+    assert!(bad.to_string().contains("reserved"), "{bad}");
+    server.stop().await;
+}
+
+// ---- connect and disconnect ------------------------------------------------------------
+
+#[derive(Deserialize)]
+struct Auth {
+    token: String,
+}
+
+struct Gate(Log);
+#[handler(name = "gate", discover = false)]
+impl Gate {
+    #[on("connect", priority = 1)]
+    fn connect(&self, Data(auth): Data<Auth>) -> Result<(), String> {
+        if auth.token == "secret" {
+            self.0.push("gate let in");
+            Ok(())
+        } else {
+            Err(format!("invalid token {:?}", auth.token))
+        }
+    }
+}
+
+struct Greeter(Log);
+#[handler(name = "greeter", discover = false)]
+impl Greeter {
+    #[on("connect")]
+    async fn connect(&self, socket: SocketRef) {
+        self.0.push("greeter");
+        socket.join("members");
+    }
+}
+
+#[tokio::test]
+async fn a_failing_connect_subscriber_refuses_the_connection() {
+    let log = Log::default();
+    let app = ServiceManager::builder()
+        .handler(Greeter(log.clone()))
+        .handler(Gate(log.clone()))
+        .build()
+        .unwrap();
+    let server = TestServer::start(app).await;
+    let mut node = Node::start().await;
+
+    let refused = node
+        .connect_with(&server.url, json!({"token": "guess"}), "websocket")
+        .await
+        .unwrap_err();
+    assert_eq!(refused, "invalid token \"guess\"");
+    let malformed = node.connect_with(&server.url, json!({}), "websocket").await.unwrap_err();
+    assert!(malformed.starts_with("invalid payload: Data<Auth>: missing field `token`"), "{malformed}");
+    assert!(log.take().is_empty(), "no later connect subscriber ran");
+
+    node.connect_with(&server.url, json!({"token": "secret"}), "websocket")
+        .await
+        .unwrap();
+    assert_eq!(log.take(), ["gate let in", "greeter"]);
+    assert_eq!(server.app.io().within("members").sockets().len(), 1);
+    server.stop().await;
+}
+
+struct ByeA(Log);
+#[handler(name = "bye_a", discover = false)]
+impl ByeA {
+    #[on("disconnect", priority = 50)]
+    async fn disconnect(&self, reason: DisconnectReason) {
+        self.0.push(format!("bye_a {reason:?}"));
+    }
+}
+
+struct ByeB(Log);
+#[handler(name = "bye_b", discover = false)]
+impl ByeB {
+    #[on("disconnect", priority = 5)]
+    fn disconnect(&self, socket: SocketRef) {
+        self.0.push(format!("bye_b rooms={}", socket.rooms().len()));
+    }
+}
+
+#[tokio::test]
+async fn disconnect_fans_out_in_priority_order() {
+    let log = Log::default();
+    let app = ServiceManager::builder()
+        .handler(ByeA(log.clone()))
+        .handler(ByeB(log.clone()))
+        .build()
+        .unwrap();
+    // Rooms are left only after every disconnect subscriber ran.
+    app.ingress()
+        .subscribe("connect", |s: SocketRef| s.join("members"), 100)
+        .unwrap();
+    let server = TestServer::start(app).await;
+    let mut node = Node::start().await;
+    let s = node.connect(&server.url).await.unwrap();
+    node.disconnect(&s).await;
+    eventually("both disconnect subscribers", || log.snapshot().len() == 2).await;
+    assert_eq!(log.take(), ["bye_b rooms=1", "bye_a ClientNSDisconnect"]);
+    server.stop().await;
+}
+
+// ---- namespaces ---------------------------------------------------------------------------
+
+#[derive(Default)]
+struct Admin;
+#[handler(name = "admin", namespace = "/admin", discover = false)]
+impl Admin {
+    #[on("whoami")]
+    fn whoami(&self, socket: SocketRef) -> String {
+        format!("admin at {}", socket.ns())
+    }
+}
+
+#[tokio::test]
+async fn a_handler_binds_to_its_namespace() {
+    let app = ServiceManager::builder().handler(Admin).build().unwrap();
+    let server = TestServer::start(app).await;
+    let mut node = Node::start().await;
+    let admin = node.connect(&format!("{}/admin", server.url)).await.unwrap();
+    let root = node.connect(&server.url).await.unwrap();
+    assert_eq!(node.emit_ack(&admin, "whoami", json!([])).await, json!(["admin at /admin"]));
+    let ack = node.emit_ack(&root, "whoami", json!([])).await;
+    assert_eq!(ack[0]["error"]["kind"], "unknown_event");
+    server.stop().await;
+}
+
+// ---- lifecycle -----------------------------------------------------------------------------
+
+#[derive(Default)]
+struct Counted {
+    setups: Arc<AtomicUsize>,
+    teardowns: Arc<AtomicUsize>,
+    log: Log,
+}
+
+#[handler(name = "counted", discover = false)]
+impl Counted {
+    #[on("count")]
+    fn count(&self) -> usize {
+        self.setups.load(Ordering::SeqCst)
+    }
+
+    async fn on_setup(&self, lifecycle: &Lifecycle) {
+        self.setups.fetch_add(1, Ordering::SeqCst);
+        tokio::task::yield_now().await;
+        for name in ["cleanup 1", "cleanup 2"] {
+            let log = self.log.clone();
+            lifecycle.add_cleanup(move || log.push(name));
+        }
+    }
+
+    async fn on_teardown(&self) -> Result<(), String> {
+        self.teardowns.fetch_add(1, Ordering::SeqCst);
+        tokio::task::yield_now().await;
+        self.log.push("on_teardown");
+        Ok(())
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn setup_and_teardown_run_once_under_concurrent_calls() {
+    let counted = Counted::default();
+    let (setups, teardowns, log) = (counted.setups.clone(), counted.teardowns.clone(), counted.log.clone());
+    let app = ServiceManager::builder().build().unwrap();
+    let mounted = Mounted::new(Arc::new(counted));
+    let ingress = app.ingress().clone();
+
+    let runs = futures_join(8, || {
+        let (m, i) = (mounted.clone(), ingress.clone());
+        async move { m.setup(&i).await.unwrap() }
+    })
+    .await;
+    assert_eq!(runs.iter().filter(|r| **r).count(), 1);
+    assert_eq!(setups.load(Ordering::SeqCst), 1);
+    assert_eq!(ingress.table().len(), 1);
+
+    let runs = futures_join(8, || {
+        let m = mounted.clone();
+        async move { m.teardown().await }
+    })
+    .await;
+    assert_eq!(runs.iter().filter(|r| **r).count(), 1);
+    assert_eq!(teardowns.load(Ordering::SeqCst), 1);
+    assert_eq!(log.take(), ["on_teardown", "cleanup 2", "cleanup 1"]);
+    assert!(ingress.table().is_empty(), "the cleanups removed the subscriptions");
+
+    // Set up again after a teardown.
+    assert!(mounted.setup(&ingress).await.unwrap());
+    assert_eq!(setups.load(Ordering::SeqCst), 2);
+}
+
+/// Runs `n` copies of a future on separate tasks and collects their results.
+async fn futures_join<F, Fut, T>(n: usize, make: F) -> Vec<T>
+where
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = T> + Send + 'static,
+    T: Send + 'static,
+{
+    let tasks: Vec<_> = (0..n).map(|_| tokio::spawn(make())).collect();
+    let mut out = Vec::new();
+    for t in tasks {
+        out.push(t.await.unwrap());
+    }
+    out
+}
+
+// ---- names and discovery ----------------------------------------------------------------
+
+struct DupOne;
+#[handler(name = "dup", discover = false)]
+impl DupOne {
+    #[on("x")]
+    fn x(&self) {}
+}
+
+struct DupTwo;
+#[handler(name = "dup", discover = false)]
+impl DupTwo {
+    #[on("y")]
+    fn y(&self) {}
+}
+
+#[test]
+fn two_handlers_with_one_name_are_a_startup_error_naming_both() {
+    let err = ServiceManager::builder()
+        .handler(DupOne)
+        .handler(DupTwo)
+        .build()
+        .err()
+        .expect("duplicate names are refused");
+    let text = err.to_string();
+    assert!(text.starts_with("two components are named \"dup\": one at "), "{text}");
+    assert_eq!(text.matches("tests/ingress.rs:").count(), 2, "{text}");
+}
+
+#[derive(Default)]
+struct Discovered;
+
+#[handler(name = "discovered")]
+impl Discovered {
+    #[on("discovered")]
+    fn discovered(&self) -> &'static str {
+        "found"
+    }
+}
+
+#[tokio::test]
+async fn discovery_finds_linked_handlers() {
+    let names: Vec<_> = specter::registry::handlers().iter().map(|h| h.name).collect();
+    assert_eq!(names, ["discovered"], "handlers with discover = false are not listed");
+    let app = ServiceManager::builder().discover().build().unwrap();
+    let server = TestServer::start(app).await;
+    let mut node = Node::start().await;
+    let s = node.connect(&server.url).await.unwrap();
+    assert_eq!(node.emit_ack(&s, "discovered", json!([])).await, json!(["found"]));
+    server.stop().await;
+}
