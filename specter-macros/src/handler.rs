@@ -64,14 +64,14 @@ pub fn expand(attr: TokenStream, item: TokenStream) -> TokenStream {
             if check::method_signature(&mut cx, &f.sig, "an `#[on]` method") {
                 bound.push(bound_method(f, on));
             }
-        } else if f.sig.ident == "on_setup" || f.sig.ident == "on_teardown" {
-            if check::method_signature(&mut cx, &f.sig, "a lifecycle hook") {
-                let hook = hook_method(&mut cx, f);
-                if f.sig.ident == "on_setup" {
-                    hooks.0 = hook;
-                } else {
-                    hooks.1 = hook;
-                }
+        } else if (f.sig.ident == "on_setup" || f.sig.ident == "on_teardown")
+            && check::method_signature(&mut cx, &f.sig, "a lifecycle hook")
+        {
+            let hook = hook_method(&mut cx, f);
+            if f.sig.ident == "on_setup" {
+                hooks.0 = hook;
+            } else {
+                hooks.1 = hook;
             }
         }
     }
@@ -203,8 +203,14 @@ fn binding(b: &Bound) -> TokenStream {
     let kinds = args
         .iter()
         .map(|ty| quote_spanned!(ty.span()=> .and(<#ty as ::specter::FromEvent>::KINDS)));
-    let out_span = output.as_ref().map_or(method.span(), Spanned::span);
-    let into_outcome = quote_spanned!(out_span=> ::specter::__private::IntoOutcome::into_outcome);
+    // Named through the return type when there is one, so a type that cannot be an ack
+    // is reported on it.
+    let into_outcome = match output {
+        Some(ty) if !matches!(ty, Type::ImplTrait(_)) => {
+            quote_spanned!(ty.span()=> <#ty as ::specter::__private::IntoOutcome>::into_outcome)
+        }
+        _ => quote!(::specter::__private::IntoOutcome::into_outcome),
+    };
     let call = if *is_async {
         quote! {
             let __this = __this.clone();

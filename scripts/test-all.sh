@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Runs every test of Specter on a fresh machine that has the Rust toolchain: installs
+# what the tests need when it is missing, then runs the whole workspace's tests
+# (unit, integration against real clients, compile-fail UI tests, doctests).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need_apt=()
+command -v node >/dev/null 2>&1 || need_apt+=(nodejs)
+command -v npm >/dev/null 2>&1 || need_apt+=(npm)
+if [ ${#need_apt[@]} -gt 0 ]; then
+  echo "installing ${need_apt[*]} with apt-get"
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_apt[@]}"
+fi
+
+# node's socket.io-client, from the committed lockfile
+if [ ! -d tests/node/node_modules/socket.io-client ]; then
+  (cd tests/node && npm ci --no-audit --no-fund)
+fi
+
+cargo test --workspace

@@ -1,0 +1,12 @@
+use specter::prelude::*;
+
+#[derive(Default)]
+struct H;
+
+#[handler(name = "h")]
+impl H {
+    #[on(" chat")]
+    fn chat(&self) {}
+}
+
+fn main() {}
