@@ -511,7 +511,7 @@ impl Discovered {
 
 #[tokio::test]
 async fn discovery_finds_linked_handlers() {
-    let names: Vec<_> = specter::registry::handlers().iter().map(|h| h.name).collect();
+    let names: Vec<_> = specter::registry::discovered().iter().map(|h| h.name).collect();
     assert_eq!(names, ["discovered"], "handlers with discover = false are not listed");
     let app = ServiceManager::builder().discover().build().unwrap();
     let server = TestServer::start(app).await;

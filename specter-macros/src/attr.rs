@@ -61,6 +61,66 @@ impl HandlerAttr {
     }
 }
 
+/// `#[controller(name = "...", route = "/...", namespace = "/...", discover = false)]`
+#[derive(Default)]
+pub struct ControllerAttr {
+    pub name: Option<LitStr>,
+    pub route: Option<LitStr>,
+    pub namespace: Option<LitStr>,
+    pub discover: Option<LitBool>,
+}
+
+impl ControllerAttr {
+    pub fn parse(cx: &mut Ctxt, attrs: &[syn::Attribute]) -> Self {
+        let mut attr = ControllerAttr::default();
+        let mut found = false;
+        for a in attrs.iter().filter(|a| a.path().is_ident("controller")) {
+            found = true;
+            let result = a.parse_nested_meta(|meta| {
+                let key = meta.path.get_ident().map(Ident::to_string).unwrap_or_default();
+                let taken = match key.as_str() {
+                    "name" => set(&mut attr.name, meta.value()?.parse()?),
+                    "route" => set(&mut attr.route, meta.value()?.parse()?),
+                    "namespace" => set(&mut attr.namespace, meta.value()?.parse()?),
+                    "discover" => set(&mut attr.discover, meta.value()?.parse()?),
+                    _ => {
+                        if meta.input.peek(Token![=]) {
+                            meta.value()?.parse::<Expr>()?;
+                        }
+                        cx.error(
+                            &meta.path,
+                            format_args!(
+                                "unknown option `{}`; `#[controller]` takes `name`, `route`, `namespace` and `discover`",
+                                path_text(&meta.path)
+                            ),
+                        );
+                        false
+                    }
+                };
+                if taken {
+                    cx.error(&meta.path, format_args!("`{key}` set multiple times"));
+                }
+                Ok(())
+            });
+            if let Err(e) = result {
+                cx.push(e);
+            }
+        }
+        if !found || attr.name.is_none() {
+            cx.push(syn::Error::new(
+                Span::call_site(),
+                "`#[derive(Controller)]` needs a name: `#[controller(name = \"chat\", route = \"/chat\")]`",
+            ));
+        }
+        for lit in [&attr.route, &attr.namespace].into_iter().flatten() {
+            if !lit.value().starts_with('/') {
+                cx.error(lit, "a route or namespace starts with `/`, like \"/chat\"");
+            }
+        }
+        attr
+    }
+}
+
 /// `#[on("event", priority = N)]`
 pub struct OnAttr {
     pub event: LitStr,

@@ -272,11 +272,12 @@ fn registration(attr: &HandlerAttr, self_ty: &Type) -> TokenStream {
     let construct = quote_spanned!(self_ty.span()=> ::specter::__private::construct::<#self_ty>);
     quote! {
         ::specter::__private::inventory::submit! {
-            ::specter::__private::HandlerRegistration {
+            ::specter::__private::Registration {
                 name: #name,
+                kind: ::specter::__private::ComponentKind::Handler,
                 namespace: #namespace,
                 source: ::specter::Source { file: ::core::file!(), line: ::core::line!() },
-                construct: #construct,
+                construct: ::specter::__private::Construct::Handler(#construct),
             }
         }
     }

@@ -4,6 +4,7 @@
 
 mod attr;
 mod check;
+mod controller;
 mod ctxt;
 mod handler;
 
@@ -94,4 +95,33 @@ pub fn on(_attr: TokenStream, item: TokenStream) -> TokenStream {
         .to_compile_error(),
     );
     out.into()
+}
+
+/// Records a controller's name, HTTP route prefix and namespace, and submits it for
+/// discovery: `#[controller(name = "chat", route = "/chat")]`; options `namespace` and
+/// `discover = false` as for `#[handler]`. The type must also implement
+/// `specter::Controller` (its `build_events`); forgetting it is a compile error.
+///
+/// ```
+/// use specter::prelude::*;
+///
+/// #[derive(Default, Controller)]
+/// #[controller(name = "chat", route = "/chat")]
+/// struct Chat;
+///
+/// impl Controller for Chat {
+///     fn build_events(&self, events: &mut Events<Self>) {
+///         events.on("message", Self::on_message);
+///     }
+/// }
+///
+/// impl Chat {
+///     fn on_message(&self, Data(text): Data<String>) -> usize {
+///         text.len()
+///     }
+/// }
+/// ```
+#[proc_macro_derive(Controller, attributes(controller))]
+pub fn derive_controller(input: TokenStream) -> TokenStream {
+    controller::expand(input.into()).into()
 }

@@ -6,6 +6,9 @@ use crate::event_name::EventNameError;
 use crate::extract::EventKind;
 use crate::table::Source;
 
+/// The error type of lifecycle hooks: any error, so `?` works in them.
+pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
 /// Everything that can go wrong while building, booting or serving an app.
 #[derive(Debug)]
 #[non_exhaustive]
@@ -49,6 +52,10 @@ pub enum Error {
         /// Its error text.
         message: String,
     },
+    /// [`Services::require`](crate::Services::require) found no service of this type.
+    MissingService(&'static str),
+    /// Some components failed to boot; the others are up.
+    Boot(Vec<Error>),
     /// Binding or serving the HTTP listener failed.
     Io(std::io::Error),
 }
@@ -83,6 +90,14 @@ impl fmt::Display for Error {
                 hook,
                 message,
             } => write!(f, "`{owner}`: {hook} failed: {message}"),
+            Error::MissingService(ty) => write!(f, "no service of type `{ty}` is registered"),
+            Error::Boot(errors) => {
+                write!(f, "{} component(s) failed to boot", errors.len())?;
+                for e in errors {
+                    write!(f, "; {e}")?;
+                }
+                Ok(())
+            }
             Error::Io(e) => write!(f, "i/o error: {e}"),
         }
     }

@@ -45,18 +45,35 @@ impl ConnectHandler<LocalAdapter, Glue> for NsConnect {
     }
 }
 
+/// A dispatch under way: counted from before it is spawned until it is done (or its
+/// task is dropped), so shutdown can wait for it.
+struct Dispatching(Arc<Namespace>);
+
+impl Dispatching {
+    fn new(ns: &Arc<Namespace>) -> Self {
+        ns.inflight.enter();
+        Self(ns.clone())
+    }
+}
+
+impl Drop for Dispatching {
+    fn drop(&mut self) {
+        self.0.inflight.leave();
+    }
+}
+
 impl MessageHandler<LocalAdapter, Glue> for NsMessages {
     fn call(&self, s: Arc<Socket>, v: Value, ack_id: Option<i64>) {
-        let ns = self.0.clone();
-        tokio::spawn(async move { ns.dispatch_message(s, v, ack_id).await });
+        let d = Dispatching::new(&self.0);
+        tokio::spawn(async move { d.0.dispatch_message(s, v, ack_id).await });
     }
 }
 
 impl DisconnectHandler<LocalAdapter, Glue> for NsDisconnect {
     fn call_with_defer(&self, s: Arc<Socket>, reason: DisconnectReason, defer: fn(Arc<Socket>)) {
-        let ns = self.0.clone();
+        let d = Dispatching::new(&self.0);
         tokio::spawn(async move {
-            ns.dispatch_disconnect(s.clone(), reason).await;
+            d.0.dispatch_disconnect(s.clone(), reason).await;
             defer(s);
         });
     }

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, RwLock, Weak};
 
 use futures_util::FutureExt;
@@ -72,14 +72,48 @@ struct Shared {
     io: SocketIo,
     namespaces: Mutex<HashMap<String, Arc<Namespace>>>,
     errors: Arc<ErrorTable>,
+    inflight: Arc<Inflight>,
     seq: AtomicU64,
 }
 
-/// One namespace: its event table and the shared error subscribers.
+/// One namespace: its event table, the shared error subscribers and the count of
+/// dispatches under way.
 pub(crate) struct Namespace {
     path: Arc<str>,
     table: NsTable,
     errors: Arc<ErrorTable>,
+    pub(crate) inflight: Arc<Inflight>,
+}
+
+/// The number of dispatches under way, to wait for them at shutdown.
+#[derive(Default)]
+pub(crate) struct Inflight {
+    count: AtomicUsize,
+    idle: tokio::sync::Notify,
+}
+
+impl Inflight {
+    pub(crate) fn enter(&self) {
+        self.count.fetch_add(1, Ordering::AcqRel);
+    }
+
+    pub(crate) fn leave(&self) {
+        if self.count.fetch_sub(1, Ordering::AcqRel) == 1 {
+            self.idle.notify_waiters();
+        }
+    }
+
+    async fn idle(&self) {
+        loop {
+            let idle = self.idle.notified();
+            tokio::pin!(idle);
+            idle.as_mut().enable();
+            if self.count.load(Ordering::Acquire) == 0 {
+                return;
+            }
+            idle.await;
+        }
+    }
 }
 
 type ErrorCallback = dyn Fn(ErrorEvent) -> Pin<Box<dyn Future<Output = ()> + Send>> + Send + Sync;
@@ -199,6 +233,7 @@ impl SocketIngress {
                 io,
                 namespaces: Mutex::default(),
                 errors: Arc::default(),
+                inflight: Arc::default(),
                 seq: AtomicU64::new(0),
             }),
         };
@@ -276,6 +311,12 @@ impl SocketIngress {
         Fut: Future<Output = ()> + Send + 'static,
     {
         self.subscribe_error_default(callback, DEFAULT_PRIORITY)
+    }
+
+    /// Waits until no dispatch is under way, or `limit` passed; returns whether every
+    /// dispatch finished. Events that arrive meanwhile are dispatched and waited for too.
+    pub async fn drain(&self, limit: std::time::Duration) -> bool {
+        tokio::time::timeout(limit, self.shared.inflight.idle()).await.is_ok()
     }
 
     /// Every event of every namespace with its subscribers in dispatch order, sorted by
@@ -371,6 +412,7 @@ impl SocketIngress {
             path: Arc::from(path),
             table: NsTable::default(),
             errors: self.shared.errors.clone(),
+            inflight: self.shared.inflight.clone(),
         });
         self.shared.io.ns(path.to_owned(), glue::NsConnect(ns.clone()));
         map.insert(path.to_owned(), ns.clone());

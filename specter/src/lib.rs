@@ -67,6 +67,8 @@
 
 #![warn(missing_docs)]
 
+mod component;
+mod controller;
 pub mod error;
 pub mod event_name;
 mod extract;
@@ -75,12 +77,19 @@ mod handler;
 mod ingress;
 mod lifecycle;
 mod manager;
+mod method;
 mod outcome;
 pub mod registry;
+mod service;
 mod subscriber;
 mod table;
 
-pub use error::Error;
+pub use component::ComponentHealth;
+pub use controller::{Controller, ControllerInfo, Events};
+pub use error::{BoxError, Error};
+pub use method::Method;
+pub use registry::ComponentKind;
+pub use service::{Service, Services};
 pub use extract::{EventCtx, EventKind, EventKinds, ExtractError, FromEvent};
 pub use handler::{Binding, Handler, HookFuture, Mounted};
 pub use ingress::{
@@ -88,7 +97,7 @@ pub use ingress::{
     format_table,
 };
 pub use lifecycle::Lifecycle;
-pub use manager::{ServiceManager, ServiceManagerBuilder};
+pub use manager::{Health, ServiceManager, ServiceManagerBuilder};
 pub use outcome::{Ack, Failure, FailureKind, IntoOutcome, Outcome};
 pub use subscriber::{BoxOutcomeFuture, Call, IntoSubscriber, Subscriber};
 pub use table::Source;
@@ -97,13 +106,14 @@ pub use socketioxide;
 pub use socketioxide::extract::{Data, Event, SocketRef, State, TryData};
 pub use socketioxide::socket::DisconnectReason;
 pub use socketioxide::{ProtocolVersion, SocketIo, TransportType};
-pub use specter_macros::{handler, on};
+pub use specter_macros::{Controller, handler, on};
 
 /// The names most apps need: `use specter::prelude::*;`.
 pub mod prelude {
     pub use crate::{
-        Ack, Data, DisconnectReason, Event, Handler, Lifecycle, ServiceManager, SocketIngress,
-        SocketIo, SocketRef, State, Subscription, TryData, handler, on,
+        Ack, BoxError, Controller, Data, DisconnectReason, Event, Events, Handler, Lifecycle,
+        Service, ServiceManager, Services, SocketIngress, SocketIo, SocketRef, State,
+        Subscription, TryData, handler, on,
     };
 }
 
@@ -112,7 +122,8 @@ pub mod prelude {
 pub mod __private {
     pub use crate::event_name::assert_event_name;
     pub use crate::outcome::IntoOutcome;
-    pub use crate::registry::HandlerRegistration;
+    pub use crate::registry::{Construct, Registration, construct_controller};
+    pub use crate::{ComponentKind, ControllerInfo};
     pub use inventory;
     pub use std::boxed::Box;
     pub use std::sync::Arc;

@@ -2,20 +2,29 @@
 //! it, serves it and shuts it down.
 
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use axum::Router;
-use socketioxide::{SocketIo, layer::SocketIoLayer};
+use serde::Serialize;
+use socketioxide::{SocketIo, SocketIoBuilder, layer::SocketIoLayer};
 use tokio::net::{TcpListener, ToSocketAddrs};
 
+use crate::component::{Component, ComponentHealth};
+use crate::controller::{Controller, ControllerParts};
 use crate::error::Error;
-use crate::handler::{Handler, Mounted};
-use crate::ingress::SocketIngress;
-use crate::registry;
-use crate::table::Source;
+use crate::handler::Handler;
+use crate::ingress::{EventRow, SocketIngress, format_table};
+use crate::registry::{self, ComponentKind, Construct};
+use crate::service::{DynService, Service, Services};
 
-/// Builds a [`ServiceManager`]. Components are set up in the order they are added;
-/// [`discover`](Self::discover) adds every discovered handler at that point, sorted by
-/// name.
+/// How long a graceful shutdown waits for dispatches under way.
+const DRAIN_LIMIT: Duration = Duration::from_secs(10);
+
+/// Builds a [`ServiceManager`].
+///
+/// Services start in the order they are added, then handlers and controllers are set
+/// up in the order they are added; [`discover`](Self::discover) adds every discovered
+/// handler and controller at that point, sorted by name.
 #[derive(Default)]
 #[must_use]
 pub struct ServiceManagerBuilder {
@@ -26,12 +35,14 @@ pub struct ServiceManagerBuilder {
 enum Step {
     Discover,
     Handler(Arc<dyn Handler>),
+    Controller(ControllerParts),
+    Service(Arc<dyn DynService>, Box<dyn FnOnce(&Services, SocketIoBuilder) -> SocketIoBuilder>),
 }
 
 impl ServiceManagerBuilder {
-    /// Adds every `#[handler]` linked into the program, sorted by name (see
-    /// [`registry`](crate::registry)). Handlers declared with `discover = false` are
-    /// not among them: register an instance with [`handler`](Self::handler).
+    /// Adds every `#[handler]` and `#[derive(Controller)]` type linked into the program,
+    /// sorted by name (see [`registry`]). Types declared with `discover = false` are
+    /// not among them: add an instance.
     pub fn discover(mut self) -> Self {
         self.steps.push(Step::Discover);
         self
@@ -43,58 +54,98 @@ impl ServiceManagerBuilder {
         self
     }
 
+    /// Adds a controller instance.
+    pub fn controller<C: Controller>(mut self, controller: C) -> Self {
+        self.steps.push(Step::Controller(ControllerParts::new(controller)));
+        self
+    }
+
+    /// Adds a service. Subscribers reach it with `State<Arc<S>>`, or through
+    /// `State<Services>` and [`Services::require`].
+    pub fn service<S: Service>(mut self, service: S) -> Self {
+        let service = Arc::new(service);
+        let dynamic: Arc<dyn DynService> = service.clone();
+        self.steps.push(Step::Service(
+            dynamic,
+            Box::new(move |services, io| {
+                services.insert(service.clone());
+                io.with_state(service)
+            }),
+        ));
+        self
+    }
+
     /// The largest payload a client may send, in bytes (socketioxide's default: 100 kB).
     pub fn max_payload(mut self, bytes: u64) -> Self {
         self.max_payload = Some(bytes);
         self
     }
 
-    /// Checks the components (names must be unique) and builds the app; nothing is
-    /// subscribed until [`ServiceManager::boot`].
+    /// Checks the components (names must be unique) and builds the app; nothing starts
+    /// until [`ServiceManager::boot`].
     pub fn build(self) -> Result<ServiceManager, Error> {
-        let mut handlers: Vec<Arc<dyn Handler>> = Vec::new();
-        for step in self.steps {
-            match step {
-                Step::Discover => {
-                    handlers.extend(registry::handlers().into_iter().map(|r| (r.construct)()))
-                }
-                Step::Handler(h) => handlers.push(h),
-            }
-        }
-        check_unique(handlers.iter().map(|h| (h.name(), h.source())))?;
-
-        let mut io = SocketIo::builder();
+        let services = Services::default();
+        let mut io = SocketIo::builder().with_state(services.clone());
         if let Some(bytes) = self.max_payload {
             io = io.max_payload(bytes);
         }
+        let mut components = Vec::new();
+        let mut routes = Vec::new();
+        let mut add_controller = |parts: ControllerParts, components: &mut Vec<Arc<Component>>| {
+            routes.push(parts.routes);
+            components.push(Arc::new(Component::socket(parts.handler, ComponentKind::Controller)));
+        };
+        for step in self.steps {
+            match step {
+                Step::Discover => {
+                    for r in registry::discovered() {
+                        match r.construct {
+                            Construct::Handler(make) => components
+                                .push(Arc::new(Component::socket(make(), ComponentKind::Handler))),
+                            Construct::Controller(make) => add_controller(make(), &mut components),
+                        }
+                    }
+                }
+                Step::Handler(h) => {
+                    components.push(Arc::new(Component::socket(h, ComponentKind::Handler)))
+                }
+                Step::Controller(parts) => add_controller(parts, &mut components),
+                Step::Service(service, install) => {
+                    io = install(&services, io);
+                    components.push(Arc::new(Component::service(service)));
+                }
+            }
+        }
+        for (i, c) in components.iter().enumerate() {
+            check_unique(&components[..i], c)?;
+        }
         let (layer, io) = io.build_layer();
-        let ingress = SocketIngress::new(io);
         Ok(ServiceManager {
             inner: Arc::new(Inner {
                 layer,
-                ingress,
-                handlers: Mutex::new(handlers.into_iter().map(Mounted::new).collect()),
+                ingress: SocketIngress::new(io),
+                services,
+                components: Mutex::new(components),
+                routes: Mutex::new(routes),
+                gate: tokio::sync::Mutex::new(false),
             }),
         })
     }
 }
 
-/// Fails on the first name used twice, naming both places.
-fn check_unique<'a>(names: impl Iterator<Item = (&'a str, Source)>) -> Result<(), Error> {
-    let mut seen: std::collections::HashMap<&str, Source> = Default::default();
-    for (name, source) in names {
-        if let Some(first) = seen.insert(name, source) {
-            return Err(Error::DuplicateName {
-                name: name.to_owned(),
-                first,
-                second: source,
-            });
-        }
+/// Fails when `c`'s name is already taken, naming both places.
+fn check_unique(existing: &[Arc<Component>], c: &Component) -> Result<(), Error> {
+    match existing.iter().find(|e| e.name == c.name) {
+        Some(first) => Err(Error::DuplicateName {
+            name: c.name.clone(),
+            first: first.source.unwrap_or(crate::Source { file: "<service>", line: 0 }),
+            second: c.source.unwrap_or(crate::Source { file: "<service>", line: 0 }),
+        }),
+        None => Ok(()),
     }
-    Ok(())
 }
 
-/// The app: its ingress, its components and their lifecycles.
+/// The app: its ingress, its services, handlers and controllers, and their lifecycles.
 #[derive(Clone)]
 pub struct ServiceManager {
     inner: Arc<Inner>,
@@ -103,7 +154,20 @@ pub struct ServiceManager {
 struct Inner {
     layer: SocketIoLayer,
     ingress: SocketIngress,
-    handlers: Mutex<Vec<Mounted>>,
+    services: Services,
+    components: Mutex<Vec<Arc<Component>>>,
+    routes: Mutex<Vec<Router>>,
+    /// Serializes boot, shutdown and registration; true while booted.
+    gate: tokio::sync::Mutex<bool>,
+}
+
+/// What [`ServiceManager::health`] reports.
+#[derive(Debug, Clone, Serialize)]
+pub struct Health {
+    /// `up` (every component up), `down` (none), or `degraded`.
+    pub status: &'static str,
+    /// Every component in registration order.
+    pub components: Vec<ComponentHealth>,
 }
 
 impl ServiceManager {
@@ -122,32 +186,133 @@ impl ServiceManager {
         self.inner.ingress.io()
     }
 
-    /// The mounted handlers, in setup order.
-    pub fn handlers(&self) -> Vec<Mounted> {
-        self.inner.handlers.lock().unwrap().clone()
+    /// The app's services by type.
+    pub fn services(&self) -> &Services {
+        &self.inner.services
     }
 
-    /// Sets up every handler in order. Idempotent: a handler already set up is skipped.
+    fn components(&self) -> Vec<Arc<Component>> {
+        self.inner.components.lock().unwrap().clone()
+    }
+
+    /// Starts every service in order, then sets up every handler and controller in
+    /// order. Idempotent, also under concurrent calls. A hook that fails or panics is
+    /// logged and the others still run; then boot returns [`Error::Boot`] listing the
+    /// failures (what did start stays up).
     pub async fn boot(&self) -> Result<(), Error> {
-        for h in self.handlers() {
-            h.setup(&self.inner.ingress).await?;
+        let mut booted = self.inner.gate.lock().await;
+        let components = self.components();
+        let (services, sockets): (Vec<_>, Vec<_>) = components.iter().partition(|c| c.is_service());
+        let mut failures = Vec::new();
+        for c in services.iter().chain(&sockets) {
+            if let Err(e) = c.start(&self.inner.ingress).await {
+                tracing::error!(component = %c.name, error = %e, "boot failed");
+                failures.push(e);
+            }
         }
+        *booted = true;
         if tracing::enabled!(tracing::Level::DEBUG) {
-            tracing::debug!("event table:\n{}", crate::ingress::format_table(&self.inner.ingress.table()));
+            tracing::debug!("event table:\n{}", self.print_event_table());
+        }
+        if failures.is_empty() {
+            Ok(())
+        } else {
+            Err(Error::Boot(failures))
+        }
+    }
+
+    /// Tears every handler and controller down in reverse order, then stops every
+    /// service in reverse order. Idempotent, also under concurrent calls.
+    pub async fn shutdown(&self) {
+        let mut booted = self.inner.gate.lock().await;
+        let components = self.components();
+        let (services, sockets): (Vec<_>, Vec<_>) = components.iter().partition(|c| c.is_service());
+        for c in sockets.iter().rev().chain(services.iter().rev()) {
+            c.stop().await;
+        }
+        *booted = false;
+    }
+
+    async fn register(&self, component: Component) -> Result<(), Error> {
+        let booted = self.inner.gate.lock().await;
+        let component = Arc::new(component);
+        {
+            let mut all = self.inner.components.lock().unwrap();
+            check_unique(&all, &component)?;
+            all.push(component.clone());
+        }
+        if *booted {
+            component.start(&self.inner.ingress).await?;
         }
         Ok(())
     }
 
-    /// Tears every handler down in reverse order. Idempotent.
-    pub async fn shutdown(&self) {
-        for h in self.handlers().iter().rev() {
-            h.teardown().await;
-        }
+    /// Adds a service; when the app is booted it starts at once. Reachable through
+    /// [`Services`] (`State<Arc<S>>` only for services added to the builder).
+    pub async fn register_service<S: Service>(&self, service: S) -> Result<(), Error> {
+        let service = Arc::new(service);
+        self.inner.services.insert(service.clone());
+        self.register(Component::service(service)).await
     }
 
-    /// An axum router carrying the Socket.IO layer, to serve or merge into an app.
+    /// Adds a handler; when the app is booted it is set up at once.
+    pub async fn register_handler(&self, handler: impl Handler) -> Result<(), Error> {
+        self.register(Component::socket(Arc::new(handler), ComponentKind::Handler)).await
+    }
+
+    /// Adds a controller; when the app is booted it is set up at once. Its routes are
+    /// in every [`router`](Self::router) built afterwards, not in one already serving.
+    pub async fn register_controller<C: Controller>(&self, controller: C) -> Result<(), Error> {
+        let parts = ControllerParts::new(controller);
+        self.register(Component::socket(parts.handler, ComponentKind::Controller)).await?;
+        self.inner.routes.lock().unwrap().push(parts.routes);
+        Ok(())
+    }
+
+    /// Every component with its state and subscription count.
+    pub fn health(&self) -> Health {
+        let table = self.inner.ingress.table();
+        let components: Vec<_> = self
+            .components()
+            .iter()
+            .map(|c| {
+                let subscriptions = table
+                    .iter()
+                    .filter(|row| Some(row.namespace.as_str()) == c.namespace())
+                    .flat_map(|row| &row.subscribers)
+                    .filter(|s| s.owner == c.name)
+                    .count();
+                c.health(subscriptions)
+            })
+            .collect();
+        let up = components.iter().filter(|c| c.state == "up").count();
+        let status = match up {
+            n if n == components.len() => "up",
+            0 => "down",
+            _ => "degraded",
+        };
+        Health { status, components }
+    }
+
+    /// The event table: every namespace and event with its subscribers in dispatch
+    /// order, their owners, priorities and source locations.
+    pub fn event_table(&self) -> Vec<EventRow> {
+        self.inner.ingress.table()
+    }
+
+    /// [`event_table`](Self::event_table) as text; also logged at boot at debug level.
+    pub fn print_event_table(&self) -> String {
+        format_table(&self.event_table())
+    }
+
+    /// An axum router with every controller's routes and the Socket.IO layer, to serve
+    /// or to merge into an app of your own.
     pub fn router(&self) -> Router {
-        Router::new().layer(self.inner.layer.clone())
+        let routes = self.inner.routes.lock().unwrap().clone();
+        routes
+            .into_iter()
+            .fold(Router::new(), Router::merge)
+            .layer(self.inner.layer.clone())
     }
 
     /// Binds `addr`, then [`serve_listener`](Self::serve_listener).
@@ -156,30 +321,39 @@ impl ServiceManager {
         self.serve_listener(listener).await
     }
 
-    /// Boots, serves until Ctrl-C or SIGTERM, then disconnects every client and shuts
-    /// down.
+    /// Boots, serves until Ctrl-C or SIGTERM, then shuts down gracefully.
     pub async fn serve_listener(self, listener: TcpListener) -> Result<(), Error> {
         self.serve_until(listener, shutdown_signal()).await
     }
 
-    /// Boots, serves until `stop` completes, then disconnects every client and shuts
-    /// down: the form for tests and for apps with their own shutdown trigger.
+    /// Boots and serves until `stop` completes; then shuts down gracefully: no new
+    /// connections, dispatches under way finish and their acks are sent, every client
+    /// is disconnected, and [`shutdown`](Self::shutdown) runs.
     pub async fn serve_until(
         self,
         listener: TcpListener,
         stop: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> Result<(), Error> {
-        self.boot().await?;
+        if let Err(e) = self.boot().await {
+            self.shutdown().await;
+            return Err(e);
+        }
         tracing::info!("listening on http://{}", listener.local_addr()?);
-        let io = self.io().clone();
-        axum::serve(listener, self.router())
+        let ingress = self.inner.ingress.clone();
+        let served = axum::serve(listener, self.router())
             .with_graceful_shutdown(async move {
                 stop.await;
-                io.close().await;
+                tracing::info!("shutting down: finishing dispatches under way");
+                if !ingress.drain(DRAIN_LIMIT).await {
+                    tracing::warn!("dispatches still under way after {DRAIN_LIMIT:?}");
+                }
+                ingress.io().close().await;
             })
-            .await?;
+            .await;
+        // Disconnect subscribers of the clients just closed.
+        self.inner.ingress.drain(DRAIN_LIMIT).await;
         self.shutdown().await;
-        Ok(())
+        served.map_err(Error::from)
     }
 }
 

@@ -7,33 +7,65 @@
 
 use std::sync::Arc;
 
+use serde::Serialize;
+
+use crate::controller::{Controller, ControllerParts};
 use crate::handler::Handler;
 use crate::table::Source;
 
-/// A `#[handler]` type that discovery can construct (with `Default`).
-#[derive(Debug)]
-pub struct HandlerRegistration {
-    /// The handler's name.
-    pub name: &'static str,
-    /// Its namespace.
-    pub namespace: &'static str,
-    /// Where its impl block is.
-    pub source: Source,
-    /// Builds an instance.
-    pub construct: fn() -> Arc<dyn Handler>,
+/// The kinds of components a [`ServiceManager`](crate::ServiceManager) runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ComponentKind {
+    /// A [`Service`](crate::Service).
+    Service,
+    /// A `#[handler]`.
+    Handler,
+    /// A `#[derive(Controller)]`.
+    Controller,
 }
 
-inventory::collect!(HandlerRegistration);
+/// A discoverable `#[handler]` or `#[derive(Controller)]` type.
+#[derive(Debug)]
+pub struct Registration {
+    /// Its name.
+    pub name: &'static str,
+    /// Handler or controller.
+    pub kind: ComponentKind,
+    /// Its namespace.
+    pub namespace: &'static str,
+    /// Where it is declared.
+    pub source: Source,
+    #[doc(hidden)]
+    pub construct: Construct,
+}
 
-/// Every discovered handler, sorted by (name, file, line).
+/// How discovery builds an instance (with `Default`).
+#[doc(hidden)]
+#[derive(Debug, Clone, Copy)]
+pub enum Construct {
+    Handler(fn() -> Arc<dyn Handler>),
+    Controller(fn() -> ControllerParts),
+}
+
+inventory::collect!(Registration);
+
+/// Every discovered handler and controller, sorted by (name, file, line): the order
+/// [`discover`](crate::ServiceManagerBuilder::discover) adds them in.
 ///
 /// ```
-/// for h in specter::registry::handlers() {
-///     println!("{} ({}) at {}", h.name, h.namespace, h.source);
+/// for r in specter::registry::discovered() {
+///     println!("{:?} {} ({}) at {}", r.kind, r.name, r.namespace, r.source);
 /// }
 /// ```
-pub fn handlers() -> Vec<&'static HandlerRegistration> {
-    let mut all: Vec<_> = inventory::iter::<HandlerRegistration>.into_iter().collect();
+pub fn discovered() -> Vec<&'static Registration> {
+    let mut all: Vec<_> = inventory::iter::<Registration>.into_iter().collect();
     all.sort_by_key(|r| (r.name, r.source.file, r.source.line));
     all
+}
+
+/// Builds a discovered controller.
+#[doc(hidden)]
+pub fn construct_controller<T: Controller + Default>() -> ControllerParts {
+    ControllerParts::new(T::default())
 }

@@ -1,0 +1,153 @@
+//! One unit the manager runs: a service, a handler or a controller, with its lifecycle
+//! and its last failure.
+
+use std::sync::{Arc, Mutex};
+
+use serde::Serialize;
+
+use crate::error::Error;
+use crate::handler::{Handler, Mounted};
+use crate::ingress::SocketIngress;
+use crate::lifecycle::Lifecycle;
+use crate::registry::ComponentKind;
+use crate::service::DynService;
+use crate::table::Source;
+
+pub(crate) struct Component {
+    pub name: String,
+    pub kind: ComponentKind,
+    pub source: Option<Source>,
+    body: Body,
+    failure: Mutex<Option<String>>,
+}
+
+enum Body {
+    Service {
+        service: Arc<dyn DynService>,
+        lifecycle: Lifecycle,
+    },
+    Socket(Mounted),
+}
+
+/// A component as [`ServiceManager::health`](crate::ServiceManager::health) reports it.
+#[derive(Debug, Clone, Serialize)]
+pub struct ComponentHealth {
+    /// Its name.
+    pub name: String,
+    /// Service, handler or controller.
+    pub kind: ComponentKind,
+    /// `up`, `down`, or `failed` (its last start or setup failed).
+    pub state: &'static str,
+    /// Why it failed, when it did.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// How many event subscriptions it holds.
+    pub subscriptions: usize,
+}
+
+impl Component {
+    pub fn service(service: Arc<dyn DynService>) -> Self {
+        Self {
+            name: service.name().to_owned(),
+            kind: ComponentKind::Service,
+            source: None,
+            body: Body::Service {
+                service,
+                lifecycle: Lifecycle::new(),
+            },
+            failure: Mutex::default(),
+        }
+    }
+
+    pub fn socket(handler: Arc<dyn Handler>, kind: ComponentKind) -> Self {
+        Self {
+            name: handler.name().to_owned(),
+            kind,
+            source: Some(handler.source()),
+            body: Body::Socket(Mounted::new(handler)),
+            failure: Mutex::default(),
+        }
+    }
+
+    pub fn is_service(&self) -> bool {
+        matches!(self.body, Body::Service { .. })
+    }
+
+    pub fn namespace(&self) -> Option<&str> {
+        match &self.body {
+            Body::Socket(m) => Some(m.handler().namespace()),
+            Body::Service { .. } => None,
+        }
+    }
+
+    fn lifecycle(&self) -> &Lifecycle {
+        match &self.body {
+            Body::Service { lifecycle, .. } => lifecycle,
+            Body::Socket(m) => m.lifecycle(),
+        }
+    }
+
+    /// Starts a service or sets up a handler or controller; idempotent.
+    pub async fn start(&self, ingress: &SocketIngress) -> Result<(), Error> {
+        let result = match &self.body {
+            Body::Service { service, lifecycle } => {
+                lifecycle
+                    .setup(async || {
+                        service.start(lifecycle).await.map_err(|message| Error::Hook {
+                            owner: self.name.clone(),
+                            hook: "on_start",
+                            message,
+                        })
+                    })
+                    .await
+            }
+            Body::Socket(m) => m.setup(ingress).await,
+        };
+        let result = result.map(drop).map_err(|e| match e {
+            Error::Hook { owner, hook, message } if owner.is_empty() => Error::Hook {
+                owner: self.name.clone(),
+                hook,
+                message,
+            },
+            e => e,
+        });
+        *self.failure.lock().unwrap() = result.as_ref().err().map(ToString::to_string);
+        result
+    }
+
+    /// Stops a service or tears down a handler or controller; idempotent.
+    pub async fn stop(&self) {
+        match &self.body {
+            Body::Service { service, lifecycle } => {
+                lifecycle
+                    .teardown(async || {
+                        service.stop(lifecycle).await.map_err(|message| Error::Hook {
+                            owner: self.name.clone(),
+                            hook: "on_stop",
+                            message,
+                        })
+                    })
+                    .await;
+            }
+            Body::Socket(m) => {
+                m.teardown().await;
+            }
+        }
+    }
+
+    pub fn health(&self, subscriptions: usize) -> ComponentHealth {
+        let error = self.failure.lock().unwrap().clone();
+        let state = match (self.lifecycle().is_up(), &error) {
+            (true, _) => "up",
+            (false, Some(_)) => "failed",
+            (false, None) => "down",
+        };
+        ComponentHealth {
+            name: self.name.clone(),
+            kind: self.kind,
+            state,
+            error,
+            subscriptions,
+        }
+    }
+}
