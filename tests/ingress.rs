@@ -61,7 +61,11 @@ async fn fanout_runs_by_priority_then_subscription_order() {
 
     let ack = node.emit_ack(&s, "ping", json!([])).await;
     assert_eq!(log.take(), ["early", "late", "tie"]);
-    assert_eq!(ack, json!(["tie"]), "the last subscriber that returned a value answers");
+    assert_eq!(
+        ack,
+        json!(["tie"]),
+        "the last subscriber that returned a value answers"
+    );
 
     let table = server.app.ingress().table();
     let ping = table.iter().find(|r| r.event == "ping").unwrap();
@@ -123,17 +127,21 @@ async fn a_failing_and_a_panicking_subscriber_do_not_stop_the_others() {
         .unwrap();
     let errors = Log::default();
     let e = errors.clone();
-    app.ingress().on_error_default(move |err: specter::ErrorEvent| {
-        let e = e.clone();
-        async move {
-            let kind = match err.failure.kind {
-                FailureKind::Returned => "returned",
-                FailureKind::Panicked => "panicked",
-                _ => "other",
-            };
-            e.push(format!("{} {} {kind}: {}", err.event, err.owner, err.failure.message));
-        }
-    });
+    app.ingress()
+        .on_error_default(move |err: specter::ErrorEvent| {
+            let e = e.clone();
+            async move {
+                let kind = match err.failure.kind {
+                    FailureKind::Returned => "returned",
+                    FailureKind::Panicked => "panicked",
+                    _ => "other",
+                };
+                e.push(format!(
+                    "{} {} {kind}: {}",
+                    err.event, err.owner, err.failure.message
+                ));
+            }
+        });
     let server = TestServer::start(app).await;
     let mut node = Node::start().await;
     let s = node.connect(&server.url).await.unwrap();
@@ -170,7 +178,11 @@ async fn a_wrong_type_payload_fails_its_subscriber_only() {
     let seen = Log::default();
     let s2 = seen.clone();
     app.ingress()
-        .subscribe("double", move |Data(v): Data<Value>| s2.push(v.to_string()), 200)
+        .subscribe(
+            "double",
+            move |Data(v): Data<Value>| s2.push(v.to_string()),
+            200,
+        )
         .unwrap();
     let server = TestServer::start(app).await;
     let mut node = Node::start().await;
@@ -181,7 +193,10 @@ async fn a_wrong_type_payload_fails_its_subscriber_only() {
     assert_eq!(error["handler"], "doubler");
     assert_eq!(error["kind"], "invalid_payload");
     let message = error["message"].as_str().unwrap();
-    assert!(message.starts_with("Data<u32>: invalid type: string \"abc\""), "{message}");
+    assert!(
+        message.starts_with("Data<u32>: invalid type: string \"abc\""),
+        "{message}"
+    );
     assert_eq!(seen.take(), ["\"abc\""], "the next subscriber still ran");
 
     assert_eq!(node.emit_ack(&s, "double", json!([21])).await, json!([42]));
@@ -196,11 +211,15 @@ async fn every_ack_rule() {
     let ingress = app.ingress().clone();
     ingress.subscribe("two_values", || 1, 100).unwrap();
     ingress.subscribe("two_values", async || 2, 100).unwrap();
-    ingress.subscribe("value_then_failure", || "kept", 1).unwrap();
+    ingress
+        .subscribe("value_then_failure", || "kept", 1)
+        .unwrap();
     ingress
         .subscribe("value_then_failure", || Err::<u8, _>("late failure"), 2)
         .unwrap();
-    ingress.subscribe("failure_only", || Err::<(), _>("nope"), 100).unwrap();
+    ingress
+        .subscribe("failure_only", || Err::<(), _>("nope"), 100)
+        .unwrap();
     ingress.subscribe("nothing", || (), 100).unwrap();
     ingress.subscribe("none", || None::<u8>, 100).unwrap();
     ingress
@@ -219,7 +238,12 @@ async fn every_ack_rule() {
     let failure = node.emit_ack(&s, "failure_only", json!([])).await;
     assert_eq!(failure[0]["error"]["kind"], "returned");
     assert_eq!(failure[0]["error"]["message"], "nope");
-    assert!(failure[0]["error"]["handler"].as_str().unwrap().contains("every_ack_rule"));
+    assert!(
+        failure[0]["error"]["handler"]
+            .as_str()
+            .unwrap()
+            .contains("every_ack_rule")
+    );
     assert_eq!(node.emit_ack(&s, "nothing", json!([])).await, json!([]));
     assert_eq!(node.emit_ack(&s, "none", json!([])).await, json!([]));
     assert_eq!(
@@ -258,7 +282,8 @@ async fn subscribing_and_unsubscribing_reach_connected_clients() {
 
     let bad = ingress.subscribe(" late", || (), 100).unwrap_err();
     assert!(
-        bad.to_string().ends_with("event name must not start or end with white space"),
+        bad.to_string()
+            .ends_with("event name must not start or end with white space"),
         "{bad}"
     );
     let bad = ingress.subscribe("newListener", || (), 100).unwrap_err();
@@ -313,8 +338,14 @@ async fn a_failing_connect_subscriber_refuses_the_connection() {
         .await
         .unwrap_err();
     assert_eq!(refused, "invalid token \"guess\"");
-    let malformed = node.connect_with(&server.url, json!({}), "websocket").await.unwrap_err();
-    assert!(malformed.starts_with("invalid payload: Data<Auth>: missing field `token`"), "{malformed}");
+    let malformed = node
+        .connect_with(&server.url, json!({}), "websocket")
+        .await
+        .unwrap_err();
+    assert!(
+        malformed.starts_with("invalid payload: Data<Auth>: missing field `token`"),
+        "{malformed}"
+    );
     assert!(log.take().is_empty(), "no later connect subscriber ran");
 
     node.connect_with(&server.url, json!({"token": "secret"}), "websocket")
@@ -381,9 +412,15 @@ async fn a_handler_binds_to_its_namespace() {
     let app = ServiceManager::builder().handler(Admin).build().unwrap();
     let server = TestServer::start(app).await;
     let mut node = Node::start().await;
-    let admin = node.connect(&format!("{}/admin", server.url)).await.unwrap();
+    let admin = node
+        .connect(&format!("{}/admin", server.url))
+        .await
+        .unwrap();
     let root = node.connect(&server.url).await.unwrap();
-    assert_eq!(node.emit_ack(&admin, "whoami", json!([])).await, json!(["admin at /admin"]));
+    assert_eq!(
+        node.emit_ack(&admin, "whoami", json!([])).await,
+        json!(["admin at /admin"])
+    );
     let ack = node.emit_ack(&root, "whoami", json!([])).await;
     assert_eq!(ack[0]["error"]["kind"], "unknown_event");
     server.stop().await;
@@ -425,7 +462,11 @@ impl Counted {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn setup_and_teardown_run_once_under_concurrent_calls() {
     let counted = Counted::default();
-    let (setups, teardowns, log) = (counted.setups.clone(), counted.teardowns.clone(), counted.log.clone());
+    let (setups, teardowns, log) = (
+        counted.setups.clone(),
+        counted.teardowns.clone(),
+        counted.log.clone(),
+    );
     let app = ServiceManager::builder().build().unwrap();
     let mounted = Mounted::new(Arc::new(counted));
     let ingress = app.ingress().clone();
@@ -447,7 +488,10 @@ async fn setup_and_teardown_run_once_under_concurrent_calls() {
     assert_eq!(runs.iter().filter(|r| **r).count(), 1);
     assert_eq!(teardowns.load(Ordering::SeqCst), 1);
     assert_eq!(log.take(), ["on_teardown", "cleanup 2", "cleanup 1"]);
-    assert!(ingress.table().is_empty(), "the cleanups removed the subscriptions");
+    assert!(
+        ingress.table().is_empty(),
+        "the cleanups removed the subscriptions"
+    );
 
     // Set up again after a teardown.
     assert!(mounted.setup(&ingress).await.unwrap());
@@ -494,7 +538,10 @@ fn two_handlers_with_one_name_are_a_startup_error_naming_both() {
         .err()
         .expect("duplicate names are refused");
     let text = err.to_string();
-    assert!(text.starts_with("two components are named \"dup\": one at "), "{text}");
+    assert!(
+        text.starts_with("two components are named \"dup\": one at "),
+        "{text}"
+    );
     assert_eq!(text.matches("tests/ingress.rs:").count(), 2, "{text}");
 }
 
@@ -511,12 +558,22 @@ impl Discovered {
 
 #[tokio::test]
 async fn discovery_finds_linked_handlers() {
-    let names: Vec<_> = specter::registry::discovered().iter().map(|h| h.name).collect();
-    assert_eq!(names, ["discovered"], "handlers with discover = false are not listed");
+    let names: Vec<_> = specter::registry::discovered()
+        .iter()
+        .map(|h| h.name)
+        .collect();
+    assert_eq!(
+        names,
+        ["discovered"],
+        "handlers with discover = false are not listed"
+    );
     let app = ServiceManager::builder().discover().build().unwrap();
     let server = TestServer::start(app).await;
     let mut node = Node::start().await;
     let s = node.connect(&server.url).await.unwrap();
-    assert_eq!(node.emit_ack(&s, "discovered", json!([])).await, json!(["found"]));
+    assert_eq!(
+        node.emit_ack(&s, "discovered", json!([])).await,
+        json!(["found"])
+    );
     server.stop().await;
 }

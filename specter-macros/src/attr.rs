@@ -19,7 +19,11 @@ impl HandlerAttr {
     pub fn parse(cx: &mut Ctxt, tokens: TokenStream) -> Self {
         let mut attr = HandlerAttr::default();
         let parser = syn::meta::parser(|meta| {
-            let key = meta.path.get_ident().map(Ident::to_string).unwrap_or_default();
+            let key = meta
+                .path
+                .get_ident()
+                .map(Ident::to_string)
+                .unwrap_or_default();
             let slot_taken = match key.as_str() {
                 "name" => set(&mut attr.name, meta.value()?.parse()?),
                 "namespace" => set(&mut attr.namespace, meta.value()?.parse()?),
@@ -165,7 +169,10 @@ impl OnAttr {
         let tokens = match &attr.meta {
             syn::Meta::List(list) => list.tokens.clone(),
             _ => {
-                cx.error(attr, "expected `#[on(\"event\")]` or `#[on(\"event\", priority = N)]`");
+                cx.error(
+                    attr,
+                    "expected `#[on(\"event\")]` or `#[on(\"event\", priority = N)]`",
+                );
                 return None;
             }
         };
@@ -194,12 +201,18 @@ fn int_literal(cx: &mut Ctxt, value: &Expr) -> Option<i32> {
                 lit: Lit::Int(lit), ..
             }) => (lit, true),
             _ => {
-                cx.error(value, "priority must be an integer literal, like `10` or `-5`");
+                cx.error(
+                    value,
+                    "priority must be an integer literal, like `10` or `-5`",
+                );
                 return None;
             }
         },
         _ => {
-            cx.error(value, "priority must be an integer literal, like `10` or `-5`");
+            cx.error(
+                value,
+                "priority must be an integer literal, like `10` or `-5`",
+            );
             return None;
         }
     };

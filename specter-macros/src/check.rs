@@ -32,13 +32,23 @@ pub fn method_signature(cx: &mut Ctxt, sig: &Signature, what: &str) -> bool {
         cx.error(&sig.generics, format_args!("{what} cannot be generic"));
     }
     match sig.inputs.first() {
-        Some(FnArg::Receiver(r)) if r.reference.is_some() && r.mutability.is_none() && r.colon_token.is_none() => true,
+        Some(FnArg::Receiver(r))
+            if r.reference.is_some() && r.mutability.is_none() && r.colon_token.is_none() =>
+        {
+            true
+        }
         Some(FnArg::Receiver(r)) => {
-            cx.error(r, format_args!("{what} takes `&self`: the handler is shared by every socket"));
+            cx.error(
+                r,
+                format_args!("{what} takes `&self`: the handler is shared by every socket"),
+            );
             false
         }
         _ => {
-            cx.error(&sig.ident, format_args!("{what} takes `&self` as its first argument"));
+            cx.error(
+                &sig.ident,
+                format_args!("{what} takes `&self` as its first argument"),
+            );
             false
         }
     }

@@ -150,7 +150,12 @@ fn hook_method(cx: &mut Ctxt, f: &ImplItemFn) -> Option<Hook> {
     })
 }
 
-fn handler_impl(attr: &HandlerAttr, self_ty: &Type, bound: &[Bound], hooks: &(Option<Hook>, Option<Hook>)) -> TokenStream {
+fn handler_impl(
+    attr: &HandlerAttr,
+    self_ty: &Type,
+    bound: &[Bound],
+    hooks: &(Option<Hook>, Option<Hook>),
+) -> TokenStream {
     let name = attr.name.as_ref().expect("checked");
     let namespace = match &attr.namespace {
         Some(ns) => ns.to_token_stream(),
@@ -191,7 +196,9 @@ fn binding(b: &Bound) -> TokenStream {
         args,
         output,
     } = b;
-    let names: Vec<_> = (0..args.len()).map(|i| format_ident!("__specter_arg{i}")).collect();
+    let names: Vec<_> = (0..args.len())
+        .map(|i| format_ident!("__specter_arg{i}"))
+        .collect();
     let extract = args.iter().zip(&names).map(|(ty, name)| {
         quote_spanned! {ty.span()=>
             let #name = match <#ty as ::specter::FromEvent>::from_event(&mut __ctx) {

@@ -93,18 +93,25 @@ impl Component {
             Body::Service { service, lifecycle } => {
                 lifecycle
                     .setup(async || {
-                        service.start(lifecycle).await.map_err(|message| Error::Hook {
-                            owner: self.name.clone(),
-                            hook: "on_start",
-                            message,
-                        })
+                        service
+                            .start(lifecycle)
+                            .await
+                            .map_err(|message| Error::Hook {
+                                owner: self.name.clone(),
+                                hook: "on_start",
+                                message,
+                            })
                     })
                     .await
             }
             Body::Socket(m) => m.setup(ingress).await,
         };
         let result = result.map(drop).map_err(|e| match e {
-            Error::Hook { owner, hook, message } if owner.is_empty() => Error::Hook {
+            Error::Hook {
+                owner,
+                hook,
+                message,
+            } if owner.is_empty() => Error::Hook {
                 owner: self.name.clone(),
                 hook,
                 message,
@@ -121,11 +128,14 @@ impl Component {
             Body::Service { service, lifecycle } => {
                 lifecycle
                     .teardown(async || {
-                        service.stop(lifecycle).await.map_err(|message| Error::Hook {
-                            owner: self.name.clone(),
-                            hook: "on_stop",
-                            message,
-                        })
+                        service
+                            .stop(lifecycle)
+                            .await
+                            .map_err(|message| Error::Hook {
+                                owner: self.name.clone(),
+                                hook: "on_stop",
+                                message,
+                            })
                     })
                     .await;
             }

@@ -80,7 +80,10 @@ pub trait Controller: ControllerInfo + Send + Sync + Sized + 'static {
     }
 
     /// Runs before the cleanups (which remove the subscriptions).
-    fn on_teardown(&self, lifecycle: &Lifecycle) -> impl Future<Output = Result<(), BoxError>> + Send {
+    fn on_teardown(
+        &self,
+        lifecycle: &Lifecycle,
+    ) -> impl Future<Output = Result<(), BoxError>> + Send {
         let _ = lifecycle;
         async { Ok(()) }
     }
@@ -98,7 +101,11 @@ impl<C: Send + Sync + 'static> Events<C> {
     /// naming the controller and the event; [`event!`](crate::event!) checks a literal at
     /// compile time instead.
     #[track_caller]
-    pub fn on<M>(&mut self, event: impl Into<Cow<'static, str>>, method: impl Method<C, M>) -> &mut Binding {
+    pub fn on<M>(
+        &mut self,
+        event: impl Into<Cow<'static, str>>,
+        method: impl Method<C, M>,
+    ) -> &mut Binding {
         self.bindings.push(Binding {
             event: event.into(),
             priority: DEFAULT_PRIORITY,
@@ -139,7 +146,12 @@ impl<C: Controller> Handler for ControllerHandler<C> {
     }
 
     fn on_teardown<'a>(&'a self, lifecycle: &'a Lifecycle) -> HookFuture<'a> {
-        Box::pin(async move { self.0.on_teardown(lifecycle).await.map_err(|e| e.to_string()) })
+        Box::pin(async move {
+            self.0
+                .on_teardown(lifecycle)
+                .await
+                .map_err(|e| e.to_string())
+        })
     }
 }
 
@@ -152,7 +164,9 @@ pub struct ControllerParts {
 
 impl std::fmt::Debug for ControllerParts {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ControllerParts").field("name", &self.handler.name()).finish()
+        f.debug_struct("ControllerParts")
+            .field("name", &self.handler.name())
+            .finish()
     }
 }
 

@@ -64,8 +64,7 @@ pub const fn check_event_name(name: &str) -> Result<(), EventNameError> {
     if bytes.is_empty() {
         return Err(EventNameError::Empty);
     }
-    if is_space(bytes[0]) || is_space(bytes[bytes.len() - 1]) || ends_with_unicode_space(bytes)
-    {
+    if is_space(bytes[0]) || is_space(bytes[bytes.len() - 1]) || ends_with_unicode_space(bytes) {
         return Err(EventNameError::Padded);
     }
     let mut i = 0;
@@ -129,7 +128,11 @@ mod tests {
     #[test]
     fn rejects_padding_of_every_kind() {
         for name in ["\tx", "x\n", " ", "\u{a0}x", "x\u{3000}"] {
-            assert_eq!(check_event_name(name), Err(EventNameError::Padded), "{name:?}");
+            assert_eq!(
+                check_event_name(name),
+                Err(EventNameError::Padded),
+                "{name:?}"
+            );
         }
     }
 

@@ -149,7 +149,10 @@ mod tests {
             super::short_type_name("socketioxide::extract::data::Data<my::Beat>"),
             "Data<Beat>"
         );
-        assert_eq!(super::short_type_name("State<alloc::sync::Arc<u8>>"), "State<Arc<u8>>");
+        assert_eq!(
+            super::short_type_name("State<alloc::sync::Arc<u8>>"),
+            "State<Arc<u8>>"
+        );
     }
 }
 

@@ -35,7 +35,11 @@ impl ConnectHandler<LocalAdapter, Glue> for NsConnect {
         s.on_disconnect(NsDisconnect(self.0.clone()));
     }
 
-    fn call_middleware<'a>(&'a self, s: Arc<Socket>, auth: &'a Option<Value>) -> MiddlewareFuture<'a> {
+    fn call_middleware<'a>(
+        &'a self,
+        s: Arc<Socket>,
+        auth: &'a Option<Value>,
+    ) -> MiddlewareFuture<'a> {
         Box::pin(async move {
             self.0
                 .dispatch_connect(s, auth)

@@ -126,11 +126,13 @@ impl Mounted {
         let lifecycle = &self.lifecycle;
         lifecycle
             .teardown(async || {
-                h.on_teardown(lifecycle).await.map_err(|message| Error::Hook {
-                    owner: h.name().to_owned(),
-                    hook: "on_teardown",
-                    message,
-                })
+                h.on_teardown(lifecycle)
+                    .await
+                    .map_err(|message| Error::Hook {
+                        owner: h.name().to_owned(),
+                        hook: "on_teardown",
+                        message,
+                    })
             })
             .await
     }

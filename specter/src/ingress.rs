@@ -316,7 +316,9 @@ impl SocketIngress {
     /// Waits until no dispatch is under way, or `limit` passed; returns whether every
     /// dispatch finished. Events that arrive meanwhile are dispatched and waited for too.
     pub async fn drain(&self, limit: std::time::Duration) -> bool {
-        tokio::time::timeout(limit, self.shared.inflight.idle()).await.is_ok()
+        tokio::time::timeout(limit, self.shared.inflight.idle())
+            .await
+            .is_ok()
     }
 
     /// Every event of every namespace with its subscribers in dispatch order, sorted by
@@ -414,7 +416,9 @@ impl SocketIngress {
             errors: self.shared.errors.clone(),
             inflight: self.shared.inflight.clone(),
         });
-        self.shared.io.ns(path.to_owned(), glue::NsConnect(ns.clone()));
+        self.shared
+            .io
+            .ns(path.to_owned(), glue::NsConnect(ns.clone()));
         map.insert(path.to_owned(), ns.clone());
         ns
     }
@@ -475,11 +479,18 @@ fn send_ack(ack: AckSender, reply: Option<&serde_json::Value>) {
 
 impl Namespace {
     /// Dispatches an emitted event to its subscribers and answers the ack.
-    pub(crate) async fn dispatch_message(&self, s: Arc<Socket>, mut data: Value, ack_id: Option<i64>) {
-        let ack = ack_id.map(|_| match AckSender::from_message_parts(&s, &mut data, &ack_id) {
-            Ok(ack) => ack,
-            Err(never) => match never {},
-        });
+    pub(crate) async fn dispatch_message(
+        &self,
+        s: Arc<Socket>,
+        mut data: Value,
+        ack_id: Option<i64>,
+    ) {
+        let ack = ack_id.map(
+            |_| match AckSender::from_message_parts(&s, &mut data, &ack_id) {
+                Ok(ack) => ack,
+                Err(never) => match never {},
+            },
+        );
         let event = match socketioxide::extract::Event::from_message_parts(&s, &mut data, &None) {
             Ok(e) => e.0,
             Err(e) => {
@@ -515,6 +526,14 @@ impl Namespace {
                     self.report(&s, &event, entry, &f).await;
                     failed.get_or_insert((entry.owner.clone(), f));
                 }
+                Outcome::Rejected(reason) => {
+                    tracing::info!(namespace = %self.path, event, handler = %entry.owner, reason, "event rejected");
+                    if let Some(ack) = ack {
+                        let error = json!({ "error": { "handler": &*entry.owner, "kind": "rejected", "message": reason } });
+                        send_ack(ack, Some(&error));
+                    }
+                    return;
+                }
             }
         }
         if let Some(ack) = ack {
@@ -527,7 +546,11 @@ impl Namespace {
 
     /// Runs the `connect` subscribers; the first failure refuses the connection with
     /// its text.
-    pub(crate) async fn dispatch_connect(&self, s: Arc<Socket>, auth: &Option<Value>) -> Result<(), String> {
+    pub(crate) async fn dispatch_connect(
+        &self,
+        s: Arc<Socket>,
+        auth: &Option<Value>,
+    ) -> Result<(), String> {
         let Some(entries) = self.table.get("connect") else {
             return Ok(());
         };
@@ -537,21 +560,20 @@ impl Namespace {
                 event: "connect",
                 payload: Payload::Connect(auth),
             };
-            if let Outcome::Failed(f) = run(entry, ctx).await {
-                return Err(match f.kind {
-                    FailureKind::Returned => {
-                        tracing::info!(namespace = %self.path, handler = %entry.owner, reason = %f.message, "connection refused");
-                        f.message
-                    }
-                    _ => {
-                        self.report(&s, "connect", entry, &f).await;
-                        match f.kind {
-                            FailureKind::Panicked => "internal error".to_owned(),
-                            _ => f.to_string(),
-                        }
-                    }
-                });
-            }
+            let refusal = match run(entry, ctx).await {
+                Outcome::Nothing | Outcome::Reply(_) => continue,
+                Outcome::Rejected(reason) => reason,
+                Outcome::Failed(f) if f.kind == FailureKind::Returned => f.message,
+                Outcome::Failed(f) => {
+                    self.report(&s, "connect", entry, &f).await;
+                    return Err(match f.kind {
+                        FailureKind::Panicked => "internal error".to_owned(),
+                        _ => f.to_string(),
+                    });
+                }
+            };
+            tracing::info!(namespace = %self.path, handler = %entry.owner, reason = %refusal, "connection refused");
+            return Err(refusal);
         }
         Ok(())
     }
@@ -567,8 +589,10 @@ impl Namespace {
                 event: "disconnect",
                 payload: Payload::Disconnect(reason),
             };
-            if let Outcome::Failed(f) = run(entry, ctx).await {
-                self.report(&s, "disconnect", entry, &f).await;
+            match run(entry, ctx).await {
+                Outcome::Failed(f) => self.report(&s, "disconnect", entry, &f).await,
+                Outcome::Rejected(_) => break,
+                Outcome::Nothing | Outcome::Reply(_) => {}
             }
         }
     }

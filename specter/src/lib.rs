@@ -87,9 +87,6 @@ mod table;
 pub use component::ComponentHealth;
 pub use controller::{Controller, ControllerInfo, Events};
 pub use error::{BoxError, Error};
-pub use method::Method;
-pub use registry::ComponentKind;
-pub use service::{Service, Services};
 pub use extract::{EventCtx, EventKind, EventKinds, ExtractError, FromEvent};
 pub use handler::{Binding, Handler, HookFuture, Mounted};
 pub use ingress::{
@@ -98,7 +95,10 @@ pub use ingress::{
 };
 pub use lifecycle::Lifecycle;
 pub use manager::{Health, ServiceManager, ServiceManagerBuilder};
-pub use outcome::{Ack, Failure, FailureKind, IntoOutcome, Outcome};
+pub use method::Method;
+pub use outcome::{Ack, Failure, FailureKind, IntoOutcome, Outcome, Reject};
+pub use registry::ComponentKind;
+pub use service::{Service, Services};
 pub use subscriber::{BoxOutcomeFuture, Call, IntoSubscriber, Subscriber};
 pub use table::Source;
 
@@ -112,7 +112,7 @@ pub use specter_macros::{Controller, handler, on};
 pub mod prelude {
     pub use crate::{
         Ack, BoxError, Controller, Data, DisconnectReason, Event, Events, Handler, Lifecycle,
-        Service, ServiceManager, Services, SocketIngress, SocketIo, SocketRef, State,
+        Reject, Service, ServiceManager, Services, SocketIngress, SocketIo, SocketRef, State,
         Subscription, TryData, handler, on,
     };
 }

@@ -49,7 +49,9 @@ pub struct Lifecycle {
 
 impl std::fmt::Debug for Lifecycle {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Lifecycle").field("up", &self.is_up()).finish()
+        f.debug_struct("Lifecycle")
+            .field("up", &self.is_up())
+            .finish()
     }
 }
 
@@ -71,7 +73,10 @@ impl Lifecycle {
 
     /// Runs `setup` unless the component is up. Returns whether it ran. When `setup`
     /// fails, the cleanups it added run at once and the component stays down.
-    pub async fn setup(&self, setup: impl AsyncFnOnce() -> Result<(), Error>) -> Result<bool, Error> {
+    pub async fn setup(
+        &self,
+        setup: impl AsyncFnOnce() -> Result<(), Error>,
+    ) -> Result<bool, Error> {
         let _gate = self.gate.lock().await;
         if self.is_up() {
             return Ok(false);

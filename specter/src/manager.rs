@@ -36,7 +36,10 @@ enum Step {
     Discover,
     Handler(Arc<dyn Handler>),
     Controller(ControllerParts),
-    Service(Arc<dyn DynService>, Box<dyn FnOnce(&Services, SocketIoBuilder) -> SocketIoBuilder>),
+    Service(
+        Arc<dyn DynService>,
+        Box<dyn FnOnce(&Services, SocketIoBuilder) -> SocketIoBuilder>,
+    ),
 }
 
 impl ServiceManagerBuilder {
@@ -56,7 +59,8 @@ impl ServiceManagerBuilder {
 
     /// Adds a controller instance.
     pub fn controller<C: Controller>(mut self, controller: C) -> Self {
-        self.steps.push(Step::Controller(ControllerParts::new(controller)));
+        self.steps
+            .push(Step::Controller(ControllerParts::new(controller)));
         self
     }
 
@@ -93,7 +97,10 @@ impl ServiceManagerBuilder {
         let mut routes = Vec::new();
         let mut add_controller = |parts: ControllerParts, components: &mut Vec<Arc<Component>>| {
             routes.push(parts.routes);
-            components.push(Arc::new(Component::socket(parts.handler, ComponentKind::Controller)));
+            components.push(Arc::new(Component::socket(
+                parts.handler,
+                ComponentKind::Controller,
+            )));
         };
         for step in self.steps {
             match step {
@@ -138,8 +145,14 @@ fn check_unique(existing: &[Arc<Component>], c: &Component) -> Result<(), Error>
     match existing.iter().find(|e| e.name == c.name) {
         Some(first) => Err(Error::DuplicateName {
             name: c.name.clone(),
-            first: first.source.unwrap_or(crate::Source { file: "<service>", line: 0 }),
-            second: c.source.unwrap_or(crate::Source { file: "<service>", line: 0 }),
+            first: first.source.unwrap_or(crate::Source {
+                file: "<service>",
+                line: 0,
+            }),
+            second: c.source.unwrap_or(crate::Source {
+                file: "<service>",
+                line: 0,
+            }),
         }),
         None => Ok(()),
     }
@@ -257,14 +270,16 @@ impl ServiceManager {
 
     /// Adds a handler; when the app is booted it is set up at once.
     pub async fn register_handler(&self, handler: impl Handler) -> Result<(), Error> {
-        self.register(Component::socket(Arc::new(handler), ComponentKind::Handler)).await
+        self.register(Component::socket(Arc::new(handler), ComponentKind::Handler))
+            .await
     }
 
     /// Adds a controller; when the app is booted it is set up at once. Its routes are
     /// in every [`router`](Self::router) built afterwards, not in one already serving.
     pub async fn register_controller<C: Controller>(&self, controller: C) -> Result<(), Error> {
         let parts = ControllerParts::new(controller);
-        self.register(Component::socket(parts.handler, ComponentKind::Controller)).await?;
+        self.register(Component::socket(parts.handler, ComponentKind::Controller))
+            .await?;
         self.inner.routes.lock().unwrap().push(parts.routes);
         Ok(())
     }
@@ -306,12 +321,14 @@ impl ServiceManager {
     }
 
     /// An axum router with every controller's routes and the Socket.IO layer, to serve
-    /// or to merge into an app of your own.
+    /// or to merge into an app of your own. Routes reach the services with
+    /// `Extension<Services>`.
     pub fn router(&self) -> Router {
         let routes = self.inner.routes.lock().unwrap().clone();
         routes
             .into_iter()
             .fold(Router::new(), Router::merge)
+            .layer(axum::Extension(self.inner.services.clone()))
             .layer(self.inner.layer.clone())
     }
 

@@ -17,6 +17,8 @@ pub enum Outcome {
     Reply(Json),
     /// The subscriber failed.
     Failed(Failure),
+    /// The subscriber rejected the event: later subscribers do not run.
+    Rejected(String),
 }
 
 /// Why a subscriber failed.
@@ -72,6 +74,54 @@ impl fmt::Display for Failure {
             FailureKind::Unserializable => {
                 write!(f, "return value is not serializable: {}", self.message)
             }
+        }
+    }
+}
+
+/// Returned by a subscriber to reject the event: the subscribers after it do not run,
+/// and the ack is answered with `{"error": {"handler", "kind": "rejected", "message"}}`.
+/// On `connect` it refuses the connection with the message. A rejection is a decision,
+/// not a failure: it is logged at `info` and not handed to the error subscribers.
+///
+/// A subscriber returns `Reject`, `Option<Reject>` (`None` lets the event through) or
+/// `Result<T, Reject>`.
+///
+/// ```
+/// use specter::{Reject, IntoOutcome, Outcome};
+///
+/// fn moderate(text: &str) -> Option<Reject> {
+///     text.contains("spam").then(|| Reject::new("spam is not welcome"))
+/// }
+/// assert!(matches!(moderate("hello").into_outcome(), Outcome::Nothing));
+/// assert!(matches!(moderate("spam!").into_outcome(), Outcome::Rejected(_)));
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reject(pub String);
+
+impl Reject {
+    /// A rejection with a reason for the client.
+    pub fn new(reason: impl Into<String>) -> Self {
+        Self(reason.into())
+    }
+}
+
+impl IntoOutcome for Reject {
+    fn into_outcome(self) -> Outcome {
+        Outcome::Rejected(self.0)
+    }
+}
+
+impl IntoOutcome for Option<Reject> {
+    fn into_outcome(self) -> Outcome {
+        self.map_or(Outcome::Nothing, IntoOutcome::into_outcome)
+    }
+}
+
+impl<T: Serialize> IntoOutcome for Result<T, Reject> {
+    fn into_outcome(self) -> Outcome {
+        match self {
+            Ok(v) => serialized(&v),
+            Err(r) => r.into_outcome(),
         }
     }
 }
@@ -185,10 +235,16 @@ mod tests {
 
     #[test]
     fn values_become_ack_candidates_and_null_counts_as_none() {
-        assert_eq!(reply(json!({"ok": true}).into_outcome()), Some(json!({"ok": true})));
+        assert_eq!(
+            reply(json!({"ok": true}).into_outcome()),
+            Some(json!({"ok": true}))
+        );
         assert_eq!(reply(Some(3).into_outcome()), Some(json!(3)));
         assert!(matches!(None::<u8>.into_outcome(), Outcome::Nothing));
-        assert!(matches!(Ok::<(), String>(()).into_outcome(), Outcome::Nothing));
+        assert!(matches!(
+            Ok::<(), String>(()).into_outcome(),
+            Outcome::Nothing
+        ));
         assert!(matches!(Json::Null.into_outcome(), Outcome::Nothing));
         assert_eq!(reply(Ack([1, 2]).into_outcome()), Some(json!([1, 2])));
     }

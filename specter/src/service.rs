@@ -109,13 +109,16 @@ impl Services {
 
     /// The service of type `S`, or an error naming the missing type.
     pub fn require<S: Send + Sync + 'static>(&self) -> Result<Arc<S>, Error> {
-        self.get::<S>().ok_or(Error::MissingService(type_name::<S>()))
+        self.get::<S>()
+            .ok_or(Error::MissingService(type_name::<S>()))
     }
 }
 
 impl std::fmt::Debug for Services {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Services").field("count", &self.map.read().unwrap().len()).finish()
+        f.debug_struct("Services")
+            .field("count", &self.map.read().unwrap().len())
+            .finish()
     }
 }
 

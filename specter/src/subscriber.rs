@@ -22,7 +22,10 @@ pub enum Call {
 impl Call {
     /// A call whose arguments could not be extracted.
     pub fn invalid(e: crate::extract::ExtractError) -> Self {
-        Call::Ready(Outcome::Failed(Failure::new(FailureKind::InvalidPayload, e)))
+        Call::Ready(Outcome::Failed(Failure::new(
+            FailureKind::InvalidPayload,
+            e,
+        )))
     }
 }
 
@@ -41,7 +44,10 @@ pub struct Subscriber {
 impl Subscriber {
     /// A subscriber from its raw form: `kinds` says for which events its arguments can be
     /// extracted; `call` extracts them and runs it.
-    pub fn new(kinds: EventKinds, call: impl Fn(EventCtx<'_>) -> Call + Send + Sync + 'static) -> Self {
+    pub fn new(
+        kinds: EventKinds,
+        call: impl Fn(EventCtx<'_>) -> Call + Send + Sync + 'static,
+    ) -> Self {
         Self {
             call: Arc::new(call),
             kinds,
@@ -61,7 +67,9 @@ impl Subscriber {
 
 impl std::fmt::Debug for Subscriber {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Subscriber").field("kinds", &self.kinds).finish()
+        f.debug_struct("Subscriber")
+            .field("kinds", &self.kinds)
+            .finish()
     }
 }
 

@@ -68,7 +68,9 @@ impl NsTable {
     /// Adds `entry` after every entry of lower or equal (priority, seq).
     pub fn insert(&self, event: &str, entry: Entry) {
         let mut events = self.events.write().unwrap();
-        let list = events.entry(Arc::from(event)).or_insert_with(|| Arc::from([]));
+        let list = events
+            .entry(Arc::from(event))
+            .or_insert_with(|| Arc::from([]));
         let at = list.partition_point(|e| e.key() <= entry.key());
         let mut next = Vec::with_capacity(list.len() + 1);
         next.extend_from_slice(&list[..at]);
@@ -127,7 +129,9 @@ mod tests {
     }
 
     fn order(t: &NsTable) -> Vec<u64> {
-        t.get("e").map(|l| l.iter().map(|e| e.seq).collect()).unwrap_or_default()
+        t.get("e")
+            .map(|l| l.iter().map(|e| e.seq).collect())
+            .unwrap_or_default()
     }
 
     #[test]

@@ -161,7 +161,12 @@ impl Node {
     }
 
     /// Connects with auth data over one transport (`websocket` or `polling`).
-    pub async fn connect_with(&mut self, url: &str, auth: Value, transport: &str) -> Result<String, String> {
+    pub async fn connect_with(
+        &mut self,
+        url: &str,
+        auth: Value,
+        transport: &str,
+    ) -> Result<String, String> {
         let reply = self
             .call(json!({ "op": "connect", "url": url, "auth": auth, "transports": [transport] }))
             .await;
@@ -216,7 +221,10 @@ impl Node {
 pub async fn eventually(what: &str, mut check: impl FnMut() -> bool) {
     let deadline = tokio::time::Instant::now() + WAIT;
     while !check() {
-        assert!(tokio::time::Instant::now() < deadline, "timed out waiting for {what}");
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "timed out waiting for {what}"
+        );
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
 }

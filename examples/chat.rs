@@ -1,0 +1,260 @@
+//! The seed's ChatController (events "message" and "typing"), a ModerationController
+//! that also listens to "message" and runs first (it can reject a message), and a
+//! History service. The page is served under /chat.
+//!
+//! ```sh
+//! npm ci --prefix examples/chat   # the socket.io-client browser bundle the page loads
+//! cargo run --example chat        # 127.0.0.1:3000, or SPECTER_ADDR; open /chat
+//! ```
+
+use std::collections::{BTreeMap, VecDeque};
+use std::sync::{Arc, Mutex};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use axum::http::{StatusCode, header};
+use axum::response::{Html, IntoResponse};
+use axum::routing::get;
+use axum::{Extension, Json, Router};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use specter::prelude::*;
+
+/// A message as clients see it.
+#[derive(Debug, Clone, Serialize)]
+struct ChatMessage {
+    user: String,
+    text: String,
+    at: u64,
+}
+
+/// What a client sends with `message`.
+#[derive(Debug, Deserialize)]
+struct Incoming {
+    text: String,
+}
+
+/// The connection's auth payload: who is joining.
+#[derive(Debug, Deserialize)]
+struct JoinAuth {
+    name: String,
+}
+
+/// The last messages, for clients that join late.
+#[derive(Default)]
+struct History {
+    messages: Mutex<VecDeque<ChatMessage>>,
+}
+
+const HISTORY_LEN: usize = 50;
+
+impl History {
+    fn push(&self, message: ChatMessage) {
+        let mut messages = self.messages.lock().unwrap();
+        if messages.len() == HISTORY_LEN {
+            messages.pop_front();
+        }
+        messages.push_back(message);
+    }
+
+    fn recent(&self) -> Vec<ChatMessage> {
+        self.messages.lock().unwrap().iter().cloned().collect()
+    }
+}
+
+impl Service for History {
+    async fn on_start(&self, _lifecycle: &Lifecycle) -> Result<(), BoxError> {
+        self.push(ChatMessage {
+            user: "specter".into(),
+            text: "welcome to the chat".into(),
+            at: now(),
+        });
+        Ok(())
+    }
+
+    async fn on_stop(&self, _lifecycle: &Lifecycle) -> Result<(), BoxError> {
+        tracing::info!(
+            messages = self.messages.lock().unwrap().len(),
+            "history closed"
+        );
+        Ok(())
+    }
+}
+
+fn now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64)
+}
+
+/// The chat itself: names, messages, typing, presence, and the page.
+#[derive(Default, Controller)]
+#[controller(name = "chat", route = "/chat")]
+struct ChatController {
+    /// Socket id -> name.
+    names: Mutex<BTreeMap<String, String>>,
+}
+
+impl ChatController {
+    fn name_of(&self, socket: &SocketRef) -> String {
+        let names = self.names.lock().unwrap();
+        names
+            .get(&socket.id.to_string())
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    fn present(&self) -> Vec<String> {
+        let mut names: Vec<_> = self.names.lock().unwrap().values().cloned().collect();
+        names.sort();
+        names
+    }
+
+    fn on_connect(&self, socket: SocketRef, Data(auth): Data<JoinAuth>) -> Result<(), String> {
+        let name = auth.name.trim();
+        if name.is_empty() || name.len() > 32 {
+            return Err("pick a name of 1 to 32 characters".into());
+        }
+        let mut names = self.names.lock().unwrap();
+        if names.values().any(|n| n == name) {
+            return Err(format!("{name} is already here"));
+        }
+        names.insert(socket.id.to_string(), name.to_owned());
+        Ok(())
+    }
+
+    /// Sent by the page once connected: answers with the history, tells everyone who
+    /// is present.
+    async fn on_join(&self, io: SocketIo, State(history): State<Arc<History>>) -> Vec<ChatMessage> {
+        io.emit("presence", &self.present()).await.ok();
+        history.recent()
+    }
+
+    async fn on_message(
+        &self,
+        socket: SocketRef,
+        io: SocketIo,
+        Data(incoming): Data<Incoming>,
+        State(history): State<Arc<History>>,
+    ) -> Value {
+        let message = ChatMessage {
+            user: self.name_of(&socket),
+            text: incoming.text,
+            at: now(),
+        };
+        history.push(message.clone());
+        io.emit("message", &message).await.ok();
+        json!({ "ok": true })
+    }
+
+    async fn on_typing(&self, socket: SocketRef) {
+        let user = self.name_of(&socket);
+        socket
+            .broadcast()
+            .emit("typing", &json!({ "user": user }))
+            .await
+            .ok();
+    }
+
+    async fn on_disconnect(&self, socket: SocketRef, io: SocketIo) {
+        self.names.lock().unwrap().remove(&socket.id.to_string());
+        io.emit("presence", &self.present()).await.ok();
+    }
+}
+
+impl Controller for ChatController {
+    fn build_events(&self, events: &mut Events<Self>) {
+        events.on(specter::event!("connect"), Self::on_connect);
+        events.on("join", Self::on_join);
+        events.on(specter::event!("message"), Self::on_message);
+        events.on("typing", Self::on_typing);
+        events.on("disconnect", Self::on_disconnect);
+    }
+
+    fn build_routes(&self, routes: Router<Arc<Self>>) -> Router<Arc<Self>> {
+        routes
+            .route("/", get(async || Html(include_str!("chat/index.html"))))
+            .route(
+                "/chat.js",
+                get(async || javascript(include_str!("chat/chat.js"))),
+            )
+            .route("/socket.io.min.js", get(bundle))
+            .route("/history", get(history))
+    }
+}
+
+fn javascript(body: impl Into<String>) -> impl IntoResponse {
+    ([(header::CONTENT_TYPE, "text/javascript")], body.into())
+}
+
+/// socket.io-client's browser bundle, from the npm package (there is no CDN here).
+async fn bundle() -> axum::response::Response {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../examples/chat/node_modules/socket.io-client/dist/socket.io.min.js"
+    );
+    match tokio::fs::read_to_string(path).await {
+        Ok(js) => javascript(js).into_response(),
+        Err(_) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "the socket.io-client bundle is missing: run `npm ci --prefix examples/chat`",
+        )
+            .into_response(),
+    }
+}
+
+async fn history(Extension(services): Extension<Services>) -> Json<Vec<ChatMessage>> {
+    Json(
+        services
+            .get::<History>()
+            .map(|h| h.recent())
+            .unwrap_or_default(),
+    )
+}
+
+/// Listens to "message" before the chat does (priority 10 < 100) and rejects what must
+/// not be broadcast: the chat's subscriber then never runs.
+#[derive(Default, Controller)]
+#[controller(name = "moderation")]
+struct ModerationController;
+
+const BANNED: [&str; 2] = ["spam", "scam"];
+
+impl ModerationController {
+    fn check(&self, Data(incoming): Data<Incoming>) -> Option<Reject> {
+        let text = incoming.text.to_lowercase();
+        if text.trim().is_empty() {
+            Some(Reject::new("empty message"))
+        } else if incoming.text.len() > 500 {
+            Some(Reject::new("message longer than 500 bytes"))
+        } else if let Some(word) = BANNED.iter().find(|w| text.contains(*w)) {
+            Some(Reject::new(format!("{word:?} is not allowed here")))
+        } else {
+            None
+        }
+    }
+}
+
+impl Controller for ModerationController {
+    fn build_events(&self, events: &mut Events<Self>) {
+        events.on("message", Self::check).priority(10);
+    }
+}
+
+#[tokio::main]
+async fn main() -> Result<(), specter::Error> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+        )
+        .init();
+    let addr = std::env::var("SPECTER_ADDR").unwrap_or_else(|_| "127.0.0.1:3000".into());
+    let listener = tokio::net::TcpListener::bind(&addr).await?;
+    let app = ServiceManager::builder()
+        .service(History::default())
+        .discover()
+        .build()?;
+    app.boot().await?;
+    print!("{}", app.print_event_table());
+    println!("listening on http://{}", listener.local_addr()?);
+    app.serve_listener(listener).await
+}
