@@ -226,10 +226,9 @@ impl ModerationController {
             Some(Reject::new("empty message"))
         } else if incoming.text.len() > 500 {
             Some(Reject::new("message longer than 500 bytes"))
-        } else if let Some(word) = BANNED.iter().find(|w| text.contains(*w)) {
-            Some(Reject::new(format!("{word:?} is not allowed here")))
         } else {
-            None
+            let banned = BANNED.iter().find(|w| text.contains(*w));
+            banned.map(|word| Reject::new(format!("{word:?} is not allowed here")))
         }
     }
 }

@@ -35,8 +35,9 @@ pub fn expand(input: TokenStream) -> TokenStream {
             assert_controller::<#ident>();
         };
     };
+    // Either the registration or the assertion requires `Controller`: one error, not two.
     let registration = if attr.discover.as_ref().is_some_and(|d| !d.value) {
-        TokenStream::new()
+        assert_impl
     } else {
         let construct =
             quote_spanned!(ident.span()=> ::specter::__private::construct_controller::<#ident>);
@@ -59,7 +60,6 @@ pub fn expand(input: TokenStream) -> TokenStream {
             const NAMESPACE: &'static str = #namespace;
             const SOURCE: ::specter::Source = ::specter::Source { file: ::core::file!(), line: ::core::line!() };
         }
-        #assert_impl
         #registration
     }
 }

@@ -32,14 +32,14 @@ pub struct ServiceManagerBuilder {
     max_payload: Option<u64>,
 }
 
+/// Puts a service in the typed registry and in socketioxide's state.
+type InstallService = Box<dyn FnOnce(&Services, SocketIoBuilder) -> SocketIoBuilder>;
+
 enum Step {
     Discover,
     Handler(Arc<dyn Handler>),
     Controller(ControllerParts),
-    Service(
-        Arc<dyn DynService>,
-        Box<dyn FnOnce(&Services, SocketIoBuilder) -> SocketIoBuilder>,
-    ),
+    Service(Arc<dyn DynService>, InstallService),
 }
 
 impl ServiceManagerBuilder {

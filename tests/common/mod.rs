@@ -141,7 +141,8 @@ impl Node {
         }
     }
 
-    async fn call(&mut self, mut cmd: Value) -> Value {
+    /// Sends a command; the receiver gets the driver's answer.
+    pub async fn send(&mut self, mut cmd: Value) -> oneshot::Receiver<Value> {
         let id = self.next_id;
         self.next_id += 1;
         cmd["id"] = json!(id);
@@ -149,10 +150,12 @@ impl Node {
         self.pending.lock().unwrap().insert(id, tx);
         let line = format!("{cmd}\n");
         self.stdin.write_all(line.as_bytes()).await.unwrap();
-        tokio::time::timeout(WAIT, rx)
-            .await
-            .unwrap_or_else(|_| panic!("node driver did not answer {cmd}"))
-            .unwrap()
+        rx
+    }
+
+    async fn call(&mut self, cmd: Value) -> Value {
+        let rx = self.send(cmd.clone()).await;
+        answer(rx, &cmd).await
     }
 
     /// Connects to `url` (a namespace is part of it, as in socket.io-client).
@@ -215,6 +218,14 @@ impl Node {
     pub async fn disconnect(&mut self, sock: &str) {
         self.call(json!({ "op": "disconnect", "sock": sock })).await;
     }
+}
+
+/// Waits for the answer to `cmd`, at most [`WAIT`].
+pub async fn answer(rx: oneshot::Receiver<Value>, cmd: &Value) -> Value {
+    tokio::time::timeout(WAIT, rx)
+        .await
+        .unwrap_or_else(|_| panic!("node driver did not answer {cmd}"))
+        .unwrap()
 }
 
 /// Polls `check` until it holds, or panics with `what` after [`WAIT`].

@@ -4,6 +4,7 @@
 // Commands (each with an "id"; the answer carries the same "id"):
 //   {"op":"connect","url":..,"auth":{..},"transports":["websocket"]} -> {"sock":"s1"} | {"error":"..."}
 //   {"op":"emit","sock":"s1","event":"e","args":[..],"ack":true,"timeout":ms} -> {"ack":[..]} | {"error":"..."}
+//   {"op":"burst","sock":"s1","event":"e","count":n} -> {"acks":[..]} (n emits at once, payload i)
 //   {"op":"disconnect","sock":"s1"} -> {"ok":true}
 // Pushed without an id: {"sock":"s1","event":"e","args":[..]} for every server emit,
 // and {"sock":"s1","event":"disconnect","args":[reason]} when the server drops it.
@@ -67,6 +68,18 @@ const ops = {
         resolve(err ? { error: "ack timeout" } : { ack: encode(reply) });
       });
     });
+  },
+  // Emits `count` events at once, each asking for an ack; answers with every ack.
+  burst(cmd) {
+    const socket = sockets.get(cmd.sock);
+    if (!socket) return { error: `no socket ${cmd.sock}` };
+    const one = (i) =>
+      new Promise((resolve) => {
+        socket.timeout(cmd.timeout ?? 5000).emit(cmd.event, i, (err, ...reply) => {
+          resolve(err ? { error: "ack timeout" } : reply);
+        });
+      });
+    return Promise.all(Array.from({ length: cmd.count }, (_, i) => one(i))).then((acks) => ({ acks }));
   },
   disconnect(cmd) {
     sockets.get(cmd.sock)?.disconnect();

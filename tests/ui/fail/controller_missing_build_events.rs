@@ -1,0 +1,9 @@
+use specter::prelude::*;
+
+#[derive(Default, Controller)]
+#[controller(name = "chat", route = "/chat")]
+struct Chat;
+
+impl Controller for Chat {}
+
+fn main() {}

@@ -1,0 +1,10 @@
+use specter::prelude::*;
+
+#[derive(Default, Controller)]
+#[controller(name = "chat", rout = "/chat", route = "chat")]
+struct Chat;
+
+#[derive(Default, Controller)]
+struct Nameless;
+
+fn main() {}

@@ -1,0 +1,7 @@
+use specter::prelude::*;
+
+#[derive(Default, Controller)]
+#[controller(name = "chat", route = "/chat")]
+struct Chat;
+
+fn main() {}
