@@ -13,9 +13,11 @@ if [ ${#need_apt[@]} -gt 0 ]; then
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_apt[@]}"
 fi
 
-# node's socket.io-client, from the committed lockfile
-if [ ! -d tests/node/node_modules/socket.io-client ]; then
-  (cd tests/node && npm ci --no-audit --no-fund)
-fi
+# npm packages, from the committed lockfiles: the test clients, the chat page's bundle
+for dir in tests/node examples/chat; do
+  if [ ! -d "$dir/node_modules" ]; then
+    (cd "$dir" && npm ci --no-audit --no-fund)
+  fi
+done
 
 cargo test --workspace

@@ -1,0 +1,140 @@
+//! The examples as a user runs them: a real process, real clients, SIGTERM to stop.
+
+mod common;
+
+use std::path::PathBuf;
+use std::process::Stdio;
+use std::time::Duration;
+
+use common::{Node, WAIT};
+use serde_json::json;
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::{Child, Command};
+
+/// An example binary, built by `cargo test` next to this test's own binary.
+fn example(name: &str) -> PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    let dir = exe.parent().and_then(|deps| deps.parent()).unwrap();
+    let path = dir.join("examples").join(name);
+    assert!(
+        path.exists(),
+        "{} is missing: cargo test builds examples",
+        path.display()
+    );
+    path
+}
+
+/// Starts an example on a free loopback port; returns it and the URL it printed.
+async fn start(name: &str) -> (Child, String) {
+    let mut child = Command::new(example(name))
+        .env("SPECTER_ADDR", "127.0.0.1:0")
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let url = tokio::time::timeout(WAIT, async {
+        while let Some(line) = lines.next_line().await.unwrap() {
+            if let Some(url) = line.strip_prefix("listening on ") {
+                return url.to_owned();
+            }
+        }
+        panic!("{name} exited before listening");
+    })
+    .await
+    .expect("the example prints `listening on http://ADDR`");
+    (child, url)
+}
+
+/// SIGTERM, then the process must exit cleanly on its own.
+async fn terminate(mut child: Child) {
+    let pid = child.id().unwrap().to_string();
+    let status = std::process::Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let exit = tokio::time::timeout(Duration::from_secs(15), child.wait())
+        .await
+        .expect("graceful shutdown finishes")
+        .unwrap();
+    assert!(exit.success(), "exit status {exit}");
+}
+
+#[tokio::test]
+async fn presence_answers_heartbeats_and_stops_on_sigterm() {
+    let (child, url) = start("presence").await;
+    let mut node = Node::start().await;
+    let a = node.connect(&url).await.unwrap();
+    let b = node.connect(&url).await.unwrap();
+    let ack = node
+        .emit_ack(&a, "heartbeat", json!([{"user": "ann"}]))
+        .await;
+    assert_eq!(ack, json!([{"ok": true, "beats": 1, "present": 1}]));
+    let ack = node
+        .emit_ack(&b, "heartbeat", json!([{"user": "bob"}]))
+        .await;
+    assert_eq!(ack, json!([{"ok": true, "beats": 2, "present": 2}]));
+    let bad = node
+        .emit_ack(&b, "heartbeat", json!(["not a heartbeat"]))
+        .await;
+    assert_eq!(bad[0]["error"]["kind"], "invalid_payload");
+    node.disconnect(&a).await;
+    node.disconnect(&b).await;
+    terminate(child).await;
+}
+
+#[tokio::test]
+async fn chat_moderates_broadcasts_and_remembers() {
+    let (child, url) = start("chat").await;
+    let mut node = Node::start().await;
+    let refused = node
+        .connect_with(&url, json!({"name": " "}), "websocket")
+        .await
+        .unwrap_err();
+    assert_eq!(refused, "pick a name of 1 to 32 characters");
+    let ann = node
+        .connect_with(&url, json!({"name": "ann"}), "websocket")
+        .await
+        .unwrap();
+    let history = node.emit_ack(&ann, "join", json!([null])).await;
+    assert_eq!(history[0][0]["text"], "welcome to the chat");
+    let bob = node
+        .connect_with(&url, json!({"name": "bob"}), "polling")
+        .await
+        .unwrap();
+    node.emit_ack(&bob, "join", json!([null])).await;
+    assert_eq!(node.next_event(&ann, "presence").await, json!([["ann"]]));
+    assert_eq!(
+        node.next_event(&ann, "presence").await,
+        json!([["ann", "bob"]])
+    );
+
+    let rejected = node
+        .emit_ack(&ann, "message", json!([{"text": "cheap SPAM"}]))
+        .await;
+    assert_eq!(
+        rejected,
+        json!([{"error": {"handler": "moderation", "kind": "rejected", "message": "\"spam\" is not allowed here"}}])
+    );
+    let ok = node
+        .emit_ack(&ann, "message", json!([{"text": "hello bob"}]))
+        .await;
+    assert_eq!(ok, json!([{"ok": true}]));
+    let got = node.next_event(&bob, "message").await;
+    assert_eq!(
+        (got[0]["user"].as_str(), got[0]["text"].as_str()),
+        (Some("ann"), Some("hello bob"))
+    );
+
+    node.emit(&bob, "typing", json!([])).await;
+    assert_eq!(
+        node.next_event(&ann, "typing").await,
+        json!([{"user": "bob"}])
+    );
+
+    node.disconnect(&bob).await;
+    assert_eq!(node.next_event(&ann, "presence").await, json!([["ann"]]));
+    terminate(child).await;
+}
