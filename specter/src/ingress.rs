@@ -21,7 +21,7 @@ use crate::error::Error;
 use crate::event_name::check_event_name;
 use crate::extract::{EventCtx, EventKind, Payload, Socket};
 use crate::glue;
-use crate::outcome::{Failure, FailureKind, Outcome};
+use crate::outcome::{Failure, FailureKind, Outcome, Reply};
 use crate::subscriber::{Call, IntoSubscriber, Subscriber};
 use crate::table::{Entry, NsTable, Source};
 
@@ -466,11 +466,37 @@ fn error_ack(owner: &str, failure: &Failure) -> serde_json::Value {
     json!({ "error": { "handler": owner, "kind": failure.kind, "message": message } })
 }
 
-/// Sends the ack: a value, or no value at all (an empty argument list).
-fn send_ack(ack: AckSender, reply: Option<&serde_json::Value>) {
-    let sent = match reply {
-        Some(v) => ack.send(v),
-        None => ack.send(&[(); 0]),
+/// How an ack is answered.
+enum Answer {
+    /// A subscriber's value.
+    Reply(Reply),
+    /// An error object.
+    Error(serde_json::Value),
+    /// No value at all: an empty argument list.
+    Empty,
+}
+
+/// Answers the ack `id` of socket `s`. A value that fails to serialize is answered with
+/// an error of kind `unserializable` instead, so the client is never left waiting.
+fn answer(s: &Arc<Socket>, id: i64, answer: Answer) {
+    let sender = || {
+        let mut none = Value::Bytes(bytes::Bytes::new());
+        match AckSender::from_message_parts(s, &mut none, &Some(id)) {
+            Ok(ack) => ack,
+            Err(never) => match never {},
+        }
+    };
+    let sent = match answer {
+        Answer::Reply(reply) => match reply.send(sender()) {
+            Err(socketioxide::SendError::Serialize(e)) => {
+                tracing::error!(error = %e, "ack value is not serializable");
+                let message = format!("ack value is not serializable: {e}");
+                sender().send(&json!({ "error": { "kind": FailureKind::Unserializable, "message": message } }))
+            }
+            other => other,
+        },
+        Answer::Error(error) => sender().send(&error),
+        Answer::Empty => sender().send(&[(); 0]),
     };
     if let Err(e) = sent {
         tracing::debug!(error = %e, "could not send ack");
@@ -485,12 +511,6 @@ impl Namespace {
         mut data: Value,
         ack_id: Option<i64>,
     ) {
-        let ack = ack_id.map(
-            |_| match AckSender::from_message_parts(&s, &mut data, &ack_id) {
-                Ok(ack) => ack,
-                Err(never) => match never {},
-            },
-        );
         let event = match socketioxide::extract::Event::from_message_parts(&s, &mut data, &None) {
             Ok(e) => e.0,
             Err(e) => {
@@ -500,10 +520,10 @@ impl Namespace {
         };
         let Some(entries) = self.table.get(&event) else {
             tracing::warn!(namespace = %self.path, event, "no subscriber for event");
-            if let Some(ack) = ack {
+            if let Some(id) = ack_id {
                 let message = format!("no subscriber for event {event:?}");
                 let error = json!({ "error": { "kind": "unknown_event", "message": message } });
-                send_ack(ack, Some(&error));
+                answer(&s, id, Answer::Error(error));
             }
             return;
         };
@@ -528,19 +548,21 @@ impl Namespace {
                 }
                 Outcome::Rejected(reason) => {
                     tracing::info!(namespace = %self.path, event, handler = %entry.owner, reason, "event rejected");
-                    if let Some(ack) = ack {
+                    if let Some(id) = ack_id {
                         let error = json!({ "error": { "handler": &*entry.owner, "kind": "rejected", "message": reason } });
-                        send_ack(ack, Some(&error));
+                        answer(&s, id, Answer::Error(error));
                     }
                     return;
                 }
             }
         }
-        if let Some(ack) = ack {
-            match (&reply, &failed) {
-                (None, Some((owner, f))) => send_ack(ack, Some(&error_ack(owner, f))),
-                _ => send_ack(ack, reply.as_ref()),
-            }
+        if let Some(id) = ack_id {
+            let reply = match (reply, failed) {
+                (Some(v), _) => Answer::Reply(v),
+                (None, Some((owner, f))) => Answer::Error(error_ack(&owner, &f)),
+                (None, None) => Answer::Empty,
+            };
+            answer(&s, id, reply);
         }
     }
 

@@ -4,17 +4,20 @@
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 
+use std::any::TypeId;
+
 use serde::Serialize;
 use serde_json::Value as Json;
+use socketioxide::SendError;
+use socketioxide::extract::AckSender;
 
 /// The result of running one subscriber.
 #[derive(Debug)]
 pub enum Outcome {
-    /// The subscriber returned no value (`()`, `None`, `Ok(())`, or anything that
-    /// serializes to `null`).
+    /// The subscriber returned no value (`()`, `None`, `Ok(())`, `Value::Null`).
     Nothing,
     /// The subscriber returned a value: a candidate for the ack.
-    Reply(Json),
+    Reply(Reply),
     /// The subscriber failed.
     Failed(Failure),
     /// The subscriber rejected the event: later subscribers do not run.
@@ -78,6 +81,49 @@ impl fmt::Display for Failure {
     }
 }
 
+/// A value that may answer an ack, kept as returned (not converted to JSON) until the
+/// ack is sent, so binary values (`bytes::Bytes`) travel as binary attachments.
+pub struct Reply(Box<dyn ErasedReply>);
+
+trait ErasedReply: Send {
+    fn send(self: Box<Self>, ack: AckSender) -> Result<(), SendError>;
+    fn json(&self) -> serde_json::Result<Json>;
+}
+
+impl<T: Serialize + Send> ErasedReply for T {
+    fn send(self: Box<Self>, ack: AckSender) -> Result<(), SendError> {
+        ack.send(&*self)
+    }
+    fn json(&self) -> serde_json::Result<Json> {
+        serde_json::to_value(self)
+    }
+}
+
+impl Reply {
+    /// Wraps a value.
+    pub fn new<T: Serialize + Send + 'static>(value: T) -> Self {
+        Self(Box::new(value))
+    }
+
+    /// The value as JSON (binary data becomes arrays of numbers).
+    pub fn to_json(&self) -> serde_json::Result<Json> {
+        self.0.json()
+    }
+
+    pub(crate) fn send(self, ack: AckSender) -> Result<(), SendError> {
+        self.0.send(ack)
+    }
+}
+
+impl fmt::Debug for Reply {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.to_json() {
+            Ok(v) => write!(f, "Reply({v})"),
+            Err(e) => write!(f, "Reply(<unserializable: {e}>)"),
+        }
+    }
+}
+
 /// Returned by a subscriber to reject the event: the subscribers after it do not run,
 /// and the ack is answered with `{"error": {"handler", "kind": "rejected", "message"}}`.
 /// On `connect` it refuses the connection with the message. A rejection is a decision,
@@ -117,10 +163,10 @@ impl IntoOutcome for Option<Reject> {
     }
 }
 
-impl<T: Serialize> IntoOutcome for Result<T, Reject> {
+impl<T: Serialize + Send + 'static> IntoOutcome for Result<T, Reject> {
     fn into_outcome(self) -> Outcome {
         match self {
-            Ok(v) => serialized(&v),
+            Ok(v) => serialized(v),
             Err(r) => r.into_outcome(),
         }
     }
@@ -140,10 +186,9 @@ pub struct Ack<T>(pub T);
 /// |-----------------------|------------------------------------------------|
 /// | `()`                  | none                                           |
 /// | `Option<T>`           | `Some(v)`: `v`; `None`: none                   |
-/// | `Result<T, E>`        | `Ok(v)`: `v`; `Err(e)`: a failure, `e.to_string()` |
-/// | `serde_json::Value`, `String`, `&'static str`, numbers, `bool`, `Vec<T>`, maps, `Ack<T>` | the value |
-///
-/// A value that serializes to `null` counts as none.
+/// | `Result<T, E>`        | `Ok(v)`: `v` (`Ok(())`: none); `Err(e)`: a failure, `e.to_string()` |
+/// | `serde_json::Value`, `String`, `&'static str`, numbers, `bool`, `Vec<T>`, maps, `bytes::Bytes`, `Ack<T>` | the value (`Value::Null`: none) |
+/// | [`Reject`], `Option<Reject>`, `Result<T, Reject>` | stops the dispatch      |
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot be returned by a Specter subscriber",
     label = "the return value becomes the ack, so it must be serializable",
@@ -154,11 +199,11 @@ pub trait IntoOutcome {
     fn into_outcome(self) -> Outcome;
 }
 
-fn serialized<T: Serialize + ?Sized>(value: &T) -> Outcome {
-    match serde_json::to_value(value) {
-        Ok(Json::Null) => Outcome::Nothing,
-        Ok(v) => Outcome::Reply(v),
-        Err(e) => Outcome::Failed(Failure::new(FailureKind::Unserializable, e)),
+fn serialized<T: Serialize + Send + 'static>(value: T) -> Outcome {
+    if TypeId::of::<T>() == TypeId::of::<()>() {
+        Outcome::Nothing
+    } else {
+        Outcome::Reply(Reply::new(value))
     }
 }
 
@@ -172,7 +217,7 @@ impl IntoOutcome for Json {
     fn into_outcome(self) -> Outcome {
         match self {
             Json::Null => Outcome::Nothing,
-            v => Outcome::Reply(v),
+            v => Outcome::Reply(Reply::new(v)),
         }
     }
 }
@@ -183,19 +228,19 @@ impl IntoOutcome for Outcome {
     }
 }
 
-impl<T: Serialize> IntoOutcome for Option<T> {
+impl<T: Serialize + Send + 'static> IntoOutcome for Option<T> {
     fn into_outcome(self) -> Outcome {
         match self {
-            Some(v) => serialized(&v),
+            Some(v) => serialized(v),
             None => Outcome::Nothing,
         }
     }
 }
 
-impl<T: Serialize, E: fmt::Display> IntoOutcome for Result<T, E> {
+impl<T: Serialize + Send + 'static, E: fmt::Display> IntoOutcome for Result<T, E> {
     fn into_outcome(self) -> Outcome {
         match self {
-            Ok(v) => serialized(&v),
+            Ok(v) => serialized(v),
             Err(e) => Outcome::Failed(Failure::new(FailureKind::Returned, e)),
         }
     }
@@ -205,7 +250,7 @@ macro_rules! serialize_outcome {
     ($([$($bound:tt)*] $ty:ty),* $(,)?) => {$(
         impl<$($bound)*> IntoOutcome for $ty {
             fn into_outcome(self) -> Outcome {
-                serialized(&self)
+                serialized(self)
             }
         }
     )*};
@@ -215,10 +260,11 @@ serialize_outcome!(
     [] String, [] &'static str, [] bool, [] char,
     [] i8, [] i16, [] i32, [] i64, [] i128, [] isize,
     [] u8, [] u16, [] u32, [] u64, [] u128, [] usize, [] f32, [] f64,
-    [T: Serialize] Ack<T>,
-    [T: Serialize] Vec<T>,
-    [K: Serialize, V: Serialize] HashMap<K, V>,
-    [K: Serialize, V: Serialize] BTreeMap<K, V>,
+    [] bytes::Bytes,
+    [T: Serialize + Send + 'static] Ack<T>,
+    [T: Serialize + Send + 'static] Vec<T>,
+    [K: Serialize + Send + 'static, V: Serialize + Send + 'static] HashMap<K, V>,
+    [K: Serialize + Send + 'static, V: Serialize + Send + 'static] BTreeMap<K, V>,
 );
 
 #[cfg(test)]
@@ -228,7 +274,7 @@ mod tests {
 
     fn reply(o: Outcome) -> Option<Json> {
         match o {
-            Outcome::Reply(v) => Some(v),
+            Outcome::Reply(v) => Some(v.to_json().unwrap()),
             _ => None,
         }
     }
@@ -246,6 +292,7 @@ mod tests {
             Outcome::Nothing
         ));
         assert!(matches!(Json::Null.into_outcome(), Outcome::Nothing));
+        assert!(matches!(Some(()).into_outcome(), Outcome::Nothing));
         assert_eq!(reply(Ack([1, 2]).into_outcome()), Some(json!([1, 2])));
     }
 
