@@ -83,6 +83,7 @@ pub mod registry;
 mod service;
 mod subscriber;
 mod table;
+pub mod testing;
 
 pub use component::ComponentHealth;
 pub use controller::{Controller, ControllerInfo, Events};

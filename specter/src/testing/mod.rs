@@ -1,0 +1,376 @@
+//! An in-process Socket.IO client for tests, in the manner of Flask-SocketIO's
+//! `test_client`: build the app from the same handlers and controllers, connect (with
+//! auth data), emit, await an ack, receive what the server emitted, disconnect — all
+//! over an in-memory connection, with no network port.
+//!
+//! ```
+//! use specter::prelude::*;
+//! use specter::testing::TestClient;
+//! use serde_json::json;
+//!
+//! #[derive(Default)]
+//! struct Echo;
+//!
+//! #[handler(name = "echo", discover = false)]
+//! impl Echo {
+//!     #[on("echo")]
+//!     fn echo(&self, socket: SocketRef, Data(v): Data<serde_json::Value>) -> serde_json::Value {
+//!         socket.emit("echoed", &v).ok();
+//!         v
+//!     }
+//! }
+//!
+//! # tokio::runtime::Runtime::new().unwrap().block_on(async {
+//! let app = ServiceManager::builder().handler(Echo).build()?;
+//! let mut client = TestClient::connect(&app).await?;     // boots the app if needed
+//! let ack = client.emit_with_ack("echo", json!({"n": 1})).await?;
+//! assert_eq!(ack, [json!({"n": 1})]);
+//! let pushed = client.recv().await?;
+//! assert_eq!((pushed.event.as_str(), pushed.args), ("echoed", vec![json!({"n": 1})]));
+//! client.disconnect().await;
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! # }).unwrap();
+//! ```
+//!
+//! The same client speaks to a real server over TCP with
+//! [`TestClient::builder`]`().connect_url(..)`. Binary arguments the server sends arrive
+//! as JSON arrays of bytes.
+
+mod packet;
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use futures_util::{SinkExt, StreamExt};
+use serde::Serialize;
+use serde_json::Value;
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::sync::{mpsc, oneshot};
+use tokio_tungstenite::tungstenite::Message;
+
+use crate::ServiceManager;
+use packet::Packet;
+
+/// What can go wrong with a [`TestClient`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TestError {
+    /// The server refused the connection (`connect_error`) with this message.
+    Refused(String),
+    /// Nothing arrived within the client's timeout.
+    Timeout,
+    /// The connection is closed.
+    Closed,
+    /// The transport failed, or the server sent something this client cannot read.
+    Transport(String),
+}
+
+impl std::fmt::Display for TestError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            TestError::Refused(m) => write!(f, "connection refused: {m}"),
+            TestError::Timeout => f.write_str("timed out"),
+            TestError::Closed => f.write_str("connection closed"),
+            TestError::Transport(m) => write!(f, "transport error: {m}"),
+        }
+    }
+}
+
+impl std::error::Error for TestError {}
+
+/// An event the server emitted to the client.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ServerEvent {
+    /// The event name.
+    pub event: String,
+    /// Its arguments.
+    pub args: Vec<Value>,
+}
+
+/// Options of a [`TestClient`] connection.
+#[derive(Debug, Clone)]
+pub struct TestClientBuilder {
+    namespace: String,
+    auth: Value,
+    timeout: Duration,
+}
+
+impl Default for TestClientBuilder {
+    fn default() -> Self {
+        Self {
+            namespace: "/".into(),
+            auth: Value::Object(Default::default()),
+            timeout: Duration::from_secs(5),
+        }
+    }
+}
+
+impl TestClientBuilder {
+    /// The namespace to connect to (default `/`).
+    pub fn namespace(mut self, namespace: impl Into<String>) -> Self {
+        self.namespace = namespace.into();
+        self
+    }
+
+    /// The auth payload of the connection (default `{}`).
+    pub fn auth(mut self, auth: impl Serialize) -> Self {
+        self.auth = serde_json::to_value(auth).expect("auth must serialize to JSON");
+        self
+    }
+
+    /// How long any wait may take (default 5 s).
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// Connects to `app` in process: boots it if needed, then speaks Socket.IO over an
+    /// in-memory connection served by the app's router.
+    pub async fn connect(self, app: &ServiceManager) -> Result<TestClient, TestError> {
+        app.boot()
+            .await
+            .map_err(|e| TestError::Transport(e.to_string()))?;
+        let (client, server) = tokio::io::duplex(64 * 1024);
+        let service = hyper_util::service::TowerToHyperService::new(app.router());
+        tokio::spawn(async move {
+            let io = hyper_util::rt::TokioIo::new(server);
+            let conn = hyper::server::conn::http1::Builder::new().serve_connection(io, service);
+            let _ = conn.with_upgrades().await;
+        });
+        let url = "ws://specter.test/socket.io/?EIO=4&transport=websocket";
+        let (ws, _) = tokio_tungstenite::client_async(url, client)
+            .await
+            .map_err(|e| TestError::Transport(e.to_string()))?;
+        self.handshake(ws).await
+    }
+
+    /// Connects to a server at `url` (`http://127.0.0.1:3000`) over TCP.
+    pub async fn connect_url(self, url: &str) -> Result<TestClient, TestError> {
+        let base = url.trim_end_matches('/').replacen("http", "ws", 1);
+        let url = format!("{base}/socket.io/?EIO=4&transport=websocket");
+        let (ws, _) = tokio_tungstenite::connect_async(url)
+            .await
+            .map_err(|e| TestError::Transport(e.to_string()))?;
+        self.handshake(ws).await
+    }
+
+    async fn handshake<S>(
+        self,
+        ws: tokio_tungstenite::WebSocketStream<S>,
+    ) -> Result<TestClient, TestError>
+    where
+        S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+    {
+        let (mut sink, stream) = ws.split();
+        let (out, mut rx) = mpsc::unbounded_channel::<Message>();
+        tokio::spawn(async move {
+            while let Some(m) = rx.recv().await {
+                let close = matches!(m, Message::Close(_));
+                if sink.send(m).await.is_err() || close {
+                    break;
+                }
+            }
+        });
+        let pending: Pending = Arc::default();
+        let (events_tx, events) = mpsc::unbounded_channel();
+        let (connected_tx, connected) = oneshot::channel();
+        tokio::spawn(read_loop(
+            stream,
+            out.clone(),
+            pending.clone(),
+            events_tx,
+            connected_tx,
+            self.namespace.clone(),
+        ));
+        send(&out, packet::connect(&self.namespace, &self.auth))?;
+        let sid = match tokio::time::timeout(self.timeout, connected).await {
+            Err(_) => return Err(TestError::Timeout),
+            Ok(Err(_)) => return Err(TestError::Closed),
+            Ok(Ok(result)) => result?,
+        };
+        Ok(TestClient {
+            namespace: self.namespace,
+            timeout: self.timeout,
+            sid,
+            out,
+            pending,
+            events,
+            next_ack: AtomicI64::new(0),
+        })
+    }
+}
+
+type Pending = Arc<Mutex<HashMap<i64, oneshot::Sender<Vec<Value>>>>>;
+
+/// A Socket.IO client connected to one namespace.
+pub struct TestClient {
+    namespace: String,
+    timeout: Duration,
+    sid: String,
+    out: mpsc::UnboundedSender<Message>,
+    pending: Pending,
+    events: mpsc::UnboundedReceiver<ServerEvent>,
+    next_ack: AtomicI64,
+}
+
+fn send(out: &mpsc::UnboundedSender<Message>, text: String) -> Result<(), TestError> {
+    out.send(Message::text(text)).map_err(|_| TestError::Closed)
+}
+
+impl TestClient {
+    /// Connects to `app` in process, on `/` with no auth: see [`TestClientBuilder`].
+    pub async fn connect(app: &ServiceManager) -> Result<Self, TestError> {
+        Self::builder().connect(app).await
+    }
+
+    /// Options: namespace, auth, timeout.
+    pub fn builder() -> TestClientBuilder {
+        TestClientBuilder::default()
+    }
+
+    /// The socket id the server gave this client.
+    pub fn id(&self) -> &str {
+        &self.sid
+    }
+
+    /// Emits `event` with `data` as its one argument, without asking for an ack.
+    pub fn emit(&self, event: &str, data: impl Serialize) -> Result<(), TestError> {
+        let data = serde_json::to_value(data).map_err(|e| TestError::Transport(e.to_string()))?;
+        send(
+            &self.out,
+            packet::event(&self.namespace, None, event, &[data]),
+        )
+    }
+
+    /// Emits `event` with `data` and waits for the ack; returns its arguments.
+    pub async fn emit_with_ack(
+        &self,
+        event: &str,
+        data: impl Serialize,
+    ) -> Result<Vec<Value>, TestError> {
+        let data = serde_json::to_value(data).map_err(|e| TestError::Transport(e.to_string()))?;
+        let id = self.next_ack.fetch_add(1, Ordering::Relaxed);
+        let (tx, rx) = oneshot::channel();
+        self.pending.lock().unwrap().insert(id, tx);
+        send(
+            &self.out,
+            packet::event(&self.namespace, Some(id), event, &[data]),
+        )?;
+        match tokio::time::timeout(self.timeout, rx).await {
+            Ok(Ok(args)) => Ok(args),
+            Ok(Err(_)) => Err(TestError::Closed),
+            Err(_) => {
+                self.pending.lock().unwrap().remove(&id);
+                Err(TestError::Timeout)
+            }
+        }
+    }
+
+    /// Waits for the next event the server emits to this client.
+    pub async fn recv(&mut self) -> Result<ServerEvent, TestError> {
+        match tokio::time::timeout(self.timeout, self.events.recv()).await {
+            Ok(Some(e)) => Ok(e),
+            Ok(None) => Err(TestError::Closed),
+            Err(_) => Err(TestError::Timeout),
+        }
+    }
+
+    /// Every event received so far and not yet read.
+    pub fn received(&mut self) -> Vec<ServerEvent> {
+        std::iter::from_fn(|| self.events.try_recv().ok()).collect()
+    }
+
+    /// Sends raw Engine.IO text, for tests of malformed input.
+    pub fn send_raw(&self, text: impl Into<String>) -> Result<(), TestError> {
+        send(&self.out, text.into())
+    }
+
+    /// Leaves the namespace and closes the connection.
+    pub async fn disconnect(self) {
+        let _ = send(
+            &self.out,
+            format!("41{}", packet::ns_prefix(&self.namespace)),
+        );
+        let _ = self.out.send(Message::Close(None));
+        // Let the server read the packets before the connection goes.
+        tokio::task::yield_now().await;
+    }
+}
+
+async fn read_loop<S>(
+    mut stream: futures_util::stream::SplitStream<tokio_tungstenite::WebSocketStream<S>>,
+    out: mpsc::UnboundedSender<Message>,
+    pending: Pending,
+    events: mpsc::UnboundedSender<ServerEvent>,
+    connected: oneshot::Sender<Result<String, TestError>>,
+    namespace: String,
+) where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
+    let mut connected = Some(connected);
+    let mut partial: Option<packet::Partial> = None;
+    while let Some(Ok(msg)) = stream.next().await {
+        let decoded = match msg {
+            Message::Text(text) => match text.as_bytes().first() {
+                Some(b'2') => {
+                    let _ = out.send(Message::text(format!("3{}", &text[1..])));
+                    continue;
+                }
+                Some(b'4') => packet::decode(&text[1..]),
+                Some(b'1') => break,
+                _ => continue,
+            },
+            Message::Binary(bytes) => match partial.as_mut() {
+                Some(p) => {
+                    p.received.push(bytes.to_vec());
+                    if p.received.len() < p.attachments {
+                        continue;
+                    }
+                    Ok(partial.take().expect("checked"))
+                }
+                None => continue,
+            },
+            Message::Close(_) => break,
+            _ => continue,
+        };
+        let p = match decoded {
+            Ok(p) if p.attachments > p.received.len() => {
+                partial = Some(p);
+                continue;
+            }
+            Ok(p) => p,
+            Err(e) => {
+                tracing::warn!(error = %e, "test client: unreadable packet");
+                continue;
+            }
+        };
+        match p.finish() {
+            Ok(Packet::Connect(sid)) => {
+                if let Some(c) = connected.take() {
+                    let _ = c.send(Ok(sid));
+                }
+            }
+            Ok(Packet::ConnectError(message)) => {
+                if let Some(c) = connected.take() {
+                    let _ = c.send(Err(TestError::Refused(message)));
+                }
+                break;
+            }
+            Ok(Packet::Event(event, args, ack)) => {
+                if let Some(id) = ack {
+                    let _ = out.send(Message::text(packet::ack(&namespace, id, &[])));
+                }
+                let _ = events.send(ServerEvent { event, args });
+            }
+            Ok(Packet::Ack(id, args)) => {
+                if let Some(tx) = pending.lock().unwrap().remove(&id) {
+                    let _ = tx.send(args);
+                }
+            }
+            Ok(Packet::Disconnect) => break,
+            Err(e) => tracing::warn!(error = %e, "test client: unreadable packet"),
+        }
+    }
+    pending.lock().unwrap().clear();
+}
