@@ -29,7 +29,7 @@ const DRAIN_LIMIT: Duration = Duration::from_secs(10);
 #[must_use]
 pub struct ServiceManagerBuilder {
     steps: Vec<Step>,
-    max_payload: Option<u64>,
+    configure: Vec<Box<dyn FnOnce(SocketIoBuilder) -> SocketIoBuilder>>,
 }
 
 /// Puts a service in the typed registry and in socketioxide's state.
@@ -79,9 +79,22 @@ impl ServiceManagerBuilder {
         self
     }
 
-    /// The largest payload a client may send, in bytes (socketioxide's default: 100 kB).
-    pub fn max_payload(mut self, bytes: u64) -> Self {
-        self.max_payload = Some(bytes);
+    /// The largest message a client may send, in bytes, over either transport
+    /// (socketioxide's defaults: 100 kB per long-polling request, 64 MiB per websocket
+    /// message). A client that sends more is disconnected.
+    pub fn max_payload(self, bytes: u64) -> Self {
+        self.configure_io(move |io| {
+            io.max_payload(bytes)
+                .ws_max_message_size(usize::try_from(bytes).unwrap_or(usize::MAX))
+        })
+    }
+
+    /// Any other socketioxide setting: `.configure_io(|io| io.ping_interval(..))`.
+    pub fn configure_io(
+        mut self,
+        configure: impl FnOnce(SocketIoBuilder) -> SocketIoBuilder + 'static,
+    ) -> Self {
+        self.configure.push(Box::new(configure));
         self
     }
 
@@ -90,8 +103,8 @@ impl ServiceManagerBuilder {
     pub fn build(self) -> Result<ServiceManager, Error> {
         let services = Services::default();
         let mut io = SocketIo::builder().with_state(services.clone());
-        if let Some(bytes) = self.max_payload {
-            io = io.max_payload(bytes);
+        for configure in self.configure {
+            io = configure(io);
         }
         let mut components = Vec::new();
         let mut routes = Vec::new();
