@@ -8,6 +8,8 @@ cd "$(dirname "$0")/.."
 need_apt=()
 command -v node >/dev/null 2>&1 || need_apt+=(nodejs)
 command -v npm >/dev/null 2>&1 || need_apt+=(npm)
+command -v python3 >/dev/null 2>&1 || need_apt+=(python3)
+python3 -c "import venv, ensurepip" >/dev/null 2>&1 || need_apt+=(python3-venv)
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "installing ${need_apt[*]} with apt-get"
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_apt[@]}"
@@ -19,5 +21,11 @@ for dir in tests/node examples/chat; do
     (cd "$dir" && npm ci --no-audit --no-fund)
   fi
 done
+
+# python-socketio in a venv under target/, from the pinned requirements
+if ! target/py-venv/bin/python -c "import socketio, websocket, requests" >/dev/null 2>&1; then
+  python3 -m venv target/py-venv
+  target/py-venv/bin/pip install -q -r tests/python/requirements.txt
+fi
 
 cargo test --workspace

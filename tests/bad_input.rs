@@ -6,7 +6,7 @@ mod common;
 use std::io::Write;
 use std::sync::{Arc, Mutex, OnceLock};
 
-use common::{Node, TestServer};
+use common::{Client, TestServer};
 use serde_json::json;
 use specter::prelude::*;
 use specter::testing::{TestClient, TestError};
@@ -75,7 +75,7 @@ async fn app(max_payload: u64) -> TestServer {
 #[tokio::test]
 async fn an_unknown_event_with_an_ack_gets_an_unknown_event_error() {
     let server = app(100_000).await;
-    let mut node = Node::start().await;
+    let mut node = Client::node().await;
     for transport in ["websocket", "polling"] {
         let s = node
             .connect_with(&server.url, json!({}), transport)
@@ -128,7 +128,7 @@ async fn a_payload_of_the_wrong_type_gets_an_invalid_payload_error() {
 #[tokio::test]
 async fn a_payload_over_the_size_limit_closes_that_connection_only() {
     let server = app(1_000).await;
-    let mut node = Node::start().await;
+    let mut node = Client::node().await;
     let bystander = node.connect(&server.url).await.unwrap();
     // websocket: the server closes the socket; polling: it answers the POST with 413.
     for (transport, reason) in [

@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use axum::Router;
-use common::{Log, Node, TestServer, answer, eventually};
+use common::{Client, Log, TestServer, answer, eventually};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use specter::ComponentKind;
@@ -105,7 +105,7 @@ async fn controllers_and_handlers_fan_out_together() {
         .build()
         .unwrap();
     let server = TestServer::start(app).await;
-    let mut node = Node::start().await;
+    let mut node = Client::node().await;
     let s = node.connect(&server.url).await.unwrap();
 
     let ack = node.emit_ack(&s, "message", json!(["hi"])).await;
@@ -125,7 +125,7 @@ async fn moderation_rejects_a_message_before_the_broadcast() {
         .build()
         .unwrap();
     let server = TestServer::start(app).await;
-    let mut node = Node::start().await;
+    let mut node = Client::node().await;
     let sender = node.connect(&server.url).await.unwrap();
     let reader = node.connect(&server.url).await.unwrap();
 
@@ -387,7 +387,7 @@ async fn subscribers_reach_services_by_type() {
         .build()
         .unwrap();
     let server = TestServer::start(app).await;
-    let mut node = Node::start().await;
+    let mut node = Client::node().await;
     let s = node.connect(&server.url).await.unwrap();
     assert_eq!(
         node.emit_ack(&s, "greet", json!([])).await,
@@ -402,7 +402,7 @@ async fn subscribers_reach_services_by_type() {
 async fn components_registered_after_boot_start_at_once() {
     let app = ServiceManager::builder().build().unwrap();
     let server = TestServer::start(app).await;
-    let mut node = Node::start().await;
+    let mut node = Client::node().await;
     let s = node.connect(&server.url).await.unwrap();
     let counters = Arc::new(Counters::default());
     server
@@ -502,7 +502,7 @@ async fn shutdown_answers_acks_under_way() {
         )
         .unwrap();
     let server = TestServer::start(app).await;
-    let mut node = Node::start().await;
+    let mut node = Client::node().await;
     let s = node.connect(&server.url).await.unwrap();
     let cmd = json!({ "op": "burst", "sock": s, "event": "slow", "count": 5 });
     let burst = node.send(cmd.clone()).await;

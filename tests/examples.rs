@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::process::Stdio;
 use std::time::Duration;
 
-use common::{Node, WAIT};
+use common::{Client, WAIT};
 use serde_json::json;
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
@@ -65,7 +65,7 @@ async fn terminate(mut child: Child) {
 #[tokio::test]
 async fn presence_answers_heartbeats_and_stops_on_sigterm() {
     let (child, url) = start("presence").await;
-    let mut node = Node::start().await;
+    let mut node = Client::node().await;
     let a = node.connect(&url).await.unwrap();
     let b = node.connect(&url).await.unwrap();
     let ack = node
@@ -88,7 +88,7 @@ async fn presence_answers_heartbeats_and_stops_on_sigterm() {
 #[tokio::test]
 async fn chat_moderates_broadcasts_and_remembers() {
     let (child, url) = start("chat").await;
-    let mut node = Node::start().await;
+    let mut node = Client::node().await;
     let refused = node
         .connect_with(&url, json!({"name": " "}), "websocket")
         .await

@@ -6,7 +6,7 @@ mod common;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use common::{Log, Node, TestServer, eventually};
+use common::{Client, Log, TestServer, eventually};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use specter::prelude::*;
@@ -56,7 +56,7 @@ async fn fanout_runs_by_priority_then_subscription_order() {
         .build()
         .unwrap();
     let server = TestServer::start(app).await;
-    let mut node = Node::start().await;
+    let mut node = Client::node().await;
     let s = node.connect(&server.url).await.unwrap();
 
     let ack = node.emit_ack(&s, "ping", json!([])).await;
@@ -143,7 +143,7 @@ async fn a_failing_and_a_panicking_subscriber_do_not_stop_the_others() {
             }
         });
     let server = TestServer::start(app).await;
-    let mut node = Node::start().await;
+    let mut node = Client::node().await;
     let s = node.connect(&server.url).await.unwrap();
 
     for _ in 0..2 {
@@ -185,7 +185,7 @@ async fn a_wrong_type_payload_fails_its_subscriber_only() {
         )
         .unwrap();
     let server = TestServer::start(app).await;
-    let mut node = Node::start().await;
+    let mut node = Client::node().await;
     let s = node.connect(&server.url).await.unwrap();
 
     let ack = node.emit_ack(&s, "double", json!(["abc"])).await;
@@ -226,7 +226,7 @@ async fn every_ack_rule() {
         .subscribe("echo", |Data(v): Data<Value>| v, 100)
         .unwrap();
     let server = TestServer::start(app).await;
-    let mut node = Node::start().await;
+    let mut node = Client::node().await;
     let s = node.connect(&server.url).await.unwrap();
 
     assert_eq!(node.emit_ack(&s, "two_values", json!([])).await, json!([2]));
@@ -264,7 +264,7 @@ async fn every_ack_rule() {
 async fn subscribing_and_unsubscribing_reach_connected_clients() {
     let app = ServiceManager::builder().build().unwrap();
     let server = TestServer::start(app).await;
-    let mut node = Node::start().await;
+    let mut node = Client::node().await;
     let s = node.connect(&server.url).await.unwrap();
 
     let before = node.emit_ack(&s, "late", json!([])).await;
@@ -331,7 +331,7 @@ async fn a_failing_connect_subscriber_refuses_the_connection() {
         .build()
         .unwrap();
     let server = TestServer::start(app).await;
-    let mut node = Node::start().await;
+    let mut node = Client::node().await;
 
     let refused = node
         .connect_with(&server.url, json!({"token": "guess"}), "websocket")
@@ -387,7 +387,7 @@ async fn disconnect_fans_out_in_priority_order() {
         .subscribe("connect", |s: SocketRef| s.join("members"), 100)
         .unwrap();
     let server = TestServer::start(app).await;
-    let mut node = Node::start().await;
+    let mut node = Client::node().await;
     let s = node.connect(&server.url).await.unwrap();
     node.disconnect(&s).await;
     eventually("both disconnect subscribers", || log.snapshot().len() == 2).await;
@@ -411,7 +411,7 @@ impl Admin {
 async fn a_handler_binds_to_its_namespace() {
     let app = ServiceManager::builder().handler(Admin).build().unwrap();
     let server = TestServer::start(app).await;
-    let mut node = Node::start().await;
+    let mut node = Client::node().await;
     let admin = node
         .connect(&format!("{}/admin", server.url))
         .await
@@ -569,7 +569,7 @@ async fn discovery_finds_linked_handlers() {
     );
     let app = ServiceManager::builder().discover().build().unwrap();
     let server = TestServer::start(app).await;
-    let mut node = Node::start().await;
+    let mut node = Client::node().await;
     let s = node.connect(&server.url).await.unwrap();
     assert_eq!(
         node.emit_ack(&s, "discovered", json!([])).await,

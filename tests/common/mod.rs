@@ -89,8 +89,48 @@ fn ensure_node_packages() {
     });
 }
 
-/// node's socket.io-client, in a child process killed on drop.
-pub struct Node {
+fn python_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../tests/python")
+}
+
+/// The venv under target/ with python-socketio, created on first use.
+fn python_venv() -> PathBuf {
+    static INSTALL: Once = Once::new();
+    let venv = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/py-venv");
+    INSTALL.call_once(|| {
+        let python = venv.join("bin/python");
+        let ready = std::process::Command::new(&python)
+            .args(["-c", "import socketio, websocket, requests"])
+            .output()
+            .is_ok_and(|o| o.status.success());
+        if ready {
+            return;
+        }
+        let status = std::process::Command::new("python3")
+            .args(["-m", "venv"])
+            .arg(&venv)
+            .status()
+            .expect("python3 is required by the interop tests (they drive python-socketio)");
+        assert!(
+            status.success(),
+            "python3 -m venv failed: install python3-venv"
+        );
+        let status = std::process::Command::new(venv.join("bin/pip"))
+            .args(["install", "-q", "-r"])
+            .arg(python_dir().join("requirements.txt"))
+            .status()
+            .expect("pip in the venv");
+        assert!(
+            status.success(),
+            "pip install -r tests/python/requirements.txt failed"
+        );
+    });
+    venv
+}
+
+/// A real Socket.IO client (node's socket.io-client or python-socketio) in a child
+/// process killed on drop, driven over a pipe.
+pub struct Client {
     _child: Child,
     stdin: ChildStdin,
     pending: Arc<Mutex<HashMap<u64, oneshot::Sender<Value>>>>,
@@ -99,17 +139,39 @@ pub struct Node {
     next_id: u64,
 }
 
-impl Node {
-    pub async fn start() -> Self {
+impl Client {
+    /// node's socket.io-client.
+    pub async fn node() -> Self {
         ensure_node_packages();
-        let mut child = Command::new("node")
-            .arg("driver.mjs")
-            .current_dir(node_dir())
+        let mut cmd = Command::new("node");
+        cmd.arg("driver.mjs").current_dir(node_dir());
+        Self::spawn(cmd)
+    }
+
+    /// python-socketio's client.
+    pub async fn python() -> Self {
+        let venv = python_venv();
+        let mut cmd = Command::new(venv.join("bin/python"));
+        cmd.arg("-u").arg(python_dir().join("driver.py"));
+        Self::spawn(cmd)
+    }
+
+    /// `node` or `python`.
+    pub async fn named(kind: &str) -> Self {
+        match kind {
+            "node" => Self::node().await,
+            "python" => Self::python().await,
+            other => panic!("no client {other}"),
+        }
+    }
+
+    fn spawn(mut cmd: Command) -> Self {
+        let mut child = cmd
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .kill_on_drop(true)
             .spawn()
-            .expect("start node");
+            .expect("start the client driver");
         let stdin = child.stdin.take().unwrap();
         let stdout = child.stdout.take().unwrap();
         let pending: Arc<Mutex<HashMap<u64, oneshot::Sender<Value>>>> = Arc::default();
@@ -118,7 +180,10 @@ impl Node {
         tokio::spawn(async move {
             let mut lines = BufReader::new(stdout).lines();
             while let Ok(Some(line)) = lines.next_line().await {
-                let msg: Value = serde_json::from_str(&line).expect("driver speaks JSON");
+                let Ok(msg) = serde_json::from_str::<Value>(&line) else {
+                    eprintln!("client driver: {line}");
+                    continue;
+                };
                 match msg.get("id").and_then(Value::as_u64) {
                     Some(id) => {
                         if let Some(reply) = p.lock().unwrap().remove(&id) {
@@ -213,6 +278,13 @@ impl Node {
             }
             self.buffered.push_back(msg);
         }
+    }
+
+    /// Whether `sock` already received `event` among the events read past so far.
+    pub fn seen(&self, sock: &str, event: &str) -> bool {
+        self.buffered
+            .iter()
+            .any(|m| m["sock"] == sock && m["event"] == event)
     }
 
     pub async fn disconnect(&mut self, sock: &str) {
