@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::process::Stdio;
 use std::time::Duration;
 
-use common::{Client, WAIT};
+use common::{Client, WAIT, ensure_node_packages, node_dir};
 use serde_json::json;
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
@@ -136,5 +136,67 @@ async fn chat_moderates_broadcasts_and_remembers() {
 
     node.disconnect(&bob).await;
     assert_eq!(node.next_event(&ann, "presence").await, json!([["ann"]]));
+    terminate(child).await;
+}
+
+#[tokio::test]
+async fn two_people_chat_in_headless_chromium() {
+    ensure_node_packages();
+    let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
+    assert!(
+        std::path::Path::new(&chromium).exists(),
+        "{chromium} is missing: the browser test needs Debian's chromium (apt-get install chromium; \
+         scripts/test-all.sh installs it)"
+    );
+    let (child, url) = start("chat").await;
+    let run = Command::new("node")
+        .arg("browser.mjs")
+        .arg(&url)
+        .current_dir(node_dir())
+        .env("CHROMIUM", &chromium)
+        .kill_on_drop(true)
+        .output();
+    let out = tokio::time::timeout(Duration::from_secs(90), run)
+        .await
+        .expect("the browser run finishes")
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    let steps: Vec<serde_json::Value> = text
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect();
+    let step = |name: &str| {
+        steps
+            .iter()
+            .find(|s| s["step"] == name)
+            .unwrap_or_else(|| {
+                panic!(
+                    "no step {name}: {text}\n{}",
+                    String::from_utf8_lossy(&out.stderr)
+                )
+            })
+            .clone()
+    };
+    assert_eq!(
+        step("present"),
+        json!({"step": "present", "ann": ["ann", "bob"], "bob": ["ann", "bob"]})
+    );
+    assert_eq!(step("typing")["bob"], "ann is typing…");
+    assert_eq!(
+        step("message")["bob"],
+        json!(["specterwelcome to the chat", "annhello bob"])
+    );
+    assert_eq!(
+        step("rejected")["ann"],
+        "not sent: \"spam\" is not allowed here"
+    );
+    assert_eq!(
+        step("left")["ann"],
+        json!(["ann"]),
+        "presence updates when a page closes"
+    );
+    step("done");
+    assert!(!steps.iter().any(|s| s["step"] == "pageerror"), "{text}");
+    assert!(out.status.success(), "{text}");
     terminate(child).await;
 }

@@ -63,12 +63,9 @@ impl Drop for TestServer {
     }
 }
 
-fn node_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../tests/node")
-}
-
-/// Installs the node packages from the committed lockfile on first use.
-fn ensure_node_packages() {
+/// Installs the node packages of tests/node and examples/chat from their committed
+/// lockfiles, on first use.
+pub fn ensure_node_packages() {
     static INSTALL: Once = Once::new();
     INSTALL.call_once(|| {
         let version = std::process::Command::new("node").arg("--version").output();
@@ -77,16 +74,24 @@ fn ensure_node_packages() {
             "node is required by the integration tests (they drive node's socket.io-client): \
              install Node.js 18 or later and npm"
         );
-        if node_dir().join("node_modules/socket.io-client").exists() {
-            return;
+        let chat = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../examples/chat");
+        for dir in [node_dir(), chat] {
+            if dir.join("node_modules").exists() {
+                continue;
+            }
+            let status = std::process::Command::new("npm")
+                .args(["ci", "--no-audit", "--no-fund"])
+                .current_dir(&dir)
+                .status()
+                .expect("npm is required to install the test clients");
+            assert!(status.success(), "`npm ci` in {} failed", dir.display());
         }
-        let status = std::process::Command::new("npm")
-            .args(["ci", "--no-audit", "--no-fund"])
-            .current_dir(node_dir())
-            .status()
-            .expect("npm is required to install the test clients (tests/node)");
-        assert!(status.success(), "`npm ci` in tests/node failed");
     });
+}
+
+/// The directory of the node test clients.
+pub fn node_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../tests/node")
 }
 
 fn python_dir() -> PathBuf {
