@@ -42,8 +42,8 @@ pub trait ControllerInfo {
 ///     async fn on_message(&self, socket: SocketRef, Data(text): Data<String>) {
 ///         socket.broadcast().emit("message", &text).await.ok();
 ///     }
-///     fn on_typing(&self, socket: SocketRef) {
-///         socket.broadcast().emit("typing", &socket.id.to_string()).ok();
+///     async fn on_typing(&self, socket: SocketRef) {
+///         socket.broadcast().emit("typing", &socket.id.to_string()).await.ok();
 ///     }
 /// }
 ///
