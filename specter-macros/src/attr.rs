@@ -188,6 +188,11 @@ impl OnAttr {
 
 /// An `i32` from `N` or `-N`; an error spanned on the value otherwise.
 fn int_literal(cx: &mut Ctxt, value: &Expr) -> Option<i32> {
+    // A literal passed through a `macro_rules!` fragment arrives in an invisible group.
+    let mut value = value;
+    while let Expr::Group(g) = value {
+        value = &g.expr;
+    }
     let (lit, negative) = match value {
         Expr::Lit(ExprLit {
             lit: Lit::Int(lit), ..

@@ -131,8 +131,14 @@ impl TestClientBuilder {
         app.boot()
             .await
             .map_err(|e| TestError::Transport(e.to_string()))?;
+        self.connect_router(app.router()).await
+    }
+
+    /// Connects in process to any axum router that carries a Socket.IO layer (an app
+    /// of your own, or plain socketioxide).
+    pub async fn connect_router(self, router: axum::Router) -> Result<TestClient, TestError> {
         let (client, server) = tokio::io::duplex(64 * 1024);
-        let service = hyper_util::service::TowerToHyperService::new(app.router());
+        let service = hyper_util::service::TowerToHyperService::new(router);
         tokio::spawn(async move {
             let io = hyper_util::rt::TokioIo::new(server);
             let conn = hyper::server::conn::http1::Builder::new().serve_connection(io, service);

@@ -1,0 +1,117 @@
+//! The servers under test, doing the same work: the `bench` event has S subscribers;
+//! each bumps a counter and reads the payload; the last one answers the ack.
+
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+
+use axum::Router;
+use serde::{Deserialize, Serialize};
+use socketioxide::SocketIo;
+use socketioxide::extract::{AckSender, Data, SocketRef};
+use specter::prelude::*;
+
+/// The payload the load generator sends.
+#[derive(Debug, Deserialize)]
+pub struct Payload {
+    /// A sequence number.
+    pub seq: u64,
+}
+
+/// The ack value.
+#[derive(Debug, Serialize)]
+pub struct OkAck {
+    ok: bool,
+}
+
+/// How many subscribers ran, across all servers of this process.
+pub static RUNS: AtomicU64 = AtomicU64::new(0);
+static SUBSCRIBERS: AtomicUsize = AtomicUsize::new(1);
+
+/// One subscriber's work: bump the counter; the last one of `n` answers.
+#[inline(never)]
+fn work(index: usize, payload: &Payload) -> Option<OkAck> {
+    RUNS.fetch_add(1 + (payload.seq & 0), Ordering::Relaxed);
+    (index + 1 == SUBSCRIBERS.load(Ordering::Relaxed)).then_some(OkAck { ok: true })
+}
+
+macro_rules! subscribers {
+    ($($ty:ident $name:literal $index:literal),* $(,)?) => {
+        $(
+            struct $ty;
+
+            #[handler(name = $name, discover = false)]
+            impl $ty {
+                #[on("bench", priority = $index)]
+                fn bench(&self, Data(p): Data<Payload>) -> Option<Ack<OkAck>> {
+                    work($index, &p).map(Ack)
+                }
+            }
+        )*
+
+        /// Adds the first `n` subscribers to `builder`.
+        fn with_subscribers(mut builder: specter::ServiceManagerBuilder, n: usize) -> specter::ServiceManagerBuilder {
+            let mut i = 0;
+            $(
+                if i < n {
+                    builder = builder.handler($ty);
+                }
+                i += 1;
+            )*
+            let _ = i;
+            builder
+        }
+    };
+}
+
+subscribers!(
+    S0 "s0" 0, S1 "s1" 1, S2 "s2" 2, S3 "s3" 3, S4 "s4" 4,
+    S5 "s5" 5, S6 "s6" 6, S7 "s7" 7, S8 "s8" 8, S9 "s9" 9,
+);
+
+/// The largest number of subscribers the apps offer.
+pub const MAX_SUBSCRIBERS: usize = 10;
+
+/// Extra events (`idle0`, `idle1`, ...) so that a server has `events` events in all.
+fn idle_events(events: usize) -> impl Iterator<Item = String> {
+    (1..events).map(|i| format!("idle{i}"))
+}
+
+/// Specter: `subscribers` `#[handler]`s on `bench` through the ingress, plus idle events.
+pub async fn specter(subscribers: usize, events: usize) -> (ServiceManager, Router) {
+    assert!((1..=MAX_SUBSCRIBERS).contains(&subscribers));
+    SUBSCRIBERS.store(subscribers, Ordering::Relaxed);
+    let app = with_subscribers(ServiceManager::builder(), subscribers).build().unwrap();
+    for event in idle_events(events) {
+        app.ingress().subscribe(&event, || (), 100).unwrap();
+    }
+    app.boot().await.unwrap();
+    let router = app.router();
+    (app, router)
+}
+
+/// Raw socketioxide: one hand-written handler calling the same work `subscribers`
+/// times, plus one handler per idle event: the floor under Specter.
+pub fn raw(subscribers: usize, events: usize) -> (SocketIo, Router) {
+    assert!((1..=MAX_SUBSCRIBERS).contains(&subscribers));
+    SUBSCRIBERS.store(subscribers, Ordering::Relaxed);
+    let (layer, io) = SocketIo::new_layer();
+    let idle: Vec<String> = idle_events(events).collect();
+    io.ns("/", move |s: SocketRef| {
+        s.on("bench", move |Data(p): Data<Payload>, ack: AckSender| {
+            let mut answer = None;
+            for i in 0..subscribers {
+                if let Some(a) = work(i, &p) {
+                    answer = Some(a);
+                }
+            }
+            if let Some(a) = answer {
+                ack.send(&a).ok();
+            }
+            std::future::ready(())
+        });
+        for event in &idle {
+            s.on(event.clone(), async || {});
+        }
+        std::future::ready(())
+    });
+    (io, Router::new().layer(layer))
+}

@@ -1,0 +1,377 @@
+//! Runs every benchmark and writes BENCHMARKS.md and benchmarks.svg:
+//! `cargo run --release -p specter-bench --bin bench [-- --quick] [--out DIR]`.
+//!
+//! Throughput: Specter, raw socketioxide, node's socket.io and Python SPECTER, each in
+//! its own process, driven by the same load generator. Memory per idle connection,
+//! heap allocations per dispatch (in process) and startup time of the ingress.
+
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use serde_json::json;
+use specter::{Binding, Call, EventKinds, Handler, Outcome, ServiceManager, Source, Subscriber};
+use specter_bench::loadgen::{self, Until};
+use specter_bench::report::{Allocations, Memory, Report, Startup, Throughput};
+use specter_bench::{alloc, apps};
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::{Child, Command};
+
+#[global_allocator]
+static ALLOC: alloc::Counting = alloc::Counting;
+
+/// How much of everything to run.
+struct Plan {
+    subscribers: Vec<usize>,
+    servers: Vec<&'static str>,
+    connections: usize,
+    warmup: Until,
+    until: Until,
+    memory_clients: usize,
+    memory_events: Vec<usize>,
+    round_trips: u64,
+    startup: Vec<(&'static str, usize, usize)>,
+}
+
+impl Plan {
+    fn full() -> Self {
+        Self {
+            subscribers: vec![1, 3, 10],
+            servers: vec!["specter", "raw socketioxide", "node socket.io", "python SPECTER"],
+            connections: 16,
+            warmup: Until::Time(Duration::from_secs(1)),
+            until: Until::Time(Duration::from_secs(5)),
+            memory_clients: 5_000,
+            memory_events: vec![1, 50],
+            round_trips: 5_000,
+            startup: vec![
+                ("10,000 events x 1 subscriber", 10_000, 1),
+                ("100 events x 100 subscribers", 100, 100),
+                ("1 event x 10,000 subscribers", 1, 10_000),
+            ],
+        }
+    }
+
+    /// A tiny workload that runs the whole harness in seconds (for the test suite).
+    fn quick() -> Self {
+        Self {
+            subscribers: vec![1],
+            servers: vec!["specter", "raw socketioxide"],
+            connections: 3,
+            warmup: Until::Acks(10),
+            until: Until::Acks(100),
+            memory_clients: 20,
+            memory_events: vec![1],
+            round_trips: 50,
+            startup: vec![("1,000 events x 1 subscriber", 1_000, 1)],
+        }
+    }
+}
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+/// A server process: killed on drop, and stopped when its standard input closes.
+struct Server {
+    child: Child,
+    url: String,
+}
+
+impl Server {
+    async fn start(mut cmd: Command) -> Result<Self, String> {
+        let mut child = cmd
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .kill_on_drop(true)
+            .spawn()
+            .map_err(|e| format!("cannot start {cmd:?}: {e}"))?;
+        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+        let url = tokio::time::timeout(Duration::from_secs(30), async {
+            while let Ok(Some(line)) = lines.next_line().await {
+                if let Some(url) = line.strip_prefix("listening on ") {
+                    return Ok(url.to_owned());
+                }
+            }
+            Err(format!("{cmd:?} exited before listening"))
+        })
+        .await
+        .map_err(|_| format!("{cmd:?} did not listen within 30 s"))??;
+        Ok(Self { child, url })
+    }
+
+    fn rss(&self) -> u64 {
+        let pid = self.child.id().expect("running");
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmRSS:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+            .map_or(0, |kb| kb * 1024)
+    }
+}
+
+fn bench_server(kind: &str, subscribers: usize, events: usize) -> Command {
+    let exe = std::env::current_exe().unwrap().with_file_name("bench-server");
+    let mut cmd = Command::new(exe);
+    cmd.args([kind, &subscribers.to_string(), &events.to_string()]);
+    cmd
+}
+
+/// Runs `program args` in `dir`; an error says what failed.
+fn run(dir: &Path, program: &str, args: &[&str]) -> Result<(), String> {
+    let status = std::process::Command::new(program)
+        .args(args)
+        .current_dir(dir)
+        .status()
+        .map_err(|e| format!("{program} is required: {e}"))?;
+    status
+        .success()
+        .then_some(())
+        .ok_or_else(|| format!("`{program} {}` failed in {}", args.join(" "), dir.display()))
+}
+
+/// The command that starts `server` with `s` subscribers, installing its packages first.
+fn server_command(server: &str, s: usize) -> Result<Command, String> {
+    let bench = root().join("specter-bench");
+    Ok(match server {
+        "specter" => bench_server("specter", s, 1),
+        "raw socketioxide" => bench_server("raw", s, 1),
+        "node socket.io" => {
+            let dir = bench.join("node");
+            if !dir.join("node_modules").exists() {
+                run(&dir, "npm", &["ci", "--no-audit", "--no-fund"])?;
+            }
+            let mut cmd = Command::new("node");
+            cmd.arg(dir.join("server.mjs")).arg(s.to_string());
+            cmd
+        }
+        "python SPECTER" => {
+            let venv = root().join("target/bench-py-venv");
+            let python = venv.join("bin/python");
+            if !python.exists() {
+                run(&root(), "python3", &["-m", "venv", venv.to_str().unwrap()])?;
+                let req = bench.join("python/requirements.txt");
+                run(&root(), venv.join("bin/pip").to_str().unwrap(), &["install", "-q", "-r", req.to_str().unwrap()])?;
+            }
+            let mut cmd = Command::new(python);
+            cmd.arg(bench.join("python/server.py")).arg(s.to_string());
+            cmd
+        }
+        other => return Err(format!("no server {other}")),
+    })
+}
+
+async fn throughput(plan: &Plan, report: &mut Report) -> Result<(), String> {
+    for &s in &plan.subscribers {
+        for server in &plan.servers {
+            let srv = Server::start(server_command(server, s)?).await?;
+            loadgen::run(&srv.url, plan.connections, plan.warmup).await?;
+            let r = loadgen::run(&srv.url, plan.connections, plan.until).await?;
+            eprintln!("{server:>18} S={s:<2} {:>9.0} acks/s  p50 {:>6} µs  p99 {:>6} µs", r.rate(), r.p50_us, r.p99_us);
+            report.throughput.push(Throughput {
+                server: server.to_string(),
+                subscribers: s,
+                rate: r.rate(),
+                p50_us: r.p50_us,
+                p99_us: r.p99_us,
+            });
+        }
+    }
+    Ok(())
+}
+
+async fn memory(plan: &Plan, report: &mut Report) -> Result<(), String> {
+    for &events in &plan.memory_events {
+        for (server, kind) in [("specter", "specter"), ("raw socketioxide", "raw")] {
+            let srv = Server::start(bench_server(kind, 1, events)).await?;
+            // Warm the server's allocator with a few connections first.
+            drop(loadgen::idle(&srv.url, 10).await?);
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            let before = srv.rss();
+            let clients = loadgen::idle(&srv.url, plan.memory_clients).await?;
+            tokio::time::sleep(Duration::from_millis(500)).await;
+            let after = srv.rss();
+            drop(clients);
+            let per = after.saturating_sub(before) as f64 / plan.memory_clients as f64;
+            eprintln!("{server:>18} E={events:<2} {per:>8.0} bytes per idle client");
+            report.memory.push(Memory {
+                server: server.into(),
+                events,
+                clients: plan.memory_clients,
+                bytes_per_client: per,
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Allocations per round trip, with client and server in this process.
+async fn allocations(plan: &Plan, report: &mut Report) -> Result<(), String> {
+    use specter::testing::TestClient;
+    async fn per_trip(router: axum::Router, n: u64) -> Result<f64, String> {
+        let client = TestClient::builder().connect_router(router).await.map_err(|e| e.to_string())?;
+        for i in 0..50 {
+            client.emit_with_ack("bench", json!({ "seq": i })).await.map_err(|e| e.to_string())?;
+        }
+        let payload = json!({ "seq": 1 });
+        let before = alloc::allocations();
+        for _ in 0..n {
+            client.emit_with_ack("bench", &payload).await.map_err(|e| e.to_string())?;
+        }
+        let per = (alloc::allocations() - before) as f64 / n as f64;
+        client.disconnect().await;
+        Ok(per)
+    }
+    for &s in &plan.subscribers {
+        let (app, router) = apps::specter(s, 1).await;
+        let specter = per_trip(router, plan.round_trips).await?;
+        app.shutdown().await;
+        let (_io, router) = apps::raw(s, 1);
+        let raw = per_trip(router, plan.round_trips).await?;
+        eprintln!("allocations S={s:<2} specter {specter:.1} raw {raw:.1} per round trip");
+        report.allocations.push(Allocations { subscribers: s, specter, raw });
+    }
+    Ok(())
+}
+
+/// A handler whose table is built at run time: `events` events x `per_event` subscribers.
+struct Many {
+    events: usize,
+    per_event: usize,
+}
+
+impl Handler for Many {
+    fn name(&self) -> &str {
+        "many"
+    }
+    fn source(&self) -> Source {
+        Source::caller()
+    }
+    fn bindings(self: Arc<Self>) -> Vec<Binding> {
+        let noop = Subscriber::new(EventKinds::ALL, |_| Call::Ready(Outcome::Nothing));
+        (0..self.events)
+            .flat_map(|e| {
+                let noop = noop.clone();
+                (0..self.per_event).map(move |k| Binding {
+                    event: format!("event{e}").into(),
+                    priority: k as i32,
+                    source: Source::caller(),
+                    subscriber: noop.clone(),
+                })
+            })
+            .collect()
+    }
+}
+
+async fn startup(plan: &Plan, report: &mut Report) -> Result<(), String> {
+    for &(shape, events, per_event) in &plan.startup {
+        let app = ServiceManager::builder()
+            .handler(Many { events, per_event })
+            .build()
+            .map_err(|e| e.to_string())?;
+        let start = Instant::now();
+        app.boot().await.map_err(|e| e.to_string())?;
+        let millis = start.elapsed().as_secs_f64() * 1e3;
+        let registrations = events * per_event;
+        assert_eq!(app.event_table().iter().map(|r| r.subscribers.len()).sum::<usize>(), registrations);
+        eprintln!("startup {shape}: {millis:.2} ms");
+        report.startup.push(Startup { shape: shape.into(), registrations, millis });
+    }
+    Ok(())
+}
+
+fn command_output(program: &str, args: &[&str]) -> String {
+    std::process::Command::new(program)
+        .args(args)
+        .output()
+        .ok()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| "not found".into())
+}
+
+fn machine() -> Vec<(String, String)> {
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|c| c.lines().find_map(|l| l.strip_prefix("model name").map(|v| v.trim_start_matches([' ', '\t', ':']).to_owned())))
+        .unwrap_or_else(|| "unknown".into());
+    let lock = std::fs::read_to_string(root().join("Cargo.lock")).unwrap_or_default();
+    let socketioxide = lock
+        .split("[[package]]")
+        .find(|p| p.contains("name = \"socketioxide\"\n"))
+        .and_then(|p| p.lines().find_map(|l| l.strip_prefix("version = ")))
+        .unwrap_or("?")
+        .trim_matches('"')
+        .to_owned();
+    let node_pkg = root().join("specter-bench/node/node_modules/socket.io/package.json");
+    let socket_io = std::fs::read_to_string(node_pkg)
+        .ok()
+        .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
+        .and_then(|v| v["version"].as_str().map(str::to_owned))
+        .unwrap_or_else(|| "not installed".into());
+    let pip = root().join("target/bench-py-venv/bin/pip");
+    let freeze = command_output(pip.to_str().unwrap(), &["freeze"]);
+    let pinned = |name: &str| {
+        freeze
+            .lines()
+            .find(|l| l.to_lowercase().starts_with(&format!("{name}==")))
+            .unwrap_or("not installed")
+            .to_owned()
+    };
+    vec![
+        ("cores".into(), std::thread::available_parallelism().map_or(0, |n| n.get()).to_string()),
+        ("CPU".into(), cpu),
+        ("rustc".into(), command_output("rustc", &["--version"])),
+        ("socketioxide".into(), socketioxide),
+        ("node".into(), command_output("node", &["--version"])),
+        ("socket.io (node)".into(), socket_io),
+        ("python".into(), command_output("python3", &["--version"])),
+        ("Python SPECTER".into(), format!("{}, {}, {}", pinned("specter-runtime"), pinned("flask-socketio"), pinned("gevent"))),
+    ]
+}
+
+#[tokio::main]
+async fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let quick = args.iter().any(|a| a == "--quick");
+    let out = args
+        .iter()
+        .position(|a| a == "--out")
+        .and_then(|i| args.get(i + 1))
+        .map_or_else(root, PathBuf::from);
+    let plan = if quick { Plan::quick() } else { Plan::full() };
+    let mut report = Report {
+        workload: format!(
+            "Each server in its own process; {} websocket connections, each emitting `bench` with an ack in a closed loop ({}), after a warm-up. Each of the S subscribers bumps a counter and reads the payload; the last one answers the ack. Specter's subscribers each extract their own `Data<Payload>`; raw socketioxide decodes once and calls the S functions in a row.",
+            plan.connections,
+            match plan.until {
+                Until::Time(d) => format!("{} s", d.as_secs_f64()),
+                Until::Acks(n) => format!("{n} acks per connection"),
+            }
+        ),
+        ..Report::default()
+    };
+    if let Err(e) = throughput(&plan, &mut report).await {
+        fail("throughput", e);
+    }
+    if let Err(e) = memory(&plan, &mut report).await {
+        fail("memory", e);
+    }
+    if let Err(e) = allocations(&plan, &mut report).await {
+        fail("allocations", e);
+    }
+    if let Err(e) = startup(&plan, &mut report).await {
+        fail("startup", e);
+    }
+    report.machine = machine();
+    std::fs::write(out.join("benchmarks.svg"), report.svg()).expect("write benchmarks.svg");
+    std::fs::write(out.join("BENCHMARKS.md"), report.markdown("benchmarks.svg")).expect("write BENCHMARKS.md");
+    eprintln!("wrote {}", out.join("BENCHMARKS.md").display());
+}
+
+fn fail(step: &str, error: String) -> ! {
+    eprintln!("bench: {step} failed: {error}");
+    std::process::exit(1);
+}

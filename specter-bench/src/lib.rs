@@ -1,0 +1,9 @@
+//! Benchmarks of Specter: a load generator, the servers it measures, and the report.
+//!
+//! Every figure is a ratio between servers measured in the same run by the same load
+//! generator: these machines are shared and noisy.
+
+pub mod alloc;
+pub mod apps;
+pub mod loadgen;
+pub mod report;

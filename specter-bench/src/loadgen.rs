@@ -1,0 +1,147 @@
+//! A Socket.IO load generator speaking Engine.IO v4 / Socket.IO v5 over websocket
+//! directly (tokio-tungstenite), with as little work per message as it can: C
+//! connections, each emitting `bench` with an ack in a closed loop.
+
+use std::time::{Duration, Instant};
+
+use futures_util::{SinkExt, StreamExt};
+use tokio::net::TcpStream;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+
+type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
+
+/// What one load run measured.
+#[derive(Debug, Clone, Default)]
+pub struct LoadReport {
+    /// Acks received.
+    pub acks: u64,
+    /// Wall time of the measuring phase.
+    pub elapsed: Duration,
+    /// Median ack latency, microseconds.
+    pub p50_us: u64,
+    /// 99th percentile ack latency, microseconds.
+    pub p99_us: u64,
+}
+
+impl LoadReport {
+    /// Acks per second.
+    pub fn rate(&self) -> f64 {
+        self.acks as f64 / self.elapsed.as_secs_f64()
+    }
+}
+
+/// How long a run lasts: a duration, or a number of acks per connection.
+#[derive(Debug, Clone, Copy)]
+pub enum Until {
+    /// Run for this long.
+    Time(Duration),
+    /// Each connection stops after this many acks.
+    Acks(u64),
+}
+
+/// Opens a websocket to `base` (`http://127.0.0.1:PORT`) and joins the `/` namespace:
+/// waits for the server's CONNECT answer before returning.
+pub async fn connect(base: &str) -> Result<Ws, String> {
+    let url = format!("{}/socket.io/?EIO=4&transport=websocket", base.replacen("http", "ws", 1));
+    let (mut ws, _) = tokio_tungstenite::connect_async(url).await.map_err(|e| e.to_string())?;
+    let open = next_text(&mut ws).await?;
+    if !open.starts_with('0') {
+        return Err(format!("expected an Engine.IO open packet, got {open:?}"));
+    }
+    ws.send(Message::text("40")).await.map_err(|e| e.to_string())?;
+    loop {
+        let text = next_text(&mut ws).await?;
+        if text.starts_with("40") {
+            return Ok(ws);
+        }
+        if text.starts_with("44") {
+            return Err(format!("connection refused: {text}"));
+        }
+    }
+}
+
+/// The next text frame, answering pings on the way.
+async fn next_text(ws: &mut Ws) -> Result<String, String> {
+    loop {
+        match ws.next().await {
+            Some(Ok(Message::Text(t))) if t.as_str() == "2" => {
+                ws.send(Message::text("3")).await.map_err(|e| e.to_string())?;
+            }
+            Some(Ok(Message::Text(t))) => return Ok(t.as_str().to_owned()),
+            Some(Ok(_)) => {}
+            Some(Err(e)) => return Err(e.to_string()),
+            None => return Err("connection closed".into()),
+        }
+    }
+}
+
+/// `connections` clients emit `bench` with an ack in a closed loop until `until`.
+pub async fn run(base: &str, connections: usize, until: Until) -> Result<LoadReport, String> {
+    let mut sockets = Vec::with_capacity(connections);
+    for _ in 0..connections {
+        sockets.push(connect(base).await?);
+    }
+    let start = Instant::now();
+    let deadline = match until {
+        Until::Time(d) => Some(start + d),
+        Until::Acks(_) => None,
+    };
+    let limit = match until {
+        Until::Acks(n) => n,
+        Until::Time(_) => u64::MAX,
+    };
+    let tasks: Vec<_> = sockets
+        .into_iter()
+        .map(|ws| tokio::spawn(closed_loop(ws, deadline, limit)))
+        .collect();
+    let mut latencies = Vec::new();
+    for t in tasks {
+        latencies.extend(t.await.map_err(|e| e.to_string())??);
+    }
+    let elapsed = start.elapsed();
+    latencies.sort_unstable();
+    let pct = |p: f64| {
+        latencies
+            .get(((latencies.len() as f64 * p) as usize).min(latencies.len().saturating_sub(1)))
+            .copied()
+            .unwrap_or(0) as u64
+    };
+    Ok(LoadReport {
+        acks: latencies.len() as u64,
+        elapsed,
+        p50_us: pct(0.50),
+        p99_us: pct(0.99),
+    })
+}
+
+/// One connection: emit, wait for the ack, repeat; returns each latency in µs.
+async fn closed_loop(mut ws: Ws, deadline: Option<Instant>, limit: u64) -> Result<Vec<u32>, String> {
+    let mut latencies = Vec::with_capacity(4096);
+    let mut id: u64 = 0;
+    while id < limit && deadline.is_none_or(|d| Instant::now() < d) {
+        let sent = Instant::now();
+        let packet = format!("42{id}[\"bench\",{{\"seq\":{id}}}]");
+        ws.send(Message::text(packet)).await.map_err(|e| e.to_string())?;
+        let want = format!("43{id}[");
+        loop {
+            let text = next_text(&mut ws).await?;
+            if text.starts_with(&want) {
+                break;
+            }
+        }
+        latencies.push(sent.elapsed().as_micros().min(u32::MAX as u128) as u32);
+        id += 1;
+    }
+    let _ = ws.close(None).await;
+    Ok(latencies)
+}
+
+/// Opens `n` idle connections (each joined to `/`) and keeps them open until dropped.
+pub async fn idle(base: &str, n: usize) -> Result<Vec<Ws>, String> {
+    let mut sockets = Vec::with_capacity(n);
+    for _ in 0..n {
+        sockets.push(connect(base).await?);
+    }
+    Ok(sockets)
+}

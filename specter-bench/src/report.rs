@@ -1,0 +1,241 @@
+//! BENCHMARKS.md and its chart.
+
+use std::fmt::Write;
+
+/// One throughput measurement.
+#[derive(Debug, Clone)]
+pub struct Throughput {
+    /// Server name: `specter`, `raw socketioxide`, `node socket.io`, `python SPECTER`.
+    pub server: String,
+    /// Subscribers of the event.
+    pub subscribers: usize,
+    /// Acks per second.
+    pub rate: f64,
+    /// Median latency, µs.
+    pub p50_us: u64,
+    /// 99th percentile latency, µs.
+    pub p99_us: u64,
+}
+
+/// Memory per idle connection.
+#[derive(Debug, Clone)]
+pub struct Memory {
+    /// `specter` or `raw socketioxide`.
+    pub server: String,
+    /// Events the server subscribes.
+    pub events: usize,
+    /// Idle clients connected.
+    pub clients: usize,
+    /// RSS growth per client, bytes.
+    pub bytes_per_client: f64,
+}
+
+/// Heap allocations per in-process round trip.
+#[derive(Debug, Clone)]
+pub struct Allocations {
+    /// Subscribers of the event.
+    pub subscribers: usize,
+    /// Per round trip through Specter.
+    pub specter: f64,
+    /// Per round trip through raw socketioxide.
+    pub raw: f64,
+}
+
+/// Time to build the ingress.
+#[derive(Debug, Clone)]
+pub struct Startup {
+    /// What was registered.
+    pub shape: String,
+    /// Registrations.
+    pub registrations: usize,
+    /// Milliseconds to subscribe them all (boot).
+    pub millis: f64,
+}
+
+/// Everything one run measured.
+#[derive(Debug, Clone, Default)]
+pub struct Report {
+    /// `key: value` lines about the machine and versions.
+    pub machine: Vec<(String, String)>,
+    /// How the load was generated.
+    pub workload: String,
+    /// Throughput rows.
+    pub throughput: Vec<Throughput>,
+    /// Memory rows.
+    pub memory: Vec<Memory>,
+    /// Allocation rows.
+    pub allocations: Vec<Allocations>,
+    /// Startup rows.
+    pub startup: Vec<Startup>,
+    /// Notes on what bounds a figure or a missed target.
+    pub notes: Vec<String>,
+}
+
+const RAW: &str = "raw socketioxide";
+
+impl Report {
+    fn rate(&self, server: &str, s: usize) -> Option<f64> {
+        self.throughput
+            .iter()
+            .find(|t| t.server == server && t.subscribers == s)
+            .map(|t| t.rate)
+    }
+
+    /// The report as Markdown; the chart is linked as `chart`.
+    pub fn markdown(&self, chart: &str) -> String {
+        let mut md = String::from("# Benchmarks\n\n");
+        md.push_str(
+            "Written by `cargo run --release -p specter-bench --bin bench`. The machines are shared \
+             and noisy: compare the ratios between servers measured in the same run, not the \
+             absolute figures across runs.\n\n## Machine\n\n",
+        );
+        for (k, v) in &self.machine {
+            let _ = writeln!(md, "- {k}: {v}");
+        }
+        let _ = writeln!(md, "\n## Throughput\n\n{}\n", self.workload);
+        md.push_str("| server | S | acks/s | p50 µs | p99 µs | vs raw socketioxide |\n|---|---:|---:|---:|---:|---:|\n");
+        for t in &self.throughput {
+            let ratio = self
+                .rate(RAW, t.subscribers)
+                .map_or("–".to_owned(), |raw| format!("{:.2}x", t.rate / raw));
+            let _ = writeln!(
+                md,
+                "| {} | {} | {:.0} | {} | {} | {ratio} |",
+                t.server, t.subscribers, t.rate, t.p50_us, t.p99_us
+            );
+        }
+        let _ = writeln!(md, "\n![acks/s against S]({chart})\n");
+        let s3 = |server: &str| self.rate(server, 3);
+        if let (Some(sp), Some(n)) = (s3("specter"), s3("node socket.io")) {
+            let _ = writeln!(md, "- Specter / node socket.io at S = 3: **{:.2}x** (target >= 3x)", sp / n);
+        }
+        if let (Some(sp), Some(p)) = (s3("specter"), s3("python SPECTER")) {
+            let _ = writeln!(md, "- Specter / Python SPECTER at S = 3: **{:.2}x** (target >= 20x)", sp / p);
+        }
+        if let (Some(sp), Some(raw)) = (self.rate("specter", 1), self.rate(RAW, 1)) {
+            let _ = writeln!(md, "- Specter / raw socketioxide at S = 1: **{:.2}x** (target >= 0.95x)", sp / raw);
+        }
+        if !self.memory.is_empty() {
+            md.push_str("\n## Memory per idle connection\n\nRSS growth of the server process while idle clients connect, divided by the clients.\n\n| server | events | clients | bytes per client | vs raw socketioxide |\n|---|---:|---:|---:|---:|\n");
+            for m in &self.memory {
+                let raw = self
+                    .memory
+                    .iter()
+                    .find(|r| r.server == RAW && r.events == m.events)
+                    .map_or("–".to_owned(), |r| format!("{:.2}x", m.bytes_per_client / r.bytes_per_client));
+                let _ = writeln!(
+                    md,
+                    "| {} | {} | {} | {:.0} | {raw} |",
+                    m.server, m.events, m.clients, m.bytes_per_client
+                );
+            }
+        }
+        if !self.allocations.is_empty() {
+            md.push_str("\n## Heap allocations per dispatch\n\nCounted by a counting global allocator over in-process round trips (`specter::testing::TestClient`: client, transport and server in one process); the difference between Specter and raw socketioxide is what Specter adds.\n\n| S | Specter | raw socketioxide | Specter adds |\n|---:|---:|---:|---:|\n");
+            for a in &self.allocations {
+                let _ = writeln!(
+                    md,
+                    "| {} | {:.1} | {:.1} | {:.1} |",
+                    a.subscribers,
+                    a.specter,
+                    a.raw,
+                    a.specter - a.raw
+                );
+            }
+        }
+        if !self.startup.is_empty() {
+            md.push_str("\n## Startup\n\nTime for `ServiceManager::boot` to subscribe a handler's table (target: 10,000 registrations in < 5 ms).\n\n| shape | registrations | ms |\n|---|---:|---:|\n");
+            for s in &self.startup {
+                let _ = writeln!(md, "| {} | {} | {:.2} |", s.shape, s.registrations, s.millis);
+            }
+        }
+        if !self.notes.is_empty() {
+            md.push_str("\n## Notes\n\n");
+            for n in &self.notes {
+                let _ = writeln!(md, "- {n}");
+            }
+        }
+        md
+    }
+
+    /// A line chart of acks/s against S, one line per server, as SVG.
+    pub fn svg(&self) -> String {
+        const W: f64 = 640.0;
+        const H: f64 = 400.0;
+        const L: f64 = 80.0;
+        const R: f64 = 180.0;
+        const T: f64 = 30.0;
+        const B: f64 = 50.0;
+        let colors = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728"];
+        let mut servers: Vec<&str> = Vec::new();
+        for t in &self.throughput {
+            if !servers.contains(&t.server.as_str()) {
+                servers.push(&t.server);
+            }
+        }
+        let mut xs: Vec<usize> = self.throughput.iter().map(|t| t.subscribers).collect();
+        xs.sort_unstable();
+        xs.dedup();
+        let max_rate = self.throughput.iter().map(|t| t.rate).fold(1.0, f64::max) * 1.1;
+        let x_of = |s: usize| {
+            let i = xs.iter().position(|&x| x == s).unwrap_or(0) as f64;
+            L + (W - L - R) * if xs.len() > 1 { i / (xs.len() - 1) as f64 } else { 0.5 }
+        };
+        let y_of = |r: f64| T + (H - T - B) * (1.0 - r / max_rate);
+        let mut svg = format!(
+            "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{W}\" height=\"{H}\" font-family=\"sans-serif\" font-size=\"12\">\n\
+             <rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n\
+             <text x=\"{}\" y=\"18\" text-anchor=\"middle\" font-size=\"14\">acks/s against subscribers per event (S)</text>\n",
+            (L + W - R) / 2.0
+        );
+        for i in 0..=5 {
+            let r = max_rate * i as f64 / 5.0;
+            let y = y_of(r);
+            let _ = writeln!(
+                svg,
+                "<line x1=\"{L}\" y1=\"{y:.1}\" x2=\"{:.1}\" y2=\"{y:.1}\" stroke=\"#ddd\"/><text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"end\">{:.0}</text>",
+                W - R,
+                L - 6.0,
+                y + 4.0,
+                r
+            );
+        }
+        for &s in &xs {
+            let _ = writeln!(
+                svg,
+                "<text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"middle\">S = {s}</text>",
+                x_of(s),
+                H - B + 20.0
+            );
+        }
+        for (i, server) in servers.iter().enumerate() {
+            let color = colors[i % colors.len()];
+            let points: Vec<String> = self
+                .throughput
+                .iter()
+                .filter(|t| t.server == *server)
+                .map(|t| format!("{:.1},{:.1}", x_of(t.subscribers), y_of(t.rate)))
+                .collect();
+            let _ = writeln!(
+                svg,
+                "<polyline fill=\"none\" stroke=\"{color}\" stroke-width=\"2\" points=\"{}\"/>",
+                points.join(" ")
+            );
+            for p in &points {
+                let (x, y) = p.split_once(',').unwrap();
+                let _ = writeln!(svg, "<circle cx=\"{x}\" cy=\"{y}\" r=\"3\" fill=\"{color}\"/>");
+            }
+            let ly = T + 20.0 + 20.0 * i as f64;
+            let _ = writeln!(
+                svg,
+                "<line x1=\"{:.1}\" y1=\"{ly:.1}\" x2=\"{:.1}\" y2=\"{ly:.1}\" stroke=\"{color}\" stroke-width=\"2\"/><text x=\"{:.1}\" y=\"{:.1}\">{server}</text>",
+                W - R + 15.0,
+                W - R + 35.0,
+                W - R + 40.0,
+                ly + 4.0
+            );
+        }
+        svg.push_str("</svg>\n");
+        svg
+    }
+}
