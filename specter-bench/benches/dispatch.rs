@@ -13,18 +13,24 @@ fn dispatch(c: &mut Criterion) {
     let mut group = c.benchmark_group("round trip");
     for s in [1, 3, 10] {
         let (app, router) = rt.block_on(apps::specter(s, 1));
-        let client = rt.block_on(TestClient::builder().connect_router(router)).unwrap();
+        let client = rt
+            .block_on(TestClient::builder().connect_router(router))
+            .unwrap();
         let payload = json!({ "seq": 1 });
         group.bench_with_input(BenchmarkId::new("specter", s), &s, |b, _| {
-            b.to_async(&rt).iter(|| client.emit_with_ack("bench", &payload));
+            b.to_async(&rt)
+                .iter(|| client.emit_with_ack("bench", &payload));
         });
         rt.block_on(client.disconnect());
         rt.block_on(app.shutdown());
 
         let (_io, router) = apps::raw(s, 1);
-        let client = rt.block_on(TestClient::builder().connect_router(router)).unwrap();
+        let client = rt
+            .block_on(TestClient::builder().connect_router(router))
+            .unwrap();
         group.bench_with_input(BenchmarkId::new("raw socketioxide", s), &s, |b, _| {
-            b.to_async(&rt).iter(|| client.emit_with_ack("bench", &payload));
+            b.to_async(&rt)
+                .iter(|| client.emit_with_ack("bench", &payload));
         });
         rt.block_on(client.disconnect());
     }

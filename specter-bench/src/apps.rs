@@ -79,7 +79,9 @@ fn idle_events(events: usize) -> impl Iterator<Item = String> {
 pub async fn specter(subscribers: usize, events: usize) -> (ServiceManager, Router) {
     assert!((1..=MAX_SUBSCRIBERS).contains(&subscribers));
     SUBSCRIBERS.store(subscribers, Ordering::Relaxed);
-    let app = with_subscribers(ServiceManager::builder(), subscribers).build().unwrap();
+    let app = with_subscribers(ServiceManager::builder(), subscribers)
+        .build()
+        .unwrap();
     for event in idle_events(events) {
         app.ingress().subscribe(&event, || (), 100).unwrap();
     }

@@ -43,13 +43,20 @@ pub enum Until {
 /// Opens a websocket to `base` (`http://127.0.0.1:PORT`) and joins the `/` namespace:
 /// waits for the server's CONNECT answer before returning.
 pub async fn connect(base: &str) -> Result<Ws, String> {
-    let url = format!("{}/socket.io/?EIO=4&transport=websocket", base.replacen("http", "ws", 1));
-    let (mut ws, _) = tokio_tungstenite::connect_async(url).await.map_err(|e| e.to_string())?;
+    let url = format!(
+        "{}/socket.io/?EIO=4&transport=websocket",
+        base.replacen("http", "ws", 1)
+    );
+    let (mut ws, _) = tokio_tungstenite::connect_async(url)
+        .await
+        .map_err(|e| e.to_string())?;
     let open = next_text(&mut ws).await?;
     if !open.starts_with('0') {
         return Err(format!("expected an Engine.IO open packet, got {open:?}"));
     }
-    ws.send(Message::text("40")).await.map_err(|e| e.to_string())?;
+    ws.send(Message::text("40"))
+        .await
+        .map_err(|e| e.to_string())?;
     loop {
         let text = next_text(&mut ws).await?;
         if text.starts_with("40") {
@@ -66,7 +73,9 @@ async fn next_text(ws: &mut Ws) -> Result<String, String> {
     loop {
         match ws.next().await {
             Some(Ok(Message::Text(t))) if t.as_str() == "2" => {
-                ws.send(Message::text("3")).await.map_err(|e| e.to_string())?;
+                ws.send(Message::text("3"))
+                    .await
+                    .map_err(|e| e.to_string())?;
             }
             Some(Ok(Message::Text(t))) => return Ok(t.as_str().to_owned()),
             Some(Ok(_)) => {}
@@ -116,13 +125,19 @@ pub async fn run(base: &str, connections: usize, until: Until) -> Result<LoadRep
 }
 
 /// One connection: emit, wait for the ack, repeat; returns each latency in µs.
-async fn closed_loop(mut ws: Ws, deadline: Option<Instant>, limit: u64) -> Result<Vec<u32>, String> {
+async fn closed_loop(
+    mut ws: Ws,
+    deadline: Option<Instant>,
+    limit: u64,
+) -> Result<Vec<u32>, String> {
     let mut latencies = Vec::with_capacity(4096);
     let mut id: u64 = 0;
     while id < limit && deadline.is_none_or(|d| Instant::now() < d) {
         let sent = Instant::now();
         let packet = format!("42{id}[\"bench\",{{\"seq\":{id}}}]");
-        ws.send(Message::text(packet)).await.map_err(|e| e.to_string())?;
+        ws.send(Message::text(packet))
+            .await
+            .map_err(|e| e.to_string())?;
         let want = format!("43{id}[");
         loop {
             let text = next_text(&mut ws).await?;
@@ -135,6 +150,21 @@ async fn closed_loop(mut ws: Ws, deadline: Option<Instant>, limit: u64) -> Resul
     }
     let _ = ws.close(None).await;
     Ok(latencies)
+}
+
+/// [`run`] on a single-threaded runtime of its own: the load generator then takes at
+/// most one core, whatever the server under test does with the others.
+pub fn run_on_one_core(base: &str, connections: usize, until: Until) -> Result<LoadReport, String> {
+    let base = base.to_owned();
+    std::thread::spawn(move || {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| e.to_string())?
+            .block_on(run(&base, connections, until))
+    })
+    .join()
+    .map_err(|_| "load generator panicked".to_owned())?
 }
 
 /// Opens `n` idle connections (each joined to `/`) and keeps them open until dropped.

@@ -107,13 +107,25 @@ impl Report {
         let _ = writeln!(md, "\n![acks/s against S]({chart})\n");
         let s3 = |server: &str| self.rate(server, 3);
         if let (Some(sp), Some(n)) = (s3("specter"), s3("node socket.io")) {
-            let _ = writeln!(md, "- Specter / node socket.io at S = 3: **{:.2}x** (target >= 3x)", sp / n);
+            let _ = writeln!(
+                md,
+                "- Specter / node socket.io at S = 3: **{:.2}x** (target >= 3x)",
+                sp / n
+            );
         }
         if let (Some(sp), Some(p)) = (s3("specter"), s3("python SPECTER")) {
-            let _ = writeln!(md, "- Specter / Python SPECTER at S = 3: **{:.2}x** (target >= 20x)", sp / p);
+            let _ = writeln!(
+                md,
+                "- Specter / Python SPECTER at S = 3: **{:.2}x** (target >= 20x)",
+                sp / p
+            );
         }
         if let (Some(sp), Some(raw)) = (self.rate("specter", 1), self.rate(RAW, 1)) {
-            let _ = writeln!(md, "- Specter / raw socketioxide at S = 1: **{:.2}x** (target >= 0.95x)", sp / raw);
+            let _ = writeln!(
+                md,
+                "- Specter / raw socketioxide at S = 1: **{:.2}x** (target >= 0.95x)",
+                sp / raw
+            );
         }
         if !self.memory.is_empty() {
             md.push_str("\n## Memory per idle connection\n\nRSS growth of the server process while idle clients connect, divided by the clients.\n\n| server | events | clients | bytes per client | vs raw socketioxide |\n|---|---:|---:|---:|---:|\n");
@@ -122,7 +134,9 @@ impl Report {
                     .memory
                     .iter()
                     .find(|r| r.server == RAW && r.events == m.events)
-                    .map_or("–".to_owned(), |r| format!("{:.2}x", m.bytes_per_client / r.bytes_per_client));
+                    .map_or("–".to_owned(), |r| {
+                        format!("{:.2}x", m.bytes_per_client / r.bytes_per_client)
+                    });
                 let _ = writeln!(
                     md,
                     "| {} | {} | {} | {:.0} | {raw} |",
@@ -146,7 +160,11 @@ impl Report {
         if !self.startup.is_empty() {
             md.push_str("\n## Startup\n\nTime for `ServiceManager::boot` to subscribe a handler's table (target: 10,000 registrations in < 5 ms).\n\n| shape | registrations | ms |\n|---|---:|---:|\n");
             for s in &self.startup {
-                let _ = writeln!(md, "| {} | {} | {:.2} |", s.shape, s.registrations, s.millis);
+                let _ = writeln!(
+                    md,
+                    "| {} | {} | {:.2} |",
+                    s.shape, s.registrations, s.millis
+                );
             }
         }
         if !self.notes.is_empty() {
@@ -179,7 +197,12 @@ impl Report {
         let max_rate = self.throughput.iter().map(|t| t.rate).fold(1.0, f64::max) * 1.1;
         let x_of = |s: usize| {
             let i = xs.iter().position(|&x| x == s).unwrap_or(0) as f64;
-            L + (W - L - R) * if xs.len() > 1 { i / (xs.len() - 1) as f64 } else { 0.5 }
+            L + (W - L - R)
+                * if xs.len() > 1 {
+                    i / (xs.len() - 1) as f64
+                } else {
+                    0.5
+                }
         };
         let y_of = |r: f64| T + (H - T - B) * (1.0 - r / max_rate);
         let mut svg = format!(
@@ -223,7 +246,10 @@ impl Report {
             );
             for p in &points {
                 let (x, y) = p.split_once(',').unwrap();
-                let _ = writeln!(svg, "<circle cx=\"{x}\" cy=\"{y}\" r=\"3\" fill=\"{color}\"/>");
+                let _ = writeln!(
+                    svg,
+                    "<circle cx=\"{x}\" cy=\"{y}\" r=\"3\" fill=\"{color}\"/>"
+                );
             }
             let ly = T + 20.0 + 20.0 * i as f64;
             let _ = writeln!(

@@ -26,6 +26,9 @@ fn the_harness_runs_end_to_end_and_writes_its_report() {
         assert!(md.contains(needle), "no {needle:?} in\n{md}");
     }
     let svg = std::fs::read_to_string(out.join("benchmarks.svg")).unwrap();
-    assert!(svg.starts_with("<svg") && svg.contains("<polyline"), "{svg}");
+    assert!(
+        svg.starts_with("<svg") && svg.contains("<polyline"),
+        "{svg}"
+    );
     std::fs::remove_dir_all(&out).unwrap();
 }

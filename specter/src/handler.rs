@@ -98,19 +98,10 @@ impl Mounted {
         let owner: Arc<str> = Arc::from(h.name());
         lifecycle
             .setup(async || {
-                for b in h.clone().bindings() {
-                    let sub = ingress.add(
-                        h.namespace(),
-                        &b.event,
-                        owner.clone(),
-                        b.priority,
-                        b.source,
-                        b.subscriber,
-                    )?;
-                    lifecycle.add_cleanup(move || {
-                        sub.unsubscribe();
-                    });
-                }
+                let subs = ingress.add_all(h.namespace(), owner.clone(), h.clone().bindings())?;
+                lifecycle.add_cleanup(move || {
+                    crate::Subscription::unsubscribe_all(subs);
+                });
                 h.on_setup(lifecycle).await.map_err(|message| Error::Hook {
                     owner: owner.to_string(),
                     hook: "on_setup",

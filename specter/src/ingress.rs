@@ -16,6 +16,7 @@ use socketioxide::SocketIo;
 use socketioxide::extract::{AckSender, SocketRef};
 use socketioxide::handler::{FromMessageParts, Value};
 use socketioxide::socket::DisconnectReason;
+use socketioxide_core::Str;
 
 use crate::error::Error;
 use crate::event_name::check_event_name;
@@ -190,6 +191,33 @@ impl Subscription {
         }
     }
 
+    /// Removes many subscriptions, each event's list copied once however many of its
+    /// subscriptions go. Returns how many were still there.
+    pub fn unsubscribe_all(subscriptions: Vec<Subscription>) -> usize {
+        let mut removed = 0;
+        // (namespace, event) -> the seqs to remove from that event's list
+        type Key = (*const Namespace, Arc<str>);
+        let mut groups: HashMap<Key, (Arc<Namespace>, Vec<u64>)> = HashMap::new();
+        for sub in subscriptions {
+            match &sub.target {
+                Target::Event { ns, event } => {
+                    let Some(ns) = ns.upgrade() else { continue };
+                    groups
+                        .entry((Arc::as_ptr(&ns), event.clone()))
+                        .or_insert_with(|| (ns, Vec::new()))
+                        .1
+                        .push(sub.seq);
+                }
+                Target::Error(_) => removed += usize::from(sub.unsubscribe()),
+            }
+        }
+        for ((_, event), (ns, mut seqs)) in groups {
+            seqs.sort_unstable();
+            removed += ns.table.remove_many(&event, &seqs);
+        }
+        removed
+    }
+
     /// The subscribed event, `None` for an error subscription.
     pub fn event(&self) -> Option<&str> {
         match &self.target {
@@ -350,7 +378,7 @@ impl SocketIngress {
         rows
     }
 
-    /// The one place subscriptions are added.
+    /// Adds one subscription.
     pub(crate) fn add(
         &self,
         namespace: &str,
@@ -360,44 +388,75 @@ impl SocketIngress {
         source: Source,
         subscriber: Subscriber,
     ) -> Result<Subscription, Error> {
-        if let Err(reason) = check_event_name(event) {
-            return Err(Error::InvalidEventName {
-                event: event.to_owned(),
-                owner: owner.to_string(),
-                reason,
-            });
-        }
-        let kind = EventKind::of(event);
-        if !subscriber.kinds().contains(kind) {
-            return Err(Error::UnavailableExtractor {
-                event: event.to_owned(),
-                owner: owner.to_string(),
-                kind,
-            });
-        }
+        let binding = crate::Binding {
+            event: event.to_owned().into(),
+            priority,
+            source,
+            subscriber,
+        };
+        let mut subs = self.add_all(namespace, owner, vec![binding])?;
+        Ok(subs.pop().expect("one binding, one subscription"))
+    }
+
+    /// The one place subscriptions are added: checks every binding first (so a bad one
+    /// adds none), then inserts each event's bindings with one copy of its list.
+    pub(crate) fn add_all(
+        &self,
+        namespace: &str,
+        owner: Arc<str>,
+        bindings: Vec<crate::Binding>,
+    ) -> Result<Vec<Subscription>, Error> {
         if !namespace.starts_with('/') {
             return Err(Error::InvalidNamespace(namespace.to_owned()));
         }
+        for b in &bindings {
+            if let Err(reason) = check_event_name(&b.event) {
+                return Err(Error::InvalidEventName {
+                    event: b.event.to_string(),
+                    owner: owner.to_string(),
+                    reason,
+                });
+            }
+            let kind = EventKind::of(&b.event);
+            if !b.subscriber.kinds().contains(kind) {
+                return Err(Error::UnavailableExtractor {
+                    event: b.event.to_string(),
+                    owner: owner.to_string(),
+                    kind,
+                });
+            }
+        }
         let ns = self.namespace(namespace);
-        let seq = self.next_seq();
-        tracing::debug!(namespace, event, owner = %owner, priority, %source, "subscribed");
-        ns.table.insert(
-            event,
-            Entry {
+        let mut subscriptions = Vec::with_capacity(bindings.len());
+        let mut groups: Vec<(Arc<str>, Vec<Entry>)> = Vec::new();
+        let mut index: HashMap<Arc<str>, usize> = HashMap::new();
+        for b in bindings {
+            let seq = self.next_seq();
+            let event: Arc<str> = Arc::from(&*b.event);
+            tracing::debug!(namespace, event = %event, owner = %owner, priority = b.priority, source = %b.source, "subscribed");
+            subscriptions.push(Subscription {
+                target: Target::Event {
+                    ns: Arc::downgrade(&ns),
+                    event: event.clone(),
+                },
                 seq,
-                priority,
-                owner,
-                source,
-                subscriber,
-            },
-        );
-        Ok(Subscription {
-            target: Target::Event {
-                ns: Arc::downgrade(&ns),
-                event: Arc::from(event),
-            },
-            seq,
-        })
+            });
+            let at = *index.entry(event.clone()).or_insert_with(|| {
+                groups.push((event, Vec::new()));
+                groups.len() - 1
+            });
+            groups[at].1.push(Entry {
+                seq,
+                priority: b.priority,
+                owner: owner.clone(),
+                source: b.source,
+                subscriber: b.subscriber,
+            });
+        }
+        for (event, entries) in groups {
+            ns.table.insert(&event, entries);
+        }
+        Ok(subscriptions)
     }
 
     fn next_seq(&self) -> u64 {
@@ -466,6 +525,20 @@ fn error_ack(owner: &str, failure: &Failure) -> serde_json::Value {
     json!({ "error": { "handler": owner, "kind": failure.kind, "message": message } })
 }
 
+/// The event name of a text payload `["name",...]` whose name has no escapes, as a
+/// slice of the payload (no copy); `None` sends the caller to the parser.
+fn plain_event_name(data: &Value) -> Option<Str> {
+    let Value::Str(text, _) = data else {
+        return None;
+    };
+    let bytes = text.as_bytes();
+    if !bytes.starts_with(b"[\"") {
+        return None;
+    }
+    let len = bytes[2..].iter().position(|&b| b == b'"' || b == b'\\')?;
+    (bytes[2 + len] == b'"').then(|| text.slice(2..2 + len))
+}
+
 /// How an ack is answered.
 enum Answer {
     /// A subscriber's value.
@@ -511,14 +584,18 @@ impl Namespace {
         mut data: Value,
         ack_id: Option<i64>,
     ) {
-        let event = match socketioxide::extract::Event::from_message_parts(&s, &mut data, &None) {
-            Ok(e) => e.0,
-            Err(e) => {
-                tracing::warn!(namespace = %self.path, error = %e, "unreadable event name");
-                return;
-            }
+        let event = match plain_event_name(&data) {
+            Some(name) => name,
+            None => match socketioxide::extract::Event::from_message_parts(&s, &mut data, &None) {
+                Ok(e) => Str::from(e.0),
+                Err(e) => {
+                    tracing::warn!(namespace = %self.path, error = %e, "unreadable event name");
+                    return;
+                }
+            },
         };
-        let Some(entries) = self.table.get(&event) else {
+        let event = &*event;
+        let Some(entries) = self.table.get(event) else {
             tracing::warn!(namespace = %self.path, event, "no subscriber for event");
             if let Some(id) = ack_id {
                 let message = format!("no subscriber for event {event:?}");
@@ -536,14 +613,14 @@ impl Namespace {
             let payload = if i == last { data.take() } else { data.clone() };
             let ctx = EventCtx {
                 socket: &s,
-                event: &event,
+                event,
                 payload: Payload::Message(payload.expect("payload kept for the last subscriber")),
             };
             match run(entry, ctx).await {
                 Outcome::Nothing => {}
                 Outcome::Reply(v) => reply = Some(v),
                 Outcome::Failed(f) => {
-                    self.report(&s, &event, entry, &f).await;
+                    self.report(&s, event, entry, &f).await;
                     failed.get_or_insert((entry.owner.clone(), f));
                 }
                 Outcome::Rejected(reason) => {
@@ -675,4 +752,29 @@ pub fn format_table(rows: &[EventRow]) -> String {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn text(s: &'static str) -> Value {
+        Value::Str(Str::from(s), None)
+    }
+
+    #[test]
+    fn event_names_without_escapes_are_read_in_place() {
+        assert_eq!(
+            plain_event_name(&text(r#"["héllo",1]"#)).as_deref(),
+            Some("héllo")
+        );
+        assert_eq!(plain_event_name(&text(r#"["a"]"#)).as_deref(), Some("a"));
+        assert_eq!(
+            plain_event_name(&text(r#"["a\"b",1]"#)),
+            None,
+            "escapes go to the parser"
+        );
+        assert_eq!(plain_event_name(&text(r#"["unterminated"#)), None);
+        assert_eq!(plain_event_name(&text("[1]")), None);
+    }
 }

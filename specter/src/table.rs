@@ -65,36 +65,49 @@ impl NsTable {
         self.events.read().unwrap().get(event).cloned()
     }
 
-    /// Adds `entry` after every entry of lower or equal (priority, seq).
-    pub fn insert(&self, event: &str, entry: Entry) {
+    /// Adds `entries` to `event`, each after every entry of lower or equal
+    /// (priority, seq): one copy of the list, however many entries.
+    pub fn insert(&self, event: &str, mut entries: Vec<Entry>) {
+        entries.sort_by_key(Entry::key);
         let mut events = self.events.write().unwrap();
         let list = events
             .entry(Arc::from(event))
             .or_insert_with(|| Arc::from([]));
-        let at = list.partition_point(|e| e.key() <= entry.key());
-        let mut next = Vec::with_capacity(list.len() + 1);
-        next.extend_from_slice(&list[..at]);
-        next.push(entry);
-        next.extend_from_slice(&list[at..]);
+        let mut next = Vec::with_capacity(list.len() + entries.len());
+        let mut old = list.iter().peekable();
+        for entry in entries {
+            while let Some(e) = old.next_if(|e| e.key() <= entry.key()) {
+                next.push(e.clone());
+            }
+            next.push(entry);
+        }
+        next.extend(old.cloned());
         *list = next.into();
     }
 
     /// Removes the entry `seq` of `event`; true when it was there.
     pub fn remove(&self, event: &str, seq: u64) -> bool {
+        self.remove_many(event, &[seq]) == 1
+    }
+
+    /// Removes the entries of `event` whose seq is in `seqs` (sorted); returns how many.
+    pub fn remove_many(&self, event: &str, seqs: &[u64]) -> usize {
         let mut events = self.events.write().unwrap();
         let Some(list) = events.get_mut(event) else {
-            return false;
+            return 0;
         };
-        if !list.iter().any(|e| e.seq == seq) {
-            return false;
-        }
-        let next: Vec<Entry> = list.iter().filter(|e| e.seq != seq).cloned().collect();
+        let next: Vec<Entry> = list
+            .iter()
+            .filter(|e| seqs.binary_search(&e.seq).is_err())
+            .cloned()
+            .collect();
+        let removed = list.len() - next.len();
         if next.is_empty() {
             events.remove(event);
-        } else {
+        } else if removed > 0 {
             *list = next.into();
         }
-        true
+        removed
     }
 
     /// Every event with its subscribers, events sorted by name.
@@ -137,10 +150,12 @@ mod tests {
     #[test]
     fn lower_priority_first_and_ties_in_subscription_order() {
         let t = NsTable::default();
-        for (seq, prio) in [(1, 100), (2, 10), (3, 100), (4, -5), (5, 10)] {
-            t.insert("e", entry(seq, prio));
+        for (seq, prio) in [(1, 100), (2, 10), (3, 100)] {
+            t.insert("e", vec![entry(seq, prio)]);
         }
-        assert_eq!(order(&t), [4, 2, 5, 1, 3]);
+        t.insert("e", vec![entry(5, 10), entry(4, -5), entry(6, 1000)]);
+        assert_eq!(order(&t), [4, 2, 5, 1, 3, 6]);
+        assert!(t.remove("e", 6));
         assert!(t.remove("e", 5));
         assert!(!t.remove("e", 5));
         assert_eq!(order(&t), [4, 2, 1, 3]);

@@ -38,7 +38,12 @@ impl Plan {
     fn full() -> Self {
         Self {
             subscribers: vec![1, 3, 10],
-            servers: vec!["specter", "raw socketioxide", "node socket.io", "python SPECTER"],
+            servers: vec![
+                "specter",
+                "raw socketioxide",
+                "node socket.io",
+                "python SPECTER",
+            ],
             connections: 16,
             warmup: Until::Time(Duration::from_secs(1)),
             until: Until::Time(Duration::from_secs(5)),
@@ -113,7 +118,9 @@ impl Server {
 }
 
 fn bench_server(kind: &str, subscribers: usize, events: usize) -> Command {
-    let exe = std::env::current_exe().unwrap().with_file_name("bench-server");
+    let exe = std::env::current_exe()
+        .unwrap()
+        .with_file_name("bench-server");
     let mut cmd = Command::new(exe);
     cmd.args([kind, &subscribers.to_string(), &events.to_string()]);
     cmd
@@ -153,7 +160,11 @@ fn server_command(server: &str, s: usize) -> Result<Command, String> {
             if !python.exists() {
                 run(&root(), "python3", &["-m", "venv", venv.to_str().unwrap()])?;
                 let req = bench.join("python/requirements.txt");
-                run(&root(), venv.join("bin/pip").to_str().unwrap(), &["install", "-q", "-r", req.to_str().unwrap()])?;
+                run(
+                    &root(),
+                    venv.join("bin/pip").to_str().unwrap(),
+                    &["install", "-q", "-r", req.to_str().unwrap()],
+                )?;
             }
             let mut cmd = Command::new(python);
             cmd.arg(bench.join("python/server.py")).arg(s.to_string());
@@ -167,9 +178,20 @@ async fn throughput(plan: &Plan, report: &mut Report) -> Result<(), String> {
     for &s in &plan.subscribers {
         for server in &plan.servers {
             let srv = Server::start(server_command(server, s)?).await?;
-            loadgen::run(&srv.url, plan.connections, plan.warmup).await?;
-            let r = loadgen::run(&srv.url, plan.connections, plan.until).await?;
-            eprintln!("{server:>18} S={s:<2} {:>9.0} acks/s  p50 {:>6} µs  p99 {:>6} µs", r.rate(), r.p50_us, r.p99_us);
+            let url = srv.url.clone();
+            let (connections, warmup, until) = (plan.connections, plan.warmup, plan.until);
+            let r = tokio::task::spawn_blocking(move || {
+                loadgen::run_on_one_core(&url, connections, warmup)?;
+                loadgen::run_on_one_core(&url, connections, until)
+            })
+            .await
+            .map_err(|e| e.to_string())??;
+            eprintln!(
+                "{server:>18} S={s:<2} {:>9.0} acks/s  p50 {:>6} µs  p99 {:>6} µs",
+                r.rate(),
+                r.p50_us,
+                r.p99_us
+            );
             report.throughput.push(Throughput {
                 server: server.to_string(),
                 subscribers: s,
@@ -211,14 +233,23 @@ async fn memory(plan: &Plan, report: &mut Report) -> Result<(), String> {
 async fn allocations(plan: &Plan, report: &mut Report) -> Result<(), String> {
     use specter::testing::TestClient;
     async fn per_trip(router: axum::Router, n: u64) -> Result<f64, String> {
-        let client = TestClient::builder().connect_router(router).await.map_err(|e| e.to_string())?;
+        let client = TestClient::builder()
+            .connect_router(router)
+            .await
+            .map_err(|e| e.to_string())?;
         for i in 0..50 {
-            client.emit_with_ack("bench", json!({ "seq": i })).await.map_err(|e| e.to_string())?;
+            client
+                .emit_with_ack("bench", json!({ "seq": i }))
+                .await
+                .map_err(|e| e.to_string())?;
         }
         let payload = json!({ "seq": 1 });
         let before = alloc::allocations();
         for _ in 0..n {
-            client.emit_with_ack("bench", &payload).await.map_err(|e| e.to_string())?;
+            client
+                .emit_with_ack("bench", &payload)
+                .await
+                .map_err(|e| e.to_string())?;
         }
         let per = (alloc::allocations() - before) as f64 / n as f64;
         client.disconnect().await;
@@ -231,7 +262,11 @@ async fn allocations(plan: &Plan, report: &mut Report) -> Result<(), String> {
         let (_io, router) = apps::raw(s, 1);
         let raw = per_trip(router, plan.round_trips).await?;
         eprintln!("allocations S={s:<2} specter {specter:.1} raw {raw:.1} per round trip");
-        report.allocations.push(Allocations { subscribers: s, specter, raw });
+        report.allocations.push(Allocations {
+            subscribers: s,
+            specter,
+            raw,
+        });
     }
     Ok(())
 }
@@ -275,9 +310,19 @@ async fn startup(plan: &Plan, report: &mut Report) -> Result<(), String> {
         app.boot().await.map_err(|e| e.to_string())?;
         let millis = start.elapsed().as_secs_f64() * 1e3;
         let registrations = events * per_event;
-        assert_eq!(app.event_table().iter().map(|r| r.subscribers.len()).sum::<usize>(), registrations);
+        assert_eq!(
+            app.event_table()
+                .iter()
+                .map(|r| r.subscribers.len())
+                .sum::<usize>(),
+            registrations
+        );
         eprintln!("startup {shape}: {millis:.2} ms");
-        report.startup.push(Startup { shape: shape.into(), registrations, millis });
+        report.startup.push(Startup {
+            shape: shape.into(),
+            registrations,
+            millis,
+        });
     }
     Ok(())
 }
@@ -295,7 +340,12 @@ fn command_output(program: &str, args: &[&str]) -> String {
 fn machine() -> Vec<(String, String)> {
     let cpu = std::fs::read_to_string("/proc/cpuinfo")
         .ok()
-        .and_then(|c| c.lines().find_map(|l| l.strip_prefix("model name").map(|v| v.trim_start_matches([' ', '\t', ':']).to_owned())))
+        .and_then(|c| {
+            c.lines().find_map(|l| {
+                l.strip_prefix("model name")
+                    .map(|v| v.trim_start_matches([' ', '\t', ':']).to_owned())
+            })
+        })
         .unwrap_or_else(|| "unknown".into());
     let lock = std::fs::read_to_string(root().join("Cargo.lock")).unwrap_or_default();
     let socketioxide = lock
@@ -321,14 +371,27 @@ fn machine() -> Vec<(String, String)> {
             .to_owned()
     };
     vec![
-        ("cores".into(), std::thread::available_parallelism().map_or(0, |n| n.get()).to_string()),
+        (
+            "cores".into(),
+            std::thread::available_parallelism()
+                .map_or(0, |n| n.get())
+                .to_string(),
+        ),
         ("CPU".into(), cpu),
         ("rustc".into(), command_output("rustc", &["--version"])),
         ("socketioxide".into(), socketioxide),
         ("node".into(), command_output("node", &["--version"])),
         ("socket.io (node)".into(), socket_io),
         ("python".into(), command_output("python3", &["--version"])),
-        ("Python SPECTER".into(), format!("{}, {}, {}", pinned("specter-runtime"), pinned("flask-socketio"), pinned("gevent"))),
+        (
+            "Python SPECTER".into(),
+            format!(
+                "{}, {}, {}",
+                pinned("specter-runtime"),
+                pinned("flask-socketio"),
+                pinned("gevent")
+            ),
+        ),
     ]
 }
 
@@ -341,10 +404,20 @@ async fn main() {
         .position(|a| a == "--out")
         .and_then(|i| args.get(i + 1))
         .map_or_else(root, PathBuf::from);
-    let plan = if quick { Plan::quick() } else { Plan::full() };
+    let mut plan = if quick { Plan::quick() } else { Plan::full() };
+    if let Some(list) = args
+        .iter()
+        .position(|a| a == "--subscribers")
+        .and_then(|i| args.get(i + 1))
+    {
+        plan.subscribers = list
+            .split(',')
+            .map(|s| s.parse().expect("--subscribers 1,3,10"))
+            .collect();
+    }
     let mut report = Report {
         workload: format!(
-            "Each server in its own process; {} websocket connections, each emitting `bench` with an ack in a closed loop ({}), after a warm-up. Each of the S subscribers bumps a counter and reads the payload; the last one answers the ack. Specter's subscribers each extract their own `Data<Payload>`; raw socketioxide decodes once and calls the S functions in a row.",
+            "Each server in its own process; the load generator on one core of its own (a single-threaded tokio runtime); {} websocket connections, each emitting `bench` with an ack in a closed loop ({}), after a warm-up. Each of the S subscribers bumps a counter and reads the payload; the last one answers the ack. Specter's subscribers each extract their own `Data<Payload>`; raw socketioxide decodes once and calls the S functions in a row.",
             plan.connections,
             match plan.until {
                 Until::Time(d) => format!("{} s", d.as_secs_f64()),
@@ -367,7 +440,8 @@ async fn main() {
     }
     report.machine = machine();
     std::fs::write(out.join("benchmarks.svg"), report.svg()).expect("write benchmarks.svg");
-    std::fs::write(out.join("BENCHMARKS.md"), report.markdown("benchmarks.svg")).expect("write BENCHMARKS.md");
+    std::fs::write(out.join("BENCHMARKS.md"), report.markdown("benchmarks.svg"))
+        .expect("write BENCHMARKS.md");
     eprintln!("wrote {}", out.join("BENCHMARKS.md").display());
 }
 
