@@ -428,8 +428,8 @@ impl SocketIngress {
         }
         let ns = self.namespace(namespace);
         let mut subscriptions = Vec::with_capacity(bindings.len());
-        let mut groups: Vec<(Arc<str>, Vec<Entry>)> = Vec::new();
-        let mut index: HashMap<Arc<str>, usize> = HashMap::new();
+        let mut groups: Vec<(Arc<str>, Vec<Entry>)> = Vec::with_capacity(bindings.len());
+        let mut index: HashMap<Arc<str>, usize> = HashMap::with_capacity(bindings.len());
         for b in bindings {
             let seq = self.next_seq();
             let event: Arc<str> = Arc::from(&*b.event);
@@ -453,9 +453,7 @@ impl SocketIngress {
                 subscriber: b.subscriber,
             });
         }
-        for (event, entries) in groups {
-            ns.table.insert(&event, entries);
-        }
+        ns.table.insert(groups);
         Ok(subscriptions)
     }
 

@@ -65,24 +65,30 @@ impl NsTable {
         self.events.read().unwrap().get(event).cloned()
     }
 
-    /// Adds `entries` to `event`, each after every entry of lower or equal
-    /// (priority, seq): one copy of the list, however many entries.
-    pub fn insert(&self, event: &str, mut entries: Vec<Entry>) {
-        entries.sort_by_key(Entry::key);
+    /// Adds each group's entries to its event, each after every entry of lower or equal
+    /// (priority, seq): one lock, and one copy of each event's list however many
+    /// entries it gains.
+    pub fn insert(&self, groups: Vec<(Arc<str>, Vec<Entry>)>) {
         let mut events = self.events.write().unwrap();
-        let list = events
-            .entry(Arc::from(event))
-            .or_insert_with(|| Arc::from([]));
-        let mut next = Vec::with_capacity(list.len() + entries.len());
-        let mut old = list.iter().peekable();
-        for entry in entries {
-            while let Some(e) = old.next_if(|e| e.key() <= entry.key()) {
-                next.push(e.clone());
+        events.reserve(groups.len());
+        for (event, mut entries) in groups {
+            entries.sort_by_key(Entry::key);
+            let list = events.entry(event).or_insert_with(|| Arc::from([]));
+            if list.is_empty() {
+                *list = entries.into();
+                continue;
             }
-            next.push(entry);
+            let mut next = Vec::with_capacity(list.len() + entries.len());
+            let mut old = list.iter().peekable();
+            for entry in entries {
+                while let Some(e) = old.next_if(|e| e.key() <= entry.key()) {
+                    next.push(e.clone());
+                }
+                next.push(entry);
+            }
+            next.extend(old.cloned());
+            *list = next.into();
         }
-        next.extend(old.cloned());
-        *list = next.into();
     }
 
     /// Removes the entry `seq` of `event`; true when it was there.
@@ -150,10 +156,14 @@ mod tests {
     #[test]
     fn lower_priority_first_and_ties_in_subscription_order() {
         let t = NsTable::default();
+        let e = || Arc::<str>::from("e");
         for (seq, prio) in [(1, 100), (2, 10), (3, 100)] {
-            t.insert("e", vec![entry(seq, prio)]);
+            t.insert(vec![(e(), vec![entry(seq, prio)])]);
         }
-        t.insert("e", vec![entry(5, 10), entry(4, -5), entry(6, 1000)]);
+        t.insert(vec![(
+            e(),
+            vec![entry(5, 10), entry(4, -5), entry(6, 1000)],
+        )]);
         assert_eq!(order(&t), [4, 2, 5, 1, 3, 6]);
         assert!(t.remove("e", 6));
         assert!(t.remove("e", 5));
