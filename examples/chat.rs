@@ -5,7 +5,12 @@
 //! ```sh
 //! npm ci --prefix examples/chat   # the socket.io-client browser bundle the page loads
 //! cargo run --example chat        # 127.0.0.1:3000, or SPECTER_ADDR; open /chat
+//! # one node of many, sharing a Redis server (>= 7):
+//! SPECTER_REDIS_URL=redis://127.0.0.1:6379 cargo run --example chat --features specter/redis
 //! ```
+//!
+//! On several nodes, messages and typing reach every node's clients (they are
+//! broadcasts); the history service and the list of present names are each node's own.
 
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::{Arc, Mutex};
@@ -248,10 +253,17 @@ async fn main() -> Result<(), specter::Error> {
         .init();
     let addr = std::env::var("SPECTER_ADDR").unwrap_or_else(|_| "127.0.0.1:3000".into());
     let listener = tokio::net::TcpListener::bind(&addr).await?;
-    let app = ServiceManager::builder()
+    let builder = ServiceManager::builder()
         .service(History::default())
-        .discover()
-        .build()?;
+        .discover();
+    // Built with `--features redis`: every node sharing this Redis server is one chat.
+    #[cfg(feature = "redis")]
+    let builder = {
+        let url =
+            std::env::var("SPECTER_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into());
+        builder.redis(specter::adapter::connect_redis(&url).await?)
+    };
+    let app = builder.build()?;
     app.boot().await?;
     print!("{}", app.print_event_table());
     println!("listening on http://{}", listener.local_addr()?);

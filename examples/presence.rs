@@ -61,7 +61,14 @@ async fn main() -> Result<(), specter::Error> {
         .init();
     let addr = std::env::var("SPECTER_ADDR").unwrap_or_else(|_| "127.0.0.1:3000".into());
     let listener = tokio::net::TcpListener::bind(&addr).await?;
-    let app = ServiceManager::builder().discover().build()?;
+    let builder = ServiceManager::builder().discover();
+    #[cfg(feature = "redis")]
+    let builder = {
+        let url =
+            std::env::var("SPECTER_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into());
+        builder.redis(specter::adapter::connect_redis(&url).await?)
+    };
+    let app = builder.build()?;
     app.boot().await?; // subscribed before the first client can connect
     println!("listening on http://{}", listener.local_addr()?);
     app.serve_listener(listener).await

@@ -2,69 +2,15 @@
 
 mod common;
 
-use std::path::PathBuf;
-use std::process::Stdio;
 use std::time::Duration;
 
-use common::{Client, WAIT, ensure_node_packages, node_dir};
+use common::{Client, ensure_node_packages, example, node_dir, start, terminate};
 use serde_json::json;
-use tokio::io::{AsyncBufReadExt, BufReader};
-use tokio::process::{Child, Command};
-
-/// An example binary, built by `cargo test` next to this test's own binary.
-fn example(name: &str) -> PathBuf {
-    let exe = std::env::current_exe().unwrap();
-    let dir = exe.parent().and_then(|deps| deps.parent()).unwrap();
-    let path = dir.join("examples").join(name);
-    assert!(
-        path.exists(),
-        "{} is missing: cargo test builds examples",
-        path.display()
-    );
-    path
-}
-
-/// Starts an example on a free loopback port; returns it and the URL it printed.
-async fn start(name: &str) -> (Child, String) {
-    let mut child = Command::new(example(name))
-        .env("SPECTER_ADDR", "127.0.0.1:0")
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let url = tokio::time::timeout(WAIT, async {
-        while let Some(line) = lines.next_line().await.unwrap() {
-            if let Some(url) = line.strip_prefix("listening on ") {
-                return url.to_owned();
-            }
-        }
-        panic!("{name} exited before listening");
-    })
-    .await
-    .expect("the example prints `listening on http://ADDR`");
-    (child, url)
-}
-
-/// SIGTERM, then the process must exit cleanly on its own.
-async fn terminate(mut child: Child) {
-    let pid = child.id().unwrap().to_string();
-    let status = std::process::Command::new("kill")
-        .args(["-TERM", &pid])
-        .status()
-        .unwrap();
-    assert!(status.success());
-    let exit = tokio::time::timeout(Duration::from_secs(15), child.wait())
-        .await
-        .expect("graceful shutdown finishes")
-        .unwrap();
-    assert!(exit.success(), "exit status {exit}");
-}
+use tokio::process::Command;
 
 #[tokio::test]
 async fn presence_answers_heartbeats_and_stops_on_sigterm() {
-    let (child, url) = start("presence").await;
+    let (child, url) = start(&example("presence"), &[]).await;
     let mut node = Client::node().await;
     let a = node.connect(&url).await.unwrap();
     let b = node.connect(&url).await.unwrap();
@@ -87,7 +33,7 @@ async fn presence_answers_heartbeats_and_stops_on_sigterm() {
 
 #[tokio::test]
 async fn chat_moderates_broadcasts_and_remembers() {
-    let (child, url) = start("chat").await;
+    let (child, url) = start(&example("chat"), &[]).await;
     let mut node = Client::node().await;
     let refused = node
         .connect_with(&url, json!({"name": " "}), "websocket")
@@ -148,7 +94,7 @@ async fn two_people_chat_in_headless_chromium() {
         "{chromium} is missing: the browser test needs Debian's chromium (apt-get install chromium; \
          scripts/test-all.sh installs it)"
     );
-    let (child, url) = start("chat").await;
+    let (child, url) = start(&example("chat"), &[]).await;
     let run = Command::new("node")
         .arg("browser.mjs")
         .arg(&url)

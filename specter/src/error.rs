@@ -56,6 +56,8 @@ pub enum Error {
     MissingService(&'static str),
     /// Some components failed to boot; the others are up.
     Boot(Vec<Error>),
+    /// The Redis adapter could not be set up.
+    Redis(String),
     /// Binding or serving the HTTP listener failed.
     Io(std::io::Error),
 }
@@ -98,6 +100,7 @@ impl fmt::Display for Error {
                 }
                 Ok(())
             }
+            Error::Redis(e) => write!(f, "redis adapter: {e}"),
             Error::Io(e) => write!(f, "i/o error: {e}"),
         }
     }

@@ -6,13 +6,14 @@ use std::fmt;
 use std::sync::Arc;
 
 use serde::de::DeserializeOwned;
-use socketioxide::extract::{Data, Event, SocketRef, State, TryData};
+use socketioxide::extract::{Data, Event, State, TryData};
 use socketioxide::handler::{FromConnectParts, FromDisconnectParts, FromMessageParts, Value};
 use socketioxide::socket::DisconnectReason;
-use socketioxide::{ProtocolVersion, SocketIo, TransportType};
+use socketioxide::{ProtocolVersion, TransportType};
 
-/// The socket type Specter dispatches for.
-pub(crate) type Socket = socketioxide::socket::Socket;
+use crate::adapter::{SocketIo, SocketRef};
+
+pub(crate) use crate::adapter::Socket;
 
 /// What an event hands to one subscriber: the socket, the event name and its payload.
 pub struct EventCtx<'a> {

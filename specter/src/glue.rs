@@ -8,11 +8,10 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 
-use socketioxide::adapter::LocalAdapter;
 use socketioxide::handler::{ConnectHandler, DisconnectHandler, MessageHandler, Value};
 use socketioxide::socket::DisconnectReason;
 
-use crate::extract::Socket;
+use crate::adapter::{Adapter, Socket};
 use crate::ingress::Namespace;
 
 /// Marker for socketioxide's handler traits: ours are plain structs, not closures.
@@ -28,7 +27,7 @@ struct NsDisconnect(Arc<Namespace>);
 type MiddlewareFuture<'a> =
     Pin<Box<dyn Future<Output = Result<(), Box<dyn Display + Send>>> + Send + 'a>>;
 
-impl ConnectHandler<LocalAdapter, Glue> for NsConnect {
+impl ConnectHandler<Adapter, Glue> for NsConnect {
     fn call(&self, s: Arc<Socket>, _auth: Option<Value>) {
         // Synchronously, before socketioxide reads the socket's next packet.
         s.on_fallback(NsMessages(self.0.clone()));
@@ -66,14 +65,14 @@ impl Drop for Dispatching {
     }
 }
 
-impl MessageHandler<LocalAdapter, Glue> for NsMessages {
+impl MessageHandler<Adapter, Glue> for NsMessages {
     fn call(&self, s: Arc<Socket>, v: Value, ack_id: Option<i64>) {
         let d = Dispatching::new(&self.0);
         tokio::spawn(async move { d.0.dispatch_message(s, v, ack_id).await });
     }
 }
 
-impl DisconnectHandler<LocalAdapter, Glue> for NsDisconnect {
+impl DisconnectHandler<Adapter, Glue> for NsDisconnect {
     fn call_with_defer(&self, s: Arc<Socket>, reason: DisconnectReason, defer: fn(Arc<Socket>)) {
         let d = Dispatching::new(&self.0);
         tokio::spawn(async move {

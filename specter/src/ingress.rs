@@ -12,8 +12,9 @@ use std::sync::{Arc, Mutex, RwLock, Weak};
 use futures_util::FutureExt;
 use serde::Serialize;
 use serde_json::json;
-use socketioxide::SocketIo;
-use socketioxide::extract::{AckSender, SocketRef};
+use socketioxide_core::adapter::Spawnable;
+
+use crate::adapter::{AckSender, SocketIo, SocketRef};
 use socketioxide::handler::{FromMessageParts, Value};
 use socketioxide::socket::DisconnectReason;
 use socketioxide_core::Str;
@@ -54,7 +55,7 @@ pub const DEFAULT_PRIORITY: i32 = 100;
 /// ```
 /// use specter::prelude::*;
 ///
-/// let (_layer, io) = socketioxide::SocketIo::new_layer();
+/// let (_layer, io) = specter::SocketIo::new_layer();
 /// let ingress = SocketIngress::new(io);
 /// let audit = ingress.subscribe("message", async |Data(text): Data<String>| {
 ///     println!("audit: {text}");
@@ -473,9 +474,10 @@ impl SocketIngress {
             errors: self.shared.errors.clone(),
             inflight: self.shared.inflight.clone(),
         });
-        self.shared
-            .io
-            .ns(path.to_owned(), glue::NsConnect(ns.clone()));
+        // A remote adapter (Redis) initializes the namespace in the background; the
+        // local one has nothing to do.
+        #[allow(clippy::unit_arg)] // `()` with the local adapter
+        Spawnable::spawn(self.shared.io.ns(path.to_owned(), glue::NsConnect(ns.clone())));
         map.insert(path.to_owned(), ns.clone());
         ns
     }

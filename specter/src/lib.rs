@@ -67,6 +67,7 @@
 
 #![warn(missing_docs)]
 
+pub mod adapter;
 mod component;
 mod controller;
 pub mod error;
@@ -103,10 +104,11 @@ pub use service::{Service, Services};
 pub use subscriber::{BoxOutcomeFuture, Call, IntoSubscriber, Subscriber};
 pub use table::Source;
 
+pub use adapter::{Adapter, SocketIo, SocketRef};
 pub use socketioxide;
-pub use socketioxide::extract::{Data, Event, SocketRef, State, TryData};
+pub use socketioxide::extract::{Data, Event, State, TryData};
 pub use socketioxide::socket::DisconnectReason;
-pub use socketioxide::{ProtocolVersion, SocketIo, TransportType};
+pub use socketioxide::{ProtocolVersion, TransportType};
 pub use specter_macros::{Controller, handler, on};
 
 /// The names most apps need: `use specter::prelude::*;`.

@@ -6,7 +6,11 @@ use std::time::Duration;
 
 use axum::Router;
 use serde::Serialize;
-use socketioxide::{SocketIo, SocketIoBuilder, layer::SocketIoLayer};
+use socketioxide::layer::SocketIoLayer;
+
+use crate::adapter::{Adapter, SocketIo};
+
+type SocketIoBuilder = socketioxide::SocketIoBuilder<Adapter>;
 use tokio::net::{TcpListener, ToSocketAddrs};
 
 use crate::component::{Component, ComponentHealth};
@@ -30,6 +34,8 @@ const DRAIN_LIMIT: Duration = Duration::from_secs(10);
 pub struct ServiceManagerBuilder {
     steps: Vec<Step>,
     configure: Vec<Box<dyn FnOnce(SocketIoBuilder) -> SocketIoBuilder>>,
+    #[cfg(feature = "redis")]
+    redis: Option<crate::adapter::RedisConnection>,
 }
 
 /// Puts a service in the typed registry and in socketioxide's state.
@@ -89,6 +95,15 @@ impl ServiceManagerBuilder {
         })
     }
 
+    /// The Redis connection the app's adapter uses (from
+    /// [`connect_redis`](crate::adapter::connect_redis)); required with the `redis`
+    /// feature.
+    #[cfg(feature = "redis")]
+    pub fn redis(mut self, connection: crate::adapter::RedisConnection) -> Self {
+        self.redis = Some(connection);
+        self
+    }
+
     /// Any other socketioxide setting: `.configure_io(|io| io.ping_interval(..))`.
     pub fn configure_io(
         mut self,
@@ -102,7 +117,19 @@ impl ServiceManagerBuilder {
     /// until [`ServiceManager::boot`].
     pub fn build(self) -> Result<ServiceManager, Error> {
         let services = Services::default();
-        let mut io = SocketIo::builder().with_state(services.clone());
+        #[cfg(not(feature = "redis"))]
+        let io = socketioxide::SocketIo::builder();
+        #[cfg(feature = "redis")]
+        let io = socketioxide::SocketIo::builder().with_adapter::<Adapter>(self.redis.ok_or_else(
+            || {
+                Error::Redis(
+                    "the `redis` feature runs the app on Redis: give the builder a connection, \
+                 `.redis(specter::adapter::connect_redis(url).await?)`"
+                        .into(),
+                )
+            },
+        )?);
+        let mut io = io.with_state(services.clone());
         for configure in self.configure {
             io = configure(io);
         }
@@ -178,7 +205,7 @@ pub struct ServiceManager {
 }
 
 struct Inner {
-    layer: SocketIoLayer,
+    layer: SocketIoLayer<Adapter>,
     ingress: SocketIngress,
     services: Services,
     components: Mutex<Vec<Arc<Component>>>,

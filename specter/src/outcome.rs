@@ -6,10 +6,10 @@ use std::fmt;
 
 use std::any::TypeId;
 
+use crate::adapter::AckSender;
 use serde::Serialize;
 use serde_json::Value as Json;
 use socketioxide::SendError;
-use socketioxide::extract::AckSender;
 
 /// The result of running one subscriber.
 #[derive(Debug)]

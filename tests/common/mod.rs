@@ -3,7 +3,7 @@
 #![allow(dead_code)]
 
 use std::collections::{HashMap, VecDeque};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::sync::{Arc, Mutex, Once};
 use std::time::Duration;
@@ -331,4 +331,58 @@ impl Log {
     pub fn snapshot(&self) -> Vec<String> {
         self.0.lock().unwrap().clone()
     }
+}
+
+/// An example binary, built by `cargo test` next to this test's own binary.
+pub fn example(name: &str) -> PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    let dir = exe.parent().and_then(|deps| deps.parent()).unwrap();
+    let path = dir.join("examples").join(name);
+    assert!(
+        path.exists(),
+        "{} is missing: cargo test builds examples",
+        path.display()
+    );
+    path
+}
+
+/// Starts an example binary on a free loopback port, with `env` set; returns it and
+/// the URL it printed.
+pub async fn start(program: &Path, env: &[(&str, &str)]) -> (Child, String) {
+    let name = program.display();
+    let mut child = Command::new(program)
+        .env("SPECTER_ADDR", "127.0.0.1:0")
+        .env("RUST_LOG", "warn")
+        .envs(env.iter().copied())
+        .stdout(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let url = tokio::time::timeout(WAIT, async {
+        while let Some(line) = lines.next_line().await.unwrap() {
+            if let Some(url) = line.strip_prefix("listening on ") {
+                return url.to_owned();
+            }
+        }
+        panic!("{name} exited before listening");
+    })
+    .await
+    .expect("the example prints `listening on http://ADDR`");
+    (child, url)
+}
+
+/// SIGTERM, then the process must exit cleanly on its own.
+pub async fn terminate(mut child: Child) {
+    let pid = child.id().unwrap().to_string();
+    let status = std::process::Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let exit = tokio::time::timeout(Duration::from_secs(15), child.wait())
+        .await
+        .expect("graceful shutdown finishes")
+        .unwrap();
+    assert!(exit.success(), "exit status {exit}");
 }

@@ -1,0 +1,192 @@
+//! Several nodes of the chat example share one Redis server (socketioxide's Redis
+//! adapter, cargo feature `redis`): a message sent on one node reaches the clients of
+//! the others, and the survivors keep talking when a node dies.
+
+mod common;
+
+use std::path::PathBuf;
+use std::process::Stdio;
+use std::time::Duration;
+
+use common::{Client, start};
+use serde_json::{Value, json};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::process::{Child, Command};
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+/// A private redis-server on a free loopback port, in a temp dir; killed on drop.
+struct Redis {
+    _child: Child,
+    _dir: TempDir,
+    url: String,
+}
+
+struct TempDir(PathBuf);
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+async fn redis() -> Redis {
+    let version = std::process::Command::new("redis-server")
+        .arg("--version")
+        .output();
+    assert!(
+        version.is_ok_and(|o| o.status.success()),
+        "redis-server (>= 7) is required by the multi-node test: apt-get install redis-server \
+         (scripts/test-all.sh installs it)"
+    );
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let dir =
+        TempDir(std::env::temp_dir().join(format!("specter-redis-{}-{port}", std::process::id())));
+    std::fs::create_dir_all(&dir.0).unwrap();
+    let child = Command::new("redis-server")
+        .args([
+            "--bind",
+            "127.0.0.1",
+            "--port",
+            &port.to_string(),
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+        ])
+        .arg("--dir")
+        .arg(&dir.0)
+        .stdout(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    // Ready when it answers PING.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        if let Ok(mut s) = tokio::net::TcpStream::connect(("127.0.0.1", port)).await {
+            let mut buf = [0u8; 7];
+            if s.write_all(b"PING\r\n").await.is_ok()
+                && s.read_exact(&mut buf).await.is_ok()
+                && &buf == b"+PONG\r\n"
+            {
+                break;
+            }
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "redis-server did not start"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    Redis {
+        _child: child,
+        _dir: dir,
+        url: format!("redis://127.0.0.1:{port}"),
+    }
+}
+
+/// The chat example built with `--features redis`, in a target dir of its own so the
+/// local build of the same example stays as it is.
+fn chat_with_redis() -> PathBuf {
+    let target = root().join("target/redis");
+    let status = std::process::Command::new(env!("CARGO"))
+        .args([
+            "build",
+            "-q",
+            "-p",
+            "specter",
+            "--example",
+            "chat",
+            "--features",
+            "redis",
+            "--target-dir",
+        ])
+        .arg(&target)
+        .current_dir(root())
+        .status()
+        .unwrap();
+    assert!(
+        status.success(),
+        "cargo build --example chat --features redis failed"
+    );
+    target.join("debug/examples/chat")
+}
+
+async fn join(c: &mut Client, url: &str, name: &str) -> String {
+    let s = c
+        .connect_with(url, json!({ "name": name }), "websocket")
+        .await
+        .unwrap();
+    c.emit_ack(&s, "join", json!([null])).await;
+    s
+}
+
+async fn say(c: &mut Client, sock: &str, text: &str) {
+    assert_eq!(
+        c.emit_ack(sock, "message", json!([{ "text": text }])).await,
+        json!([{"ok": true}])
+    );
+}
+
+async fn heard(c: &mut Client, sock: &str) -> (String, String) {
+    let m: Value = c.next_event(sock, "message").await;
+    (
+        m[0]["user"].as_str().unwrap().to_owned(),
+        m[0]["text"].as_str().unwrap().to_owned(),
+    )
+}
+
+#[tokio::test]
+async fn a_message_on_one_node_reaches_the_others_and_survives_a_dead_node() {
+    let chat = tokio::task::spawn_blocking(chat_with_redis).await.unwrap();
+    let redis = redis().await;
+    let env = [("SPECTER_REDIS_URL", redis.url.as_str())];
+    let (node1, url1) = start(&chat, &env).await;
+    let (node2, url2) = start(&chat, &env).await;
+    let (node3, url3) = start(&chat, &env).await;
+
+    let mut c = Client::node().await;
+    let ann = join(&mut c, &url1, "ann").await;
+    let bob = join(&mut c, &url2, "bob").await;
+    let cid = join(&mut c, &url3, "cid").await;
+
+    say(&mut c, &ann, "hello from node 1").await;
+    for s in [&ann, &bob, &cid] {
+        assert_eq!(
+            heard(&mut c, s).await,
+            ("ann".into(), "hello from node 1".into())
+        );
+    }
+
+    // Node 2 dies: nodes 1 and 3 still exchange messages.
+    drop(node2);
+    assert_eq!(
+        c.next_event(&bob, "disconnect").await,
+        json!(["transport close"])
+    );
+    say(&mut c, &cid, "node 3 here").await;
+    assert_eq!(
+        heard(&mut c, &ann).await,
+        ("cid".into(), "node 3 here".into())
+    );
+    assert_eq!(
+        heard(&mut c, &cid).await,
+        ("cid".into(), "node 3 here".into())
+    );
+    say(&mut c, &ann, "node 1 too").await;
+    assert_eq!(
+        heard(&mut c, &cid).await,
+        ("ann".into(), "node 1 too".into())
+    );
+    assert_eq!(
+        heard(&mut c, &ann).await,
+        ("ann".into(), "node 1 too".into())
+    );
+    drop((node1, node3));
+}
