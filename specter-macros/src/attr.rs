@@ -28,19 +28,11 @@ impl HandlerAttr {
                 "name" => set(&mut attr.name, meta.value()?.parse()?),
                 "namespace" => set(&mut attr.namespace, meta.value()?.parse()?),
                 "discover" => set(&mut attr.discover, meta.value()?.parse()?),
-                _ => {
-                    if meta.input.peek(Token![=]) {
-                        meta.value()?.parse::<Expr>()?;
-                    }
-                    cx.error(
-                        &meta.path,
-                        format_args!(
-                            "unknown option `{}`; `#[handler]` takes `name`, `namespace` and `discover`",
-                            path_text(&meta.path)
-                        ),
-                    );
-                    false
-                }
+                _ => unknown(
+                    cx,
+                    &meta,
+                    "`#[handler]` takes `name`, `namespace` and `discover`",
+                )?,
             };
             if slot_taken {
                 cx.error(&meta.path, format_args!("`{key}` set multiple times"));
@@ -81,25 +73,21 @@ impl ControllerAttr {
         for a in attrs.iter().filter(|a| a.path().is_ident("controller")) {
             found = true;
             let result = a.parse_nested_meta(|meta| {
-                let key = meta.path.get_ident().map(Ident::to_string).unwrap_or_default();
+                let key = meta
+                    .path
+                    .get_ident()
+                    .map(Ident::to_string)
+                    .unwrap_or_default();
                 let taken = match key.as_str() {
                     "name" => set(&mut attr.name, meta.value()?.parse()?),
                     "route" => set(&mut attr.route, meta.value()?.parse()?),
                     "namespace" => set(&mut attr.namespace, meta.value()?.parse()?),
                     "discover" => set(&mut attr.discover, meta.value()?.parse()?),
-                    _ => {
-                        if meta.input.peek(Token![=]) {
-                            meta.value()?.parse::<Expr>()?;
-                        }
-                        cx.error(
-                            &meta.path,
-                            format_args!(
-                                "unknown option `{}`; `#[controller]` takes `name`, `route`, `namespace` and `discover`",
-                                path_text(&meta.path)
-                            ),
-                        );
-                        false
-                    }
+                    _ => unknown(
+                        cx,
+                        &meta,
+                        "`#[controller]` takes `name`, `route`, `namespace` and `discover`",
+                    )?,
                 };
                 if taken {
                     cx.error(&meta.path, format_args!("`{key}` set multiple times"));
@@ -233,6 +221,19 @@ fn int_literal(cx: &mut Ctxt, value: &Expr) -> Option<i32> {
             None
         }
     }
+}
+
+/// Reports an unknown option (skipping its value); returns false: no slot was taken.
+fn unknown(cx: &mut Ctxt, meta: &syn::meta::ParseNestedMeta, expected: &str) -> syn::Result<bool> {
+    if meta.input.peek(Token![=]) {
+        meta.value()?.parse::<Expr>()?;
+    }
+    let key = path_text(&meta.path);
+    cx.error(
+        &meta.path,
+        format_args!("unknown option `{key}`; {expected}"),
+    );
+    Ok(false)
 }
 
 /// Stores `value` in `slot`; true when the slot was already taken.

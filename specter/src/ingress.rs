@@ -477,7 +477,11 @@ impl SocketIngress {
         // A remote adapter (Redis) initializes the namespace in the background; the
         // local one has nothing to do.
         #[allow(clippy::unit_arg)] // `()` with the local adapter
-        Spawnable::spawn(self.shared.io.ns(path.to_owned(), glue::NsConnect(ns.clone())));
+        Spawnable::spawn(
+            self.shared
+                .io
+                .ns(path.to_owned(), glue::NsConnect(ns.clone())),
+        );
         map.insert(path.to_owned(), ns.clone());
         ns
     }

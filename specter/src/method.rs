@@ -4,9 +4,9 @@
 use std::future::Future;
 use std::sync::Arc;
 
-use crate::extract::{EventKinds, FromEvent};
+use crate::extract::FromEvent;
 use crate::outcome::IntoOutcome;
-use crate::subscriber::{Async, Call, Plain, Subscriber};
+use crate::subscriber::{Async, Call, Plain, Subscriber, all_arities, extracting};
 
 /// A method of `C` that can subscribe to an event: it takes `&self` then [`FromEvent`]
 /// arguments (up to 12), may be async, and returns an [`IntoOutcome`] value.
@@ -31,7 +31,7 @@ pub trait AsyncMethodFn<'a, C: 'a, Args>: Send + Sync + 'static {
 
 macro_rules! impl_method {
     ($($ty:ident),*) => {
-        #[allow(non_snake_case, unused_mut, unused_variables)]
+        #[allow(non_snake_case)]
         impl<C, F, R, $($ty,)*> Method<C, (Plain, $($ty,)*)> for F
         where
             C: Send + Sync + 'static,
@@ -40,14 +40,7 @@ macro_rules! impl_method {
             $($ty: FromEvent + Send + 'static,)*
         {
             fn bind(self, this: Arc<C>) -> Subscriber {
-                let kinds = EventKinds::ALL $(.and($ty::KINDS))*;
-                Subscriber::new(kinds, move |mut ctx| {
-                    $(let $ty = match $ty::from_event(&mut ctx) {
-                        Ok(v) => v,
-                        Err(e) => return Call::invalid(e),
-                    };)*
-                    Call::Ready(self(&this, $($ty,)*).into_outcome())
-                })
+                extracting!([$($ty),*] Call::Ready(self(&this, $($ty,)*).into_outcome()))
             }
         }
 
@@ -65,7 +58,7 @@ macro_rules! impl_method {
             }
         }
 
-        #[allow(non_snake_case, unused_mut, unused_variables)]
+        #[allow(non_snake_case)]
         impl<C, F, O, $($ty,)*> Method<C, (Async, $($ty,)*)> for F
         where
             C: Send + Sync + 'static,
@@ -74,13 +67,8 @@ macro_rules! impl_method {
             $($ty: FromEvent + Send + 'static,)*
         {
             fn bind(self, this: Arc<C>) -> Subscriber {
-                let kinds = EventKinds::ALL $(.and($ty::KINDS))*;
                 let f = Arc::new(self);
-                Subscriber::new(kinds, move |mut ctx| {
-                    $(let $ty = match $ty::from_event(&mut ctx) {
-                        Ok(v) => v,
-                        Err(e) => return Call::invalid(e),
-                    };)*
+                extracting!([$($ty),*] {
                     let (f, this) = (f.clone(), this.clone());
                     Call::Pending(Box::pin(async move {
                         f.call(&this, ($($ty,)*)).await.into_outcome()
@@ -91,16 +79,4 @@ macro_rules! impl_method {
     };
 }
 
-impl_method!();
-impl_method!(T1);
-impl_method!(T1, T2);
-impl_method!(T1, T2, T3);
-impl_method!(T1, T2, T3, T4);
-impl_method!(T1, T2, T3, T4, T5);
-impl_method!(T1, T2, T3, T4, T5, T6);
-impl_method!(T1, T2, T3, T4, T5, T6, T7);
-impl_method!(T1, T2, T3, T4, T5, T6, T7, T8);
-impl_method!(T1, T2, T3, T4, T5, T6, T7, T8, T9);
-impl_method!(T1, T2, T3, T4, T5, T6, T7, T8, T9, T10);
-impl_method!(T1, T2, T3, T4, T5, T6, T7, T8, T9, T10, T11);
-impl_method!(T1, T2, T3, T4, T5, T6, T7, T8, T9, T10, T11, T12);
+all_arities!(impl_method);

@@ -98,9 +98,47 @@ pub enum Plain {}
 #[doc(hidden)]
 pub enum Async {}
 
+/// A [`Subscriber`] that extracts the arguments `T1, T2, ...` (bound to variables of the
+/// same names) and then evaluates `$call`.
+macro_rules! extracting {
+    ([$($ty:ident),*] $call:expr) => {{
+        let kinds = $crate::extract::EventKinds::ALL
+            $(.and(<$ty as $crate::extract::FromEvent>::KINDS))*;
+        $crate::subscriber::Subscriber::new(kinds, move |mut ctx| {
+            let _ = &mut ctx;
+            $(let $ty = match <$ty as $crate::extract::FromEvent>::from_event(&mut ctx) {
+                Ok(v) => v,
+                Err(e) => return $crate::subscriber::Call::invalid(e),
+            };)*
+            $call
+        })
+    }};
+}
+pub(crate) use extracting;
+
+/// Invokes `$m!` for every arity from 0 to 12 arguments.
+macro_rules! all_arities {
+    ($m:ident) => {
+        $m!();
+        $m!(T1);
+        $m!(T1, T2);
+        $m!(T1, T2, T3);
+        $m!(T1, T2, T3, T4);
+        $m!(T1, T2, T3, T4, T5);
+        $m!(T1, T2, T3, T4, T5, T6);
+        $m!(T1, T2, T3, T4, T5, T6, T7);
+        $m!(T1, T2, T3, T4, T5, T6, T7, T8);
+        $m!(T1, T2, T3, T4, T5, T6, T7, T8, T9);
+        $m!(T1, T2, T3, T4, T5, T6, T7, T8, T9, T10);
+        $m!(T1, T2, T3, T4, T5, T6, T7, T8, T9, T10, T11);
+        $m!(T1, T2, T3, T4, T5, T6, T7, T8, T9, T10, T11, T12);
+    };
+}
+pub(crate) use all_arities;
+
 macro_rules! impl_into_subscriber {
     ($($ty:ident),*) => {
-        #[allow(non_snake_case, unused_mut, unused_variables)]
+        #[allow(non_snake_case)]
         impl<F, R, $($ty,)*> IntoSubscriber<(Plain, $($ty,)*)> for F
         where
             F: Fn($($ty,)*) -> R + Send + Sync + 'static,
@@ -108,18 +146,11 @@ macro_rules! impl_into_subscriber {
             $($ty: FromEvent + Send + 'static,)*
         {
             fn into_subscriber(self) -> Subscriber {
-                let kinds = EventKinds::ALL $(.and($ty::KINDS))*;
-                Subscriber::new(kinds, move |mut ctx| {
-                    $(let $ty = match $ty::from_event(&mut ctx) {
-                        Ok(v) => v,
-                        Err(e) => return Call::invalid(e),
-                    };)*
-                    Call::Ready(self($($ty,)*).into_outcome())
-                })
+                extracting!([$($ty),*] Call::Ready(self($($ty,)*).into_outcome()))
             }
         }
 
-        #[allow(non_snake_case, unused_mut, unused_variables)]
+        #[allow(non_snake_case)]
         impl<F, Fut, $($ty,)*> IntoSubscriber<(Async, $($ty,)*)> for F
         where
             F: Fn($($ty,)*) -> Fut + Send + Sync + 'static,
@@ -128,12 +159,7 @@ macro_rules! impl_into_subscriber {
             $($ty: FromEvent + Send + 'static,)*
         {
             fn into_subscriber(self) -> Subscriber {
-                let kinds = EventKinds::ALL $(.and($ty::KINDS))*;
-                Subscriber::new(kinds, move |mut ctx| {
-                    $(let $ty = match $ty::from_event(&mut ctx) {
-                        Ok(v) => v,
-                        Err(e) => return Call::invalid(e),
-                    };)*
+                extracting!([$($ty),*] {
                     let fut = self($($ty,)*);
                     Call::Pending(Box::pin(async move { fut.await.into_outcome() }))
                 })
@@ -142,16 +168,4 @@ macro_rules! impl_into_subscriber {
     };
 }
 
-impl_into_subscriber!();
-impl_into_subscriber!(T1);
-impl_into_subscriber!(T1, T2);
-impl_into_subscriber!(T1, T2, T3);
-impl_into_subscriber!(T1, T2, T3, T4);
-impl_into_subscriber!(T1, T2, T3, T4, T5);
-impl_into_subscriber!(T1, T2, T3, T4, T5, T6);
-impl_into_subscriber!(T1, T2, T3, T4, T5, T6, T7);
-impl_into_subscriber!(T1, T2, T3, T4, T5, T6, T7, T8);
-impl_into_subscriber!(T1, T2, T3, T4, T5, T6, T7, T8, T9);
-impl_into_subscriber!(T1, T2, T3, T4, T5, T6, T7, T8, T9, T10);
-impl_into_subscriber!(T1, T2, T3, T4, T5, T6, T7, T8, T9, T10, T11);
-impl_into_subscriber!(T1, T2, T3, T4, T5, T6, T7, T8, T9, T10, T11, T12);
+all_arities!(impl_into_subscriber);
