@@ -12,6 +12,7 @@ use socketioxide::handler::{ConnectHandler, DisconnectHandler, MessageHandler, V
 use socketioxide::socket::DisconnectReason;
 
 use crate::adapter::{Adapter, Socket};
+use crate::dispatch::Dispatching;
 use crate::ingress::Namespace;
 
 /// Marker for socketioxide's handler traits: ours are plain structs, not closures.
@@ -48,27 +49,9 @@ impl ConnectHandler<Adapter, Glue> for NsConnect {
     }
 }
 
-/// A dispatch under way: counted from before it is spawned until it is done (or its
-/// task is dropped), so shutdown can wait for it.
-struct Dispatching(Arc<Namespace>);
-
-impl Dispatching {
-    fn new(ns: &Arc<Namespace>) -> Self {
-        ns.inflight.enter();
-        Self(ns.clone())
-    }
-}
-
-impl Drop for Dispatching {
-    fn drop(&mut self) {
-        self.0.inflight.leave();
-    }
-}
-
 impl MessageHandler<Adapter, Glue> for NsMessages {
     fn call(&self, s: Arc<Socket>, v: Value, ack_id: Option<i64>) {
-        let d = Dispatching::new(&self.0);
-        tokio::spawn(async move { d.0.dispatch_message(s, v, ack_id).await });
+        self.0.dispatch_message(s, v, ack_id);
     }
 }
 
@@ -76,7 +59,7 @@ impl DisconnectHandler<Adapter, Glue> for NsDisconnect {
     fn call_with_defer(&self, s: Arc<Socket>, reason: DisconnectReason, defer: fn(Arc<Socket>)) {
         let d = Dispatching::new(&self.0);
         tokio::spawn(async move {
-            d.0.dispatch_disconnect(s.clone(), reason).await;
+            d.ns().dispatch_disconnect(s.clone(), reason).await;
             defer(s);
         });
     }

@@ -4,27 +4,21 @@
 use std::any::type_name;
 use std::collections::HashMap;
 use std::future::Future;
-use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, RwLock, Weak};
 
-use futures_util::FutureExt;
 use serde::Serialize;
-use serde_json::json;
 use socketioxide_core::adapter::Spawnable;
 
-use crate::adapter::{AckSender, SocketIo, SocketRef};
-use socketioxide::handler::{FromMessageParts, Value};
-use socketioxide::socket::DisconnectReason;
-use socketioxide_core::Str;
+use crate::adapter::{SocketIo, SocketRef};
 
 use crate::error::Error;
 use crate::event_name::check_event_name;
-use crate::extract::{EventCtx, EventKind, Payload, Socket};
+use crate::extract::EventKind;
 use crate::glue;
-use crate::outcome::{Failure, FailureKind, Outcome, Reply};
-use crate::subscriber::{Call, IntoSubscriber, Subscriber};
+use crate::outcome::Failure;
+use crate::subscriber::{IntoSubscriber, Subscriber};
 use crate::table::{Entry, NsTable, Source};
 
 /// The priority of a subscriber that does not give one. Lower runs first.
@@ -81,9 +75,9 @@ struct Shared {
 /// One namespace: its event table, the shared error subscribers and the count of
 /// dispatches under way.
 pub(crate) struct Namespace {
-    path: Arc<str>,
-    table: NsTable,
-    errors: Arc<ErrorTable>,
+    pub(crate) path: Arc<str>,
+    pub(crate) table: NsTable,
+    pub(crate) errors: Arc<ErrorTable>,
     pub(crate) inflight: Arc<Inflight>,
 }
 
@@ -121,15 +115,15 @@ impl Inflight {
 type ErrorCallback = dyn Fn(ErrorEvent) -> Pin<Box<dyn Future<Output = ()> + Send>> + Send + Sync;
 
 #[derive(Clone)]
-struct ErrorEntry {
+pub(crate) struct ErrorEntry {
     seq: u64,
     priority: i32,
-    callback: Arc<ErrorCallback>,
+    pub(crate) callback: Arc<ErrorCallback>,
 }
 
 #[derive(Default)]
-struct ErrorTable {
-    list: RwLock<Arc<[ErrorEntry]>>,
+pub(crate) struct ErrorTable {
+    pub(crate) list: RwLock<Arc<[ErrorEntry]>>,
 }
 
 /// What the error subscribers receive when a subscriber fails.
@@ -506,232 +500,6 @@ impl ErrorTable {
     }
 }
 
-/// Runs one subscriber, turning a panic into a failure.
-async fn run(entry: &Entry, ctx: EventCtx<'_>) -> Outcome {
-    let call = std::panic::catch_unwind(AssertUnwindSafe(|| entry.subscriber.call(ctx)));
-    match call {
-        Ok(Call::Ready(outcome)) => outcome,
-        Ok(Call::Pending(fut)) => match AssertUnwindSafe(fut).catch_unwind().await {
-            Ok(outcome) => outcome,
-            Err(panic) => Outcome::Failed(Failure::from_panic(panic)),
-        },
-        Err(panic) => Outcome::Failed(Failure::from_panic(panic)),
-    }
-}
-
-/// The answer to an ack when no subscriber returned a value but one failed.
-fn error_ack(owner: &str, failure: &Failure) -> serde_json::Value {
-    // A panic message is for the server's log, not for clients.
-    let message = match failure.kind {
-        FailureKind::Panicked => "internal error",
-        _ => &failure.message,
-    };
-    json!({ "error": { "handler": owner, "kind": failure.kind, "message": message } })
-}
-
-/// The event name of a text payload `["name",...]` whose name has no escapes, as a
-/// slice of the payload (no copy); `None` sends the caller to the parser.
-fn plain_event_name(data: &Value) -> Option<Str> {
-    let Value::Str(text, _) = data else {
-        return None;
-    };
-    let bytes = text.as_bytes();
-    if !bytes.starts_with(b"[\"") {
-        return None;
-    }
-    let len = bytes[2..].iter().position(|&b| b == b'"' || b == b'\\')?;
-    (bytes[2 + len] == b'"').then(|| text.slice(2..2 + len))
-}
-
-/// How an ack is answered.
-enum Answer {
-    /// A subscriber's value.
-    Reply(Reply),
-    /// An error object.
-    Error(serde_json::Value),
-    /// No value at all: an empty argument list.
-    Empty,
-}
-
-/// Answers the ack `id` of socket `s`. A value that fails to serialize is answered with
-/// an error of kind `unserializable` instead, so the client is never left waiting.
-fn answer(s: &Arc<Socket>, id: i64, answer: Answer) {
-    let sender = || {
-        let mut none = Value::Bytes(bytes::Bytes::new());
-        match AckSender::from_message_parts(s, &mut none, &Some(id)) {
-            Ok(ack) => ack,
-            Err(never) => match never {},
-        }
-    };
-    let sent = match answer {
-        Answer::Reply(reply) => match reply.send(sender()) {
-            Err(socketioxide::SendError::Serialize(e)) => {
-                tracing::error!(error = %e, "ack value is not serializable");
-                let message = format!("ack value is not serializable: {e}");
-                sender().send(&json!({ "error": { "kind": FailureKind::Unserializable, "message": message } }))
-            }
-            other => other,
-        },
-        Answer::Error(error) => sender().send(&error),
-        Answer::Empty => sender().send(&[(); 0]),
-    };
-    if let Err(e) = sent {
-        tracing::debug!(error = %e, "could not send ack");
-    }
-}
-
-impl Namespace {
-    /// Dispatches an emitted event to its subscribers and answers the ack.
-    pub(crate) async fn dispatch_message(
-        &self,
-        s: Arc<Socket>,
-        mut data: Value,
-        ack_id: Option<i64>,
-    ) {
-        let event = match plain_event_name(&data) {
-            Some(name) => name,
-            None => match socketioxide::extract::Event::from_message_parts(&s, &mut data, &None) {
-                Ok(e) => Str::from(e.0),
-                Err(e) => {
-                    tracing::warn!(namespace = %self.path, error = %e, "unreadable event name");
-                    return;
-                }
-            },
-        };
-        let event = &*event;
-        let Some(entries) = self.table.get(event) else {
-            tracing::warn!(namespace = %self.path, event, "no subscriber for event");
-            if let Some(id) = ack_id {
-                let message = format!("no subscriber for event {event:?}");
-                let error = json!({ "error": { "kind": "unknown_event", "message": message } });
-                answer(&s, id, Answer::Error(error));
-            }
-            return;
-        };
-
-        let mut reply = None;
-        let mut failed: Option<(Arc<str>, Failure)> = None;
-        let mut data = Some(data);
-        let last = entries.len() - 1;
-        for (i, entry) in entries.iter().enumerate() {
-            let payload = if i == last { data.take() } else { data.clone() };
-            let ctx = EventCtx {
-                socket: &s,
-                event,
-                payload: Payload::Message(payload.expect("payload kept for the last subscriber")),
-            };
-            match run(entry, ctx).await {
-                Outcome::Nothing => {}
-                Outcome::Reply(v) => reply = Some(v),
-                Outcome::Failed(f) => {
-                    self.report(&s, event, entry, &f).await;
-                    failed.get_or_insert((entry.owner.clone(), f));
-                }
-                Outcome::Rejected(reason) => {
-                    tracing::info!(namespace = %self.path, event, handler = %entry.owner, reason, "event rejected");
-                    if let Some(id) = ack_id {
-                        let error = json!({ "error": { "handler": &*entry.owner, "kind": "rejected", "message": reason } });
-                        answer(&s, id, Answer::Error(error));
-                    }
-                    return;
-                }
-            }
-        }
-        if let Some(id) = ack_id {
-            let reply = match (reply, failed) {
-                (Some(v), _) => Answer::Reply(v),
-                (None, Some((owner, f))) => Answer::Error(error_ack(&owner, &f)),
-                (None, None) => Answer::Empty,
-            };
-            answer(&s, id, reply);
-        }
-    }
-
-    /// Runs the `connect` subscribers; the first failure refuses the connection with
-    /// its text.
-    pub(crate) async fn dispatch_connect(
-        &self,
-        s: Arc<Socket>,
-        auth: &Option<Value>,
-    ) -> Result<(), String> {
-        let Some(entries) = self.table.get("connect") else {
-            return Ok(());
-        };
-        for entry in entries.iter() {
-            let ctx = EventCtx {
-                socket: &s,
-                event: "connect",
-                payload: Payload::Connect(auth),
-            };
-            let refusal = match run(entry, ctx).await {
-                Outcome::Nothing | Outcome::Reply(_) => continue,
-                Outcome::Rejected(reason) => reason,
-                Outcome::Failed(f) if f.kind == FailureKind::Returned => f.message,
-                Outcome::Failed(f) => {
-                    self.report(&s, "connect", entry, &f).await;
-                    return Err(match f.kind {
-                        FailureKind::Panicked => "internal error".to_owned(),
-                        _ => f.to_string(),
-                    });
-                }
-            };
-            tracing::info!(namespace = %self.path, handler = %entry.owner, reason = %refusal, "connection refused");
-            return Err(refusal);
-        }
-        Ok(())
-    }
-
-    /// Runs every `disconnect` subscriber in order.
-    pub(crate) async fn dispatch_disconnect(&self, s: Arc<Socket>, reason: DisconnectReason) {
-        let Some(entries) = self.table.get("disconnect") else {
-            return;
-        };
-        for entry in entries.iter() {
-            let ctx = EventCtx {
-                socket: &s,
-                event: "disconnect",
-                payload: Payload::Disconnect(reason),
-            };
-            match run(entry, ctx).await {
-                Outcome::Failed(f) => self.report(&s, "disconnect", entry, &f).await,
-                Outcome::Rejected(_) => break,
-                Outcome::Nothing | Outcome::Reply(_) => {}
-            }
-        }
-    }
-
-    /// Logs a failure once and hands it to the error subscribers.
-    async fn report(&self, s: &Arc<Socket>, event: &str, entry: &Entry, failure: &Failure) {
-        tracing::error!(
-            namespace = %self.path,
-            event,
-            handler = %entry.owner,
-            source = %entry.source,
-            error = %failure,
-            "subscriber failed"
-        );
-        let subscribers = self.errors.list.read().unwrap().clone();
-        for sub in subscribers.iter() {
-            let e = ErrorEvent {
-                namespace: self.path.clone(),
-                event: event.to_owned(),
-                owner: entry.owner.clone(),
-                source: entry.source,
-                failure: failure.clone(),
-                socket: SocketRef::from(s.clone()),
-            };
-            let run = std::panic::catch_unwind(AssertUnwindSafe(|| (sub.callback)(e)));
-            let ok = match run {
-                Ok(fut) => AssertUnwindSafe(fut).catch_unwind().await.is_ok(),
-                Err(_) => false,
-            };
-            if !ok {
-                tracing::error!(namespace = %self.path, event, "error subscriber panicked");
-            }
-        }
-    }
-}
-
 /// The event table as text: one line per subscriber, in dispatch order.
 ///
 /// ```text
@@ -756,29 +524,4 @@ pub fn format_table(rows: &[EventRow]) -> String {
         }
     }
     out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn text(s: &'static str) -> Value {
-        Value::Str(Str::from(s), None)
-    }
-
-    #[test]
-    fn event_names_without_escapes_are_read_in_place() {
-        assert_eq!(
-            plain_event_name(&text(r#"["héllo",1]"#)).as_deref(),
-            Some("héllo")
-        );
-        assert_eq!(plain_event_name(&text(r#"["a"]"#)).as_deref(), Some("a"));
-        assert_eq!(
-            plain_event_name(&text(r#"["a\"b",1]"#)),
-            None,
-            "escapes go to the parser"
-        );
-        assert_eq!(plain_event_name(&text(r#"["unterminated"#)), None);
-        assert_eq!(plain_event_name(&text("[1]")), None);
-    }
 }

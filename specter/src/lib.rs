@@ -70,6 +70,7 @@
 pub mod adapter;
 mod component;
 mod controller;
+mod dispatch;
 pub mod error;
 pub mod event_name;
 mod extract;

@@ -369,6 +369,8 @@ pub async fn start(program: &Path, env: &[(&str, &str)]) -> (Child, String) {
     })
     .await
     .expect("the example prints `listening on http://ADDR`");
+    // Keep reading, so the example never writes into a closed pipe.
+    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
     (child, url)
 }
 
