@@ -106,18 +106,7 @@ impl Component {
             }
             Body::Socket(m) => m.setup(ingress).await,
         };
-        let result = result.map(drop).map_err(|e| match e {
-            Error::Hook {
-                owner,
-                hook,
-                message,
-            } if owner.is_empty() => Error::Hook {
-                owner: self.name.clone(),
-                hook,
-                message,
-            },
-            e => e,
-        });
+        let result = result.map(drop).map_err(|e| e.owned_by(&self.name));
         *self.failure.lock().unwrap() = result.as_ref().err().map(ToString::to_string);
         result
     }

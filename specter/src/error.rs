@@ -106,6 +106,24 @@ impl fmt::Display for Error {
     }
 }
 
+impl Error {
+    /// A hook error raised without the component's name gets `owner`.
+    pub(crate) fn owned_by(self, owner: &str) -> Self {
+        match self {
+            Error::Hook {
+                owner: o,
+                hook,
+                message,
+            } if o.is_empty() => Error::Hook {
+                owner: owner.to_owned(),
+                hook,
+                message,
+            },
+            e => e,
+        }
+    }
+}
+
 impl std::error::Error for Error {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {

@@ -109,6 +109,7 @@ impl Mounted {
                 })
             })
             .await
+            .map_err(|e| e.owned_by(h.name()))
     }
 
     /// Runs `on_teardown`, then the cleanups. Returns whether it ran.

@@ -250,7 +250,7 @@ async fn measure(plan: &Plan, server: &str, s: usize) -> Result<Throughput, Stri
 }
 
 /// Notes on what the throughput figures are bounded by, from the figures themselves.
-fn explain_throughput(report: &mut Report) {
+fn explain(report: &mut Report) {
     let cores = report
         .throughput
         .iter()
@@ -639,12 +639,6 @@ async fn main() {
     if let Err(e) = throughput(&plan, &mut report).await {
         fail("throughput", e);
     }
-    explain_throughput(&mut report);
-    if !quick {
-        if let Err(e) = profile(&mut report).await {
-            fail("profile", e);
-        }
-    }
     if let Err(e) = memory(&plan, &mut report).await {
         fail("memory", e);
     }
@@ -653,6 +647,12 @@ async fn main() {
     }
     if let Err(e) = startup(&plan, &mut report).await {
         fail("startup", e);
+    }
+    explain(&mut report);
+    if !quick {
+        if let Err(e) = profile(&mut report).await {
+            fail("profile", e);
+        }
     }
     report.machine = machine();
     std::fs::write(out.join("benchmarks.svg"), report.svg()).expect("write benchmarks.svg");
