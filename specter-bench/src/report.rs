@@ -174,7 +174,7 @@ impl Report {
                     a.subscribers,
                     a.specter,
                     a.raw,
-                    a.specter - a.raw
+                    a.specter - a.raw + 0.0 // no "-0.0"
                 );
             }
         }
