@@ -47,7 +47,9 @@
 //! the order handlers are added to the [`ServiceManager`] across handlers;
 //! [`discover`](ServiceManagerBuilder::discover) adds the discovered ones sorted by name.
 //! A subscriber that fails (returns `Err`, cannot extract its arguments, panics) is
-//! logged, handed to the error subscribers, and the next one runs.
+//! logged, handed to the error subscribers, and the next one runs. One that returns
+//! [`Reject`] stops the dispatch. Plain (non-async) subscribers run at once, without
+//! spawning a task; from the first async one on, the dispatch continues in a task.
 //!
 //! When the client asked for an ack, it is answered once all subscribers ran: with the
 //! value returned by the **last** subscriber that returned one; else, if a subscriber
