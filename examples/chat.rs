@@ -12,6 +12,9 @@
 //! On several nodes, messages and typing reach every node's clients (they are
 //! broadcasts); the history service and the list of present names are each node's own.
 
+#[path = "support/mod.rs"]
+mod support;
+
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::{Arc, Mutex};
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -246,26 +249,10 @@ impl Controller for ModerationController {
 
 #[tokio::main]
 async fn main() -> Result<(), specter::Error> {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
-        )
-        .init();
-    let addr = std::env::var("SPECTER_ADDR").unwrap_or_else(|_| "127.0.0.1:3000".into());
-    let listener = tokio::net::TcpListener::bind(&addr).await?;
-    let builder = ServiceManager::builder()
-        .service(History::default())
-        .discover();
-    // Built with `--features redis`: every node sharing this Redis server is one chat.
-    #[cfg(feature = "redis")]
-    let builder = {
-        let url =
-            std::env::var("SPECTER_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into());
-        builder.redis(specter::adapter::connect_redis(&url).await?)
-    };
-    let app = builder.build()?;
-    app.boot().await?;
-    print!("{}", app.print_event_table());
-    println!("listening on http://{}", listener.local_addr()?);
-    app.serve_listener(listener).await
+    support::serve(
+        ServiceManager::builder()
+            .service(History::default())
+            .discover(),
+    )
+    .await
 }

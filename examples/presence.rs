@@ -3,6 +3,9 @@
 //!
 //! `cargo run --example presence` listens on 127.0.0.1:3000, or on `SPECTER_ADDR`.
 
+#[path = "support/mod.rs"]
+mod support;
+
 use std::collections::HashMap;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -54,22 +57,5 @@ impl AuditHandler {
 
 #[tokio::main]
 async fn main() -> Result<(), specter::Error> {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
-        )
-        .init();
-    let addr = std::env::var("SPECTER_ADDR").unwrap_or_else(|_| "127.0.0.1:3000".into());
-    let listener = tokio::net::TcpListener::bind(&addr).await?;
-    let builder = ServiceManager::builder().discover();
-    #[cfg(feature = "redis")]
-    let builder = {
-        let url =
-            std::env::var("SPECTER_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into());
-        builder.redis(specter::adapter::connect_redis(&url).await?)
-    };
-    let app = builder.build()?;
-    app.boot().await?; // subscribed before the first client can connect
-    println!("listening on http://{}", listener.local_addr()?);
-    app.serve_listener(listener).await
+    support::serve(ServiceManager::builder().discover()).await
 }
