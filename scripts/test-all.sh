@@ -30,4 +30,4 @@ if ! target/py-venv/bin/python -c "import socketio, websocket, requests" >/dev/n
   target/py-venv/bin/pip install -q -r tests/python/requirements.txt
 fi
 
-cargo test --workspace
+cargo test --workspace --features specter/testing

@@ -3,8 +3,7 @@
 use std::fmt;
 
 use crate::event_name::EventNameError;
-use crate::extract::EventKind;
-use crate::table::Source;
+use crate::subscriber::{EventKind, Source};
 
 /// The error type of lifecycle hooks: any error, so `?` works in them.
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;

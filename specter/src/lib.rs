@@ -70,42 +70,35 @@
 #![warn(missing_docs)]
 
 pub mod adapter;
-mod component;
-mod controller;
-mod dispatch;
+mod app;
 pub mod error;
-pub mod event_name;
-mod extract;
-mod glue;
-mod handler;
 mod ingress;
-mod lifecycle;
-mod manager;
-mod method;
-mod outcome;
-pub mod registry;
-mod service;
 mod subscriber;
-mod table;
+#[cfg(feature = "testing")]
 pub mod testing;
 
-pub use component::ComponentHealth;
-pub use controller::{Controller, ControllerInfo, Events};
+pub use app::component::ComponentHealth;
+pub use app::controller::{Controller, ControllerInfo};
+pub use app::events::Events;
+pub use app::handler::Handler;
+pub use app::hooks::{HookFuture, Hooks};
+pub use app::lifecycle::Lifecycle;
+pub use app::manager::{Health, ServiceManager, ServiceManagerBuilder};
+pub use app::mounted::Mounted;
+pub use app::registry;
+pub use app::registry::ComponentKind;
+pub use app::service::{Service, Services};
 pub use error::{BoxError, Error};
-pub use extract::{EventCtx, EventKind, EventKinds, ExtractError, FromEvent};
-pub use handler::{Binding, Handler, HookFuture, Mounted};
 pub use ingress::{
-    DEFAULT_PRIORITY, ErrorEvent, EventRow, SocketIngress, SubscriberRow, Subscription,
-    format_table,
+    ErrorEvent, EventRow, SocketIngress, SubscriberRow, Subscription, format_table,
 };
-pub use lifecycle::Lifecycle;
-pub use manager::{Health, ServiceManager, ServiceManagerBuilder};
-pub use method::Method;
-pub use outcome::{Ack, Failure, FailureKind, IntoOutcome, Outcome, Reject};
-pub use registry::ComponentKind;
-pub use service::{Service, Services};
-pub use subscriber::{BoxOutcomeFuture, Call, IntoSubscriber, Subscriber};
-pub use table::Source;
+pub use subscriber::event_name;
+pub use subscriber::{
+    Ack, AckError, AckErrorWire, Binding, BoxOutcomeFuture, Call, DEFAULT_NAMESPACE,
+    DEFAULT_PRIORITY, ErrorKind, EventCtx, EventKind, EventKinds, ExtractError, Failure,
+    FromEvent, IntoOutcome, IntoSubscriber, Method, Outcome, Reject, SharedData, Source,
+    Subscriber,
+};
 
 pub use adapter::{Adapter, SocketIo, SocketRef};
 pub use socketioxide;
@@ -117,18 +110,20 @@ pub use specter_macros::{Controller, handler, on};
 /// The names most apps need: `use specter::prelude::*;`.
 pub mod prelude {
     pub use crate::{
-        Ack, BoxError, Controller, Data, DisconnectReason, Event, Events, Handler, Lifecycle,
-        Reject, Service, ServiceManager, Services, SocketIngress, SocketIo, SocketRef, State,
-        Subscription, TryData, handler, on,
+        Ack, BoxError, Controller, Data, DisconnectReason, Event, Events, Handler, Hooks,
+        Lifecycle, Reject, Service, ServiceManager, Services, SharedData, SocketIngress,
+        SocketIo, SocketRef, State, Subscription, TryData, handler, on,
     };
 }
 
 /// Used by the code the macros generate; not a public API.
 #[doc(hidden)]
 pub mod __private {
+    pub use crate::app::handler::EventOwner;
+    pub use crate::app::hooks::{DynHooks, HooksOf, NoHooks, ViaHooks};
+    pub use crate::app::registry::{Construct, Registration, construct_controller};
     pub use crate::event_name::assert_event_name;
-    pub use crate::outcome::IntoOutcome;
-    pub use crate::registry::{Construct, Registration, construct_controller};
+    pub use crate::subscriber::{FromEvent, IntoOutcome};
     pub use crate::{ComponentKind, ControllerInfo};
     pub use inventory;
     pub use std::boxed::Box;
@@ -144,28 +139,8 @@ pub mod __private {
     pub trait Discoverable: Default {}
     impl<T: Default> Discoverable for T {}
 
-    /// What a lifecycle hook may return: `()` or `Result<(), E: Display>`.
-    #[diagnostic::on_unimplemented(
-        message = "a lifecycle hook returns `()` or `Result<(), E>` with `E: Display`, not `{Self}`",
-        label = "unsupported return type for a lifecycle hook"
-    )]
-    pub trait IntoHookResult {
-        /// The hook's result, errors as text.
-        fn into_hook_result(self) -> Result<(), String>;
-    }
-    impl IntoHookResult for () {
-        fn into_hook_result(self) -> Result<(), String> {
-            Ok(())
-        }
-    }
-    impl<E: std::fmt::Display> IntoHookResult for Result<(), E> {
-        fn into_hook_result(self) -> Result<(), String> {
-            self.map_err(|e| e.to_string())
-        }
-    }
-
     /// Builds a discovered handler.
-    pub fn construct<T: Discoverable + crate::Handler>() -> Arc<dyn crate::Handler> {
+    pub fn construct<T: Discoverable + crate::Handler>() -> Arc<dyn EventOwner> {
         Arc::new(T::default())
     }
 }

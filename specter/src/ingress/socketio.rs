@@ -12,27 +12,30 @@ use socketioxide::handler::{ConnectHandler, DisconnectHandler, MessageHandler, V
 use socketioxide::socket::DisconnectReason;
 
 use crate::adapter::{Adapter, Socket};
-use crate::dispatch::Dispatching;
-use crate::ingress::Namespace;
+use crate::ingress::dispatch;
+use crate::ingress::namespace::Namespace;
 
-/// Marker for socketioxide's handler traits: ours are plain structs, not closures.
-pub(crate) enum Glue {}
+/// Marker for socketioxide's handler traits: ours are structs, not closures.
+pub(crate) enum Listener {}
 
+/// The connect handler of a namespace.
 #[derive(Clone)]
-pub(crate) struct NsConnect(pub(crate) Arc<Namespace>);
+pub(crate) struct OnConnect(pub Arc<Namespace>);
 
-struct NsMessages(Arc<Namespace>);
+/// The message listener of a socket: every event it emits.
+struct OnMessage(Arc<Namespace>);
 
-struct NsDisconnect(Arc<Namespace>);
+/// The disconnect listener of a socket.
+struct OnDisconnect(Arc<Namespace>);
 
 type MiddlewareFuture<'a> =
     Pin<Box<dyn Future<Output = Result<(), Box<dyn Display + Send>>> + Send + 'a>>;
 
-impl ConnectHandler<Adapter, Glue> for NsConnect {
+impl ConnectHandler<Adapter, Listener> for OnConnect {
     fn call(&self, s: Arc<Socket>, _auth: Option<Value>) {
         // Synchronously, before socketioxide reads the socket's next packet.
-        s.on_fallback(NsMessages(self.0.clone()));
-        s.on_disconnect(NsDisconnect(self.0.clone()));
+        s.on_fallback(OnMessage(self.0.clone()));
+        s.on_disconnect(OnDisconnect(self.0.clone()));
     }
 
     fn call_middleware<'a>(
@@ -41,25 +44,26 @@ impl ConnectHandler<Adapter, Glue> for NsConnect {
         auth: &'a Option<Value>,
     ) -> MiddlewareFuture<'a> {
         Box::pin(async move {
-            self.0
-                .dispatch_connect(s, auth)
+            dispatch::connect(&self.0, s, auth)
                 .await
                 .map_err(|reason| Box::new(reason) as Box<dyn Display + Send>)
         })
     }
 }
 
-impl MessageHandler<Adapter, Glue> for NsMessages {
+impl MessageHandler<Adapter, Listener> for OnMessage {
     fn call(&self, s: Arc<Socket>, v: Value, ack_id: Option<i64>) {
-        self.0.dispatch_message(s, v, ack_id);
+        dispatch::message(&self.0, s, v, ack_id);
     }
 }
 
-impl DisconnectHandler<Adapter, Glue> for NsDisconnect {
+impl DisconnectHandler<Adapter, Listener> for OnDisconnect {
     fn call_with_defer(&self, s: Arc<Socket>, reason: DisconnectReason, defer: fn(Arc<Socket>)) {
-        let d = Dispatching::new(&self.0);
+        let ns = self.0.clone();
+        let inflight = ns.inflight.enter();
         tokio::spawn(async move {
-            d.ns().dispatch_disconnect(s.clone(), reason).await;
+            let _inflight = inflight;
+            dispatch::disconnect(&ns, s.clone(), reason).await;
             defer(s);
         });
     }

@@ -2,38 +2,13 @@
 //! order. Written rarely (copy on write), read on every event.
 
 use std::collections::HashMap;
+use std::fmt::Write;
 use std::sync::{Arc, RwLock};
 
 use serde::Serialize;
 
-use crate::subscriber::Subscriber;
-
-/// Where a subscriber was declared, for logs and the printed event table.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-pub struct Source {
-    /// Source file, as `file!()` gives it.
-    pub file: &'static str,
-    /// Line in that file.
-    pub line: u32,
-}
-
-impl Source {
-    /// The caller's location.
-    #[track_caller]
-    pub fn caller() -> Self {
-        let l = std::panic::Location::caller();
-        Self {
-            file: l.file(),
-            line: l.line(),
-        }
-    }
-}
-
-impl std::fmt::Display for Source {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}:{}", self.file, self.line)
-    }
-}
+use crate::ingress::sorted::{self, Keyed};
+use crate::subscriber::{Source, Subscriber};
 
 /// One subscriber of one event.
 #[derive(Clone)]
@@ -46,19 +21,22 @@ pub(crate) struct Entry {
     pub subscriber: Subscriber,
 }
 
-impl Entry {
-    fn key(&self) -> (i32, u64) {
-        (self.priority, self.seq)
+impl Keyed for Entry {
+    fn priority(&self) -> i32 {
+        self.priority
+    }
+    fn seq(&self) -> u64 {
+        self.seq
     }
 }
 
-/// The subscribers of every event of one namespace.
+/// The subscribers of every event of one namespace: the event table.
 #[derive(Default)]
-pub(crate) struct NsTable {
+pub(crate) struct EventTable {
     events: RwLock<HashMap<Arc<str>, Arc<[Entry]>>>,
 }
 
-impl NsTable {
+impl EventTable {
     /// The event's subscribers in dispatch order, if it has any.
     #[inline]
     pub fn get(&self, event: &str) -> Option<Arc<[Entry]>> {
@@ -71,23 +49,9 @@ impl NsTable {
     pub fn insert(&self, groups: Vec<(Arc<str>, Vec<Entry>)>) {
         let mut events = self.events.write().unwrap();
         events.reserve(groups.len());
-        for (event, mut entries) in groups {
-            entries.sort_by_key(Entry::key);
+        for (event, entries) in groups {
             let list = events.entry(event).or_insert_with(|| Arc::from([]));
-            if list.is_empty() {
-                *list = entries.into();
-                continue;
-            }
-            let mut next = Vec::with_capacity(list.len() + entries.len());
-            let mut old = list.iter().peekable();
-            for entry in entries {
-                while let Some(e) = old.next_if(|e| e.key() <= entry.key()) {
-                    next.push(e.clone());
-                }
-                next.push(entry);
-            }
-            next.extend(old.cloned());
-            *list = next.into();
+            *list = sorted::merged(list, entries);
         }
     }
 
@@ -102,16 +66,11 @@ impl NsTable {
         let Some(list) = events.get_mut(event) else {
             return 0;
         };
-        let next: Vec<Entry> = list
-            .iter()
-            .filter(|e| seqs.binary_search(&e.seq).is_err())
-            .cloned()
-            .collect();
-        let removed = list.len() - next.len();
+        let (next, removed) = sorted::without(list, seqs);
         if next.is_empty() {
             events.remove(event);
         } else if removed > 0 {
-            *list = next.into();
+            *list = next;
         }
         removed
     }
@@ -130,12 +89,59 @@ impl NsTable {
     }
 }
 
+/// One row of [`SocketIngress::table`](crate::SocketIngress::table): an event and its subscribers in dispatch order.
+#[derive(Debug, Clone, Serialize)]
+pub struct EventRow {
+    /// The namespace.
+    pub namespace: String,
+    /// The event.
+    pub event: String,
+    /// Its subscribers, in the order they run.
+    pub subscribers: Vec<SubscriberRow>,
+}
+
+/// A subscriber as [`SocketIngress::table`](crate::SocketIngress::table) shows it.
+#[derive(Debug, Clone, Serialize)]
+pub struct SubscriberRow {
+    /// The handler or controller that owns it, or the callback's type.
+    pub owner: String,
+    /// Its priority (lower runs first).
+    pub priority: i32,
+    /// Its subscription order (breaks priority ties).
+    pub order: u64,
+    /// Where it was declared.
+    pub source: Source,
+}
+
+/// The event table as text: one line per subscriber, in dispatch order.
+///
+/// ```text
+/// /  heartbeat  10  presence     src/presence.rs:21
+///               100 audit        src/audit.rs:9
+/// ```
+pub fn format_table(rows: &[EventRow]) -> String {
+    let mut out = String::new();
+    for row in rows {
+        for (i, s) in row.subscribers.iter().enumerate() {
+            let (ns, ev) = if i == 0 {
+                (row.namespace.as_str(), row.event.as_str())
+            } else {
+                ("", "")
+            };
+            let _ = writeln!(
+                out,
+                "{ns:<8} {ev:<20} {:>5}  {:<24} {}",
+                s.priority, s.owner, s.source
+            );
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::extract::EventKinds;
-    use crate::outcome::Outcome;
-    use crate::subscriber::{Call, Subscriber};
+    use crate::subscriber::{Call, EventKinds, Outcome, Subscriber};
 
     fn entry(seq: u64, priority: i32) -> Entry {
         Entry {
@@ -147,7 +153,7 @@ mod tests {
         }
     }
 
-    fn order(t: &NsTable) -> Vec<u64> {
+    fn order(t: &EventTable) -> Vec<u64> {
         t.get("e")
             .map(|l| l.iter().map(|e| e.seq).collect())
             .unwrap_or_default()
@@ -155,7 +161,7 @@ mod tests {
 
     #[test]
     fn lower_priority_first_and_ties_in_subscription_order() {
-        let t = NsTable::default();
+        let t = EventTable::default();
         let e = || Arc::<str>::from("e");
         for (seq, prio) in [(1, 100), (2, 10), (3, 100)] {
             t.insert(vec![(e(), vec![entry(seq, prio)])]);

@@ -1,12 +1,12 @@
-//! Methods as subscribers: `Self::on_message` with `&self`, async or not, bound at run
-//! time by a controller's `build_events`.
+//! Methods as subscribers: `Self::on_message` with `&self`, async or not, bound by
+//! `Events::on` (what `#[on]` expands to, and what controllers call).
 
 use std::future::Future;
 use std::sync::Arc;
 
-use crate::extract::FromEvent;
-use crate::outcome::IntoOutcome;
-use crate::subscriber::{Async, Call, Plain, Subscriber, all_arities, extracting};
+use crate::subscriber::extract::FromEvent;
+use crate::subscriber::outcome::IntoOutcome;
+use crate::subscriber::subscriber::{Async, Call, Plain, Subscriber, all_arities, extracting};
 
 /// A method of `C` that can subscribe to an event: it takes `&self` then [`FromEvent`]
 /// arguments (up to 12), may be async, and returns an [`IntoOutcome`] value.

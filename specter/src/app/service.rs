@@ -6,9 +6,9 @@ use std::collections::HashMap;
 use std::future::Future;
 use std::sync::{Arc, RwLock};
 
+use crate::app::hooks::HookFuture;
+use crate::app::lifecycle::Lifecycle;
 use crate::error::{BoxError, Error};
-use crate::handler::HookFuture;
-use crate::lifecycle::Lifecycle;
 
 /// A long-lived part of the app. `start` runs `on_start`, `stop` runs `on_stop` and then
 /// the cleanups added through the [`Lifecycle`], last-in-first-out; both idempotent.

@@ -9,17 +9,18 @@ use serde::Serialize;
 use socketioxide::layer::SocketIoLayer;
 
 use crate::adapter::{Adapter, SocketIo};
+use crate::subscriber::Source;
 
 type SocketIoBuilder = socketioxide::SocketIoBuilder<Adapter>;
 use tokio::net::{TcpListener, ToSocketAddrs};
 
-use crate::component::{Component, ComponentHealth};
-use crate::controller::{Controller, ControllerParts};
+use crate::app::component::{Component, ComponentHealth};
+use crate::app::controller::{Controller, ControllerParts};
+use crate::app::handler::{EventOwner, Handler};
+use crate::app::registry::{self, ComponentKind, Construct};
+use crate::app::service::{DynService, Service, Services};
 use crate::error::Error;
-use crate::handler::Handler;
 use crate::ingress::{EventRow, SocketIngress, format_table};
-use crate::registry::{self, ComponentKind, Construct};
-use crate::service::{DynService, Service, Services};
 
 /// How long a graceful shutdown waits for dispatches under way.
 const DRAIN_LIMIT: Duration = Duration::from_secs(10);
@@ -43,7 +44,7 @@ type InstallService = Box<dyn FnOnce(&Services, SocketIoBuilder) -> SocketIoBuil
 
 enum Step {
     Discover,
-    Handler(Arc<dyn Handler>),
+    Handler(Arc<dyn EventOwner>),
     Controller(ControllerParts),
     Service(Arc<dyn DynService>, InstallService),
 }
@@ -185,11 +186,11 @@ fn check_unique(existing: &[Arc<Component>], c: &Component) -> Result<(), Error>
     match existing.iter().find(|e| e.name == c.name) {
         Some(first) => Err(Error::DuplicateName {
             name: c.name.clone(),
-            first: first.source.unwrap_or(crate::Source {
+            first: first.source.unwrap_or(Source {
                 file: "<service>",
                 line: 0,
             }),
-            second: c.source.unwrap_or(crate::Source {
+            second: c.source.unwrap_or(Source {
                 file: "<service>",
                 line: 0,
             }),

@@ -9,9 +9,9 @@ use std::sync::Arc;
 
 use serde::Serialize;
 
-use crate::controller::{Controller, ControllerParts};
-use crate::handler::Handler;
-use crate::table::Source;
+use crate::app::controller::{Controller, ControllerParts};
+use crate::app::handler::EventOwner;
+use crate::subscriber::Source;
 
 /// The kinds of components a [`ServiceManager`](crate::ServiceManager) runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -44,7 +44,7 @@ pub struct Registration {
 #[doc(hidden)]
 #[derive(Debug, Clone, Copy)]
 pub enum Construct {
-    Handler(fn() -> Arc<dyn Handler>),
+    Handler(fn() -> Arc<dyn EventOwner>),
     Controller(fn() -> ControllerParts),
 }
 

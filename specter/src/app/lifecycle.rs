@@ -134,5 +134,5 @@ pub(crate) async fn guarded<T>(fut: impl Future<Output = T>) -> Result<T, String
     AssertUnwindSafe(fut)
         .catch_unwind()
         .await
-        .map_err(|p| crate::outcome::Failure::from_panic(p).message)
+        .map_err(|p| crate::subscriber::Failure::from_panic(p).message)
 }

@@ -5,8 +5,8 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 
-use crate::extract::{EventCtx, EventKinds, FromEvent};
-use crate::outcome::{Failure, FailureKind, IntoOutcome, Outcome};
+use crate::subscriber::extract::{EventCtx, EventKinds, ExtractError, FromEvent};
+use crate::subscriber::outcome::{Failure, IntoOutcome, Outcome};
 
 /// A subscriber's pending work.
 pub type BoxOutcomeFuture = Pin<Box<dyn Future<Output = Outcome> + Send + 'static>>;
@@ -21,11 +21,8 @@ pub enum Call {
 
 impl Call {
     /// A call whose arguments could not be extracted.
-    pub fn invalid(e: crate::extract::ExtractError) -> Self {
-        Call::Ready(Outcome::Failed(Failure::new(
-            FailureKind::InvalidPayload,
-            e,
-        )))
+    pub fn invalid(e: ExtractError) -> Self {
+        Call::Ready(Outcome::Failed(Failure::new(e.kind(), e)))
     }
 }
 
@@ -33,8 +30,8 @@ type CallFn = dyn Fn(EventCtx<'_>) -> Call + Send + Sync;
 
 /// A callable the ingress can dispatch to, whatever its arguments and return type.
 ///
-/// Built from a closure or function by [`IntoSubscriber`], or by the `#[handler]` macro
-/// for each `#[on]` method.
+/// Built from a closure or function by [`IntoSubscriber`], or from a method by
+/// [`Method`](crate::Method) (what `#[on]` and `Events::on` use).
 #[derive(Clone)]
 pub struct Subscriber {
     call: Arc<CallFn>,
@@ -102,11 +99,11 @@ pub enum Async {}
 /// same names) and then evaluates `$call`.
 macro_rules! extracting {
     ([$($ty:ident),*] $call:expr) => {{
-        let kinds = $crate::extract::EventKinds::ALL
-            $(.and(<$ty as $crate::extract::FromEvent>::KINDS))*;
+        let kinds = $crate::subscriber::extract::EventKinds::ALL
+            $(.and(<$ty as $crate::subscriber::extract::FromEvent>::KINDS))*;
         $crate::subscriber::Subscriber::new(kinds, move |mut ctx| {
             let _ = &mut ctx;
-            $(let $ty = match <$ty as $crate::extract::FromEvent>::from_event(&mut ctx) {
+            $(let $ty = match <$ty as $crate::subscriber::extract::FromEvent>::from_event(&mut ctx) {
                 Ok(v) => v,
                 Err(e) => return $crate::subscriber::Call::invalid(e),
             };)*

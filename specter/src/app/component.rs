@@ -5,13 +5,14 @@ use std::sync::{Arc, Mutex};
 
 use serde::Serialize;
 
+use crate::app::handler::EventOwner;
+use crate::app::lifecycle::Lifecycle;
+use crate::app::mounted::Mounted;
+use crate::app::registry::ComponentKind;
+use crate::app::service::DynService;
 use crate::error::Error;
-use crate::handler::{Handler, Mounted};
 use crate::ingress::SocketIngress;
-use crate::lifecycle::Lifecycle;
-use crate::registry::ComponentKind;
-use crate::service::DynService;
-use crate::table::Source;
+use crate::subscriber::Source;
 
 pub(crate) struct Component {
     pub name: String,
@@ -59,12 +60,12 @@ impl Component {
         }
     }
 
-    pub fn socket(handler: Arc<dyn Handler>, kind: ComponentKind) -> Self {
+    pub fn socket(owner: Arc<dyn EventOwner>, kind: ComponentKind) -> Self {
         Self {
-            name: handler.name().to_owned(),
+            name: owner.name().to_owned(),
             kind,
-            source: Some(handler.source()),
-            body: Body::Socket(Mounted::new(handler)),
+            source: Some(owner.source()),
+            body: Body::Socket(Mounted::of(owner)),
             failure: Mutex::default(),
         }
     }
@@ -75,7 +76,7 @@ impl Component {
 
     pub fn namespace(&self) -> Option<&str> {
         match &self.body {
-            Body::Socket(m) => Some(m.handler().namespace()),
+            Body::Socket(m) => Some(m.owner().namespace()),
             Body::Service { .. } => None,
         }
     }

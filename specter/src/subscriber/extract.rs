@@ -1,9 +1,9 @@
 //! Subscriber arguments: which socketioxide extractors a subscriber may take, and for
 //! which events each one is available.
 
-use std::any::type_name;
+use std::any::{Any, TypeId, type_name};
 use std::fmt;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use serde::de::DeserializeOwned;
 use socketioxide::extract::{Data, Event, State, TryData};
@@ -11,15 +11,33 @@ use socketioxide::handler::{FromConnectParts, FromDisconnectParts, FromMessagePa
 use socketioxide::socket::DisconnectReason;
 use socketioxide::{ProtocolVersion, TransportType};
 
-use crate::adapter::{SocketIo, SocketRef};
+use crate::adapter::{Socket, SocketIo, SocketRef};
+use crate::subscriber::ack_error::ErrorKind;
 
-pub(crate) use crate::adapter::Socket;
-
-/// What an event hands to one subscriber: the socket, the event name and its payload.
+/// What an event hands to one subscriber: the socket, the event name, its payload, and
+/// the values decoded once for every subscriber of this dispatch.
 pub struct EventCtx<'a> {
     pub(crate) socket: &'a Arc<Socket>,
     pub(crate) event: &'a str,
     pub(crate) payload: Payload<'a>,
+    pub(crate) decoded: &'a Decoded,
+}
+
+/// The payloads decoded by [`SharedData`] during one dispatch, by type. Empty (and
+/// allocation-free) when no subscriber asks for one.
+#[derive(Default)]
+pub(crate) struct Decoded(Mutex<Vec<(TypeId, Arc<dyn Any + Send + Sync>)>>);
+
+impl Decoded {
+    fn get<T: Send + Sync + 'static>(&self) -> Option<Arc<T>> {
+        let cache = self.0.lock().unwrap();
+        let (_, v) = cache.iter().find(|(id, _)| *id == TypeId::of::<T>())?;
+        v.clone().downcast().ok()
+    }
+
+    fn put<T: Send + Sync + 'static>(&self, value: Arc<T>) {
+        self.0.lock().unwrap().push((TypeId::of::<T>(), value));
+    }
 }
 
 pub(crate) enum Payload<'a> {
@@ -101,16 +119,29 @@ impl EventKinds {
 #[derive(Debug, Clone)]
 pub struct ExtractError {
     extractor: &'static str,
+    kind: ErrorKind,
     message: String,
 }
 
 impl ExtractError {
-    /// An error of the extractor `T`.
+    /// An error of the extractor `T`: the payload does not fit it (kind
+    /// `invalid_payload`).
     pub fn new<T>(message: impl fmt::Display) -> Self {
+        Self::of_kind::<T>(ErrorKind::InvalidPayload, message)
+    }
+
+    /// An error of the extractor `T` of a given kind.
+    pub fn of_kind<T>(kind: ErrorKind, message: impl fmt::Display) -> Self {
         Self {
             extractor: type_name::<T>(),
+            kind,
             message: message.to_string(),
         }
+    }
+
+    /// The kind of failure the subscriber reports.
+    pub fn kind(&self) -> ErrorKind {
+        self.kind
     }
 
     /// The type of the extractor that failed, with its full path.
@@ -210,8 +241,74 @@ everywhere!(
     [] SocketIo,
     [] ProtocolVersion,
     [] TransportType,
-    [T: Clone + Send + Sync + 'static] State<T>,
 );
+
+/// `State<T>`: a value registered with the app (services are `State<Arc<S>>`). Missing
+/// state fails the subscriber with kind `missing_state`.
+impl<T: Clone + Send + Sync + 'static> FromEvent for State<T> {
+    fn from_event(ctx: &mut EventCtx<'_>) -> Result<Self, ExtractError> {
+        let s = ctx.socket;
+        match &mut ctx.payload {
+            Payload::Message(v) => State::from_message_parts(s, v, &None),
+            Payload::Connect(auth) => State::from_connect_parts(s, auth),
+            Payload::Disconnect(reason) => State::from_disconnect_parts(s, *reason),
+        }
+        .map_err(|_| {
+            ExtractError::of_kind::<Self>(
+                ErrorKind::MissingState,
+                format_args!(
+                    "no state of type `{}` is registered: add it with \
+                     `ServiceManager::builder().service(..)` or `configure_io(|io| io.with_state(..))`",
+                    short_type_name(type_name::<T>())
+                ),
+            )
+        })
+    }
+}
+
+/// The payload decoded once per dispatch and shared by every subscriber that asks for
+/// the same `T`: each gets an `Arc<T>` of one decode. Prefer it to [`Data<T>`] when
+/// several subscribers of an event read the same payload type (each `Data<T>` decodes
+/// the payload again); `Data<T>` stays the choice for one subscriber, or when the
+/// subscriber wants to own and change the value. A payload that does not deserialize
+/// fails each subscriber that asks with kind `invalid_payload`, as `Data<T>` does.
+///
+/// ```
+/// use specter::prelude::*;
+/// use specter::SharedData;
+///
+/// #[derive(serde::Deserialize)]
+/// struct Message { text: String }
+///
+/// # let (_layer, io) = specter::SocketIo::new_layer();
+/// # let ingress = SocketIngress::new(io);
+/// // both subscribers read one decode of the payload
+/// ingress.subscribe("audit", "message", |SharedData(m): SharedData<Message>| println!("{}", m.text), 10)?;
+/// ingress.subscribe("length", "message", |SharedData(m): SharedData<Message>| m.text.len(), 20)?;
+/// # Ok::<(), specter::Error>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct SharedData<T>(pub Arc<T>);
+
+impl<T: DeserializeOwned + Send + Sync + 'static> FromEvent for SharedData<T> {
+    const KINDS: EventKinds = EventKinds::WITH_PAYLOAD;
+
+    fn from_event(ctx: &mut EventCtx<'_>) -> Result<Self, ExtractError> {
+        if let Some(v) = ctx.decoded.get::<T>() {
+            return Ok(SharedData(v));
+        }
+        let s = ctx.socket;
+        let decoded = match &mut ctx.payload {
+            Payload::Message(v) => Data::<T>::from_message_parts(s, v, &None),
+            Payload::Connect(auth) => Data::<T>::from_connect_parts(s, auth),
+            Payload::Disconnect(_) => return Err(unavailable::<Self>(ctx)),
+        };
+        let Data(v) = decoded.map_err(ExtractError::new::<Self>)?;
+        let v = Arc::new(v);
+        ctx.decoded.put(v.clone());
+        Ok(SharedData(v))
+    }
+}
 
 /// `Data<T>` is the payload of an emitted event, or the auth payload of `connect`.
 impl<T: DeserializeOwned> FromEvent for Data<T> {

@@ -7,6 +7,7 @@ use std::fmt;
 use std::any::TypeId;
 
 use crate::adapter::AckSender;
+use crate::subscriber::ack_error::ErrorKind;
 use serde::Serialize;
 use serde_json::Value as Json;
 use socketioxide::SendError;
@@ -24,32 +25,19 @@ pub enum Outcome {
     Rejected(String),
 }
 
-/// Why a subscriber failed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum FailureKind {
-    /// It returned `Err`.
-    Returned,
-    /// One of its arguments could not be extracted (for `Data<T>`: the payload did not
-    /// deserialize into `T`).
-    InvalidPayload,
-    /// It panicked.
-    Panicked,
-    /// Its return value could not be serialized into an ack.
-    Unserializable,
-}
-
 /// A subscriber's failure: its kind and a human sentence.
 #[derive(Debug, Clone)]
 pub struct Failure {
-    /// What went wrong.
-    pub kind: FailureKind,
+    /// What went wrong: `returned`, `invalid_payload`, `missing_state`, `panicked` or
+    /// `unserializable`.
+    pub kind: ErrorKind,
     /// The error's text (for a panic, the panic message).
     pub message: String,
 }
 
 impl Failure {
-    pub(crate) fn new(kind: FailureKind, message: impl fmt::Display) -> Self {
+    /// A failure of `kind`.
+    pub fn new(kind: ErrorKind, message: impl fmt::Display) -> Self {
         Self {
             kind,
             message: message.to_string(),
@@ -64,19 +52,21 @@ impl Failure {
         } else {
             "panic with a non-string payload".to_owned()
         };
-        Self::new(FailureKind::Panicked, message)
+        Self::new(ErrorKind::Panicked, message)
     }
 }
 
 impl fmt::Display for Failure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.kind {
-            FailureKind::Returned => write!(f, "returned an error: {}", self.message),
-            FailureKind::InvalidPayload => write!(f, "invalid payload: {}", self.message),
-            FailureKind::Panicked => write!(f, "panicked: {}", self.message),
-            FailureKind::Unserializable => {
+            ErrorKind::Returned => write!(f, "returned an error: {}", self.message),
+            ErrorKind::InvalidPayload => write!(f, "invalid payload: {}", self.message),
+            ErrorKind::Panicked => write!(f, "panicked: {}", self.message),
+            ErrorKind::Unserializable => {
                 write!(f, "return value is not serializable: {}", self.message)
             }
+            ErrorKind::MissingState => write!(f, "missing state: {}", self.message),
+            kind => write!(f, "{kind}: {}", self.message),
         }
     }
 }
@@ -241,7 +231,7 @@ impl<T: Serialize + Send + 'static, E: fmt::Display> IntoOutcome for Result<T, E
     fn into_outcome(self) -> Outcome {
         match self {
             Ok(v) => serialized(v),
-            Err(e) => Outcome::Failed(Failure::new(FailureKind::Returned, e)),
+            Err(e) => Outcome::Failed(Failure::new(ErrorKind::Returned, e)),
         }
     }
 }
@@ -300,7 +290,7 @@ mod tests {
     fn err_is_a_failure_with_its_display_text() {
         match Err::<u8, _>("no such room").into_outcome() {
             Outcome::Failed(f) => {
-                assert_eq!(f.kind, FailureKind::Returned);
+                assert_eq!(f.kind, ErrorKind::Returned);
                 assert_eq!(f.to_string(), "returned an error: no such room");
             }
             other => panic!("{other:?}"),

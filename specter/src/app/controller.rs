@@ -1,18 +1,14 @@
 //! Controllers: feature-level units with an HTTP route prefix and socket events bound at
 //! run time in `build_events`.
 
-use std::borrow::Cow;
-use std::future::Future;
 use std::sync::Arc;
 
 use axum::Router;
 
-use crate::error::BoxError;
-use crate::handler::{Binding, Handler, HookFuture};
-use crate::ingress::DEFAULT_PRIORITY;
-use crate::lifecycle::Lifecycle;
-use crate::method::Method;
-use crate::table::Source;
+use crate::app::events::Events;
+use crate::app::handler::{EventOwner, Handler};
+use crate::app::hooks::DynHooks;
+use crate::subscriber::Source;
 
 /// What `#[derive(Controller)]` records: name, route prefix, namespace, location.
 pub trait ControllerInfo {
@@ -24,11 +20,19 @@ pub trait ControllerInfo {
     const NAMESPACE: &'static str;
     /// Where the controller is declared.
     const SOURCE: Source;
+
+    /// Its lifecycle hooks: the derive forwards this to the type's
+    /// [`Hooks`](crate::Hooks) implementation, when it has one.
+    fn hooks(&self) -> Option<&dyn DynHooks> {
+        None
+    }
 }
 
 /// A feature-level unit: socket events bound in [`build_events`](Self::build_events),
 /// HTTP routes in [`build_routes`](Self::build_routes). Derive [`ControllerInfo`] with
-/// `#[derive(Controller)]` and implement this trait.
+/// `#[derive(Controller)]` and implement this trait; lifecycle hooks come from
+/// [`Hooks`](crate::Hooks), as for handlers. A controller is a [`Handler`] with routes:
+/// it binds its events through the same [`Events`] API.
 ///
 /// ```
 /// use specter::prelude::*;
@@ -72,54 +76,10 @@ pub trait Controller: ControllerInfo + Send + Sync + Sized + 'static {
     fn build_routes(&self, routes: Router<Arc<Self>>) -> Router<Arc<Self>> {
         routes
     }
-
-    /// Runs after the events are subscribed.
-    fn on_setup(&self, lifecycle: &Lifecycle) -> impl Future<Output = Result<(), BoxError>> + Send {
-        let _ = lifecycle;
-        async { Ok(()) }
-    }
-
-    /// Runs before the cleanups (which remove the subscriptions).
-    fn on_teardown(
-        &self,
-        lifecycle: &Lifecycle,
-    ) -> impl Future<Output = Result<(), BoxError>> + Send {
-        let _ = lifecycle;
-        async { Ok(()) }
-    }
 }
 
-/// The events a controller binds, handed to [`Controller::build_events`].
-pub struct Events<C> {
-    this: Arc<C>,
-    bindings: Vec<Binding>,
-}
-
-impl<C: Send + Sync + 'static> Events<C> {
-    /// Binds `method` to `event` at the default priority; the returned binding's
-    /// [`priority`](Binding::priority) changes it. A bad event name is an error at boot
-    /// naming the controller and the event; [`event!`](crate::event!) checks a literal at
-    /// compile time instead.
-    #[track_caller]
-    pub fn on<M>(
-        &mut self,
-        event: impl Into<Cow<'static, str>>,
-        method: impl Method<C, M>,
-    ) -> &mut Binding {
-        self.bindings.push(Binding {
-            event: event.into(),
-            priority: DEFAULT_PRIORITY,
-            source: Source::caller(),
-            subscriber: method.bind(self.this.clone()),
-        });
-        self.bindings.last_mut().expect("just pushed")
-    }
-}
-
-/// A controller seen as a handler: the ingress and the manager treat both alike.
-pub(crate) struct ControllerHandler<C>(pub(crate) Arc<C>);
-
-impl<C: Controller> Handler for ControllerHandler<C> {
+/// A controller is a handler: its events go through the same binding path.
+impl<C: Controller> Handler for C {
     fn name(&self) -> &str {
         C::NAME
     }
@@ -132,33 +92,19 @@ impl<C: Controller> Handler for ControllerHandler<C> {
         C::SOURCE
     }
 
-    fn bindings(self: Arc<Self>) -> Vec<Binding> {
-        let mut events = Events {
-            this: self.0.clone(),
-            bindings: Vec::new(),
-        };
-        self.0.build_events(&mut events);
-        events.bindings
+    fn build_events(&self, events: &mut Events<Self>) {
+        Controller::build_events(self, events);
     }
 
-    fn on_setup<'a>(&'a self, lifecycle: &'a Lifecycle) -> HookFuture<'a> {
-        Box::pin(async move { self.0.on_setup(lifecycle).await.map_err(|e| e.to_string()) })
-    }
-
-    fn on_teardown<'a>(&'a self, lifecycle: &'a Lifecycle) -> HookFuture<'a> {
-        Box::pin(async move {
-            self.0
-                .on_teardown(lifecycle)
-                .await
-                .map_err(|e| e.to_string())
-        })
+    fn hooks(&self) -> Option<&dyn DynHooks> {
+        ControllerInfo::hooks(self)
     }
 }
 
 /// A controller's parts: its handler face and its mounted routes.
 #[doc(hidden)]
 pub struct ControllerParts {
-    pub(crate) handler: Arc<dyn Handler>,
+    pub(crate) handler: Arc<dyn EventOwner>,
     pub(crate) routes: Router,
 }
 
@@ -179,7 +125,7 @@ impl ControllerParts {
             prefix => Router::new().nest(prefix, routes),
         };
         Self {
-            handler: Arc::new(ControllerHandler(this)),
+            handler: this,
             routes,
         }
     }
@@ -197,12 +143,4 @@ macro_rules! event {
         const _: () = $crate::event_name::assert_event_name($name);
         $name
     }};
-}
-
-impl Binding {
-    /// Sets the priority (lower runs first).
-    pub fn priority(&mut self, priority: i32) -> &mut Self {
-        self.priority = priority;
-        self
-    }
 }

@@ -1,5 +1,5 @@
 //! Dispatch of one event to its subscribers, in order, with failures isolated and the
-//! ack answered.
+//! ack answered: emitted events, `connect` and `disconnect`.
 //!
 //! A message event runs on the caller's stack (socketioxide's handler call) as long as
 //! its subscribers are plain functions: no task is spawned. At the first subscriber
@@ -10,17 +10,17 @@ use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 
 use futures_util::FutureExt;
-use serde_json::json;
 use socketioxide::handler::{FromMessageParts, Value};
 use socketioxide::socket::DisconnectReason;
 use socketioxide_core::Str;
 
-use crate::adapter::{AckSender, Socket, SocketRef};
-use crate::extract::{EventCtx, Payload};
-use crate::ingress::{ErrorEvent, Namespace};
-use crate::outcome::{Failure, FailureKind, Outcome, Reply};
-use crate::subscriber::{BoxOutcomeFuture, Call};
-use crate::table::Entry;
+use crate::adapter::{AckSender, Socket};
+use crate::ingress::namespace::Namespace;
+use crate::ingress::table::Entry;
+use crate::subscriber::extract::{Decoded, Payload};
+use crate::subscriber::{
+    AckError, BoxOutcomeFuture, Call, ErrorKind, EventCtx, Failure, Outcome, Reply,
+};
 
 /// Calls one subscriber, turning a panic into a failure.
 fn call(entry: &Entry, ctx: EventCtx<'_>) -> Call {
@@ -64,8 +64,8 @@ fn plain_event_name(data: &Value) -> Option<Str> {
 enum Answer {
     /// A subscriber's value.
     Reply(Reply),
-    /// An error object.
-    Error(serde_json::Value),
+    /// An error.
+    Error(AckError),
     /// No value at all: an empty argument list.
     Empty,
 }
@@ -84,12 +84,15 @@ fn answer(s: &Arc<Socket>, id: i64, answer: Answer) {
         Answer::Reply(reply) => match reply.send(sender()) {
             Err(socketioxide::SendError::Serialize(e)) => {
                 tracing::error!(error = %e, "ack value is not serializable");
-                let message = format!("ack value is not serializable: {e}");
-                sender().send(&json!({ "error": { "kind": FailureKind::Unserializable, "message": message } }))
+                let error = AckError::new(
+                    ErrorKind::Unserializable,
+                    format!("ack value is not serializable: {e}"),
+                );
+                sender().send(&error.to_wire())
             }
             other => other,
         },
-        Answer::Error(error) => sender().send(&error),
+        Answer::Error(error) => sender().send(&error.to_wire()),
         Answer::Empty => sender().send(&[(); 0]),
     };
     if let Err(e) = sent {
@@ -97,19 +100,11 @@ fn answer(s: &Arc<Socket>, id: i64, answer: Answer) {
     }
 }
 
-/// The answer to an ack when no subscriber returned a value but one failed.
-fn error_ack(owner: &str, failure: &Failure) -> serde_json::Value {
-    // A panic message is for the server's log, not for clients.
-    let message = match failure.kind {
-        FailureKind::Panicked => "internal error",
-        _ => &failure.message,
-    };
-    json!({ "error": { "handler": owner, "kind": failure.kind, "message": message } })
-}
-
 /// One emitted event on its way through its subscribers.
 struct Dispatch {
     ns: Arc<Namespace>,
+    /// Payloads decoded once for every subscriber (`SharedData<T>`).
+    decoded: Decoded,
     socket: Arc<Socket>,
     event: Str,
     entries: Arc<[Entry]>,
@@ -146,6 +141,7 @@ impl Dispatch {
                 socket: &self.socket,
                 event: &self.event,
                 payload: Payload::Message(payload.expect("payload kept for the last subscriber")),
+                decoded: &self.decoded,
             };
             match call(&self.entries[i], ctx) {
                 Call::Ready(outcome) => {
@@ -198,7 +194,7 @@ impl Dispatch {
                 Blocked::Report(failure) => {
                     let entry = &self.entries[self.next - 1];
                     self.ns
-                        .run_error_subscribers(&self.socket, &self.event, entry, &failure)
+                        .report(&self.socket, &self.event, entry, &failure)
                         .await;
                 }
             }
@@ -214,189 +210,113 @@ impl Dispatch {
     fn answer(self) {
         let Some(id) = self.ack else { return };
         let reply = match (self.rejected, self.reply, self.failed) {
-            (Some((owner, reason)), _, _) => Answer::Error(
-                json!({ "error": { "handler": &*owner, "kind": "rejected", "message": reason } }),
-            ),
+            (Some((owner, reason)), _, _) => {
+                Answer::Error(AckError::new(ErrorKind::Rejected, reason).with_handler(&*owner))
+            }
             (None, Some(v), _) => Answer::Reply(v),
-            (None, None, Some((owner, f))) => Answer::Error(error_ack(&owner, &f)),
+            (None, None, Some((owner, f))) => Answer::Error(AckError::from_failure(&owner, &f)),
             (None, None, None) => Answer::Empty,
         };
         answer(&self.socket, id, reply);
     }
 }
 
-/// Counts a dispatch as under way until it is dropped, so shutdown can wait for it.
-pub(crate) struct Dispatching(Arc<Namespace>);
-
-impl Dispatching {
-    pub(crate) fn new(ns: &Arc<Namespace>) -> Self {
-        ns.inflight.enter();
-        Self(ns.clone())
-    }
-
-    pub(crate) fn ns(&self) -> &Arc<Namespace> {
-        &self.0
+/// Dispatches an emitted event: at once while subscribers answer at once, then in a
+/// task of its own; answers the ack at the end.
+pub(crate) fn message(ns: &Arc<Namespace>, s: Arc<Socket>, mut data: Value, ack: Option<i64>) {
+    let event = match plain_event_name(&data) {
+        Some(name) => name,
+        None => match socketioxide::extract::Event::from_message_parts(&s, &mut data, &None) {
+            Ok(e) => Str::from(e.0),
+            Err(e) => {
+                tracing::warn!(namespace = %ns.path, error = %e, "unreadable event name");
+                return;
+            }
+        },
+    };
+    let Some(entries) = ns.table.get(&event) else {
+        tracing::warn!(namespace = %ns.path, event = %event, "no subscriber for event");
+        if let Some(id) = ack {
+            answer(&s, id, Answer::Error(AckError::unknown_event(&event)));
+        }
+        return;
+    };
+    let inflight = ns.inflight.enter();
+    let mut dispatch = Dispatch {
+        ns: ns.clone(),
+        decoded: Decoded::default(),
+        socket: s,
+        event,
+        entries,
+        data: Some(data),
+        ack,
+        next: 0,
+        reply: None,
+        failed: None,
+        rejected: None,
+    };
+    match dispatch.run_ready() {
+        None => dispatch.answer(),
+        Some(blocked) => {
+            tokio::spawn(async move {
+                let _inflight = inflight;
+                dispatch.run_async(blocked).await;
+            });
+        }
     }
 }
 
-impl Drop for Dispatching {
-    fn drop(&mut self) {
-        self.0.inflight.leave();
+/// Runs the `connect` subscribers; the first that fails or rejects refuses the
+/// connection with its text. A failure is also logged and handed to the error
+/// subscribers, as on any other event.
+pub(crate) async fn connect(ns: &Namespace, s: Arc<Socket>, auth: &Option<Value>) -> Result<(), String> {
+    let Some(entries) = ns.table.get("connect") else {
+        return Ok(());
+    };
+    let decoded = Decoded::default();
+    for entry in entries.iter() {
+        let ctx = EventCtx {
+            socket: &s,
+            event: "connect",
+            payload: Payload::Connect(auth),
+            decoded: &decoded,
+        };
+        let refusal = match run(entry, ctx).await {
+            Outcome::Nothing | Outcome::Reply(_) => continue,
+            Outcome::Rejected(reason) => reason,
+            Outcome::Failed(f) => {
+                ns.log_failure("connect", entry, &f);
+                ns.report(&s, "connect", entry, &f).await;
+                match f.kind {
+                    ErrorKind::Returned => f.message,
+                    ErrorKind::Panicked => "internal error".to_owned(),
+                    _ => f.to_string(),
+                }
+            }
+        };
+        tracing::info!(namespace = %ns.path, handler = %entry.owner, reason = %refusal, "connection refused");
+        return Err(refusal);
     }
+    Ok(())
 }
 
-impl Namespace {
-    /// Dispatches an emitted event: at once while subscribers answer at once, then in a
-    /// task of its own; answers the ack at the end.
-    pub(crate) fn dispatch_message(
-        self: &Arc<Self>,
-        s: Arc<Socket>,
-        mut data: Value,
-        ack: Option<i64>,
-    ) {
-        let event = match plain_event_name(&data) {
-            Some(name) => name,
-            None => match socketioxide::extract::Event::from_message_parts(&s, &mut data, &None) {
-                Ok(e) => Str::from(e.0),
-                Err(e) => {
-                    tracing::warn!(namespace = %self.path, error = %e, "unreadable event name");
-                    return;
-                }
-            },
+/// Runs every `disconnect` subscriber in order: a failure or a rejection does not stop
+/// the others.
+pub(crate) async fn disconnect(ns: &Namespace, s: Arc<Socket>, reason: DisconnectReason) {
+    let Some(entries) = ns.table.get("disconnect") else {
+        return;
+    };
+    let decoded = Decoded::default();
+    for entry in entries.iter() {
+        let ctx = EventCtx {
+            socket: &s,
+            event: "disconnect",
+            payload: Payload::Disconnect(reason),
+            decoded: &decoded,
         };
-        let Some(entries) = self.table.get(&event) else {
-            tracing::warn!(namespace = %self.path, event = %event, "no subscriber for event");
-            if let Some(id) = ack {
-                let message = format!("no subscriber for event {:?}", &*event);
-                let error = json!({ "error": { "kind": "unknown_event", "message": message } });
-                answer(&s, id, Answer::Error(error));
-            }
-            return;
-        };
-        let inflight = Dispatching::new(self);
-        let mut dispatch = Dispatch {
-            ns: self.clone(),
-            socket: s,
-            event,
-            entries,
-            data: Some(data),
-            ack,
-            next: 0,
-            reply: None,
-            failed: None,
-            rejected: None,
-        };
-        match dispatch.run_ready() {
-            None => dispatch.answer(),
-            Some(blocked) => {
-                tokio::spawn(async move {
-                    let _inflight = inflight;
-                    dispatch.run_async(blocked).await;
-                });
-            }
-        }
-    }
-
-    /// Runs the `connect` subscribers; the first failure refuses the connection with
-    /// its text.
-    pub(crate) async fn dispatch_connect(
-        &self,
-        s: Arc<Socket>,
-        auth: &Option<Value>,
-    ) -> Result<(), String> {
-        let Some(entries) = self.table.get("connect") else {
-            return Ok(());
-        };
-        for entry in entries.iter() {
-            let ctx = EventCtx {
-                socket: &s,
-                event: "connect",
-                payload: Payload::Connect(auth),
-            };
-            let refusal = match run(entry, ctx).await {
-                Outcome::Nothing | Outcome::Reply(_) => continue,
-                Outcome::Rejected(reason) => reason,
-                Outcome::Failed(f) if f.kind == FailureKind::Returned => f.message,
-                Outcome::Failed(f) => {
-                    self.log_failure("connect", entry, &f);
-                    self.run_error_subscribers(&s, "connect", entry, &f).await;
-                    return Err(match f.kind {
-                        FailureKind::Panicked => "internal error".to_owned(),
-                        _ => f.to_string(),
-                    });
-                }
-            };
-            tracing::info!(namespace = %self.path, handler = %entry.owner, reason = %refusal, "connection refused");
-            return Err(refusal);
-        }
-        Ok(())
-    }
-
-    /// Runs every `disconnect` subscriber in order.
-    pub(crate) async fn dispatch_disconnect(&self, s: Arc<Socket>, reason: DisconnectReason) {
-        let Some(entries) = self.table.get("disconnect") else {
-            return;
-        };
-        for entry in entries.iter() {
-            let ctx = EventCtx {
-                socket: &s,
-                event: "disconnect",
-                payload: Payload::Disconnect(reason),
-            };
-            match run(entry, ctx).await {
-                Outcome::Failed(f) => {
-                    self.log_failure("disconnect", entry, &f);
-                    self.run_error_subscribers(&s, "disconnect", entry, &f)
-                        .await;
-                }
-                Outcome::Rejected(_) => break,
-                Outcome::Nothing | Outcome::Reply(_) => {}
-            }
-        }
-    }
-
-    /// The one log line of a failure.
-    fn log_failure(&self, event: &str, entry: &Entry, failure: &Failure) {
-        tracing::error!(
-            namespace = %self.path,
-            event,
-            handler = %entry.owner,
-            source = %entry.source,
-            error = %failure,
-            "subscriber failed"
-        );
-    }
-
-    fn has_error_subscribers(&self) -> bool {
-        !self.errors.list.read().unwrap().is_empty()
-    }
-
-    /// Hands a failure to the error subscribers, in order; one that panics is logged.
-    async fn run_error_subscribers(
-        &self,
-        s: &Arc<Socket>,
-        event: &str,
-        entry: &Entry,
-        failure: &Failure,
-    ) {
-        let subscribers = self.errors.list.read().unwrap().clone();
-        for sub in subscribers.iter() {
-            let e = ErrorEvent {
-                namespace: self.path.clone(),
-                event: event.to_owned(),
-                owner: entry.owner.clone(),
-                source: entry.source,
-                failure: failure.clone(),
-                socket: SocketRef::from(s.clone()),
-            };
-            let run = std::panic::catch_unwind(AssertUnwindSafe(|| (sub.callback)(e)));
-            let ok = match run {
-                Ok(fut) => AssertUnwindSafe(fut).catch_unwind().await.is_ok(),
-                Err(_) => false,
-            };
-            if !ok {
-                tracing::error!(namespace = %self.path, event, "error subscriber panicked");
-            }
+        if let Outcome::Failed(f) = run(entry, ctx).await {
+            ns.log_failure("disconnect", entry, &f);
+            ns.report(&s, "disconnect", entry, &f).await;
         }
     }
 }

@@ -1,0 +1,43 @@
+//! [`Events`]: the one binding API. `#[on]` expands to calls of it, controllers call it
+//! in `build_events`, and handlers written by hand do the same.
+
+use std::borrow::Cow;
+use std::sync::Arc;
+
+use crate::subscriber::{Binding, Method, Source};
+
+/// The events a handler or controller binds, handed to its `build_events`:
+/// `events.on("heartbeat", Self::heartbeat).priority(10)`.
+pub struct Events<C> {
+    this: Arc<C>,
+    bindings: Vec<Binding>,
+}
+
+impl<C: Send + Sync + 'static> Events<C> {
+    pub(crate) fn new(this: Arc<C>) -> Self {
+        Self {
+            this,
+            bindings: Vec::new(),
+        }
+    }
+
+    /// Binds `method` (`Self::on_message`: `&self`, then extractors, async or not) to
+    /// `event` at the default priority; the returned [`Binding`] sets options
+    /// ([`priority`](Binding::priority)). A bad event name is an error at boot naming
+    /// the owner and the event; [`event!`](crate::event!) checks a literal at compile
+    /// time instead.
+    #[track_caller]
+    pub fn on<M>(
+        &mut self,
+        event: impl Into<Cow<'static, str>>,
+        method: impl Method<C, M>,
+    ) -> &mut Binding {
+        let binding = Binding::new(event, method.bind(self.this.clone()), Source::caller());
+        self.bindings.push(binding);
+        self.bindings.last_mut().expect("just pushed")
+    }
+
+    pub(crate) fn into_bindings(self) -> Vec<Binding> {
+        self.bindings
+    }
+}

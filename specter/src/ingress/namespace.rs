@@ -1,0 +1,56 @@
+//! One namespace of the ingress: its event table, and what every dispatch in it shares
+//! (the error subscribers, the count of dispatches under way).
+
+use std::sync::Arc;
+
+use crate::adapter::{Socket, SocketRef};
+use crate::ingress::error_subscribers::{ErrorEvent, ErrorTable};
+use crate::ingress::inflight::Inflight;
+use crate::ingress::table::{Entry, EventTable};
+use crate::subscriber::Failure;
+
+pub(crate) struct Namespace {
+    pub path: Arc<str>,
+    pub table: EventTable,
+    pub errors: Arc<ErrorTable>,
+    pub inflight: Arc<Inflight>,
+}
+
+impl std::fmt::Debug for Namespace {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.path)
+    }
+}
+
+impl Namespace {
+    /// The one log line of a failure.
+    pub fn log_failure(&self, event: &str, entry: &Entry, failure: &Failure) {
+        tracing::error!(
+            namespace = %self.path,
+            event,
+            handler = %entry.owner,
+            source = %entry.source,
+            error = %failure,
+            "subscriber failed"
+        );
+    }
+
+    /// Whether a failure has anyone to be handed to.
+    pub fn has_error_subscribers(&self) -> bool {
+        !self.errors.is_empty()
+    }
+
+    /// Hands a failure of `entry` to the error subscribers.
+    pub async fn report(&self, s: &Arc<Socket>, event: &str, entry: &Entry, failure: &Failure) {
+        self.errors
+            .report(ErrorEvent {
+                namespace: self.path.clone(),
+                event: event.to_owned(),
+                owner: entry.owner.clone(),
+                source: entry.source,
+                failure: failure.clone(),
+                socket: SocketRef::from(s.clone()),
+            })
+            .await;
+    }
+}

@@ -1,0 +1,71 @@
+//! [`Subscription`]: the handle of one subscriber, to remove it.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Weak};
+
+use crate::ingress::error_subscribers::ErrorTable;
+use crate::ingress::namespace::Namespace;
+
+/// A subscription to an event (or to the error subscribers) of a
+/// [`SocketIngress`](crate::SocketIngress).
+///
+/// Dropping it keeps the subscriber subscribed: most subscriptions live as long as the
+/// app. [`unsubscribe`](Self::unsubscribe) removes it.
+#[derive(Debug)]
+pub struct Subscription {
+    pub(crate) target: Target,
+    pub(crate) seq: u64,
+}
+
+#[derive(Debug)]
+pub(crate) enum Target {
+    Event { ns: Weak<Namespace>, event: Arc<str> },
+    Error(Weak<ErrorTable>),
+}
+
+impl Subscription {
+    /// Removes the subscriber. Returns false when it was already removed.
+    pub fn unsubscribe(self) -> bool {
+        match &self.target {
+            Target::Event { ns, event } => ns
+                .upgrade()
+                .is_some_and(|ns| ns.table.remove(event, self.seq)),
+            Target::Error(table) => table.upgrade().is_some_and(|t| t.remove(self.seq)),
+        }
+    }
+
+    /// Removes many subscriptions, each event's list copied once however many of its
+    /// subscriptions go. Returns how many were still there.
+    pub fn unsubscribe_all(subscriptions: Vec<Subscription>) -> usize {
+        let mut removed = 0;
+        // (namespace, event) -> the seqs to remove from that event's list
+        type Key = (*const Namespace, Arc<str>);
+        let mut groups: HashMap<Key, (Arc<Namespace>, Vec<u64>)> = HashMap::new();
+        for sub in subscriptions {
+            match &sub.target {
+                Target::Event { ns, event } => {
+                    let Some(ns) = ns.upgrade() else { continue };
+                    groups
+                        .entry((Arc::as_ptr(&ns), event.clone()))
+                        .or_insert_with(|| (ns, Vec::new()))
+                        .1
+                        .push(sub.seq);
+                }
+                Target::Error(_) => removed += usize::from(sub.unsubscribe()),
+            }
+        }
+        for ((_, event), (ns, mut seqs)) in groups {
+            seqs.sort_unstable();
+            removed += ns.table.remove_many(&event, &seqs);
+        }
+        removed
+    }
+
+    /// The subscribed event, `None` for an error subscription.
+    pub fn event(&self) -> Option<&str> {
+        match &self.target {
+            Target::Event { event, .. } => Some(event),
+            Target::Error(_) => None,
+        }
+    }
+}

@@ -1,0 +1,135 @@
+//! The one wire type of an ack that answers with an error.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use crate::subscriber::outcome::Failure;
+
+/// Why an ack is answered with an error. Serialized in `snake_case`
+/// (`"invalid_payload"`); the README's ack table lists every kind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum ErrorKind {
+    /// A subscriber returned `Err`.
+    Returned,
+    /// A subscriber's argument could not be extracted from the payload (for `Data<T>`:
+    /// the payload did not deserialize into `T`).
+    InvalidPayload,
+    /// A subscriber takes `State<T>` and no state of type `T` was registered (services
+    /// are registered as `State<Arc<S>>`).
+    MissingState,
+    /// A subscriber panicked; the panic's text stays in the server's log.
+    Panicked,
+    /// A subscriber's return value could not be serialized.
+    Unserializable,
+    /// A subscriber returned [`Reject`](crate::Reject): the subscribers after it did not run.
+    Rejected,
+    /// No subscriber listens to the event.
+    UnknownEvent,
+}
+
+impl ErrorKind {
+    /// The kind as it travels: `"invalid_payload"`.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Returned => "returned",
+            Self::InvalidPayload => "invalid_payload",
+            Self::MissingState => "missing_state",
+            Self::Panicked => "panicked",
+            Self::Unserializable => "unserializable",
+            Self::Rejected => "rejected",
+            Self::UnknownEvent => "unknown_event",
+        }
+    }
+}
+
+impl fmt::Display for ErrorKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// An ack answered with an error. Clients receive it as one argument
+/// `{"error": {"handler": .., "kind": .., "message": ..}}`; `handler` names the handler,
+/// controller or subscriber owner that caused it, and is absent when none did (an
+/// unknown event).
+///
+/// ```
+/// use specter::{AckError, ErrorKind};
+///
+/// let e = AckError::new(ErrorKind::Rejected, "spam is not welcome").with_handler("moderation");
+/// assert_eq!(
+///     serde_json::to_value(e.to_wire()).unwrap(),
+///     serde_json::json!({"error": {"handler": "moderation", "kind": "rejected", "message": "spam is not welcome"}})
+/// );
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AckError {
+    /// Who answered with the error.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub handler: Option<String>,
+    /// Why.
+    pub kind: ErrorKind,
+    /// A sentence for the client.
+    pub message: String,
+}
+
+/// The envelope an [`AckError`] travels in: `{"error": {..}}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AckErrorWire {
+    /// The error.
+    pub error: AckError,
+}
+
+impl AckError {
+    /// An error of `kind` with a message.
+    pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
+        Self {
+            handler: None,
+            kind,
+            message: message.into(),
+        }
+    }
+
+    /// The same error, owned by `handler`.
+    pub fn with_handler(mut self, handler: impl Into<String>) -> Self {
+        self.handler = Some(handler.into());
+        self
+    }
+
+    /// The answer to an event nobody subscribes to.
+    pub fn unknown_event(event: &str) -> Self {
+        Self::new(
+            ErrorKind::UnknownEvent,
+            format!("no subscriber for event {event:?}"),
+        )
+    }
+
+    /// The answer for `owner`'s failure. A panic's text is for the server's log, not
+    /// for clients: they read `internal error`.
+    pub fn from_failure(owner: &str, failure: &Failure) -> Self {
+        let message = match failure.kind {
+            ErrorKind::Panicked => "internal error".to_owned(),
+            _ => failure.message.clone(),
+        };
+        Self::new(failure.kind, message).with_handler(owner)
+    }
+
+    /// The error in its envelope, as clients receive it.
+    pub fn to_wire(self) -> AckErrorWire {
+        AckErrorWire { error: self }
+    }
+}
+
+impl fmt::Display for AckError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.handler {
+            Some(h) => write!(f, "{h}: {}: {}", self.kind, self.message),
+            None => write!(f, "{}: {}", self.kind, self.message),
+        }
+    }
+}
+
+impl std::error::Error for AckError {}

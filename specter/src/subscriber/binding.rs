@@ -1,0 +1,58 @@
+//! A binding: one subscriber bound to one event, with its options. Every way of
+//! subscribing (`#[on]`, `Events::on`, `SocketIngress::subscribe`) builds one, and the
+//! ingress adds them all through one function.
+
+use std::borrow::Cow;
+
+use crate::subscriber::source::Source;
+use crate::subscriber::subscriber::Subscriber;
+
+/// The priority of a subscriber that does not give one. Lower runs first.
+pub const DEFAULT_PRIORITY: i32 = 100;
+
+/// The namespace of a handler or controller that does not give one.
+pub const DEFAULT_NAMESPACE: &str = "/";
+
+/// One subscriber bound to one event, with its options; what
+/// [`Events::on`](crate::Events::on) returns, to set them:
+/// `events.on("heartbeat", Self::heartbeat).priority(10)`.
+#[derive(Debug, Clone)]
+pub struct Binding {
+    pub(crate) event: Cow<'static, str>,
+    pub(crate) priority: i32,
+    pub(crate) source: Source,
+    pub(crate) subscriber: Subscriber,
+}
+
+impl Binding {
+    /// `subscriber` bound to `event` at the [`DEFAULT_PRIORITY`], declared at `source`.
+    pub fn new(event: impl Into<Cow<'static, str>>, subscriber: Subscriber, source: Source) -> Self {
+        Self {
+            event: event.into(),
+            priority: DEFAULT_PRIORITY,
+            source,
+            subscriber,
+        }
+    }
+
+    /// Sets the priority: lower runs first; ties run in subscription order.
+    pub fn priority(&mut self, priority: i32) -> &mut Self {
+        self.priority = priority;
+        self
+    }
+
+    /// The event.
+    pub fn event(&self) -> &str {
+        &self.event
+    }
+
+    /// Its priority.
+    pub fn get_priority(&self) -> i32 {
+        self.priority
+    }
+
+    /// Where it was declared.
+    pub fn source(&self) -> Source {
+        self.source
+    }
+}

@@ -1,0 +1,22 @@
+//! The subscriber model: what a subscriber takes ([`FromEvent`]), what it returns
+//! ([`IntoOutcome`]) and how an error reaches the client ([`AckError`]), the type-erased
+//! callable the ingress runs ([`Subscriber`]), and the [`Binding`] of one subscriber to
+//! one event. Nothing here knows about the ingress or the app.
+
+pub mod ack_error;
+pub mod binding;
+pub mod event_name;
+pub mod extract;
+pub mod method;
+pub mod outcome;
+pub mod source;
+#[allow(clippy::module_inception)]
+pub mod subscriber;
+
+pub use ack_error::{AckError, AckErrorWire, ErrorKind};
+pub use binding::{Binding, DEFAULT_NAMESPACE, DEFAULT_PRIORITY};
+pub use extract::{EventCtx, EventKind, EventKinds, ExtractError, FromEvent, SharedData};
+pub use method::Method;
+pub use outcome::{Ack, Failure, IntoOutcome, Outcome, Reject, Reply};
+pub use source::Source;
+pub use subscriber::{BoxOutcomeFuture, Call, IntoSubscriber, Subscriber};
