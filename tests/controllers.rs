@@ -1,4 +1,5 @@
-//! Controllers, services and the ServiceManager against node's socket.io-client.
+//! Controllers, services and the ServiceManager through the in-process `TestClient`
+//! (and its TCP mode for the graceful shutdown of a served app).
 
 mod common;
 
@@ -7,7 +8,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use axum::Router;
-use common::{Client, Log, TestServer, answer, eventually};
+use common::{Log, TestServer, emit_ack, eventually};
+use specter::testing::TestClient;
 use serde::Deserialize;
 use serde_json::{Value, json};
 use specter::ComponentKind;
@@ -104,16 +106,14 @@ async fn controllers_and_handlers_fan_out_together() {
         .handler(Audit(log.clone()))
         .build()
         .unwrap();
-    let server = TestServer::start(app).await;
-    let mut node = Client::node().await;
-    let s = node.connect(&server.url).await.unwrap();
+    let s = TestClient::connect(&app).await.unwrap();
 
-    let ack = node.emit_ack(&s, "message", json!(["hi"])).await;
+    let ack = emit_ack(&s, "message", json!(["hi"])).await;
     assert_eq!(log.take(), ["audit hi", "chat hi", "metrics hi"]);
     assert_eq!(ack, json!([2]), "metrics ran last and returned a value");
-    let ack = node.emit_ack(&s, "typing", json!([])).await;
+    let ack = emit_ack(&s, "typing", json!([])).await;
     assert_eq!(ack, json!(["typing seen"]));
-    server.stop().await;
+    app.shutdown().await;
 }
 
 #[tokio::test]
@@ -124,27 +124,26 @@ async fn moderation_rejects_a_message_before_the_broadcast() {
         .controller(Moderation(log.clone()))
         .build()
         .unwrap();
-    let server = TestServer::start(app).await;
-    let mut node = Client::node().await;
-    let sender = node.connect(&server.url).await.unwrap();
-    let reader = node.connect(&server.url).await.unwrap();
+    let sender = TestClient::connect(&app).await.unwrap();
+    let mut reader = TestClient::connect(&app).await.unwrap();
 
-    let ack = node.emit_ack(&sender, "message", json!(["buy spam"])).await;
+    let ack = emit_ack(&sender, "message", json!(["buy spam"])).await;
     assert_eq!(
         ack,
         json!([{"error": {"handler": "moderation", "kind": "rejected", "message": "no spam"}}])
     );
     assert_eq!(log.take(), ["moderation buy spam"], "chat never saw it");
 
-    let ack = node.emit_ack(&sender, "message", json!(["hello"])).await;
+    let ack = emit_ack(&sender, "message", json!(["hello"])).await;
     assert_eq!(ack, json!(["delivered hello"]));
     assert_eq!(log.take(), ["moderation hello", "chat hello"]);
+    let first = reader.recv().await.unwrap();
     assert_eq!(
-        node.next_event(&reader, "message").await,
-        json!(["hello"]),
+        (first.event.as_str(), first.args),
+        ("message", vec![json!("hello")]),
         "the reader's first message is the accepted one"
     );
-    server.stop().await;
+    app.shutdown().await;
 }
 
 #[tokio::test]
@@ -204,15 +203,19 @@ struct Hooked(Arc<Counters>);
 impl Hooked {
     #[on("x")]
     fn x(&self) {}
+}
 
-    async fn on_setup(&self) {
+impl Hooks for Hooked {
+    async fn on_setup(&self, _: &Lifecycle) -> Result<(), BoxError> {
         self.0.calls.fetch_add(1, Ordering::SeqCst);
         self.0.log.push("hooked setup");
+        Ok(())
     }
 
-    fn on_teardown(&self) {
+    async fn on_teardown(&self, _: &Lifecycle) -> Result<(), BoxError> {
         self.0.calls.fetch_add(1, Ordering::SeqCst);
         self.0.log.push("hooked teardown");
+        Ok(())
     }
 }
 
@@ -224,6 +227,9 @@ impl Controller for Panel {
     fn build_events(&self, events: &mut Events<Self>) {
         events.on("y", |_: &Self| ());
     }
+}
+
+impl Hooks for Panel {
     async fn on_setup(&self, _: &Lifecycle) -> Result<(), BoxError> {
         self.0.calls.fetch_add(1, Ordering::SeqCst);
         self.0.log.push("panel setup");
@@ -386,14 +392,12 @@ async fn subscribers_reach_services_by_type() {
         .handler(Greeter)
         .build()
         .unwrap();
-    let server = TestServer::start(app).await;
-    let mut node = Client::node().await;
-    let s = node.connect(&server.url).await.unwrap();
+    let s = TestClient::connect(&app).await.unwrap();
     assert_eq!(
-        node.emit_ack(&s, "greet", json!([])).await,
+        emit_ack(&s, "greet", json!([])).await,
         json!(["hello / no service of type `controllers::Counters` is registered"])
     );
-    server.stop().await;
+    app.shutdown().await;
 }
 
 // ---- registration after boot, bad names, duplicates --------------------------------------
@@ -401,29 +405,26 @@ async fn subscribers_reach_services_by_type() {
 #[tokio::test]
 async fn components_registered_after_boot_start_at_once() {
     let app = ServiceManager::builder().build().unwrap();
-    let server = TestServer::start(app).await;
-    let mut node = Client::node().await;
-    let s = node.connect(&server.url).await.unwrap();
+    let s = TestClient::connect(&app).await.unwrap();
     let counters = Arc::new(Counters::default());
-    server
-        .app
-        .register_service(Store(counters.clone()))
+    app.register_service(Store(counters.clone()))
         .await
         .unwrap();
-    server.app.register_handler(Greeter).await.unwrap();
+    app.register_handler(Greeter).await.unwrap();
     assert_eq!(counters.log.take(), ["store start"]);
-    let err = server.app.register_handler(Greeter).await.unwrap_err();
+    let err = app.register_handler(Greeter).await.unwrap_err();
     assert!(
         err.to_string()
             .starts_with("two components are named \"greeter\""),
         "{err}"
     );
-    let ack = node.emit_ack(&s, "greet", json!([])).await;
+    let ack = emit_ack(&s, "greet", json!([])).await;
     assert_eq!(
-        ack[0]["error"]["kind"], "invalid_payload",
+        ack[0]["error"],
+        json!({"handler": "greeter", "kind": "missing_state", "message": "State<Arc<Greeting>>: no state of type `Arc<Greeting>` is registered: add it with `ServiceManager::builder().service(..)` or `configure_io(|io| io.with_state(..))`"}),
         "no Greeting service: {ack}"
     );
-    server.stop().await;
+    app.shutdown().await;
     assert_eq!(counters.log.take(), ["store stop", "store cleanup"]);
 }
 
@@ -489,6 +490,7 @@ async fn shutdown_answers_acks_under_way() {
     let l = log.clone();
     app.ingress()
         .subscribe(
+            "slow_worker",
             "slow",
             move |Data(i): Data<u32>| {
                 let l = l.clone();
@@ -502,14 +504,25 @@ async fn shutdown_answers_acks_under_way() {
         )
         .unwrap();
     let server = TestServer::start(app).await;
-    let mut node = Client::node().await;
-    let s = node.connect(&server.url).await.unwrap();
-    let cmd = json!({ "op": "burst", "sock": s, "event": "slow", "count": 5 });
-    let burst = node.send(cmd.clone()).await;
+    let client = Arc::new(
+        TestClient::builder()
+            .connect_url(&server.url)
+            .await
+            .unwrap(),
+    );
+    let acks: Vec<_> = (0..5u32)
+        .map(|i| {
+            let c = client.clone();
+            tokio::spawn(async move { c.emit_with_ack("slow", i).await })
+        })
+        .collect();
     eventually("five dispatches under way", || log.snapshot().len() == 5).await;
     server.stop().await;
-    let reply = answer(burst, &cmd).await;
-    assert_eq!(reply["acks"], json!([[0], [1], [2], [3], [4]]));
+    let mut answered = Vec::new();
+    for a in acks {
+        answered.push(a.await.unwrap().unwrap());
+    }
+    assert_eq!(answered, [[json!(0)], [json!(1)], [json!(2)], [json!(3)], [json!(4)]]);
 }
 
 // ---- the event table ----------------------------------------------------------------------

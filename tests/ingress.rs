@@ -1,16 +1,17 @@
-//! The ingress against a real client (node's socket.io-client): fanout order, failure
-//! isolation, the ack rule, run-time subscriptions, connect and disconnect.
+//! The ingress through the in-process `TestClient`: fanout order, failure isolation,
+//! the ack rule, run-time subscriptions, connect and disconnect, lifecycle.
 
 mod common;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use common::{Client, Log, TestServer, eventually};
+use common::{Log, emit_ack, eventually};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use specter::prelude::*;
-use specter::{FailureKind, Mounted};
+use specter::testing::{TestClient, TestError};
+use specter::{ErrorKind, Mounted};
 
 // ---- fanout order -------------------------------------------------------------------
 
@@ -55,11 +56,9 @@ async fn fanout_runs_by_priority_then_subscription_order() {
         .handler(Tie(log.clone()))
         .build()
         .unwrap();
-    let server = TestServer::start(app).await;
-    let mut node = Client::node().await;
-    let s = node.connect(&server.url).await.unwrap();
+    let s = TestClient::connect(&app).await.unwrap();
 
-    let ack = node.emit_ack(&s, "ping", json!([])).await;
+    let ack = emit_ack(&s, "ping", json!([])).await;
     assert_eq!(log.take(), ["early", "late", "tie"]);
     assert_eq!(
         ack,
@@ -67,11 +66,11 @@ async fn fanout_runs_by_priority_then_subscription_order() {
         "the last subscriber that returned a value answers"
     );
 
-    let table = server.app.ingress().table();
+    let table = app.ingress().table();
     let ping = table.iter().find(|r| r.event == "ping").unwrap();
     let owners: Vec<_> = ping.subscribers.iter().map(|s| s.owner.as_str()).collect();
     assert_eq!(owners, ["early", "late", "tie"]);
-    server.stop().await;
+    app.shutdown().await;
 }
 
 // ---- failures in the middle ---------------------------------------------------------
@@ -132,8 +131,8 @@ async fn a_failing_and_a_panicking_subscriber_do_not_stop_the_others() {
             let e = e.clone();
             async move {
                 let kind = match err.failure.kind {
-                    FailureKind::Returned => "returned",
-                    FailureKind::Panicked => "panicked",
+                    ErrorKind::Returned => "returned",
+                    ErrorKind::Panicked => "panicked",
                     _ => "other",
                 };
                 e.push(format!(
@@ -142,12 +141,10 @@ async fn a_failing_and_a_panicking_subscriber_do_not_stop_the_others() {
                 ));
             }
         });
-    let server = TestServer::start(app).await;
-    let mut node = Client::node().await;
-    let s = node.connect(&server.url).await.unwrap();
+    let s = TestClient::connect(&app).await.unwrap();
 
     for _ in 0..2 {
-        let ack = node.emit_ack(&s, "work", json!([])).await;
+        let ack = emit_ack(&s, "work", json!([])).await;
         assert_eq!(ack, json!(["first"]));
         assert_eq!(log.take(), ["first", "failing", "panicking", "quiet"]);
         assert_eq!(
@@ -158,7 +155,7 @@ async fn a_failing_and_a_panicking_subscriber_do_not_stop_the_others() {
             ]
         );
     }
-    server.stop().await;
+    app.shutdown().await;
 }
 
 // ---- payloads ------------------------------------------------------------------------
@@ -179,16 +176,15 @@ async fn a_wrong_type_payload_fails_its_subscriber_only() {
     let s2 = seen.clone();
     app.ingress()
         .subscribe(
+            "seen",
             "double",
             move |Data(v): Data<Value>| s2.push(v.to_string()),
             200,
         )
         .unwrap();
-    let server = TestServer::start(app).await;
-    let mut node = Client::node().await;
-    let s = node.connect(&server.url).await.unwrap();
+    let s = TestClient::connect(&app).await.unwrap();
 
-    let ack = node.emit_ack(&s, "double", json!(["abc"])).await;
+    let ack = emit_ack(&s, "double", json!(["abc"])).await;
     let error = &ack[0]["error"];
     assert_eq!(error["handler"], "doubler");
     assert_eq!(error["kind"], "invalid_payload");
@@ -199,8 +195,8 @@ async fn a_wrong_type_payload_fails_its_subscriber_only() {
     );
     assert_eq!(seen.take(), ["\"abc\""], "the next subscriber still ran");
 
-    assert_eq!(node.emit_ack(&s, "double", json!([21])).await, json!([42]));
-    server.stop().await;
+    assert_eq!(emit_ack(&s, "double", json!([21])).await, json!([42]));
+    app.shutdown().await;
 }
 
 // ---- the ack rule ---------------------------------------------------------------------
@@ -209,53 +205,49 @@ async fn a_wrong_type_payload_fails_its_subscriber_only() {
 async fn every_ack_rule() {
     let app = ServiceManager::builder().build().unwrap();
     let ingress = app.ingress().clone();
-    ingress.subscribe("two_values", || 1, 100).unwrap();
-    ingress.subscribe("two_values", async || 2, 100).unwrap();
+    ingress.subscribe("test", "two_values", || 1, 100).unwrap();
+    ingress.subscribe("test", "two_values", async || 2, 100).unwrap();
     ingress
-        .subscribe("value_then_failure", || "kept", 1)
+        .subscribe("test", "value_then_failure", || "kept", 1)
         .unwrap();
     ingress
-        .subscribe("value_then_failure", || Err::<u8, _>("late failure"), 2)
+        .subscribe("test", "value_then_failure", || Err::<u8, _>("late failure"), 2)
         .unwrap();
     ingress
-        .subscribe("failure_only", || Err::<(), _>("nope"), 100)
+        .subscribe("test", "failure_only", || Err::<(), _>("nope"), 100)
         .unwrap();
-    ingress.subscribe("nothing", || (), 100).unwrap();
-    ingress.subscribe("none", || None::<u8>, 100).unwrap();
+    ingress.subscribe("test", "nothing", || (), 100).unwrap();
+    ingress.subscribe("test", "none", || None::<u8>, 100).unwrap();
     ingress
-        .subscribe("echo", |Data(v): Data<Value>| v, 100)
+        .subscribe("test", "echo", |Data(v): Data<Value>| v, 100)
         .unwrap();
-    let server = TestServer::start(app).await;
-    let mut node = Client::node().await;
-    let s = node.connect(&server.url).await.unwrap();
+    let s = TestClient::connect(&app).await.unwrap();
 
-    assert_eq!(node.emit_ack(&s, "two_values", json!([])).await, json!([2]));
+    assert_eq!(emit_ack(&s, "two_values", json!([])).await, json!([2]));
     assert_eq!(
-        node.emit_ack(&s, "value_then_failure", json!([])).await,
+        emit_ack(&s, "value_then_failure", json!([])).await,
         json!(["kept"]),
         "a value wins over a failure"
     );
-    let failure = node.emit_ack(&s, "failure_only", json!([])).await;
+    let failure = emit_ack(&s, "failure_only", json!([])).await;
     assert_eq!(failure[0]["error"]["kind"], "returned");
     assert_eq!(failure[0]["error"]["message"], "nope");
-    assert!(
-        failure[0]["error"]["handler"]
-            .as_str()
-            .unwrap()
-            .contains("every_ack_rule")
-    );
-    assert_eq!(node.emit_ack(&s, "nothing", json!([])).await, json!([]));
-    assert_eq!(node.emit_ack(&s, "none", json!([])).await, json!([]));
     assert_eq!(
-        node.emit_ack(&s, "echo", json!([{"a": [1, 2]}])).await,
+        failure[0]["error"]["handler"], "test",
+        "a direct subscription is reported under the owner its caller gave"
+    );
+    assert_eq!(emit_ack(&s, "nothing", json!([])).await, json!([]));
+    assert_eq!(emit_ack(&s, "none", json!([])).await, json!([]));
+    assert_eq!(
+        emit_ack(&s, "echo", json!([{"a": [1, 2]}])).await,
         json!([{"a": [1, 2]}])
     );
-    let unknown = node.emit_ack(&s, "nobody", json!([])).await;
+    let unknown = emit_ack(&s, "nobody", json!([])).await;
     assert_eq!(
         unknown,
         json!([{"error": {"kind": "unknown_event", "message": "no subscriber for event \"nobody\""}}])
     );
-    server.stop().await;
+    app.shutdown().await;
 }
 
 // ---- run-time subscriptions -------------------------------------------------------------
@@ -263,32 +255,30 @@ async fn every_ack_rule() {
 #[tokio::test]
 async fn subscribing_and_unsubscribing_reach_connected_clients() {
     let app = ServiceManager::builder().build().unwrap();
-    let server = TestServer::start(app).await;
-    let mut node = Client::node().await;
-    let s = node.connect(&server.url).await.unwrap();
+    let s = TestClient::connect(&app).await.unwrap();
 
-    let before = node.emit_ack(&s, "late", json!([])).await;
+    let before = emit_ack(&s, "late", json!([])).await;
     assert_eq!(before[0]["error"]["kind"], "unknown_event");
 
-    let ingress = server.app.ingress();
-    let a = ingress.subscribe("late", || "a", 100).unwrap();
-    let b = ingress.subscribe("late", || "b", 50).unwrap();
-    assert_eq!(node.emit_ack(&s, "late", json!([])).await, json!(["a"]));
+    let ingress = app.ingress();
+    let a = ingress.subscribe("test", "late", || "a", 100).unwrap();
+    let b = ingress.subscribe("test", "late", || "b", 50).unwrap();
+    assert_eq!(emit_ack(&s, "late", json!([])).await, json!(["a"]));
     assert!(a.unsubscribe());
-    assert_eq!(node.emit_ack(&s, "late", json!([])).await, json!(["b"]));
+    assert_eq!(emit_ack(&s, "late", json!([])).await, json!(["b"]));
     assert!(b.unsubscribe());
-    let after = node.emit_ack(&s, "late", json!([])).await;
+    let after = emit_ack(&s, "late", json!([])).await;
     assert_eq!(after[0]["error"]["kind"], "unknown_event");
 
-    let bad = ingress.subscribe(" late", || (), 100).unwrap_err();
+    let bad = ingress.subscribe("test", " late", || (), 100).unwrap_err();
     assert!(
         bad.to_string()
             .ends_with("event name must not start or end with white space"),
         "{bad}"
     );
-    let bad = ingress.subscribe("newListener", || (), 100).unwrap_err();
+    let bad = ingress.subscribe("test", "newListener", || (), 100).unwrap_err();
     assert!(bad.to_string().contains("reserved"), "{bad}");
-    server.stop().await;
+    app.shutdown().await;
 }
 
 // ---- connect and disconnect ------------------------------------------------------------
@@ -330,30 +320,27 @@ async fn a_failing_connect_subscriber_refuses_the_connection() {
         .handler(Gate(log.clone()))
         .build()
         .unwrap();
-    let server = TestServer::start(app).await;
-    let mut node = Client::node().await;
 
-    let refused = node
-        .connect_with(&server.url, json!({"token": "guess"}), "websocket")
-        .await
-        .unwrap_err();
+    let connect = |auth: Value| TestClient::builder().auth(auth).connect(&app);
+    let refused = match connect(json!({"token": "guess"})).await {
+        Err(TestError::Refused(message)) => message,
+        other => panic!("{:?}", other.map(|c| c.id().to_owned())),
+    };
     assert_eq!(refused, "invalid token \"guess\"");
-    let malformed = node
-        .connect_with(&server.url, json!({}), "websocket")
-        .await
-        .unwrap_err();
+    let malformed = match connect(json!({})).await {
+        Err(TestError::Refused(message)) => message,
+        other => panic!("{:?}", other.map(|c| c.id().to_owned())),
+    };
     assert!(
         malformed.starts_with("invalid payload: Data<Auth>: missing field `token`"),
         "{malformed}"
     );
     assert!(log.take().is_empty(), "no later connect subscriber ran");
 
-    node.connect_with(&server.url, json!({"token": "secret"}), "websocket")
-        .await
-        .unwrap();
+    let _member = connect(json!({"token": "secret"})).await.unwrap();
     assert_eq!(log.take(), ["gate let in", "greeter"]);
-    assert_eq!(server.app.io().within("members").sockets().len(), 1);
-    server.stop().await;
+    assert_eq!(app.io().within("members").sockets().len(), 1);
+    app.shutdown().await;
 }
 
 struct ByeA(Log);
@@ -384,15 +371,13 @@ async fn disconnect_fans_out_in_priority_order() {
         .unwrap();
     // Rooms are left only after every disconnect subscriber ran.
     app.ingress()
-        .subscribe("connect", |s: SocketRef| s.join("members"), 100)
+        .subscribe("test", "connect", |s: SocketRef| s.join("members"), 100)
         .unwrap();
-    let server = TestServer::start(app).await;
-    let mut node = Client::node().await;
-    let s = node.connect(&server.url).await.unwrap();
-    node.disconnect(&s).await;
+    let s = TestClient::connect(&app).await.unwrap();
+    s.disconnect().await;
     eventually("both disconnect subscribers", || log.snapshot().len() == 2).await;
     assert_eq!(log.take(), ["bye_b rooms=1", "bye_a ClientNSDisconnect"]);
-    server.stop().await;
+    app.shutdown().await;
 }
 
 // ---- namespaces ---------------------------------------------------------------------------
@@ -410,20 +395,19 @@ impl Admin {
 #[tokio::test]
 async fn a_handler_binds_to_its_namespace() {
     let app = ServiceManager::builder().handler(Admin).build().unwrap();
-    let server = TestServer::start(app).await;
-    let mut node = Client::node().await;
-    let admin = node
-        .connect(&format!("{}/admin", server.url))
+    let admin = TestClient::builder()
+        .namespace("/admin")
+        .connect(&app)
         .await
         .unwrap();
-    let root = node.connect(&server.url).await.unwrap();
+    let root = TestClient::connect(&app).await.unwrap();
     assert_eq!(
-        node.emit_ack(&admin, "whoami", json!([])).await,
+        emit_ack(&admin, "whoami", json!([])).await,
         json!(["admin at /admin"])
     );
-    let ack = node.emit_ack(&root, "whoami", json!([])).await;
+    let ack = emit_ack(&root, "whoami", json!([])).await;
     assert_eq!(ack[0]["error"]["kind"], "unknown_event");
-    server.stop().await;
+    app.shutdown().await;
 }
 
 // ---- lifecycle -----------------------------------------------------------------------------
@@ -441,17 +425,20 @@ impl Counted {
     fn count(&self) -> usize {
         self.setups.load(Ordering::SeqCst)
     }
+}
 
-    async fn on_setup(&self, lifecycle: &Lifecycle) {
+impl Hooks for Counted {
+    async fn on_setup(&self, lifecycle: &Lifecycle) -> Result<(), BoxError> {
         self.setups.fetch_add(1, Ordering::SeqCst);
         tokio::task::yield_now().await;
         for name in ["cleanup 1", "cleanup 2"] {
             let log = self.log.clone();
             lifecycle.add_cleanup(move || log.push(name));
         }
+        Ok(())
     }
 
-    async fn on_teardown(&self) -> Result<(), String> {
+    async fn on_teardown(&self, _: &Lifecycle) -> Result<(), BoxError> {
         self.teardowns.fetch_add(1, Ordering::SeqCst);
         tokio::task::yield_now().await;
         self.log.push("on_teardown");
@@ -468,7 +455,7 @@ async fn setup_and_teardown_run_once_under_concurrent_calls() {
         counted.log.clone(),
     );
     let app = ServiceManager::builder().build().unwrap();
-    let mounted = Mounted::new(Arc::new(counted));
+    let mounted = Mounted::new(counted);
     let ingress = app.ingress().clone();
 
     let runs = futures_join(8, || {
@@ -568,12 +555,10 @@ async fn discovery_finds_linked_handlers() {
         "handlers with discover = false are not listed"
     );
     let app = ServiceManager::builder().discover().build().unwrap();
-    let server = TestServer::start(app).await;
-    let mut node = Client::node().await;
-    let s = node.connect(&server.url).await.unwrap();
+    let s = TestClient::connect(&app).await.unwrap();
     assert_eq!(
-        node.emit_ack(&s, "discovered", json!([])).await,
+        emit_ack(&s, "discovered", json!([])).await,
         json!(["found"])
     );
-    server.stop().await;
+    app.shutdown().await;
 }

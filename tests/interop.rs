@@ -145,6 +145,7 @@ async fn python_connect_refusal_and_namespaces() {
     let app = ServiceManager::builder().handler(Interop).build().unwrap();
     app.ingress()
         .subscribe(
+            "gate",
             "connect",
             |Data(auth): Data<Value>| match auth["token"].as_str() {
                 Some("ok") => Ok(()),
@@ -154,7 +155,7 @@ async fn python_connect_refusal_and_namespaces() {
         )
         .unwrap();
     app.ingress()
-        .subscribe_in("/admin", "whoami", |s: SocketRef| s.ns().to_owned(), 100)
+        .subscribe_in("/admin", "test", "whoami", |s: SocketRef| s.ns().to_owned(), 100)
         .unwrap();
     let server = TestServer::start(app).await;
     let mut c = Client::python().await;

@@ -1,40 +1,70 @@
-//! Parses the options of `#[handler(...)]` and `#[on(...)]`, keeping each value's span so
-//! an error about it points at it.
+//! Parses the options of `#[handler(...)]`, `#[controller(...)]` and `#[on(...)]`,
+//! keeping each value's span so an error about it points at it.
 
 use proc_macro2::{Span, TokenStream};
+use quote::quote;
 use syn::parse::{ParseStream, Parser};
-use syn::{Expr, ExprLit, ExprUnary, Ident, Lit, LitBool, LitStr, Token, UnOp};
+use syn::{Expr, Ident, LitBool, LitStr, Token};
 
 use crate::ctxt::Ctxt;
 
-/// `#[handler(name = "...", namespace = "/...", discover = false)]`
+/// The options of `#[handler]` and `#[controller]`: one parser, each macro names the
+/// keys it takes.
 #[derive(Default)]
-pub struct HandlerAttr {
+pub struct Options {
     pub name: Option<LitStr>,
     pub namespace: Option<LitStr>,
+    pub route: Option<LitStr>,
     pub discover: Option<LitBool>,
+    pub krate: Option<syn::Path>,
 }
 
-impl HandlerAttr {
-    pub fn parse(cx: &mut Ctxt, tokens: TokenStream) -> Self {
-        let mut attr = HandlerAttr::default();
+/// Which macro is parsing: its name, the keys it takes, and an example of its use.
+pub struct Macro {
+    pub name: &'static str,
+    pub keys: &'static [&'static str],
+    pub example: &'static str,
+}
+
+pub const HANDLER: Macro = Macro {
+    name: "handler",
+    keys: &["name", "namespace", "discover", "crate"],
+    example: "#[handler(name = \"presence\")]",
+};
+
+pub const CONTROLLER: Macro = Macro {
+    name: "controller",
+    keys: &["name", "route", "namespace", "discover", "crate"],
+    example: "#[controller(name = \"chat\", route = \"/chat\")]",
+};
+
+impl Options {
+    /// Parses `tokens` (the inside of the attribute's parentheses) into `self`.
+    pub fn parse_into(&mut self, cx: &mut Ctxt, which: &Macro, tokens: TokenStream) {
         let parser = syn::meta::parser(|meta| {
-            let key = meta
-                .path
-                .get_ident()
-                .map(Ident::to_string)
-                .unwrap_or_default();
-            let slot_taken = match key.as_str() {
-                "name" => set(&mut attr.name, meta.value()?.parse()?),
-                "namespace" => set(&mut attr.namespace, meta.value()?.parse()?),
-                "discover" => set(&mut attr.discover, meta.value()?.parse()?),
-                _ => unknown(
-                    cx,
-                    &meta,
-                    "`#[handler]` takes `name`, `namespace` and `discover`",
-                )?,
+            let key = path_text(&meta.path);
+            if !which.keys.contains(&key.as_str()) {
+                if meta.input.peek(Token![=]) {
+                    meta.value()?.parse::<Expr>()?;
+                }
+                let keys = which.keys.iter().map(|k| format!("`{k}`")).collect::<Vec<_>>();
+                cx.error(
+                    &meta.path,
+                    format_args!("unknown option `{key}`; `#[{}]` takes {}", which.name, keys.join(", ")),
+                );
+                return Ok(());
+            }
+            let taken = match key.as_str() {
+                "name" => set(&mut self.name, meta.value()?.parse()?),
+                "namespace" => set(&mut self.namespace, meta.value()?.parse()?),
+                "route" => set(&mut self.route, meta.value()?.parse()?),
+                "discover" => set(&mut self.discover, meta.value()?.parse()?),
+                _ => {
+                    let lit: LitStr = meta.value()?.parse()?;
+                    set(&mut self.krate, lit.parse()?)
+                }
             };
-            if slot_taken {
+            if taken {
                 cx.error(&meta.path, format_args!("`{key}` set multiple times"));
             }
             Ok(())
@@ -42,94 +72,55 @@ impl HandlerAttr {
         if let Err(e) = parser.parse2(tokens) {
             cx.push(e);
         }
-        if attr.name.is_none() {
-            cx.push(syn::Error::new(
-                Span::call_site(),
-                "`#[handler]` needs a name: `#[handler(name = \"presence\")]`",
-            ));
-        }
-        if let Some(ns) = &attr.namespace {
-            if !ns.value().starts_with('/') {
-                cx.error(ns, "a namespace starts with `/`, like \"/admin\"");
-            }
-        }
-        attr
     }
-}
 
-/// `#[controller(name = "...", route = "/...", namespace = "/...", discover = false)]`
-#[derive(Default)]
-pub struct ControllerAttr {
-    pub name: Option<LitStr>,
-    pub route: Option<LitStr>,
-    pub namespace: Option<LitStr>,
-    pub discover: Option<LitBool>,
-}
-
-impl ControllerAttr {
-    pub fn parse(cx: &mut Ctxt, attrs: &[syn::Attribute]) -> Self {
-        let mut attr = ControllerAttr::default();
-        let mut found = false;
-        for a in attrs.iter().filter(|a| a.path().is_ident("controller")) {
-            found = true;
-            let result = a.parse_nested_meta(|meta| {
-                let key = meta
-                    .path
-                    .get_ident()
-                    .map(Ident::to_string)
-                    .unwrap_or_default();
-                let taken = match key.as_str() {
-                    "name" => set(&mut attr.name, meta.value()?.parse()?),
-                    "route" => set(&mut attr.route, meta.value()?.parse()?),
-                    "namespace" => set(&mut attr.namespace, meta.value()?.parse()?),
-                    "discover" => set(&mut attr.discover, meta.value()?.parse()?),
-                    _ => unknown(
-                        cx,
-                        &meta,
-                        "`#[controller]` takes `name`, `route`, `namespace` and `discover`",
-                    )?,
-                };
-                if taken {
-                    cx.error(&meta.path, format_args!("`{key}` set multiple times"));
-                }
-                Ok(())
-            });
-            if let Err(e) = result {
-                cx.push(e);
-            }
-        }
-        if !found || attr.name.is_none() {
+    /// Checks what every macro requires: a name; paths that start with `/`.
+    pub fn check(&self, cx: &mut Ctxt, which: &Macro) {
+        if self.name.is_none() {
             cx.push(syn::Error::new(
                 Span::call_site(),
-                "`#[derive(Controller)]` needs a name: `#[controller(name = \"chat\", route = \"/chat\")]`",
+                format_args!("`#[{}]` needs a name: `{}`", which.name, which.example),
             ));
         }
-        for lit in [&attr.route, &attr.namespace].into_iter().flatten() {
+        for lit in [&self.route, &self.namespace].into_iter().flatten() {
             if !lit.value().starts_with('/') {
                 cx.error(lit, "a route or namespace starts with `/`, like \"/chat\"");
             }
         }
-        attr
+    }
+
+    /// The path generated code names the runtime crate by: `crate = "..."`, else
+    /// `::specter`.
+    pub fn krate(&self) -> TokenStream {
+        match &self.krate {
+            Some(path) => quote!(#path),
+            None => quote!(::specter),
+        }
+    }
+
+    /// Whether the type is submitted for discovery (`discover = false` opts out).
+    pub fn discovered(&self) -> bool {
+        self.discover.as_ref().is_none_or(|d| d.value)
     }
 }
 
-/// `#[on("event", priority = N)]`
+/// `#[on("event", priority = EXPR)]`
 pub struct OnAttr {
     pub event: LitStr,
-    pub priority: Option<(i32, Expr)>,
+    pub priority: Option<Expr>,
 }
 
 impl OnAttr {
     /// Parses the attribute's arguments; `None` when the event name is missing.
     pub fn parse(cx: &mut Ctxt, attr: &syn::Attribute) -> Option<Self> {
-        let parser = |input: ParseStream| -> syn::Result<Option<OnAttr>> {
+        let parser = |input: ParseStream| -> syn::Result<OnAttr> {
             let event: LitStr = input.parse().map_err(|e| {
                 syn::Error::new(
                     e.span(),
                     "expected the event name as a string literal: `#[on(\"event\")]`",
                 )
             })?;
-            let mut priority: Option<(i32, Expr)> = None;
+            let mut priority: Option<Expr> = None;
             while !input.is_empty() {
                 input.parse::<Token![,]>()?;
                 if input.is_empty() {
@@ -140,10 +131,8 @@ impl OnAttr {
                 let value: Expr = input.parse()?;
                 match key.to_string().as_str() {
                     "priority" => {
-                        if priority.is_some() {
+                        if set(&mut priority, value) {
                             cx.error(&key, "`priority` set multiple times");
-                        } else if let Some(p) = int_literal(cx, &value) {
-                            priority = Some((p, value));
                         }
                     }
                     other => cx.error(
@@ -152,7 +141,7 @@ impl OnAttr {
                     ),
                 }
             }
-            Ok(Some(OnAttr { event, priority }))
+            Ok(OnAttr { event, priority })
         };
         let tokens = match &attr.meta {
             syn::Meta::List(list) => list.tokens.clone(),
@@ -165,7 +154,7 @@ impl OnAttr {
             }
         };
         match parser.parse2(tokens) {
-            Ok(on) => on,
+            Ok(on) => Some(on),
             Err(e) => {
                 cx.push(e);
                 None
@@ -174,66 +163,10 @@ impl OnAttr {
     }
 }
 
-/// An `i32` from `N` or `-N`; an error spanned on the value otherwise.
-fn int_literal(cx: &mut Ctxt, value: &Expr) -> Option<i32> {
-    // A literal passed through a `macro_rules!` fragment arrives in an invisible group.
-    let mut value = value;
-    while let Expr::Group(g) = value {
-        value = &g.expr;
-    }
-    let (lit, negative) = match value {
-        Expr::Lit(ExprLit {
-            lit: Lit::Int(lit), ..
-        }) => (lit, false),
-        Expr::Unary(ExprUnary {
-            op: UnOp::Neg(_),
-            expr,
-            ..
-        }) => match &**expr {
-            Expr::Lit(ExprLit {
-                lit: Lit::Int(lit), ..
-            }) => (lit, true),
-            _ => {
-                cx.error(
-                    value,
-                    "priority must be an integer literal, like `10` or `-5`",
-                );
-                return None;
-            }
-        },
-        _ => {
-            cx.error(
-                value,
-                "priority must be an integer literal, like `10` or `-5`",
-            );
-            return None;
-        }
-    };
-    let text = if negative {
-        format!("-{}", lit.base10_digits())
-    } else {
-        lit.base10_digits().to_owned()
-    };
-    match text.parse::<i32>() {
-        Ok(p) => Some(p),
-        Err(_) => {
-            cx.error(value, "priority must fit in an `i32`");
-            None
-        }
-    }
-}
-
-/// Reports an unknown option (skipping its value); returns false: no slot was taken.
-fn unknown(cx: &mut Ctxt, meta: &syn::meta::ParseNestedMeta, expected: &str) -> syn::Result<bool> {
-    if meta.input.peek(Token![=]) {
-        meta.value()?.parse::<Expr>()?;
-    }
-    let key = path_text(&meta.path);
-    cx.error(
-        &meta.path,
-        format_args!("unknown option `{key}`; {expected}"),
-    );
-    Ok(false)
+/// Whether an attribute is `#[on(..)]` however its path is written: `on`,
+/// `specter::on`, `my_renamed_specter::on`.
+pub fn is_on(attr: &syn::Attribute) -> bool {
+    attr.path().segments.last().is_some_and(|s| s.ident == "on")
 }
 
 /// Stores `value` in `slot`; true when the slot was already taken.
@@ -246,5 +179,5 @@ fn set<T>(slot: &mut Option<T>, value: T) -> bool {
 }
 
 fn path_text(path: &syn::Path) -> String {
-    quote::quote!(#path).to_string().replace(' ', "")
+    quote!(#path).to_string().replace(' ', "")
 }

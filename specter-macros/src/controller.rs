@@ -1,13 +1,14 @@
-//! Expansion of `#[derive(Controller)]`: the `ControllerInfo` impl, an assertion that
-//! the type implements `Controller` (so a forgotten `build_events` is a compile error),
-//! and the discovery registration.
+//! Expansion of `#[derive(Controller)]`: the `ControllerInfo` impl (with the forwarding
+//! to `Hooks`), an assertion that the type implements `Controller` (so a forgotten
+//! `build_events` is a compile error), and the discovery registration.
 
 use proc_macro2::TokenStream;
 use quote::{quote, quote_spanned};
 use syn::DeriveInput;
 
-use crate::attr::ControllerAttr;
+use crate::attr::{self, Options};
 use crate::ctxt::Ctxt;
+use crate::expand;
 
 pub fn expand(input: TokenStream) -> TokenStream {
     let mut cx = Ctxt::default();
@@ -15,7 +16,16 @@ pub fn expand(input: TokenStream) -> TokenStream {
         Ok(input) => input,
         Err(e) => return e.to_compile_error(),
     };
-    let attr = ControllerAttr::parse(&mut cx, &input.attrs);
+    let mut options = Options::default();
+    for a in input.attrs.iter().filter(|a| a.path().is_ident("controller")) {
+        match &a.meta {
+            syn::Meta::List(list) => {
+                options.parse_into(&mut cx, &attr::CONTROLLER, list.tokens.clone())
+            }
+            _ => cx.error(a, "expected `#[controller(name = \"...\")]`"),
+        }
+    }
+    options.check(&mut cx, &attr::CONTROLLER);
     if !input.generics.params.is_empty() {
         cx.error(
             &input.generics,
@@ -25,40 +35,33 @@ pub fn expand(input: TokenStream) -> TokenStream {
     if !cx.is_empty() {
         return cx.to_compile_errors();
     }
+    let krate = options.krate();
     let ident = &input.ident;
-    let name = attr.name.as_ref().expect("checked");
-    let route = attr.route.as_ref().map_or(quote!("/"), |r| quote!(#r));
-    let namespace = attr.namespace.as_ref().map_or(quote!("/"), |n| quote!(#n));
-    let assert_impl = quote_spanned! {ident.span()=>
-        const _: fn() = || {
-            fn assert_controller<T: ::specter::Controller>() {}
-            assert_controller::<#ident>();
-        };
-    };
+    let name = options.name.as_ref().expect("checked");
+    let route = options.route.as_ref().map_or(quote!("/"), |r| quote!(#r));
+    let namespace = expand::namespace(&options, &krate);
+    let source = expand::source(&krate);
+    let hooks = expand::hooks_fn(&krate);
     // Either the registration or the assertion requires `Controller`: one error, not two.
-    let registration = if attr.discover.as_ref().is_some_and(|d| !d.value) {
-        assert_impl
-    } else {
+    let registration = if options.discovered() {
         let construct =
-            quote_spanned!(ident.span()=> ::specter::__private::construct_controller::<#ident>);
-        quote! {
-            ::specter::__private::inventory::submit! {
-                ::specter::__private::Registration {
-                    name: #name,
-                    kind: ::specter::__private::ComponentKind::Controller,
-                    namespace: #namespace,
-                    source: ::specter::Source { file: ::core::file!(), line: ::core::line!() },
-                    construct: ::specter::__private::Construct::Controller(#construct),
-                }
-            }
+            quote_spanned!(ident.span()=> #krate::__private::construct_controller::<#ident>);
+        expand::registration(&krate, &options, quote!(Controller), construct)
+    } else {
+        quote_spanned! {ident.span()=>
+            const _: fn() = || {
+                fn assert_controller<T: #krate::Controller>() {}
+                assert_controller::<#ident>();
+            };
         }
     };
     quote! {
-        impl ::specter::__private::ControllerInfo for #ident {
+        impl #krate::__private::ControllerInfo for #ident {
             const NAME: &'static str = #name;
             const ROUTE: &'static str = #route;
             const NAMESPACE: &'static str = #namespace;
-            const SOURCE: ::specter::Source = ::specter::Source { file: ::core::file!(), line: ::core::line!() };
+            const SOURCE: #krate::Source = #source;
+            #hooks
         }
         #registration
     }

@@ -6,6 +6,7 @@ mod attr;
 mod check;
 mod controller;
 mod ctxt;
+mod expand;
 mod handler;
 
 use proc_macro::TokenStream;
@@ -15,9 +16,11 @@ use proc_macro::TokenStream;
 ///
 /// Options: `name = "..."` (required, unique in the app), `namespace = "/..."`
 /// (default `/`), `discover = false` (do not submit it for discovery; then the type
-/// need not implement `Default`, and is added as an instance).
+/// need not implement `Default`, and is added as an instance), `crate = "path"` (the
+/// path of the runtime crate when a dependency renamed it; default `::specter`).
 ///
-/// Methods named `on_setup` and `on_teardown` are the lifecycle hooks.
+/// Lifecycle hooks come from the type's `specter::Hooks` implementation, when it has
+/// one. `#[on]` may be written `#[specter::on]` too.
 ///
 /// ```
 /// use specter::prelude::*;
@@ -25,24 +28,28 @@ use proc_macro::TokenStream;
 /// #[derive(Default)]
 /// struct Echo;
 ///
+/// const FIRST: i32 = 10;
+///
 /// #[handler(name = "echo")]
 /// impl Echo {
-///     #[on("echo", priority = 10)]
+///     #[on("echo", priority = FIRST)]
 ///     fn echo(&self, Data(v): Data<serde_json::Value>) -> serde_json::Value {
 ///         v
 ///     }
 /// }
 /// ```
 ///
-/// Equivalent code without the macro (the macro also submits the type to discovery
-/// and checks the event names at compile time):
+/// Equivalent code without the macro (the macro also submits the type to discovery,
+/// checks the event names at compile time, and checks each argument and return type
+/// so that an error points at it):
 ///
 /// ```
 /// use specter::prelude::*;
-/// use specter::{Binding, EventKinds, FromEvent, Call, IntoOutcome, Source, Subscriber};
-/// use std::sync::Arc;
+/// use specter::Source;
 ///
 /// struct Echo;
+///
+/// const FIRST: i32 = 10;
 ///
 /// impl Echo {
 ///     fn echo(&self, Data(v): Data<serde_json::Value>) -> serde_json::Value {
@@ -53,23 +60,8 @@ use proc_macro::TokenStream;
 /// impl Handler for Echo {
 ///     fn name(&self) -> &str { "echo" }
 ///     fn source(&self) -> Source { Source { file: file!(), line: line!() } }
-///     fn bindings(self: Arc<Self>) -> Vec<Binding> {
-///         let this = self.clone();
-///         vec![Binding {
-///             event: "echo".into(),
-///             priority: 10,
-///             source: Source { file: file!(), line: line!() },
-///             subscriber: Subscriber::new(
-///                 EventKinds::ALL.and(<Data<serde_json::Value> as FromEvent>::KINDS),
-///                 move |mut ctx| {
-///                     let a0 = match <Data<serde_json::Value>>::from_event(&mut ctx) {
-///                         Ok(v) => v,
-///                         Err(e) => return Call::invalid(e),
-///                     };
-///                     Call::Ready(this.echo(a0).into_outcome())
-///                 },
-///             ),
-///         }]
+///     fn build_events(&self, events: &mut Events<Self>) {
+///         events.on("echo", Self::echo).priority(FIRST);
 ///     }
 /// }
 /// ```
@@ -79,7 +71,8 @@ pub fn handler(attr: TokenStream, item: TokenStream) -> TokenStream {
 }
 
 /// Binds a method of a `#[handler]` impl block to a socket event:
-/// `#[on("event")]` or `#[on("event", priority = N)]` (lower runs first; default 100).
+/// `#[on("event")]` or `#[on("event", priority = N)]`, where `N` is any const expression
+/// of type `i32` (lower runs first; default `specter::DEFAULT_PRIORITY`, 100).
 ///
 /// The method takes `&self` and extractors (`SocketRef`, `Data<T>`, `TryData<T>`,
 /// `Event`, `State<T>`, ...), may be async, and returns `()`, `Option<T>`,
@@ -98,8 +91,8 @@ pub fn on(_attr: TokenStream, item: TokenStream) -> TokenStream {
 }
 
 /// Records a controller's name, HTTP route prefix and namespace, and submits it for
-/// discovery: `#[controller(name = "chat", route = "/chat")]`; options `namespace` and
-/// `discover = false` as for `#[handler]`. The type must also implement
+/// discovery: `#[controller(name = "chat", route = "/chat")]`; options `namespace`,
+/// `discover = false` and `crate` as for `#[handler]`. The type must also implement
 /// `specter::Controller` (its `build_events`); forgetting it is a compile error.
 ///
 /// ```

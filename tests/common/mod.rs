@@ -388,3 +388,21 @@ pub async fn terminate(mut child: Child) {
         .unwrap();
     assert!(exit.success(), "exit status {exit}");
 }
+
+/// Emits `event` with `args` (a JSON array of arguments) from an in-process
+/// [`specter::testing::TestClient`] and returns the ack's arguments as one JSON array.
+pub async fn emit_ack(client: &specter::testing::TestClient, event: &str, args: Value) -> Value {
+    let args = args
+        .as_array()
+        .expect("arguments as a JSON array")
+        .iter()
+        .cloned()
+        .map(specter::testing::Arg::from)
+        .collect();
+    Value::from(
+        client
+            .emit_args_with_ack(event, args)
+            .await
+            .unwrap_or_else(|e| panic!("ack of {event:?}: {e}")),
+    )
+}

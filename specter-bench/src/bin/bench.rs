@@ -7,11 +7,11 @@
 
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
-use std::sync::Arc;
+
 use std::time::{Duration, Instant};
 
 use serde_json::json;
-use specter::{Binding, Call, EventKinds, Handler, Outcome, ServiceManager, Source, Subscriber};
+use specter::{Events, Handler, ServiceManager, Source};
 use specter_bench::loadgen::{self, Until};
 use specter_bench::report::{Allocations, Memory, Report, Startup, Throughput};
 use specter_bench::{alloc, apps};
@@ -473,19 +473,12 @@ impl Handler for Many {
     fn source(&self) -> Source {
         Source::caller()
     }
-    fn bindings(self: Arc<Self>) -> Vec<Binding> {
-        let noop = Subscriber::new(EventKinds::ALL, |_| Call::Ready(Outcome::Nothing));
-        (0..self.events)
-            .flat_map(|e| {
-                let noop = noop.clone();
-                (0..self.per_event).map(move |k| Binding {
-                    event: format!("event{e}").into(),
-                    priority: k as i32,
-                    source: Source::caller(),
-                    subscriber: noop.clone(),
-                })
-            })
-            .collect()
+    fn build_events(&self, events: &mut Events<Self>) {
+        for e in 0..self.events {
+            for k in 0..self.per_event {
+                events.on(format!("event{e}"), |_: &Self| ()).priority(k as i32);
+            }
+        }
     }
 }
 

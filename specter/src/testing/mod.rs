@@ -34,7 +34,10 @@
 //!
 //! The same client speaks to a real server over TCP with
 //! [`TestClient::builder`]`().connect_url(..)`. Binary arguments the server sends arrive
-//! as JSON arrays of bytes.
+//! as JSON arrays of bytes; the client sends binary arguments with [`Arg::Binary`].
+//!
+//! `specter::testing` is behind the `testing` feature: turn it on in your app's
+//! dev-dependencies, `specter = { version = "..", features = ["testing"] }`.
 
 mod packet;
 
@@ -51,6 +54,7 @@ use tokio::sync::{mpsc, oneshot};
 use tokio_tungstenite::tungstenite::Message;
 
 use crate::ServiceManager;
+pub use packet::Arg;
 use packet::Packet;
 
 /// What can go wrong with a [`TestClient`].
@@ -220,6 +224,12 @@ pub struct TestClient {
     next_ack: AtomicI64,
 }
 
+fn json_arg(data: impl Serialize) -> Result<Arg, TestError> {
+    serde_json::to_value(data)
+        .map(Arg::Json)
+        .map_err(|e| TestError::Transport(e.to_string()))
+}
+
 fn send(out: &mpsc::UnboundedSender<Message>, text: String) -> Result<(), TestError> {
     out.send(Message::text(text)).map_err(|_| TestError::Closed)
 }
@@ -242,11 +252,13 @@ impl TestClient {
 
     /// Emits `event` with `data` as its one argument, without asking for an ack.
     pub fn emit(&self, event: &str, data: impl Serialize) -> Result<(), TestError> {
-        let data = serde_json::to_value(data).map_err(|e| TestError::Transport(e.to_string()))?;
-        send(
-            &self.out,
-            packet::event(&self.namespace, None, event, &[data]),
-        )
+        self.emit_args(event, vec![json_arg(data)?])
+    }
+
+    /// Emits `event` with any number of arguments (JSON or binary), without asking for
+    /// an ack.
+    pub fn emit_args(&self, event: &str, args: Vec<Arg>) -> Result<(), TestError> {
+        self.send_event(None, event, args)
     }
 
     /// Emits `event` with `data` and waits for the ack; returns its arguments.
@@ -255,14 +267,27 @@ impl TestClient {
         event: &str,
         data: impl Serialize,
     ) -> Result<Vec<Value>, TestError> {
-        let data = serde_json::to_value(data).map_err(|e| TestError::Transport(e.to_string()))?;
+        self.emit_args_with_ack(event, vec![json_arg(data)?]).await
+    }
+
+    /// Emits `event` with any number of arguments (JSON or binary) and waits for the
+    /// ack; returns its arguments.
+    ///
+    /// ```no_run
+    /// # async fn demo(client: &specter::testing::TestClient) -> Result<(), specter::testing::TestError> {
+    /// use specter::testing::Arg;
+    /// let ack = client.emit_args_with_ack("upload", vec![Arg::from(serde_json::json!("a.png")), Arg::Binary(vec![1, 2, 3])]).await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn emit_args_with_ack(
+        &self,
+        event: &str,
+        args: Vec<Arg>,
+    ) -> Result<Vec<Value>, TestError> {
         let id = self.next_ack.fetch_add(1, Ordering::Relaxed);
         let (tx, rx) = oneshot::channel();
         self.pending.lock().unwrap().insert(id, tx);
-        send(
-            &self.out,
-            packet::event(&self.namespace, Some(id), event, &[data]),
-        )?;
+        self.send_event(Some(id), event, args)?;
         match tokio::time::timeout(self.timeout, rx).await {
             Ok(Ok(args)) => Ok(args),
             Ok(Err(_)) => Err(TestError::Closed),
@@ -271,6 +296,17 @@ impl TestClient {
                 Err(TestError::Timeout)
             }
         }
+    }
+
+    fn send_event(&self, ack: Option<i64>, event: &str, args: Vec<Arg>) -> Result<(), TestError> {
+        let (text, files) = packet::event_with_attachments(&self.namespace, ack, event, args);
+        send(&self.out, text)?;
+        for file in files {
+            self.out
+                .send(Message::binary(file))
+                .map_err(|_| TestError::Closed)?;
+        }
+        Ok(())
     }
 
     /// Waits for the next event the server emits to this client.

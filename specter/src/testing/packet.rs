@@ -44,6 +44,60 @@ pub(crate) fn event(ns: &str, ack: Option<i64>, event: &str, args: &[Value]) -> 
     format!("42{}{ack}{}", ns_prefix(ns), Value::Array(array))
 }
 
+/// An argument of an emitted event: JSON, or binary data sent as an attachment.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Arg {
+    /// A JSON value.
+    Json(Value),
+    /// Bytes, sent as a binary attachment (the server's `Data<bytes::Bytes>` takes them).
+    Binary(Vec<u8>),
+}
+
+impl From<Value> for Arg {
+    fn from(v: Value) -> Self {
+        Arg::Json(v)
+    }
+}
+
+impl From<Vec<u8>> for Arg {
+    fn from(b: Vec<u8>) -> Self {
+        Arg::Binary(b)
+    }
+}
+
+impl From<&[u8]> for Arg {
+    fn from(b: &[u8]) -> Self {
+        Arg::Binary(b.to_vec())
+    }
+}
+
+/// An event with binary arguments: `451-/ns,7["event",{"_placeholder":true,"num":0}]`
+/// and the attachments to send after it; a plain event when there are none.
+pub(crate) fn event_with_attachments(
+    ns: &str,
+    ack: Option<i64>,
+    name: &str,
+    args: Vec<Arg>,
+) -> (String, Vec<Vec<u8>>) {
+    let mut files = Vec::new();
+    let json: Vec<Value> = args
+        .into_iter()
+        .map(|a| match a {
+            Arg::Json(v) => v,
+            Arg::Binary(b) => {
+                files.push(b);
+                serde_json::json!({"_placeholder": true, "num": files.len() - 1})
+            }
+        })
+        .collect();
+    let text = event(ns, ack, name, &json);
+    if files.is_empty() {
+        return (text, files);
+    }
+    // `42...` becomes `45<n>-...`
+    (format!("45{}-{}", files.len(), &text[2..]), files)
+}
+
 /// `43/ns,7[args]`: our answer to the server's ack request.
 pub(crate) fn ack(ns: &str, id: i64, args: &[Value]) -> String {
     format!("43{}{id}{}", ns_prefix(ns), Value::from(args.to_vec()))
@@ -159,6 +213,10 @@ mod tests {
         assert_eq!(event("/", Some(3), "hi", &[json!(1)]), r#"423["hi",1]"#);
         assert_eq!(event("/admin", None, "hi", &[]), r#"42/admin,["hi"]"#);
         assert_eq!(connect("/", &json!({"t": 1})), r#"40{"t":1}"#);
+        let (text, files) =
+            event_with_attachments("/", Some(2), "up", vec![json!(1).into(), vec![7u8].into()]);
+        assert_eq!(text, r#"451-2["up",1,{"_placeholder":true,"num":0}]"#);
+        assert_eq!(files, [vec![7u8]]);
     }
 
     #[test]
