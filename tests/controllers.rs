@@ -9,11 +9,11 @@ use std::time::Duration;
 
 use axum::Router;
 use common::{Log, TestServer, emit_ack, eventually};
-use specter::testing::TestClient;
 use serde::Deserialize;
 use serde_json::{Value, json};
 use specter::ComponentKind;
 use specter::prelude::*;
+use specter::testing::TestClient;
 
 // ---- fanout across a handler and two controllers -----------------------------------
 
@@ -407,9 +407,7 @@ async fn components_registered_after_boot_start_at_once() {
     let app = ServiceManager::builder().build().unwrap();
     let s = TestClient::connect(&app).await.unwrap();
     let counters = Arc::new(Counters::default());
-    app.register_service(Store(counters.clone()))
-        .await
-        .unwrap();
+    app.register_service(Store(counters.clone())).await.unwrap();
     app.register_handler(Greeter).await.unwrap();
     assert_eq!(counters.log.take(), ["store start"]);
     let err = app.register_handler(Greeter).await.unwrap_err();
@@ -522,7 +520,10 @@ async fn shutdown_answers_acks_under_way() {
     for a in acks {
         answered.push(a.await.unwrap().unwrap());
     }
-    assert_eq!(answered, [[json!(0)], [json!(1)], [json!(2)], [json!(3)], [json!(4)]]);
+    assert_eq!(
+        answered,
+        [[json!(0)], [json!(1)], [json!(2)], [json!(3)], [json!(4)]]
+    );
 }
 
 // ---- the event table ----------------------------------------------------------------------

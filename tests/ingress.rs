@@ -206,18 +206,27 @@ async fn every_ack_rule() {
     let app = ServiceManager::builder().build().unwrap();
     let ingress = app.ingress().clone();
     ingress.subscribe("test", "two_values", || 1, 100).unwrap();
-    ingress.subscribe("test", "two_values", async || 2, 100).unwrap();
+    ingress
+        .subscribe("test", "two_values", async || 2, 100)
+        .unwrap();
     ingress
         .subscribe("test", "value_then_failure", || "kept", 1)
         .unwrap();
     ingress
-        .subscribe("test", "value_then_failure", || Err::<u8, _>("late failure"), 2)
+        .subscribe(
+            "test",
+            "value_then_failure",
+            || Err::<u8, _>("late failure"),
+            2,
+        )
         .unwrap();
     ingress
         .subscribe("test", "failure_only", || Err::<(), _>("nope"), 100)
         .unwrap();
     ingress.subscribe("test", "nothing", || (), 100).unwrap();
-    ingress.subscribe("test", "none", || None::<u8>, 100).unwrap();
+    ingress
+        .subscribe("test", "none", || None::<u8>, 100)
+        .unwrap();
     ingress
         .subscribe("test", "echo", |Data(v): Data<Value>| v, 100)
         .unwrap();
@@ -276,7 +285,9 @@ async fn subscribing_and_unsubscribing_reach_connected_clients() {
             .ends_with("event name must not start or end with white space"),
         "{bad}"
     );
-    let bad = ingress.subscribe("test", "newListener", || (), 100).unwrap_err();
+    let bad = ingress
+        .subscribe("test", "newListener", || (), 100)
+        .unwrap_err();
     assert!(bad.to_string().contains("reserved"), "{bad}");
     app.shutdown().await;
 }

@@ -155,7 +155,13 @@ async fn python_connect_refusal_and_namespaces() {
         )
         .unwrap();
     app.ingress()
-        .subscribe_in("/admin", "test", "whoami", |s: SocketRef| s.ns().to_owned(), 100)
+        .subscribe_in(
+            "/admin",
+            "test",
+            "whoami",
+            |s: SocketRef| s.ns().to_owned(),
+            100,
+        )
         .unwrap();
     let server = TestServer::start(app).await;
     let mut c = Client::python().await;

@@ -47,10 +47,18 @@ impl Options {
                 if meta.input.peek(Token![=]) {
                     meta.value()?.parse::<Expr>()?;
                 }
-                let keys = which.keys.iter().map(|k| format!("`{k}`")).collect::<Vec<_>>();
+                let keys = which
+                    .keys
+                    .iter()
+                    .map(|k| format!("`{k}`"))
+                    .collect::<Vec<_>>();
                 cx.error(
                     &meta.path,
-                    format_args!("unknown option `{key}`; `#[{}]` takes {}", which.name, keys.join(", ")),
+                    format_args!(
+                        "unknown option `{key}`; `#[{}]` takes {}",
+                        which.name,
+                        keys.join(", ")
+                    ),
                 );
                 return Ok(());
             }

@@ -17,7 +17,11 @@ pub fn expand(input: TokenStream) -> TokenStream {
         Err(e) => return e.to_compile_error(),
     };
     let mut options = Options::default();
-    for a in input.attrs.iter().filter(|a| a.path().is_ident("controller")) {
+    for a in input
+        .attrs
+        .iter()
+        .filter(|a| a.path().is_ident("controller"))
+    {
         match &a.meta {
             syn::Meta::List(list) => {
                 options.parse_into(&mut cx, &attr::CONTROLLER, list.tokens.clone())

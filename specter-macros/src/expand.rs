@@ -1,6 +1,6 @@
 //! Pieces of generated code that `#[handler]` and `#[derive(Controller)]` share.
 
-use proc_macro2::TokenStream;
+use proc_macro2::{Span, TokenStream};
 use quote::{quote, quote_spanned};
 use syn::LitStr;
 
@@ -21,7 +21,21 @@ pub fn source(krate: &TokenStream) -> TokenStream {
 
 /// The event-name rule, checked at compile time and reported on the literal.
 pub fn event_name_check(krate: &TokenStream, event: &LitStr) -> TokenStream {
+    let krate = respan(krate, event.span());
     quote_spanned!(event.span()=> const _: () = #krate::__private::assert_event_name(#event);)
+}
+
+/// `tokens` with every span set to `span`, so that an error (or a `#[track_caller]`
+/// location) about the code they start points at `span`.
+pub fn respan(tokens: &TokenStream, span: Span) -> TokenStream {
+    tokens
+        .clone()
+        .into_iter()
+        .map(|mut t| {
+            t.set_span(span);
+            t
+        })
+        .collect()
 }
 
 /// `fn hooks(&self)`: the type's `Hooks` when it implements the trait, else none.

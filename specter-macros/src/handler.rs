@@ -68,7 +68,9 @@ pub fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
     let namespace = expand::namespace(&options, &krate);
     let source = expand::source(&krate);
     let hooks = expand::hooks_fn(&krate);
-    let name_checks = bound.iter().map(|b| expand::event_name_check(&krate, &b.on.event));
+    let name_checks = bound
+        .iter()
+        .map(|b| expand::event_name_check(&krate, &b.on.event));
     let type_checks = type_checks(&krate, self_ty, &bound);
     let bindings = bound.iter().map(|b| binding(&krate, b));
     let registration = options.discovered().then(|| {
@@ -143,6 +145,7 @@ fn binding(krate: &TokenStream, b: &Bound) -> TokenStream {
         let p = quote_spanned!(p.span()=> { const PRIORITY: i32 = #p; PRIORITY });
         quote!(.priority(#p))
     });
+    let krate = expand::respan(krate, method.span());
     quote_spanned! {method.span()=>
         #krate::Events::on(events, #event, Self::#method) #priority;
     }
@@ -154,13 +157,17 @@ fn binding(krate: &TokenStream, b: &Bound) -> TokenStream {
 fn type_checks(krate: &TokenStream, self_ty: &Type, bound: &[Bound]) -> TokenStream {
     let checks = bound.iter().flat_map(|b| {
         let args = b.args.iter().map(|ty| {
-            quote_spanned!(ty.span()=> __extractor::<#ty>();)
+            let k = expand::respan(krate, ty.span());
+            quote_spanned!(ty.span()=> #k::__private::check_extractor::<#ty>();)
         });
         let output = b
             .output
             .as_ref()
             .filter(|ty| !matches!(ty, Type::ImplTrait(_)))
-            .map(|ty| quote_spanned!(ty.span()=> __ack::<#ty>();));
+            .map(|ty| {
+                let k = expand::respan(krate, ty.span());
+                quote_spanned!(ty.span()=> #k::__private::check_ack::<#ty>();)
+            });
         args.chain(output)
     });
     quote! {
@@ -168,8 +175,6 @@ fn type_checks(krate: &TokenStream, self_ty: &Type, bound: &[Bound]) -> TokenStr
         impl #self_ty {
             #[doc(hidden)]
             fn __specter_type_checks() {
-                fn __extractor<T: #krate::__private::FromEvent + ::core::marker::Send + 'static>() {}
-                fn __ack<T: #krate::__private::IntoOutcome>() {}
                 #(#checks)*
             }
         }

@@ -89,15 +89,12 @@ pub use app::registry;
 pub use app::registry::ComponentKind;
 pub use app::service::{Service, Services};
 pub use error::{BoxError, Error};
-pub use ingress::{
-    ErrorEvent, EventRow, SocketIngress, SubscriberRow, Subscription, format_table,
-};
+pub use ingress::{ErrorEvent, EventRow, SocketIngress, SubscriberRow, Subscription, format_table};
 pub use subscriber::event_name;
 pub use subscriber::{
     Ack, AckError, AckErrorWire, Binding, BoxOutcomeFuture, Call, DEFAULT_NAMESPACE,
-    DEFAULT_PRIORITY, ErrorKind, EventCtx, EventKind, EventKinds, ExtractError, Failure,
-    FromEvent, IntoOutcome, IntoSubscriber, Method, Outcome, Reject, SharedData, Source,
-    Subscriber,
+    DEFAULT_PRIORITY, ErrorKind, EventCtx, EventKind, EventKinds, ExtractError, Failure, FromEvent,
+    IntoOutcome, IntoSubscriber, Method, Outcome, Reject, SharedData, Source, Subscriber,
 };
 
 pub use adapter::{Adapter, SocketIo, SocketRef};
@@ -111,8 +108,8 @@ pub use specter_macros::{Controller, handler, on};
 pub mod prelude {
     pub use crate::{
         Ack, BoxError, Controller, Data, DisconnectReason, Event, Events, Handler, Hooks,
-        Lifecycle, Reject, Service, ServiceManager, Services, SharedData, SocketIngress,
-        SocketIo, SocketRef, State, Subscription, TryData, handler, on,
+        Lifecycle, Reject, Service, ServiceManager, Services, SharedData, SocketIngress, SocketIo,
+        SocketRef, State, Subscription, TryData, handler, on,
     };
 }
 
@@ -138,6 +135,13 @@ pub mod __private {
     )]
     pub trait Discoverable: Default {}
     impl<T: Default> Discoverable for T {}
+
+    /// `#[on]` checks each argument type with this, spanned on the type, so that an
+    /// argument that is not an extractor is reported where it is written.
+    pub fn check_extractor<T: crate::FromEvent + Send + 'static>() {}
+
+    /// `#[on]` checks a method's return type with this, spanned on the type.
+    pub fn check_ack<T: crate::IntoOutcome>() {}
 
     /// Builds a discovered handler.
     pub fn construct<T: Discoverable + crate::Handler>() -> Arc<dyn EventOwner> {

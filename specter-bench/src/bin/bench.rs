@@ -476,7 +476,9 @@ impl Handler for Many {
     fn build_events(&self, events: &mut Events<Self>) {
         for e in 0..self.events {
             for k in 0..self.per_event {
-                events.on(format!("event{e}"), |_: &Self| ()).priority(k as i32);
+                events
+                    .on(format!("event{e}"), |_: &Self| ())
+                    .priority(k as i32);
             }
         }
     }

@@ -50,7 +50,8 @@ impl Mounted {
         let name: Arc<str> = Arc::from(owner.name());
         lifecycle
             .setup(async || {
-                let subs = ingress.add_all(owner.namespace(), name.clone(), owner.clone().bindings())?;
+                let subs =
+                    ingress.add_all(owner.namespace(), name.clone(), owner.clone().bindings())?;
                 lifecycle.add_cleanup(move || {
                     Subscription::unsubscribe_all(subs);
                 });
@@ -72,11 +73,16 @@ impl Mounted {
         let owner = &self.owner;
         self.lifecycle
             .teardown(async || match owner.hooks() {
-                Some(hooks) => hooks.teardown(&self.lifecycle).await.map_err(|message| Error::Hook {
-                    owner: owner.name().to_owned(),
-                    hook: "on_teardown",
-                    message,
-                }),
+                Some(hooks) => {
+                    hooks
+                        .teardown(&self.lifecycle)
+                        .await
+                        .map_err(|message| Error::Hook {
+                            owner: owner.name().to_owned(),
+                            hook: "on_teardown",
+                            message,
+                        })
+                }
                 None => Ok(()),
             })
             .await

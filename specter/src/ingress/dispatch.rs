@@ -269,7 +269,11 @@ pub(crate) fn message(ns: &Arc<Namespace>, s: Arc<Socket>, mut data: Value, ack:
 /// Runs the `connect` subscribers; the first that fails or rejects refuses the
 /// connection with its text. A failure is also logged and handed to the error
 /// subscribers, as on any other event.
-pub(crate) async fn connect(ns: &Namespace, s: Arc<Socket>, auth: &Option<Value>) -> Result<(), String> {
+pub(crate) async fn connect(
+    ns: &Namespace,
+    s: Arc<Socket>,
+    auth: &Option<Value>,
+) -> Result<(), String> {
     let Some(entries) = ns.table.get("connect") else {
         return Ok(());
     };

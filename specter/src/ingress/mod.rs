@@ -135,7 +135,11 @@ impl SocketIngress {
         callback: impl IntoSubscriber<M>,
         priority: i32,
     ) -> Result<Subscription, Error> {
-        let mut binding = Binding::new(event.to_owned(), callback.into_subscriber(), Source::caller());
+        let mut binding = Binding::new(
+            event.to_owned(),
+            callback.into_subscriber(),
+            Source::caller(),
+        );
         binding.priority(priority);
         let mut subs = self.add_all(namespace, Arc::from(owner), vec![binding])?;
         Ok(subs.pop().expect("one binding, one subscription"))
@@ -296,4 +300,3 @@ impl SocketIngress {
         ns
     }
 }
-

@@ -19,7 +19,10 @@ pub struct Subscription {
 
 #[derive(Debug)]
 pub(crate) enum Target {
-    Event { ns: Weak<Namespace>, event: Arc<str> },
+    Event {
+        ns: Weak<Namespace>,
+        event: Arc<str>,
+    },
     Error(Weak<ErrorTable>),
 }
 

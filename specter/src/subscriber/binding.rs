@@ -26,7 +26,11 @@ pub struct Binding {
 
 impl Binding {
     /// `subscriber` bound to `event` at the [`DEFAULT_PRIORITY`], declared at `source`.
-    pub fn new(event: impl Into<Cow<'static, str>>, subscriber: Subscriber, source: Source) -> Self {
+    pub fn new(
+        event: impl Into<Cow<'static, str>>,
+        subscriber: Subscriber,
+        source: Source,
+    ) -> Self {
         Self {
             event: event.into(),
             priority: DEFAULT_PRIORITY,

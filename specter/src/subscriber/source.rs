@@ -78,7 +78,10 @@ mod tests {
 
     #[test]
     fn parent_parts_are_folded() {
-        assert_eq!(clean_path("specter/../examples/presence.rs"), "examples/presence.rs");
+        assert_eq!(
+            clean_path("specter/../examples/presence.rs"),
+            "examples/presence.rs"
+        );
         assert_eq!(clean_path("src/./a.rs"), "src/a.rs");
         assert_eq!(clean_path("../x/a.rs"), "../x/a.rs");
         assert_eq!(clean_path("src/lib.rs"), "src/lib.rs");
