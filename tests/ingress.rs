@@ -541,6 +541,7 @@ fn two_handlers_with_one_name_are_a_startup_error_naming_both() {
         "{text}"
     );
     assert_eq!(text.matches("tests/ingress.rs:").count(), 2, "{text}");
+    assert!(!text.contains(".."), "source paths are folded: {text}");
 }
 
 #[derive(Default)]
@@ -571,5 +572,143 @@ async fn discovery_finds_linked_handlers() {
         emit_ack(&s, "discovered", json!([])).await,
         json!(["found"])
     );
+    app.shutdown().await;
+}
+
+// ---- connect failures reach the error subscribers; disconnect ignores Reject ---------
+
+#[tokio::test]
+async fn a_connect_subscriber_that_returns_err_is_handed_to_the_error_subscribers() {
+    let app = ServiceManager::builder().build().unwrap();
+    app.ingress()
+        .subscribe(
+            "gate",
+            "connect",
+            |Data(auth): Data<Value>| match auth["token"].as_str() {
+                Some("ok") => Ok(()),
+                _ => Err("bad token"),
+            },
+            100,
+        )
+        .unwrap();
+    let errors = Log::default();
+    let e = errors.clone();
+    app.ingress()
+        .on_error_default(move |err: specter::ErrorEvent| {
+            let e = e.clone();
+            async move {
+                e.push(format!(
+                    "{} {} {}: {}",
+                    err.event, err.owner, err.failure.kind, err.failure.message
+                ))
+            }
+        });
+    let refused = TestClient::builder()
+        .auth(json!({"token": "no"}))
+        .connect(&app)
+        .await
+        .err();
+    assert_eq!(refused, Some(TestError::Refused("bad token".into())));
+    assert_eq!(errors.take(), ["connect gate returned: bad token"]);
+    app.shutdown().await;
+}
+
+#[tokio::test]
+async fn every_disconnect_subscriber_runs_even_after_one_rejects() {
+    let log = Log::default();
+    let app = ServiceManager::builder().build().unwrap();
+    let (a, b) = (log.clone(), log.clone());
+    app.ingress()
+        .subscribe(
+            "first",
+            "disconnect",
+            move || {
+                a.push("first");
+                specter::Reject::new("stop")
+            },
+            1,
+        )
+        .unwrap();
+    app.ingress()
+        .subscribe("second", "disconnect", move || b.push("second"), 2)
+        .unwrap();
+    let client = TestClient::connect(&app).await.unwrap();
+    client.disconnect().await;
+    eventually("both disconnect subscribers", || log.snapshot().len() == 2).await;
+    assert_eq!(log.take(), ["first", "second"]);
+    app.shutdown().await;
+}
+
+// ---- one decode per dispatch, binary payloads ------------------------------------------
+
+#[derive(Deserialize)]
+struct Note {
+    text: String,
+}
+
+#[tokio::test]
+async fn shared_data_is_decoded_once_for_every_subscriber() {
+    let app = ServiceManager::builder().build().unwrap();
+    let first: Arc<std::sync::Mutex<Option<Arc<Note>>>> = Arc::default();
+    let f = first.clone();
+    app.ingress()
+        .subscribe(
+            "a",
+            "note",
+            move |SharedData(n): SharedData<Note>| {
+                *f.lock().unwrap() = Some(n);
+            },
+            1,
+        )
+        .unwrap();
+    let f = first.clone();
+    app.ingress()
+        .subscribe(
+            "b",
+            "note",
+            move |SharedData(n): SharedData<Note>| {
+                let seen = f.lock().unwrap().take().expect("a ran first");
+                json!([Arc::ptr_eq(&seen, &n), n.text])
+            },
+            2,
+        )
+        .unwrap();
+    let client = TestClient::connect(&app).await.unwrap();
+    assert_eq!(
+        emit_ack(&client, "note", json!([{"text": "hi"}])).await,
+        json!([[true, "hi"]]),
+        "the second subscriber got the very value the first one got"
+    );
+    let bad = emit_ack(&client, "note", json!([{"txt": "hi"}])).await;
+    assert_eq!(bad[0]["error"]["kind"], "invalid_payload");
+    assert_eq!(bad[0]["error"]["handler"], "a");
+    app.shutdown().await;
+}
+
+#[tokio::test]
+async fn binary_arguments_reach_a_bytes_subscriber() {
+    let app = ServiceManager::builder().build().unwrap();
+    app.ingress()
+        .subscribe(
+            "upload",
+            "upload",
+            |Data((name, bytes)): Data<(String, bytes::Bytes)>| {
+                format!("{name}: {} bytes", bytes.len())
+            },
+            100,
+        )
+        .unwrap();
+    let client = TestClient::connect(&app).await.unwrap();
+    let ack = client
+        .emit_args_with_ack(
+            "upload",
+            vec![
+                json!("a.bin").into(),
+                specter::testing::Arg::Binary(vec![1, 2, 3]),
+            ],
+        )
+        .await
+        .unwrap();
+    assert_eq!(ack, [json!("a.bin: 3 bytes")]);
     app.shutdown().await;
 }
