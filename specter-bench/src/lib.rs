@@ -7,3 +7,4 @@ pub mod alloc;
 pub mod apps;
 pub mod loadgen;
 pub mod report;
+pub mod serve;

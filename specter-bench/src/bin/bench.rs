@@ -140,11 +140,8 @@ impl Server {
 }
 
 fn bench_server(kind: &str, subscribers: usize, events: usize) -> Command {
-    let exe = std::env::current_exe()
-        .unwrap()
-        .with_file_name("bench-server");
-    let mut cmd = Command::new(exe);
-    cmd.args([kind, &subscribers.to_string(), &events.to_string()]);
+    let mut cmd = Command::new(std::env::current_exe().unwrap());
+    cmd.args(["serve", kind, &subscribers.to_string(), &events.to_string()]);
     cmd
 }
 
@@ -387,7 +384,7 @@ async fn profile(report: &mut Report) -> Result<(), String> {
          hyper, tungstenite, engineioxide, socketioxide, Specter), libc {:.0}%. Functions of \
          Specter and of the benchmark's subscribers themselves: {ours:.1}% of all samples.",
         of("kernel"),
-        of("bench-server"),
+        of("bench"),
         of("libc")
     ));
     Ok(())
@@ -582,6 +579,12 @@ fn machine() -> Vec<(String, String)> {
 #[tokio::main]
 async fn main() {
     let args: Vec<String> = std::env::args().collect();
+    // `bench serve specter|raw S EVENTS`: one server under test (the benchmark starts
+    // its servers this way, so this one binary is all it needs).
+    if args.get(1).is_some_and(|a| a == "serve") {
+        specter_bench::serve::serve(&args[2..]).await;
+        return;
+    }
     // `bench --load URL SECONDS`: only the load generator, e.g. to profile a server.
     if let Some(i) = args.iter().position(|a| a == "--load") {
         let url = args.get(i + 1).expect("--load URL SECONDS").clone();

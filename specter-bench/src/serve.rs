@@ -1,0 +1,34 @@
+//! A server under test, run by the `bench` binary itself as
+//! `bench serve specter|raw SUBSCRIBERS EVENTS` (one binary: `cargo run --release -p
+//! specter-bench --bin bench` builds everything the benchmark starts).
+//!
+//! Listens on a free loopback port, prints `listening on http://ADDR`, and serves until
+//! its standard input closes.
+
+use tokio::io::AsyncReadExt;
+
+/// Serves the server that `args` (`specter|raw SUBSCRIBERS EVENTS`) names.
+pub async fn serve(args: &[String]) {
+    let usage = "usage: bench serve specter|raw SUBSCRIBERS EVENTS";
+    let kind = args.first().expect(usage).clone();
+    let subscribers: usize = args.get(1).and_then(|a| a.parse().ok()).expect(usage);
+    let events: usize = args.get(2).and_then(|a| a.parse().ok()).expect(usage);
+    let (router, _keep) = match kind.as_str() {
+        "specter" => {
+            let (app, router) = crate::apps::specter(subscribers, events).await;
+            (router, Some(app))
+        }
+        "raw" => (crate::apps::raw(subscribers, events).1, None),
+        _ => panic!("{usage}"),
+    };
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    println!("listening on http://{}", listener.local_addr().unwrap());
+    let stop = async {
+        let mut sink = Vec::new();
+        let _ = tokio::io::stdin().read_to_end(&mut sink).await;
+    };
+    axum::serve(listener, router)
+        .with_graceful_shutdown(stop)
+        .await
+        .unwrap();
+}
