@@ -141,12 +141,12 @@ impl ChatController {
         &self,
         socket: SocketRef,
         io: SocketIo,
-        Data(incoming): Data<Incoming>,
+        SharedData(incoming): SharedData<Incoming>,
         State(history): State<Arc<History>>,
     ) -> Value {
         let message = ChatMessage {
             user: self.name_of(&socket),
-            text: incoming.text,
+            text: incoming.text.clone(),
             at: now(),
         };
         history.push(message.clone());
@@ -228,7 +228,8 @@ struct ModerationController;
 const BANNED: [&str; 2] = ["spam", "scam"];
 
 impl ModerationController {
-    fn check(&self, Data(incoming): Data<Incoming>) -> Option<Reject> {
+    // Moderation and the chat read one decode of the message (`SharedData`).
+    fn check(&self, SharedData(incoming): SharedData<Incoming>) -> Option<Reject> {
         let text = incoming.text.to_lowercase();
         if text.trim().is_empty() {
             Some(Reject::new("empty message"))

@@ -53,10 +53,33 @@
 //!
 //! When the client asked for an ack, it is answered once all subscribers ran: with the
 //! value returned by the **last** subscriber that returned one; else, if a subscriber
-//! failed, with `{"error": {"handler": .., "kind": .., "message": ..}}` (the first
-//! failure; `kind` is `returned`, `invalid_payload`, `panicked` or `unserializable`,
-//! and a panic's message is replaced by `internal error`); else with no value. An event
-//! that nobody subscribes to is answered with kind `unknown_event`.
+//! failed, with an [`AckError`] `{"error": {"handler": .., "kind": .., "message": ..}}`
+//! for the first failure (see [`ErrorKind`] for every kind; a panic's message is
+//! replaced by `internal error`); else with no value. An event that nobody subscribes to
+//! is answered with kind `unknown_event`, a rejected one with kind `rejected`.
+//!
+//! ## One binding path
+//!
+//! `#[on("heartbeat", priority = 10)]` expands to `events.on("heartbeat",
+//! Self::heartbeat).priority(10)` inside a generated [`Handler::build_events`]; a
+//! [`Controller`] calls the same [`Events::on`] in its own `build_events`, and
+//! [`SocketIngress::subscribe`] builds the same [`Binding`]. Lifecycle hooks of handlers
+//! and controllers are the [`Hooks`] trait; services have [`Service::on_start`] /
+//! [`Service::on_stop`].
+//!
+//! ## Layout
+//!
+//! The crate is three layers, each importing only the ones below it:
+//!
+//! * `subscriber/`: what a subscriber takes ([`FromEvent`], [`SharedData`]), what it
+//!   returns ([`IntoOutcome`], [`Reject`]), the [`AckError`] wire type, the type-erased
+//!   [`Subscriber`] and the [`Binding`] of one subscriber to one event;
+//! * `ingress/`: the [`SocketIngress`], its event table, the dispatch of one event, and
+//!   the listeners registered with socketioxide;
+//! * `app/`: [`Events`], [`Handler`], [`Controller`], [`Hooks`], [`Lifecycle`],
+//!   [`Service`], discovery ([`registry`]) and the [`ServiceManager`].
+//!
+//! `testing` (feature `testing`) holds the in-process test client.
 //!
 //! ## Discovery
 //!
