@@ -433,7 +433,9 @@ async fn memory(plan: &Plan, report: &mut Report) -> Result<(), String> {
 async fn allocations(plan: &Plan, report: &mut Report) -> Result<(), String> {
     use specter::testing::TestClient;
     async fn per_trip(router: axum::Router, n: u64) -> Result<f64, String> {
+        // Generous: the harness test runs this in a debug build on a loaded machine.
         let client = TestClient::builder()
+            .timeout(Duration::from_secs(30))
             .connect_router(router)
             .await
             .map_err(|e| e.to_string())?;

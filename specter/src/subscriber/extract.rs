@@ -12,7 +12,7 @@ use socketioxide::socket::DisconnectReason;
 use socketioxide::{ProtocolVersion, TransportType};
 
 use crate::adapter::{Socket, SocketIo, SocketRef};
-use crate::subscriber::ack_error::ErrorKind;
+use crate::subscriber::error_kind::ErrorKind;
 
 /// What an event hands to one subscriber: the socket, the event name, its payload, and
 /// the values decoded once for every subscriber of this dispatch.

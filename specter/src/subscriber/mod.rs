@@ -5,6 +5,7 @@
 
 pub mod ack_error;
 pub mod binding;
+pub mod error_kind;
 pub mod event_name;
 pub mod extract;
 pub mod method;
@@ -13,7 +14,8 @@ pub mod source;
 #[allow(clippy::module_inception)]
 pub mod subscriber;
 
-pub use ack_error::{AckError, AckErrorWire, ErrorKind};
+pub use ack_error::{AckError, AckErrorWire};
+pub use error_kind::ErrorKind;
 pub use binding::{Binding, DEFAULT_NAMESPACE, DEFAULT_PRIORITY};
 pub use extract::{EventCtx, EventKind, EventKinds, ExtractError, FromEvent, SharedData};
 pub use method::Method;

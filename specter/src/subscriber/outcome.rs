@@ -7,7 +7,7 @@ use std::fmt;
 use std::any::TypeId;
 
 use crate::adapter::AckSender;
-use crate::subscriber::ack_error::ErrorKind;
+use crate::subscriber::error_kind::ErrorKind;
 use serde::Serialize;
 use serde_json::Value as Json;
 use socketioxide::SendError;

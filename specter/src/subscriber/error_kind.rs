@@ -1,0 +1,51 @@
+//! [`ErrorKind`]: why an ack is answered with an error, or why a subscriber failed.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+/// Why an ack is answered with an error. Serialized in `snake_case`
+/// (`"invalid_payload"`); the README's ack table lists every kind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum ErrorKind {
+    /// A subscriber returned `Err`.
+    Returned,
+    /// A subscriber's argument could not be extracted from the payload (for `Data<T>`:
+    /// the payload did not deserialize into `T`).
+    InvalidPayload,
+    /// A subscriber takes `State<T>` and no state of type `T` was registered (services
+    /// are registered as `State<Arc<S>>`).
+    MissingState,
+    /// A subscriber panicked; the panic's text stays in the server's log.
+    Panicked,
+    /// A subscriber's return value could not be serialized.
+    Unserializable,
+    /// A subscriber returned [`Reject`](crate::Reject): the subscribers after it did not run.
+    Rejected,
+    /// No subscriber listens to the event.
+    UnknownEvent,
+}
+
+impl ErrorKind {
+    /// The kind as it travels: `"invalid_payload"`.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Returned => "returned",
+            Self::InvalidPayload => "invalid_payload",
+            Self::MissingState => "missing_state",
+            Self::Panicked => "panicked",
+            Self::Unserializable => "unserializable",
+            Self::Rejected => "rejected",
+            Self::UnknownEvent => "unknown_event",
+        }
+    }
+}
+
+impl fmt::Display for ErrorKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
