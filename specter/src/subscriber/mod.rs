@@ -15,8 +15,8 @@ pub mod source;
 pub mod subscriber;
 
 pub use ack_error::{AckError, AckErrorWire};
-pub use error_kind::ErrorKind;
 pub use binding::{Binding, DEFAULT_NAMESPACE, DEFAULT_PRIORITY};
+pub use error_kind::ErrorKind;
 pub use extract::{EventCtx, EventKind, EventKinds, ExtractError, FromEvent, SharedData};
 pub use method::Method;
 pub use outcome::{Ack, Failure, IntoOutcome, Outcome, Reject, Reply};
