@@ -6,6 +6,7 @@ use std::sync::{Arc, Mutex};
 use serde::Serialize;
 
 use crate::app::handler::EventOwner;
+use crate::app::hooks::run_hook;
 use crate::app::lifecycle::Lifecycle;
 use crate::app::mounted::Mounted;
 use crate::app::registry::ComponentKind;
@@ -94,14 +95,7 @@ impl Component {
             Body::Service { service, lifecycle } => {
                 lifecycle
                     .setup(async || {
-                        service
-                            .start(lifecycle)
-                            .await
-                            .map_err(|message| Error::Hook {
-                                owner: self.name.clone(),
-                                hook: "on_start",
-                                message,
-                            })
+                        run_hook(Some(service.start(lifecycle)), &self.name, "on_start").await
                     })
                     .await
             }
@@ -118,14 +112,7 @@ impl Component {
             Body::Service { service, lifecycle } => {
                 lifecycle
                     .teardown(async || {
-                        service
-                            .stop(lifecycle)
-                            .await
-                            .map_err(|message| Error::Hook {
-                                owner: self.name.clone(),
-                                hook: "on_stop",
-                                message,
-                            })
+                        run_hook(Some(service.stop(lifecycle)), &self.name, "on_stop").await
                     })
                     .await;
             }

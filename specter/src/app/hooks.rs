@@ -6,10 +6,26 @@ use std::future::Future;
 use std::pin::Pin;
 
 use crate::app::lifecycle::Lifecycle;
-use crate::error::BoxError;
+use crate::error::{BoxError, Error};
 
 /// The future of a lifecycle hook: `Err` carries the error's text.
 pub type HookFuture<'a> = Pin<Box<dyn Future<Output = Result<(), String>> + Send + 'a>>;
+
+/// Awaits a hook, when there is one; its error names the component and the hook.
+pub(crate) async fn run_hook(
+    hook: Option<HookFuture<'_>>,
+    owner: &str,
+    name: &'static str,
+) -> Result<(), Error> {
+    match hook {
+        Some(hook) => hook.await.map_err(|message| Error::Hook {
+            owner: owner.to_owned(),
+            hook: name,
+            message,
+        }),
+        None => Ok(()),
+    }
+}
 
 /// Lifecycle hooks of a handler or controller: implement it to run code after its events
 /// are subscribed, and before they are removed. A [`Service`](crate::Service) has the

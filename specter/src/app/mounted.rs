@@ -3,6 +3,7 @@
 use std::sync::Arc;
 
 use crate::app::handler::{EventOwner, Handler};
+use crate::app::hooks::run_hook;
 use crate::app::lifecycle::Lifecycle;
 use crate::error::Error;
 use crate::ingress::{SocketIngress, Subscription};
@@ -55,14 +56,8 @@ impl Mounted {
                 lifecycle.add_cleanup(move || {
                     Subscription::unsubscribe_all(subs);
                 });
-                match owner.hooks() {
-                    Some(hooks) => hooks.setup(lifecycle).await.map_err(|message| Error::Hook {
-                        owner: name.to_string(),
-                        hook: "on_setup",
-                        message,
-                    }),
-                    None => Ok(()),
-                }
+                let hook = owner.hooks().map(|h| h.setup(lifecycle));
+                run_hook(hook, &name, "on_setup").await
             })
             .await
             .map_err(|e| e.owned_by(owner.name()))
@@ -72,18 +67,9 @@ impl Mounted {
     pub async fn teardown(&self) -> bool {
         let owner = &self.owner;
         self.lifecycle
-            .teardown(async || match owner.hooks() {
-                Some(hooks) => {
-                    hooks
-                        .teardown(&self.lifecycle)
-                        .await
-                        .map_err(|message| Error::Hook {
-                            owner: owner.name().to_owned(),
-                            hook: "on_teardown",
-                            message,
-                        })
-                }
-                None => Ok(()),
+            .teardown(async || {
+                let hook = owner.hooks().map(|h| h.teardown(&self.lifecycle));
+                run_hook(hook, owner.name(), "on_teardown").await
             })
             .await
     }

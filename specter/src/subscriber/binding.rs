@@ -44,19 +44,4 @@ impl Binding {
         self.priority = priority;
         self
     }
-
-    /// The event.
-    pub fn event(&self) -> &str {
-        &self.event
-    }
-
-    /// Its priority.
-    pub fn get_priority(&self) -> i32 {
-        self.priority
-    }
-
-    /// Where it was declared.
-    pub fn source(&self) -> Source {
-        self.source
-    }
 }
