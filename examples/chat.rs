@@ -132,8 +132,17 @@ impl ChatController {
 
     /// Sent by the page once connected: answers with the history, tells everyone who
     /// is present.
-    async fn on_join(&self, io: SocketIo, State(history): State<Arc<History>>) -> Vec<ChatMessage> {
-        io.emit("presence", &self.present()).await.ok();
+    async fn on_join(
+        &self,
+        io: SocketIo,
+        deliver: Deliver,
+        State(history): State<Arc<History>>,
+    ) -> Vec<ChatMessage> {
+        delivered(
+            deliver
+                .to_all(io.broadcast(), "presence", &self.present())
+                .await,
+        );
         history.recent()
     }
 
@@ -141,6 +150,7 @@ impl ChatController {
         &self,
         socket: SocketRef,
         io: SocketIo,
+        deliver: Deliver,
         SharedData(incoming): SharedData<Incoming>,
         State(history): State<Arc<History>>,
     ) -> Value {
@@ -150,22 +160,31 @@ impl ChatController {
             at: now(),
         };
         history.push(message.clone());
-        io.emit("message", &message).await.ok();
+        delivered(deliver.to_all(io.broadcast(), "message", &message).await);
         json!({ "ok": true })
     }
 
-    async fn on_typing(&self, socket: SocketRef) {
-        let user = self.name_of(&socket);
-        socket
-            .broadcast()
-            .emit("typing", &json!({ "user": user }))
-            .await
-            .ok();
+    async fn on_typing(&self, socket: SocketRef, deliver: Deliver) {
+        let typing = json!({ "user": self.name_of(&socket) });
+        delivered(deliver.to_all(socket.broadcast(), "typing", &typing).await);
     }
 
-    async fn on_disconnect(&self, socket: SocketRef, io: SocketIo) {
+    async fn on_disconnect(&self, socket: SocketRef, io: SocketIo, deliver: Deliver) {
         self.names.lock().unwrap().remove(&socket.id.to_string());
-        io.emit("presence", &self.present()).await.ok();
+        delivered(
+            deliver
+                .to_all(io.broadcast(), "presence", &self.present())
+                .await,
+        );
+    }
+}
+
+/// Emits go through `Deliver`, which waits for room in a full buffer; what it still
+/// could not deliver (a client gone or stalled) it has logged and counted, and is said
+/// here once per emit.
+fn delivered(result: Result<(), specter::Undelivered>) {
+    if let Err(e) = result {
+        tracing::info!(reason = %e, "not every client received the emit");
     }
 }
 

@@ -514,7 +514,8 @@ async fn shutdown_answers_acks_under_way() {
             tokio::spawn(async move { c.emit_with_ack("slow", i).await })
         })
         .collect();
-    eventually("five dispatches under way", || log.snapshot().len() == 5).await;
+    // One is under way, the other four wait in the socket's queue: shutdown answers all.
+    eventually("a dispatch under way", || !log.snapshot().is_empty()).await;
     server.stop().await;
     let mut answered = Vec::new();
     for a in acks {

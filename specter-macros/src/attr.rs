@@ -112,10 +112,11 @@ impl Options {
     }
 }
 
-/// `#[on("event", priority = EXPR)]`
+/// `#[on("event", priority = EXPR, concurrent)]`
 pub struct OnAttr {
     pub event: LitStr,
     pub priority: Option<Expr>,
+    pub concurrent: Option<Ident>,
 }
 
 impl OnAttr {
@@ -129,27 +130,50 @@ impl OnAttr {
                 )
             })?;
             let mut priority: Option<Expr> = None;
+            let mut concurrent: Option<Ident> = None;
             while !input.is_empty() {
                 input.parse::<Token![,]>()?;
                 if input.is_empty() {
                     break;
                 }
                 let key: Ident = input.parse()?;
-                input.parse::<Token![=]>()?;
-                let value: Expr = input.parse()?;
-                match key.to_string().as_str() {
-                    "priority" => {
-                        if set(&mut priority, value) {
-                            cx.error(&key, "`priority` set multiple times");
-                        }
+                let value: Option<Expr> = if input.peek(Token![=]) {
+                    input.parse::<Token![=]>()?;
+                    Some(input.parse()?)
+                } else {
+                    None
+                };
+                let taken = match (key.to_string().as_str(), value) {
+                    ("priority", Some(value)) => set(&mut priority, value),
+                    ("priority", None) => {
+                        cx.error(&key, "`priority` needs a value: `priority = 10`");
+                        false
                     }
-                    other => cx.error(
-                        &key,
-                        format_args!("unknown option `{other}`; `#[on]` takes `priority`"),
-                    ),
+                    ("concurrent", None) => set(&mut concurrent, key.clone()),
+                    ("concurrent", Some(value)) => {
+                        cx.error(
+                            &value,
+                            "`concurrent` is a flag: write `concurrent`, without a value",
+                        );
+                        false
+                    }
+                    (other, _) => {
+                        cx.error(
+                            &key,
+                            format_args!("unknown option `{other}`; `#[on]` takes `priority` and `concurrent`"),
+                        );
+                        false
+                    }
+                };
+                if taken {
+                    cx.error(&key, format_args!("`{key}` set multiple times"));
                 }
             }
-            Ok(OnAttr { event, priority })
+            Ok(OnAttr {
+                event,
+                priority,
+                concurrent,
+            })
         };
         let tokens = match &attr.meta {
             syn::Meta::List(list) => list.tokens.clone(),

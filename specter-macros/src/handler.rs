@@ -145,9 +145,13 @@ fn binding(krate: &TokenStream, b: &Bound) -> TokenStream {
         let p = quote_spanned!(p.span()=> { const PRIORITY: i32 = #p; PRIORITY });
         quote!(.priority(#p))
     });
+    let concurrent = on
+        .concurrent
+        .as_ref()
+        .map(|c| quote_spanned!(c.span()=> .concurrent()));
     let krate = expand::respan(krate, method.span());
     quote_spanned! {method.span()=>
-        #krate::Events::on(events, #event, Self::#method) #priority;
+        #krate::Events::on(events, #event, Self::#method) #priority #concurrent;
     }
 }
 

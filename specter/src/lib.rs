@@ -116,8 +116,9 @@ pub use ingress::{ErrorEvent, EventRow, SocketIngress, SubscriberRow, Subscripti
 pub use subscriber::event_name;
 pub use subscriber::{
     Ack, AckError, AckErrorWire, Binding, BoxOutcomeFuture, Call, DEFAULT_NAMESPACE,
-    DEFAULT_PRIORITY, ErrorKind, EventCtx, EventKind, EventKinds, ExtractError, Failure, FromEvent,
-    IntoOutcome, IntoSubscriber, Method, Outcome, Reject, SharedData, Source, Subscriber,
+    DEFAULT_PRIORITY, Deliver, Delivery, DeliveryPolicy, DeliveryStats, ErrorKind, EventCtx,
+    EventKind, EventKinds, ExtractError, Failure, FromEvent, IntoOutcome, IntoSubscriber, Method,
+    Outcome, Reject, SharedData, Source, Subscriber, Undelivered,
 };
 
 pub use adapter::{Adapter, SocketIo, SocketRef};
@@ -130,7 +131,7 @@ pub use specter_macros::{Controller, handler, on};
 /// The names most apps need: `use specter::prelude::*;`.
 pub mod prelude {
     pub use crate::{
-        Ack, BoxError, Controller, Data, DisconnectReason, Event, Events, Handler, Hooks,
+        Ack, BoxError, Controller, Data, Deliver, DisconnectReason, Event, Events, Handler, Hooks,
         Lifecycle, Reject, Service, ServiceManager, Services, SharedData, SocketIngress, SocketIo,
         SocketRef, State, Subscription, TryData, handler, on,
     };

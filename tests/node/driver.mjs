@@ -4,7 +4,8 @@
 // Commands (each with an "id"; the answer carries the same "id"):
 //   {"op":"connect","url":..,"auth":{..},"transports":["websocket"]} -> {"sock":"s1"} | {"error":"..."}
 //   {"op":"emit","sock":"s1","event":"e","args":[..],"ack":true,"timeout":ms} -> {"ack":[..]} | {"error":"..."}
-//   {"op":"burst","sock":"s1","event":"e","count":n} -> {"acks":[..]} (n emits at once, payload i)
+//   {"op":"burst","sock":"s1","event":"e","count":n,"payload":p} -> {"acks":[..]} (n emits at
+//     once, each asking for an ack; payload i, or p with every "$i" replaced by i)
 //   {"op":"disconnect","sock":"s1"} -> {"ok":true}
 // Pushed without an id: {"sock":"s1","event":"e","args":[..]} for every server emit,
 // and {"sock":"s1","event":"disconnect","args":[reason]} when the server drops it.
@@ -75,7 +76,8 @@ const ops = {
     if (!socket) return { error: `no socket ${cmd.sock}` };
     const one = (i) =>
       new Promise((resolve) => {
-        socket.timeout(cmd.timeout ?? 5000).emit(cmd.event, i, (err, ...reply) => {
+        const payload = cmd.payload === undefined ? i : JSON.parse(JSON.stringify(cmd.payload).replaceAll("$i", String(i)));
+        socket.timeout(cmd.timeout ?? 5000).emit(cmd.event, payload, (err, ...reply) => {
           resolve(err ? { error: "ack timeout" } : reply);
         });
       });

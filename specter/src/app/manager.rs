@@ -9,7 +9,7 @@ use serde::Serialize;
 use socketioxide::layer::SocketIoLayer;
 
 use crate::adapter::{Adapter, SocketIo};
-use crate::subscriber::Source;
+use crate::subscriber::{DeliveryPolicy, Source};
 
 type SocketIoBuilder = socketioxide::SocketIoBuilder<Adapter>;
 use tokio::net::{TcpListener, ToSocketAddrs};
@@ -21,6 +21,9 @@ use crate::app::registry::{self, ComponentKind, Construct};
 use crate::app::service::{DynService, Service, Services};
 use crate::error::Error;
 use crate::ingress::{EventRow, SocketIngress, format_table};
+
+/// How many packets may wait in one connection's outgoing buffer, by default.
+pub const DEFAULT_MAX_BUFFERED_PACKETS: usize = 1024;
 
 /// How long a graceful shutdown waits for dispatches under way.
 const DRAIN_LIMIT: Duration = Duration::from_secs(10);
@@ -35,6 +38,7 @@ const DRAIN_LIMIT: Duration = Duration::from_secs(10);
 pub struct ServiceManagerBuilder {
     steps: Vec<Step>,
     configure: Vec<Box<dyn FnOnce(SocketIoBuilder) -> SocketIoBuilder>>,
+    delivery: DeliveryPolicy,
     #[cfg(feature = "redis")]
     redis: Option<crate::adapter::RedisConnection>,
 }
@@ -105,6 +109,14 @@ impl ServiceManagerBuilder {
         self
     }
 
+    /// How events are dispatched and delivered: per-socket order, the bound on events
+    /// waiting per socket, how long a send waits for room in a full buffer (see
+    /// [`DeliveryPolicy`]).
+    pub fn delivery(mut self, policy: DeliveryPolicy) -> Self {
+        self.delivery = policy;
+        self
+    }
+
     /// Any other socketioxide setting: `.configure_io(|io| io.ping_interval(..))`.
     pub fn configure_io(
         mut self,
@@ -130,7 +142,12 @@ impl ServiceManagerBuilder {
                 )
             },
         )?);
-        let mut io = io.with_state(services.clone());
+        // Room for bursts in each connection's outgoing buffer (socketioxide's default is
+        // 128 packets); its blocks are allocated as they fill, so idle sockets pay
+        // nothing. `configure_io` can change it.
+        let mut io = io
+            .with_state(services.clone())
+            .max_buffer_size(DEFAULT_MAX_BUFFERED_PACKETS);
         for configure in self.configure {
             io = configure(io);
         }
@@ -171,7 +188,7 @@ impl ServiceManagerBuilder {
         Ok(ServiceManager {
             inner: Arc::new(Inner {
                 layer,
-                ingress: SocketIngress::new(io),
+                ingress: SocketIngress::with_policy(io, self.delivery),
                 services,
                 components: Mutex::new(components),
                 routes: Mutex::new(routes),

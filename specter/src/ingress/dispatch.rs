@@ -2,9 +2,11 @@
 //! ack answered: emitted events, `connect` and `disconnect`.
 //!
 //! A message event runs on the caller's stack (socketioxide's handler call) as long as
-//! its subscribers are plain functions: no task is spawned. At the first subscriber
-//! that is async (or whose failure goes to async error subscribers) the rest of the
-//! dispatch moves to a task of its own. Order and semantics are the same either way.
+//! its subscribers are plain functions and its ack finds room: no task is spawned. At
+//! the first subscriber that is async (or whose failure goes to async error
+//! subscribers), or when the ack must wait for room, the rest of the dispatch moves to
+//! a task, and the socket's next events wait in its queue (`socket_queue`) until that
+//! task runs them. Order and semantics are the same either way.
 
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
@@ -14,9 +16,13 @@ use socketioxide::handler::{FromMessageParts, Value};
 use socketioxide::socket::DisconnectReason;
 use socketioxide_core::Str;
 
-use crate::adapter::{AckSender, Socket};
+use crate::adapter::Socket;
+use crate::ingress::answer::{Answer, Owed};
+use crate::ingress::inflight::InflightGuard;
 use crate::ingress::namespace::Namespace;
+use crate::ingress::socket_queue::{Admit, SocketQueue};
 use crate::ingress::table::Entry;
+use crate::subscriber::Delivery;
 use crate::subscriber::extract::{Decoded, Payload};
 use crate::subscriber::{
     AckError, BoxOutcomeFuture, Call, ErrorKind, EventCtx, Failure, Outcome, Reply,
@@ -60,48 +66,8 @@ fn plain_event_name(data: &Value) -> Option<Str> {
     (bytes[2 + len] == b'"').then(|| text.slice(2..2 + len))
 }
 
-/// How an ack is answered.
-enum Answer {
-    /// A subscriber's value.
-    Reply(Reply),
-    /// An error.
-    Error(AckError),
-    /// No value at all: an empty argument list.
-    Empty,
-}
-
-/// Answers the ack `id` of socket `s`. A value that fails to serialize is answered with
-/// an error of kind `unserializable` instead, so the client is never left waiting.
-fn answer(s: &Arc<Socket>, id: i64, answer: Answer) {
-    let sender = || {
-        let mut none = Value::Bytes(bytes::Bytes::new());
-        match AckSender::from_message_parts(s, &mut none, &Some(id)) {
-            Ok(ack) => ack,
-            Err(never) => match never {},
-        }
-    };
-    let sent = match answer {
-        Answer::Reply(reply) => match reply.send(sender()) {
-            Err(socketioxide::SendError::Serialize(e)) => {
-                tracing::error!(error = %e, "ack value is not serializable");
-                let error = AckError::new(
-                    ErrorKind::Unserializable,
-                    format!("ack value is not serializable: {e}"),
-                );
-                sender().send(&error.to_wire())
-            }
-            other => other,
-        },
-        Answer::Error(error) => sender().send(&error.to_wire()),
-        Answer::Empty => sender().send(&[(); 0]),
-    };
-    if let Err(e) = sent {
-        tracing::debug!(error = %e, "could not send ack");
-    }
-}
-
 /// One emitted event on its way through its subscribers.
-struct Dispatch {
+pub(crate) struct Dispatch {
     ns: Arc<Namespace>,
     /// Payloads decoded once for every subscriber (`SharedData<T>`).
     decoded: Decoded,
@@ -142,6 +108,7 @@ impl Dispatch {
                 event: &self.event,
                 payload: Payload::Message(payload.expect("payload kept for the last subscriber")),
                 decoded: &self.decoded,
+                delivery: &self.ns.delivery,
             };
             match call(&self.entries[i], ctx) {
                 Call::Ready(outcome) => {
@@ -180,8 +147,8 @@ impl Dispatch {
         }
     }
 
-    /// Goes on in a task of its own from `blocked`.
-    async fn run_async(mut self, mut blocked: Blocked) {
+    /// Goes on from `blocked` to the last subscriber.
+    async fn run_async(&mut self, mut blocked: Blocked) {
         loop {
             match blocked {
                 Blocked::Pending(fut) => {
@@ -203,13 +170,12 @@ impl Dispatch {
                 None => break,
             }
         }
-        self.answer();
     }
 
-    /// Answers the ack, when the client asked for one.
-    fn answer(self) {
-        let Some(id) = self.ack else { return };
-        let reply = match (self.rejected, self.reply, self.failed) {
+    /// The ack owed to the client, when it asked for one.
+    fn owed(self) -> Option<Owed> {
+        let id = self.ack?;
+        let answer = match (self.rejected, self.reply, self.failed) {
             (Some((owner, reason)), _, _) => {
                 Answer::Error(AckError::new(ErrorKind::Rejected, reason).with_handler(&*owner))
             }
@@ -217,13 +183,105 @@ impl Dispatch {
             (None, None, Some((owner, f))) => Answer::Error(AckError::from_failure(&owner, &f)),
             (None, None, None) => Answer::Empty,
         };
-        answer(&self.socket, id, reply);
+        Some(Owed {
+            socket: self.socket,
+            id,
+            answer,
+        })
+    }
+
+    /// Whether the event may skip its socket's queue: every subscriber said
+    /// `concurrent`, or the app does not order events.
+    fn skips_queue(&self) -> bool {
+        !self.ns.delivery.policy.ordered || self.entries.iter().all(|e| e.concurrent)
+    }
+
+    /// Runs the subscribers that answer at once and sends the ack if it can; what is
+    /// left to do (an async subscriber, an ack waiting for room) comes back as a `Rest`.
+    fn run_inline(mut self) -> Option<Rest> {
+        if let Some(blocked) = self.run_ready() {
+            return Some(Rest::Blocked(self, blocked));
+        }
+        let delivery = self.ns.delivery.clone();
+        let unsent = self.owed()?.try_send(&delivery)?;
+        Some(Rest::Unsent(unsent, delivery))
+    }
+
+    /// Runs the whole dispatch, waiting where it must.
+    async fn run_to_end(self) {
+        if let Some(rest) = self.run_inline() {
+            rest.finish().await;
+        }
+    }
+
+    /// Refuses the event: its socket has too many waiting. The ack, if asked for, is
+    /// answered with kind `overloaded` if the buffer has room (the client is flooding).
+    fn refuse(self, first: bool) {
+        let delivery = self.ns.delivery.clone();
+        delivery.count_overloaded();
+        let max = delivery.policy.max_queued_events;
+        if first {
+            tracing::warn!(
+                namespace = %self.ns.path,
+                socket = %self.socket.id,
+                event = %self.event,
+                max,
+                "too many events of this socket are waiting: refusing the next ones"
+            );
+        }
+        if let Some(id) = self.ack {
+            let error = AckError::new(
+                ErrorKind::Overloaded,
+                format!(
+                    "more than {max} events of this socket are waiting; this one was not dispatched"
+                ),
+            );
+            let owed = Owed {
+                socket: self.socket,
+                id,
+                answer: Answer::Error(error),
+            };
+            let _ = owed.try_send(&delivery);
+        }
     }
 }
 
-/// Dispatches an emitted event: at once while subscribers answer at once, then in a
-/// task of its own; answers the ack at the end.
-pub(crate) fn message(ns: &Arc<Namespace>, s: Arc<Socket>, mut data: Value, ack: Option<i64>) {
+/// What is left of a dispatch that could not finish at once.
+enum Rest {
+    /// Subscribers still to run, from an async one.
+    Blocked(Dispatch, Blocked),
+    /// The ack, waiting for room in the connection's buffer.
+    Unsent(Owed, Arc<Delivery>),
+}
+
+impl Rest {
+    async fn finish(self) {
+        match self {
+            Rest::Blocked(mut dispatch, blocked) => {
+                dispatch.run_async(blocked).await;
+                let delivery = dispatch.ns.delivery.clone();
+                if let Some(owed) = dispatch.owed() {
+                    owed.send(&delivery).await;
+                }
+            }
+            Rest::Unsent(owed, delivery) => owed.send(&delivery).await,
+        }
+    }
+}
+
+/// The queue of a socket's ordered events.
+pub(crate) type Queue = SocketQueue<Dispatch>;
+
+/// Dispatches an emitted event of socket `s`, in arrival order with its socket's other
+/// events unless it skips the queue: at once while subscribers answer at once, then in
+/// a task, which then runs the events that queued meanwhile. Answers the ack at the end.
+pub(crate) fn message(
+    ns: &Arc<Namespace>,
+    queue: &Arc<Queue>,
+    s: Arc<Socket>,
+    mut data: Value,
+    ack: Option<i64>,
+) {
     let event = match plain_event_name(&data) {
         Some(name) => name,
         None => match socketioxide::extract::Event::from_message_parts(&s, &mut data, &None) {
@@ -237,12 +295,17 @@ pub(crate) fn message(ns: &Arc<Namespace>, s: Arc<Socket>, mut data: Value, ack:
     let Some(entries) = ns.table.get(&event) else {
         tracing::warn!(namespace = %ns.path, event = %event, "no subscriber for event");
         if let Some(id) = ack {
-            answer(&s, id, Answer::Error(AckError::unknown_event(&event)));
+            let answer = Answer::Error(AckError::unknown_event(&event));
+            let _ = Owed {
+                socket: s,
+                id,
+                answer,
+            }
+            .try_send(&ns.delivery);
         }
         return;
     };
-    let inflight = ns.inflight.enter();
-    let mut dispatch = Dispatch {
+    let dispatch = Dispatch {
         ns: ns.clone(),
         decoded: Decoded::default(),
         socket: s,
@@ -255,14 +318,53 @@ pub(crate) fn message(ns: &Arc<Namespace>, s: Arc<Socket>, mut data: Value, ack:
         failed: None,
         rejected: None,
     };
-    match dispatch.run_ready() {
-        None => dispatch.answer(),
-        Some(blocked) => {
-            tokio::spawn(async move {
-                let _inflight = inflight;
-                dispatch.run_async(blocked).await;
-            });
+    let max = ns.delivery.policy.max_queued_events;
+    if dispatch.skips_queue() {
+        if !queue.enter_concurrent(max) {
+            return dispatch.refuse(true);
         }
+        match dispatch.run_inline() {
+            None => queue.leave_concurrent(),
+            Some(rest) => {
+                let (queue, inflight) = (queue.clone(), ns.inflight.enter());
+                tokio::spawn(async move {
+                    rest.finish().await;
+                    queue.leave_concurrent();
+                    drop(inflight);
+                });
+            }
+        }
+        return;
+    }
+    match queue.admit(dispatch, max) {
+        Admit::Run(dispatch) => {
+            let rest = dispatch.run_inline();
+            // Events wait only if socketioxide called in concurrently (long-polling).
+            let next = if rest.is_none() { queue.next() } else { None };
+            if rest.is_some() || next.is_some() {
+                tokio::spawn(drain(queue.clone(), rest, next, ns.inflight.enter()));
+            }
+        }
+        Admit::Queued => {}
+        Admit::Refused { event, first } => event.refuse(first),
+    }
+}
+
+/// Finishes what the inline run left, then runs the socket's waiting events one after
+/// the other until none is left (and the socket is free).
+async fn drain(
+    queue: Arc<Queue>,
+    rest: Option<Rest>,
+    next: Option<Dispatch>,
+    _inflight: InflightGuard,
+) {
+    if let Some(rest) = rest {
+        rest.finish().await;
+    }
+    let mut next = next.or_else(|| queue.next());
+    while let Some(dispatch) = next {
+        dispatch.run_to_end().await;
+        next = queue.next();
     }
 }
 
@@ -284,6 +386,7 @@ pub(crate) async fn connect(
             event: "connect",
             payload: Payload::Connect(auth),
             decoded: &decoded,
+            delivery: &ns.delivery,
         };
         let refusal = match run(entry, ctx).await {
             Outcome::Nothing | Outcome::Reply(_) => continue,
@@ -317,6 +420,7 @@ pub(crate) async fn disconnect(ns: &Namespace, s: Arc<Socket>, reason: Disconnec
             event: "disconnect",
             payload: Payload::Disconnect(reason),
             decoded: &decoded,
+            delivery: &ns.delivery,
         };
         if let Outcome::Failed(f) = run(entry, ctx).await {
             ns.log_failure("disconnect", entry, &f);

@@ -5,10 +5,12 @@
 //! dispatch in one namespace shares, [`dispatch`] runs one event through its
 //! subscribers, [`socketio`] is the listeners registered with socketioxide.
 
+mod answer;
 mod dispatch;
 mod error_subscribers;
 mod inflight;
 mod namespace;
+mod socket_queue;
 mod socketio;
 mod sorted;
 mod subscription;
@@ -24,7 +26,10 @@ use socketioxide_core::adapter::Spawnable;
 use crate::adapter::SocketIo;
 use crate::error::Error;
 use crate::subscriber::event_name::check_event_name;
-use crate::subscriber::{Binding, DEFAULT_PRIORITY, EventKind, IntoSubscriber, Source};
+use crate::subscriber::{
+    Binding, DEFAULT_PRIORITY, Delivery, DeliveryPolicy, DeliveryStats, EventKind, IntoSubscriber,
+    Source,
+};
 
 pub use error_subscribers::ErrorEvent;
 use error_subscribers::{ErrorCallback, ErrorEntry, ErrorTable};
@@ -80,6 +85,7 @@ struct Shared {
     namespaces: Mutex<HashMap<String, Arc<Namespace>>>,
     errors: Arc<ErrorTable>,
     inflight: Arc<Inflight>,
+    delivery: Arc<Delivery>,
     seq: AtomicU64,
 }
 
@@ -88,17 +94,30 @@ impl SocketIngress {
     /// namespace when something first subscribes to it. A connect handler registered
     /// on `io` for one of those namespaces is replaced.
     pub fn new(io: SocketIo) -> Self {
+        Self::with_policy(io, DeliveryPolicy::default())
+    }
+
+    /// [`new`](Self::new) with a delivery policy: per-socket order, the bound on
+    /// waiting events, how long a send waits for room.
+    pub fn with_policy(io: SocketIo, policy: DeliveryPolicy) -> Self {
         let ingress = Self {
             shared: Arc::new(Shared {
                 io,
                 namespaces: Mutex::default(),
                 errors: Arc::default(),
                 inflight: Arc::default(),
+                delivery: Arc::new(Delivery::new(policy)),
                 seq: AtomicU64::new(0),
             }),
         };
         ingress.namespace("/");
         ingress
+    }
+
+    /// What delivery had to give up since the app started: dropped acks and emits,
+    /// stalled clients, refused events.
+    pub fn delivery_stats(&self) -> DeliveryStats {
+        self.shared.delivery.stats()
     }
 
     /// The socketioxide instance, to emit to rooms or namespaces.
@@ -266,6 +285,7 @@ impl SocketIngress {
                 owner: owner.clone(),
                 source: b.source,
                 subscriber: b.subscriber,
+                concurrent: b.concurrent,
             });
         }
         ns.table.insert(groups);
@@ -287,6 +307,7 @@ impl SocketIngress {
             table: EventTable::default(),
             errors: self.shared.errors.clone(),
             inflight: self.shared.inflight.clone(),
+            delivery: self.shared.delivery.clone(),
         });
         // A remote adapter (Redis) initializes the namespace in the background; the
         // local one has nothing to do.

@@ -7,13 +7,14 @@ use crate::adapter::{Socket, SocketRef};
 use crate::ingress::error_subscribers::{ErrorEvent, ErrorTable};
 use crate::ingress::inflight::Inflight;
 use crate::ingress::table::{Entry, EventTable};
-use crate::subscriber::Failure;
+use crate::subscriber::{Delivery, Failure};
 
 pub(crate) struct Namespace {
     pub path: Arc<str>,
     pub table: EventTable,
     pub errors: Arc<ErrorTable>,
     pub inflight: Arc<Inflight>,
+    pub delivery: Arc<Delivery>,
 }
 
 impl std::fmt::Debug for Namespace {

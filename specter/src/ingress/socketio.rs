@@ -12,7 +12,7 @@ use socketioxide::handler::{ConnectHandler, DisconnectHandler, MessageHandler, V
 use socketioxide::socket::DisconnectReason;
 
 use crate::adapter::{Adapter, Socket};
-use crate::ingress::dispatch;
+use crate::ingress::dispatch::{self, Queue};
 use crate::ingress::namespace::Namespace;
 
 /// Marker for socketioxide's handler traits: ours are structs, not closures.
@@ -22,11 +22,11 @@ pub(crate) enum Listener {}
 #[derive(Clone)]
 pub(crate) struct OnConnect(pub Arc<Namespace>);
 
-/// The message listener of a socket: every event it emits.
-struct OnMessage(Arc<Namespace>);
+/// The message listener of a socket: every event it emits, through the socket's queue.
+struct OnMessage(Arc<Namespace>, Arc<Queue>);
 
-/// The disconnect listener of a socket.
-struct OnDisconnect(Arc<Namespace>);
+/// The disconnect listener of a socket: runs after the socket's queued events.
+struct OnDisconnect(Arc<Namespace>, Arc<Queue>);
 
 type MiddlewareFuture<'a> =
     Pin<Box<dyn Future<Output = Result<(), Box<dyn Display + Send>>> + Send + 'a>>;
@@ -34,8 +34,9 @@ type MiddlewareFuture<'a> =
 impl ConnectHandler<Adapter, Listener> for OnConnect {
     fn call(&self, s: Arc<Socket>, _auth: Option<Value>) {
         // Synchronously, before socketioxide reads the socket's next packet.
-        s.on_fallback(OnMessage(self.0.clone()));
-        s.on_disconnect(OnDisconnect(self.0.clone()));
+        let queue = Arc::new(Queue::default());
+        s.on_fallback(OnMessage(self.0.clone(), queue.clone()));
+        s.on_disconnect(OnDisconnect(self.0.clone(), queue));
     }
 
     fn call_middleware<'a>(
@@ -53,17 +54,19 @@ impl ConnectHandler<Adapter, Listener> for OnConnect {
 
 impl MessageHandler<Adapter, Listener> for OnMessage {
     fn call(&self, s: Arc<Socket>, v: Value, ack_id: Option<i64>) {
-        dispatch::message(&self.0, s, v, ack_id);
+        dispatch::message(&self.0, &self.1, s, v, ack_id);
     }
 }
 
 impl DisconnectHandler<Adapter, Listener> for OnDisconnect {
     fn call_with_defer(&self, s: Arc<Socket>, reason: DisconnectReason, defer: fn(Arc<Socket>)) {
-        let ns = self.0.clone();
+        let (ns, queue) = (self.0.clone(), self.1.clone());
         let inflight = ns.inflight.enter();
         tokio::spawn(async move {
             let _inflight = inflight;
+            queue.idle().await;
             dispatch::disconnect(&ns, s.clone(), reason).await;
+            ns.delivery.forget(s.id);
             defer(s);
         });
     }

@@ -19,6 +19,8 @@ pub(crate) struct Entry {
     pub owner: Arc<str>,
     pub source: Source,
     pub subscriber: Subscriber,
+    /// Bound `concurrent`: may skip its socket's queue.
+    pub concurrent: bool,
 }
 
 impl Keyed for Entry {
@@ -150,6 +152,7 @@ mod tests {
             owner: Arc::from(format!("s{seq}")),
             source: Source::caller(),
             subscriber: Subscriber::new(EventKinds::ALL, |_| Call::Ready(Outcome::Nothing)),
+            concurrent: false,
         }
     }
 

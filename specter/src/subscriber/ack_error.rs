@@ -74,8 +74,10 @@ impl AckError {
     }
 
     /// The error in its envelope, as clients receive it.
-    pub fn to_wire(self) -> AckErrorWire {
-        AckErrorWire { error: self }
+    pub fn to_wire(&self) -> AckErrorWire {
+        AckErrorWire {
+            error: self.clone(),
+        }
     }
 }
 

@@ -22,6 +22,7 @@ pub struct Binding {
     pub(crate) priority: i32,
     pub(crate) source: Source,
     pub(crate) subscriber: Subscriber,
+    pub(crate) concurrent: bool,
 }
 
 impl Binding {
@@ -36,12 +37,22 @@ impl Binding {
             priority: DEFAULT_PRIORITY,
             source,
             subscriber,
+            concurrent: false,
         }
     }
 
     /// Sets the priority: lower runs first; ties run in subscription order.
     pub fn priority(&mut self, priority: i32) -> &mut Self {
         self.priority = priority;
+        self
+    }
+
+    /// Lets the event skip its socket's queue when every subscriber of it says so: it
+    /// is dispatched at once, even while an earlier event of the same socket is still
+    /// running, and the next events do not wait for it. For events whose order does not
+    /// matter (a typing indicator, a metrics ping) and whose subscribers are slow.
+    pub fn concurrent(&mut self) -> &mut Self {
+        self.concurrent = true;
         self
     }
 }

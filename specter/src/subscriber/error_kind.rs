@@ -26,6 +26,10 @@ pub enum ErrorKind {
     Rejected,
     /// No subscriber listens to the event.
     UnknownEvent,
+    /// Too many events of the socket were waiting for the one in flight
+    /// ([`DeliveryPolicy::max_queued_events`](crate::DeliveryPolicy::max_queued_events)):
+    /// the event was not dispatched.
+    Overloaded,
 }
 
 impl ErrorKind {
@@ -39,6 +43,7 @@ impl ErrorKind {
             Self::Unserializable => "unserializable",
             Self::Rejected => "rejected",
             Self::UnknownEvent => "unknown_event",
+            Self::Overloaded => "overloaded",
         }
     }
 }

@@ -12,6 +12,7 @@ use socketioxide::socket::DisconnectReason;
 use socketioxide::{ProtocolVersion, TransportType};
 
 use crate::adapter::{Socket, SocketIo, SocketRef};
+use crate::subscriber::delivery::Delivery;
 use crate::subscriber::error_kind::ErrorKind;
 
 /// What an event hands to one subscriber: the socket, the event name, its payload, and
@@ -21,6 +22,7 @@ pub struct EventCtx<'a> {
     pub(crate) event: &'a str,
     pub(crate) payload: Payload<'a>,
     pub(crate) decoded: &'a Decoded,
+    pub(crate) delivery: &'a Arc<Delivery>,
 }
 
 /// The payloads decoded by [`SharedData`] during one dispatch, by type. Empty (and

@@ -5,6 +5,7 @@
 
 pub mod ack_error;
 pub mod binding;
+pub mod delivery;
 pub mod error_kind;
 pub mod event_name;
 pub mod extract;
@@ -16,6 +17,7 @@ pub mod subscriber;
 
 pub use ack_error::{AckError, AckErrorWire};
 pub use binding::{Binding, DEFAULT_NAMESPACE, DEFAULT_PRIORITY};
+pub use delivery::{Deliver, Delivery, DeliveryPolicy, DeliveryStats, Undelivered};
 pub use error_kind::ErrorKind;
 pub use extract::{EventCtx, EventKind, EventKinds, ExtractError, FromEvent, SharedData};
 pub use method::Method;

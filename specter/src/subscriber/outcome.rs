@@ -76,13 +76,13 @@ impl fmt::Display for Failure {
 pub struct Reply(Box<dyn ErasedReply>);
 
 trait ErasedReply: Send {
-    fn send(self: Box<Self>, ack: AckSender) -> Result<(), SendError>;
+    fn send(&self, ack: AckSender) -> Result<(), SendError>;
     fn json(&self) -> serde_json::Result<Json>;
 }
 
 impl<T: Serialize + Send> ErasedReply for T {
-    fn send(self: Box<Self>, ack: AckSender) -> Result<(), SendError> {
-        ack.send(&*self)
+    fn send(&self, ack: AckSender) -> Result<(), SendError> {
+        ack.send(self)
     }
     fn json(&self) -> serde_json::Result<Json> {
         serde_json::to_value(self)
@@ -100,7 +100,7 @@ impl Reply {
         self.0.json()
     }
 
-    pub(crate) fn send(self, ack: AckSender) -> Result<(), SendError> {
+    pub(crate) fn send(&self, ack: AckSender) -> Result<(), SendError> {
         self.0.send(ack)
     }
 }

@@ -1,0 +1,143 @@
+//! Per-socket order: the events of one socket that wait for the one in flight.
+//!
+//! An event runs at once (on socketioxide's call, without a task) when nothing of its
+//! socket is in flight. Only when a dispatch cannot finish at once (an async subscriber,
+//! an ack waiting for room) does the socket become busy: its next events queue here, and
+//! the task that finishes the busy dispatch then runs them, one after the other.
+
+use std::collections::VecDeque;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use tokio::sync::Notify;
+
+/// The queue of one socket in one namespace.
+pub(crate) struct SocketQueue<T> {
+    state: Mutex<State<T>>,
+    /// Dispatches in flight that opted out of the queue (`concurrent`).
+    concurrent: AtomicUsize,
+    idle: Notify,
+}
+
+struct State<T> {
+    /// A dispatch of this socket is running (inline or in the draining task).
+    busy: bool,
+    waiting: VecDeque<T>,
+    /// Refusing events since the queue was last empty (to log once per episode).
+    overflowing: bool,
+}
+
+/// What to do with an arriving event.
+pub(crate) enum Admit<T> {
+    /// Run it now: the socket is marked busy.
+    Run(T),
+    /// It waits its turn.
+    Queued,
+    /// The queue is full: refuse it. `first` is true for the first refusal of an episode.
+    Refused { event: T, first: bool },
+}
+
+impl<T> Default for SocketQueue<T> {
+    fn default() -> Self {
+        Self {
+            state: Mutex::new(State {
+                busy: false,
+                waiting: VecDeque::new(),
+                overflowing: false,
+            }),
+            concurrent: AtomicUsize::new(0),
+            idle: Notify::new(),
+        }
+    }
+}
+
+impl<T> SocketQueue<T> {
+    /// An ordered event arrives: run it when the socket is free, else queue it (at most
+    /// `max` waiting, counting concurrent dispatches in flight).
+    pub fn admit(&self, event: T, max: usize) -> Admit<T> {
+        let mut state = self.state.lock().unwrap();
+        if !state.busy {
+            state.busy = true;
+            return Admit::Run(event);
+        }
+        if state.waiting.len() + self.concurrent.load(Ordering::Relaxed) >= max {
+            let first = !std::mem::replace(&mut state.overflowing, true);
+            return Admit::Refused { event, first };
+        }
+        state.waiting.push_back(event);
+        Admit::Queued
+    }
+
+    /// An event that skips the queue arrives: whether it may run (the bound counts it).
+    pub fn enter_concurrent(&self, max: usize) -> bool {
+        let waiting = self.state.lock().unwrap().waiting.len();
+        if waiting + self.concurrent.load(Ordering::Relaxed) >= max {
+            return false;
+        }
+        self.concurrent.fetch_add(1, Ordering::Relaxed);
+        true
+    }
+
+    /// A concurrent dispatch ended.
+    pub fn leave_concurrent(&self) {
+        self.concurrent.fetch_sub(1, Ordering::Relaxed);
+    }
+
+    /// The running dispatch ended: the next waiting event, or `None` and the socket is
+    /// free.
+    pub fn next(&self) -> Option<T> {
+        let mut state = self.state.lock().unwrap();
+        let next = state.waiting.pop_front();
+        if next.is_none() {
+            state.busy = false;
+            state.overflowing = false;
+            drop(state);
+            self.idle.notify_waiters();
+        }
+        next
+    }
+
+    /// Waits until no ordered dispatch of this socket runs or waits.
+    pub async fn idle(&self) {
+        loop {
+            let idle = self.idle.notified();
+            tokio::pin!(idle);
+            idle.as_mut().enable();
+            if !self.state.lock().unwrap().busy {
+                return;
+            }
+            idle.await;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn events_wait_for_the_one_in_flight_in_arrival_order_up_to_the_bound() {
+        let q = SocketQueue::default();
+        assert!(matches!(q.admit(1, 2), Admit::Run(1)));
+        assert!(matches!(q.admit(2, 2), Admit::Queued));
+        assert!(matches!(q.admit(3, 2), Admit::Queued));
+        assert!(matches!(
+            q.admit(4, 2),
+            Admit::Refused {
+                event: 4,
+                first: true
+            }
+        ));
+        assert!(matches!(
+            q.admit(5, 2),
+            Admit::Refused {
+                event: 5,
+                first: false
+            }
+        ));
+        assert_eq!(q.next(), Some(2));
+        assert_eq!(q.next(), Some(3));
+        assert_eq!(q.next(), None);
+        assert!(matches!(q.admit(6, 2), Admit::Run(6)), "free again");
+    }
+}

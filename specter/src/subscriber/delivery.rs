@@ -1,0 +1,405 @@
+//! Delivery: sending what the server owes a client (acks, emits) without losing it to a
+//! momentarily full buffer, and the policy for a client that stops reading.
+//!
+//! socketioxide queues each connection's outgoing packets in a bounded buffer
+//! (`max_buffer_size` packets) and fails a send at once when it is full. Specter's
+//! sends wait for room instead, for at most [`DeliveryPolicy::send_timeout`]; past that
+//! the client counts as *stalled*: the send is dropped (logged at `warn`, counted in
+//! [`DeliveryStats`]), later sends to it do not wait, and engine.io's heartbeat
+//! disconnects it at its next ping, which finds the buffer full.
+
+use std::collections::HashSet;
+use std::fmt;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+use socketioxide::operators::BroadcastOperators;
+use socketioxide::socket::Sid;
+use socketioxide::{SendError, SocketError};
+
+use crate::adapter::{Adapter, SocketRef};
+use crate::subscriber::extract::{EventCtx, ExtractError, FromEvent};
+
+/// How Specter delivers events to the clients and dispatches what they send: set with
+/// [`ServiceManagerBuilder::delivery`](crate::ServiceManagerBuilder::delivery).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct DeliveryPolicy {
+    /// Dispatch the events of one socket in the order they arrived (default `true`):
+    /// the next event's subscribers start when the previous event's are done. An event
+    /// whose subscribers are all bound `concurrent` opts out on its own.
+    pub ordered: bool,
+    /// How many events of one socket may wait for the one in flight (plus those in
+    /// flight when they opted out of ordering) before the next ones are refused with an
+    /// ack error of kind `overloaded` (default 4096).
+    pub max_queued_events: usize,
+    /// How long an ack or an emit waits for room in a full outgoing buffer before the
+    /// client counts as stalled (default 5 s).
+    pub send_timeout: Duration,
+}
+
+impl Default for DeliveryPolicy {
+    fn default() -> Self {
+        Self {
+            ordered: true,
+            max_queued_events: 4096,
+            send_timeout: Duration::from_secs(5),
+        }
+    }
+}
+
+impl DeliveryPolicy {
+    /// Whether events are dispatched in arrival order per socket.
+    pub fn ordered(mut self, ordered: bool) -> Self {
+        self.ordered = ordered;
+        self
+    }
+
+    /// The bound on events waiting per socket.
+    pub fn max_queued_events(mut self, n: usize) -> Self {
+        self.max_queued_events = n;
+        self
+    }
+
+    /// How long a send waits for room.
+    pub fn send_timeout(mut self, timeout: Duration) -> Self {
+        self.send_timeout = timeout;
+        self
+    }
+}
+
+/// What delivery had to give up, since the app started.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct DeliveryStats {
+    /// Acks that could not be sent: the client was gone or stalled.
+    pub acks_dropped: u64,
+    /// Emits that could not be sent, per recipient: the client was gone or stalled.
+    pub emits_dropped: u64,
+    /// Clients that stopped reading past [`DeliveryPolicy::send_timeout`].
+    pub stalled_clients: u64,
+    /// Events refused with kind `overloaded`: their socket had too many waiting.
+    pub overloaded_events: u64,
+}
+
+/// The delivery state of an app: its policy, its counters, the stalled clients.
+#[derive(Debug, Default)]
+pub struct Delivery {
+    pub(crate) policy: DeliveryPolicy,
+    acks_dropped: AtomicU64,
+    emits_dropped: AtomicU64,
+    stalled_clients: AtomicU64,
+    overloaded_events: AtomicU64,
+    stalled: Mutex<HashSet<Sid>>,
+}
+
+/// Why a send did not reach its client.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Undelivered {
+    /// The client is gone.
+    Closed,
+    /// The client stopped reading: its buffer stayed full past the send timeout.
+    Stalled,
+    /// The value could not be serialized.
+    Serialize(String),
+    /// Some recipients of a broadcast were missed: how many, of how many.
+    Missed {
+        /// Recipients missed.
+        missed: usize,
+        /// Recipients in all.
+        of: usize,
+    },
+}
+
+impl fmt::Display for Undelivered {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Undelivered::Closed => f.write_str("the client is gone"),
+            Undelivered::Stalled => f.write_str("the client stopped reading"),
+            Undelivered::Serialize(e) => write!(f, "not serializable: {e}"),
+            Undelivered::Missed { missed, of } => {
+                write!(f, "{missed} of {of} recipients were gone or stalled")
+            }
+        }
+    }
+}
+
+impl std::error::Error for Undelivered {}
+
+/// What a send is for, in logs and counters.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Sending {
+    Ack,
+    Emit,
+}
+
+impl Delivery {
+    /// The delivery state of an app with this policy.
+    pub fn new(policy: DeliveryPolicy) -> Self {
+        Self {
+            policy,
+            ..Self::default()
+        }
+    }
+
+    /// The policy.
+    pub fn policy(&self) -> &DeliveryPolicy {
+        &self.policy
+    }
+
+    /// The counters.
+    pub fn stats(&self) -> DeliveryStats {
+        DeliveryStats {
+            acks_dropped: self.acks_dropped.load(Ordering::Relaxed),
+            emits_dropped: self.emits_dropped.load(Ordering::Relaxed),
+            stalled_clients: self.stalled_clients.load(Ordering::Relaxed),
+            overloaded_events: self.overloaded_events.load(Ordering::Relaxed),
+        }
+    }
+
+    pub(crate) fn count_overloaded(&self) {
+        self.overloaded_events.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// A socket left: forget that it was stalled.
+    pub(crate) fn forget(&self, sid: Sid) {
+        let mut stalled = self.stalled.lock().unwrap();
+        if !stalled.is_empty() {
+            stalled.remove(&sid);
+        }
+    }
+
+    /// Sends with `send` (one attempt each call) to socket `sid`, waiting for room while
+    /// its buffer is full, up to the policy's send timeout.
+    pub(crate) async fn send_waiting(
+        &self,
+        sid: Sid,
+        what: Sending,
+        mut send: impl FnMut() -> Result<(), SendError>,
+    ) -> Result<(), Undelivered> {
+        let mut waiter = self.waiter(sid, what);
+        loop {
+            match self.try_send(sid, what, &mut send) {
+                Attempt::Done(result) => return result,
+                Attempt::Full => waiter.wait().await?,
+            }
+        }
+    }
+
+    /// Waits between attempts to send to a full buffer.
+    pub(crate) fn waiter(&self, sid: Sid, what: Sending) -> Waiter<'_> {
+        Waiter {
+            delivery: self,
+            sid,
+            what,
+            start: Instant::now(),
+            pause: Duration::from_millis(1),
+        }
+    }
+
+    /// One attempt, without waiting: `Full` when the buffer is full.
+    pub(crate) fn try_send(
+        &self,
+        sid: Sid,
+        what: Sending,
+        send: impl FnOnce() -> Result<(), SendError>,
+    ) -> Attempt {
+        self.classify(sid, what, send())
+    }
+
+    fn classify(&self, sid: Sid, what: Sending, sent: Result<(), SendError>) -> Attempt {
+        match sent {
+            Ok(()) => Attempt::Done(Ok(())),
+            Err(SendError::Socket(SocketError::InternalChannelFull)) => Attempt::Full,
+            Err(SendError::Socket(SocketError::Closed)) => {
+                Attempt::Done(Err(self.drop_send(sid, what, Undelivered::Closed)))
+            }
+            Err(SendError::Serialize(e)) => {
+                Attempt::Done(Err(Undelivered::Serialize(e.to_string())))
+            }
+        }
+    }
+
+    fn drop_send(&self, sid: Sid, what: Sending, why: Undelivered) -> Undelivered {
+        let counter = match what {
+            Sending::Ack => &self.acks_dropped,
+            Sending::Emit => &self.emits_dropped,
+        };
+        counter.fetch_add(1, Ordering::Relaxed);
+        match why {
+            Undelivered::Closed => {
+                tracing::debug!(socket = %sid, ?what, "not sent: the client is gone")
+            }
+            _ => tracing::warn!(socket = %sid, ?what, reason = %why, "not sent"),
+        }
+        why
+    }
+}
+
+/// The pauses between attempts to send to one full buffer.
+pub(crate) struct Waiter<'a> {
+    delivery: &'a Delivery,
+    sid: Sid,
+    what: Sending,
+    start: Instant,
+    pause: Duration,
+}
+
+impl Waiter<'_> {
+    /// Waits a little (1 ms, doubling to 50 ms) before the next attempt; gives up when
+    /// the client is stalled, or becomes stalled now: its buffer stayed full past the
+    /// send timeout.
+    pub async fn wait(&mut self) -> Result<(), Undelivered> {
+        let d = self.delivery;
+        if d.stalled.lock().unwrap().contains(&self.sid) {
+            return Err(d.drop_send(self.sid, self.what, Undelivered::Stalled));
+        }
+        if self.start.elapsed() >= d.policy.send_timeout {
+            d.stalled.lock().unwrap().insert(self.sid);
+            d.stalled_clients.fetch_add(1, Ordering::Relaxed);
+            tracing::warn!(
+                socket = %self.sid,
+                waited = ?d.policy.send_timeout,
+                "client stopped reading: its outgoing buffer stayed full; it is disconnected at its next heartbeat"
+            );
+            return Err(d.drop_send(self.sid, self.what, Undelivered::Stalled));
+        }
+        tokio::time::sleep(self.pause).await;
+        self.pause = (self.pause * 2).min(Duration::from_millis(50));
+        Ok(())
+    }
+}
+
+/// The result of one send attempt.
+pub(crate) enum Attempt {
+    /// Sent, or given up for good.
+    Done(Result<(), Undelivered>),
+    /// The buffer is full: try again later.
+    Full,
+}
+
+/// Emits that wait for room in a full buffer instead of failing, as acks do: to the
+/// socket of the event, or to every socket a socketioxide operator selects (a room,
+/// everyone, everyone but this socket). A subscriber argument.
+///
+/// ```
+/// use specter::prelude::*;
+///
+/// async fn on_message(deliver: Deliver, socket: SocketRef, Data(text): Data<String>) {
+///     // every socket in the room, each waiting for room in its buffer if it must
+///     deliver.to_all(socket.to("lobby"), "message", &text).await.ok();
+///     // this socket
+///     deliver.emit("sent", &true).await.ok();
+/// }
+/// # let (_layer, io) = specter::SocketIo::new_layer();
+/// # SocketIngress::new(io).subscribe("chat", "message", on_message, 100).unwrap();
+/// ```
+///
+/// On several nodes (feature `redis`), [`to_all`](Self::to_all) goes through the
+/// adapter to reach every node, and a full buffer fails at once as in socketioxide.
+#[derive(Clone)]
+pub struct Deliver {
+    socket: SocketRef,
+    delivery: Arc<Delivery>,
+}
+
+impl fmt::Debug for Deliver {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Deliver")
+            .field("socket", &self.socket.id)
+            .finish()
+    }
+}
+
+impl FromEvent for Deliver {
+    fn from_event(ctx: &mut EventCtx<'_>) -> Result<Self, ExtractError> {
+        Ok(Deliver {
+            socket: SocketRef::from(ctx.socket.clone()),
+            delivery: ctx.delivery.clone(),
+        })
+    }
+}
+
+impl Deliver {
+    /// Emits `event` with `data` to the socket of this event, waiting for room.
+    pub async fn emit<T: Serialize + Sync + ?Sized>(
+        &self,
+        event: &str,
+        data: &T,
+    ) -> Result<(), Undelivered> {
+        emit_to(&self.delivery, &self.socket, event, data).await
+    }
+
+    /// Emits `event` with `data` to every socket `targets` selects (`io.to("room")`,
+    /// `socket.broadcast()`, `io.broadcast()`), each waiting for room on its own: a slow
+    /// recipient delays this call (up to the send timeout), never the others' delivery.
+    pub async fn to_all<T: Serialize + Sync + ?Sized>(
+        &self,
+        targets: BroadcastOperators<Adapter>,
+        event: &str,
+        data: &T,
+    ) -> Result<(), Undelivered> {
+        to_all(&self.delivery, targets, event, data).await
+    }
+}
+
+async fn emit_to<T: Serialize + Sync + ?Sized>(
+    delivery: &Delivery,
+    socket: &SocketRef,
+    event: &str,
+    data: &T,
+) -> Result<(), Undelivered> {
+    delivery
+        .send_waiting(socket.id, Sending::Emit, || socket.emit(event, data))
+        .await
+}
+
+#[cfg(not(feature = "redis"))]
+async fn to_all<T: Serialize + Sync + ?Sized>(
+    delivery: &Delivery,
+    targets: BroadcastOperators<Adapter>,
+    event: &str,
+    data: &T,
+) -> Result<(), Undelivered> {
+    let sockets = targets.sockets();
+    let of = sockets.len();
+    // First every socket with room at once, so that nobody waits for a slow one.
+    let mut full = Vec::new();
+    let mut missed = 0;
+    for socket in sockets {
+        match delivery.try_send(socket.id, Sending::Emit, || socket.emit(event, data)) {
+            Attempt::Done(Ok(())) => {}
+            Attempt::Done(Err(_)) => missed += 1,
+            Attempt::Full => full.push(socket),
+        }
+    }
+    let waits = full.iter().map(|s| emit_to(delivery, s, event, data));
+    missed += futures_util::future::join_all(waits)
+        .await
+        .into_iter()
+        .filter(Result::is_err)
+        .count();
+    if missed == 0 {
+        Ok(())
+    } else {
+        Err(Undelivered::Missed { missed, of })
+    }
+}
+
+#[cfg(feature = "redis")]
+async fn to_all<T: Serialize + Sync + ?Sized>(
+    delivery: &Delivery,
+    targets: BroadcastOperators<Adapter>,
+    event: &str,
+    data: &T,
+) -> Result<(), Undelivered> {
+    let _ = delivery;
+    targets.emit(event, data).await.map_err(|e| match e {
+        socketioxide::BroadcastError::Socket(errors) => Undelivered::Missed {
+            missed: errors.len(),
+            of: errors.len(),
+        },
+        other => Undelivered::Serialize(other.to_string()),
+    })
+}
