@@ -15,6 +15,7 @@ type SocketIoBuilder = socketioxide::SocketIoBuilder<Adapter>;
 use tokio::net::{TcpListener, ToSocketAddrs};
 
 use crate::app::component::{Component, ComponentHealth};
+use crate::app::connection::TimedListener;
 use crate::app::controller::{Controller, ControllerParts};
 use crate::app::handler::{EventOwner, Handler};
 use crate::app::registry::{self, ComponentKind, Construct};
@@ -415,6 +416,10 @@ impl ServiceManager {
         }
         tracing::info!("listening on http://{}", listener.local_addr()?);
         let ingress = self.inner.ingress.clone();
+        let listener = TimedListener {
+            inner: listener,
+            write_timeout: ingress.delivery_policy().write_timeout,
+        };
         let served = axum::serve(listener, self.router())
             .with_graceful_shutdown(async move {
                 stop.await;

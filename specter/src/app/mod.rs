@@ -4,6 +4,7 @@
 //! ingress; the ingress knows nothing of it.
 
 pub mod component;
+pub mod connection;
 pub mod controller;
 pub mod events;
 pub mod handler;

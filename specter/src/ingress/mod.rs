@@ -114,6 +114,11 @@ impl SocketIngress {
         ingress
     }
 
+    /// The delivery policy.
+    pub fn delivery_policy(&self) -> &DeliveryPolicy {
+        self.shared.delivery.policy()
+    }
+
     /// What delivery had to give up since the app started: dropped acks and emits,
     /// stalled clients, refused events.
     pub fn delivery_stats(&self) -> DeliveryStats {
@@ -160,6 +165,17 @@ impl SocketIngress {
             Source::caller(),
         );
         binding.priority(priority);
+        self.subscribe_binding(namespace, owner, binding)
+    }
+
+    /// Adds one [`Binding`] built by hand (to set options such as
+    /// [`concurrent`](Binding::concurrent)) to `namespace` on behalf of `owner`.
+    pub fn subscribe_binding(
+        &self,
+        namespace: &str,
+        owner: &str,
+        binding: Binding,
+    ) -> Result<Subscription, Error> {
         let mut subs = self.add_all(namespace, Arc::from(owner), vec![binding])?;
         Ok(subs.pop().expect("one binding, one subscription"))
     }

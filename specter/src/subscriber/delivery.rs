@@ -38,6 +38,10 @@ pub struct DeliveryPolicy {
     /// How long an ack or an emit waits for room in a full outgoing buffer before the
     /// client counts as stalled (default 5 s).
     pub send_timeout: Duration,
+    /// How long a write to a client's connection may make no progress before it fails
+    /// and the client, who stopped reading, is disconnected by its heartbeat (default
+    /// 10 s). Applies to connections that `ServiceManager::serve` accepts.
+    pub write_timeout: Duration,
 }
 
 impl Default for DeliveryPolicy {
@@ -46,6 +50,7 @@ impl Default for DeliveryPolicy {
             ordered: true,
             max_queued_events: 4096,
             send_timeout: Duration::from_secs(5),
+            write_timeout: Duration::from_secs(10),
         }
     }
 }
@@ -66,6 +71,12 @@ impl DeliveryPolicy {
     /// How long a send waits for room.
     pub fn send_timeout(mut self, timeout: Duration) -> Self {
         self.send_timeout = timeout;
+        self
+    }
+
+    /// How long a write to a connection may make no progress.
+    pub fn write_timeout(mut self, timeout: Duration) -> Self {
+        self.write_timeout = timeout;
         self
     }
 }
