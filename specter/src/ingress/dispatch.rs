@@ -247,6 +247,9 @@ impl Dispatch {
 }
 
 /// What is left of a dispatch that could not finish at once.
+// It moves into the task's future, which is on the heap already: boxing the large
+// variant would only add an allocation per async dispatch.
+#[allow(clippy::large_enum_variant)]
 enum Rest {
     /// Subscribers still to run, from an async one.
     Blocked(Dispatch, Blocked),
