@@ -4,8 +4,8 @@ mod common;
 
 use std::time::Duration;
 
-use common::{Client, ensure_node_packages, example, node_dir, start, terminate};
-use serde_json::json;
+use common::{Client, answer, ensure_node_packages, example, node_dir, start, terminate};
+use serde_json::{Value, json};
 use tokio::process::Command;
 
 #[tokio::test]
@@ -144,5 +144,77 @@ async fn two_people_chat_in_headless_chromium() {
     step("done");
     assert!(!steps.iter().any(|s| s["step"] == "pageerror"), "{text}");
     assert!(out.status.success(), "{text}");
+    terminate(child).await;
+}
+
+/// Emits `count` events at once from one node client, each asking for an ack; `payload`
+/// with `$i` replaced by the event's index. Returns the acks in the order sent.
+async fn burst(
+    node: &mut Client,
+    sock: &str,
+    event: &str,
+    count: usize,
+    payload: Value,
+) -> Vec<Value> {
+    let cmd = json!({
+        "op": "burst", "sock": sock, "event": event, "count": count,
+        "payload": payload, "timeout": 8000,
+    });
+    let rx = node.send(cmd.clone()).await;
+    let reply = answer(rx, &cmd).await;
+    reply["acks"]
+        .as_array()
+        .cloned()
+        .unwrap_or_else(|| panic!("{reply}"))
+}
+
+#[tokio::test]
+async fn a_burst_of_2000_heartbeats_is_answered_in_the_order_sent_over_both_transports() {
+    let (child, url) = start(&example("presence"), &[]).await;
+    let mut node = Client::node().await;
+    for transport in ["websocket", "polling"] {
+        let s = node.connect_with(&url, json!({}), transport).await.unwrap();
+        let acks = burst(&mut node, &s, "heartbeat", 2000, json!({"user": "ann"})).await;
+        assert_eq!(acks.len(), 2000, "{transport}");
+        let beats: Vec<u64> = acks
+            .iter()
+            .map(|a| {
+                a[0]["beats"]
+                    .as_u64()
+                    .unwrap_or_else(|| panic!("{transport}: {a}"))
+            })
+            .collect();
+        assert!(
+            beats.windows(2).all(|w| w[1] == w[0] + 1),
+            "{transport}: beats came back out of the order sent: {:?}",
+            beats.windows(2).find(|w| w[1] != w[0] + 1)
+        );
+        node.disconnect(&s).await;
+    }
+    terminate(child).await;
+}
+
+#[tokio::test]
+async fn a_burst_of_2000_chat_messages_reaches_a_second_client_complete_and_in_order() {
+    let (child, url) = start(&example("chat"), &[]).await;
+    let mut node = Client::node().await;
+    let ann = node
+        .connect_with(&url, json!({"name": "ann"}), "websocket")
+        .await
+        .unwrap();
+    let bob = node
+        .connect_with(&url, json!({"name": "bob"}), "websocket")
+        .await
+        .unwrap();
+    let acks = burst(&mut node, &ann, "message", 2000, json!({"text": "m$i"})).await;
+    assert!(
+        acks.iter().all(|a| *a == json!([{"ok": true}])),
+        "{:?}",
+        acks.iter().find(|a| **a != json!([{"ok": true}]))
+    );
+    for i in 0..2000 {
+        let got = node.next_event(&bob, "message").await;
+        assert_eq!(got[0]["text"], format!("m{i}"), "message {i} at bob");
+    }
     terminate(child).await;
 }
