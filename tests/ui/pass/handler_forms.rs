@@ -1,17 +1,19 @@
-//! Every method form `#[on]` accepts.
+//! Every method form `#[on]` accepts, the attribute paths and options users write, and
+//! lifecycle hooks through `Hooks`.
 use serde::Deserialize;
 use specter::prelude::*;
 
 #[derive(Deserialize)]
 struct Beat {
-    #[allow(dead_code)]
     user: String,
 }
 
 #[derive(Default)]
 struct Forms;
 
-#[handler(name = "forms", namespace = "/forms")]
+const AUDIT: i32 = -10;
+
+#[specter::handler(name = "forms", namespace = "/forms")]
 impl Forms {
     #[on("unit")]
     fn unit(&self) {}
@@ -21,7 +23,7 @@ impl Forms {
         serde_json::json!({ "ok": true })
     }
 
-    #[on("option", priority = 7)]
+    #[specter::on("option", priority = AUDIT + 17)]
     fn option(&self, TryData(d): TryData<u8>) -> Option<u8> {
         d.ok()
     }
@@ -42,18 +44,41 @@ impl Forms {
         let _ = reason;
     }
 
-    async fn on_setup(&self) -> Result<(), String> {
-        Ok(())
+    #[on("shared", priority = AUDIT)]
+    fn shared(&self, SharedData(b): SharedData<Beat>) -> String {
+        b.user.clone()
     }
 
-    fn on_teardown(&self, lifecycle: &Lifecycle) {
-        let _ = lifecycle;
+    #[on("typing", concurrent, priority = 3)]
+    async fn typing(&self, deliver: Deliver) {
+        deliver.emit("typing", &true).await.ok();
     }
 
     /// Other methods are left alone.
     fn helper(&self) -> u8 {
         1
     }
+}
+
+impl Hooks for Forms {
+    async fn on_setup(&self, lifecycle: &Lifecycle) -> Result<(), BoxError> {
+        lifecycle.add_cleanup(|| ());
+        Ok(())
+    }
+}
+
+/// The runtime crate under another path: `crate = "..."`.
+mod renamed {
+    pub use specter::*;
+}
+
+#[derive(Default)]
+struct Renamed;
+
+#[renamed::handler(name = "renamed", crate = "crate::renamed")]
+impl Renamed {
+    #[renamed::on("renamed")]
+    fn renamed(&self) {}
 }
 
 struct WithState(u8);
