@@ -94,6 +94,36 @@ pub async fn specter(subscribers: usize, events: usize) -> (ServiceManager, Rout
     (app, router)
 }
 
+/// The per-socket order variants: `subscribers` closures on `bench` subscribed through
+/// the ingress, plain or async, with per-socket order on or off.
+pub async fn specter_order(
+    subscribers: usize,
+    asynchronous: bool,
+    ordered: bool,
+) -> (ServiceManager, Router) {
+    assert!((1..=MAX_SUBSCRIBERS).contains(&subscribers));
+    SUBSCRIBERS.store(subscribers, Ordering::Relaxed);
+    let app = ServiceManager::builder()
+        .delivery(specter::DeliveryPolicy::default().ordered(ordered))
+        .build()
+        .unwrap();
+    let ingress = app.ingress();
+    for i in 0..subscribers {
+        let priority = i as i32;
+        if asynchronous {
+            let work =
+                move |SharedData(p): SharedData<Payload>| async move { work(i, &p).map(Ack) };
+            ingress.subscribe("bench", "bench", work, priority).unwrap();
+        } else {
+            let work = move |SharedData(p): SharedData<Payload>| work(i, &p).map(Ack);
+            ingress.subscribe("bench", "bench", work, priority).unwrap();
+        }
+    }
+    app.boot().await.unwrap();
+    let router = app.router();
+    (app, router)
+}
+
 /// Raw socketioxide: one hand-written handler calling the same work `subscribers`
 /// times, plus one handler per idle event: the floor under Specter.
 pub fn raw(subscribers: usize, events: usize) -> (SocketIo, Router) {

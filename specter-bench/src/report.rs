@@ -71,6 +71,8 @@ pub struct Report {
     pub allocations: Vec<Allocations>,
     /// Startup rows.
     pub startup: Vec<Startup>,
+    /// Per-socket order rows: Specter at S = 3 with order on and off.
+    pub order: Vec<Throughput>,
     /// Notes on what bounds a figure or a missed target.
     pub notes: Vec<String>,
 }
@@ -175,6 +177,26 @@ impl Report {
                     a.specter,
                     a.raw,
                     a.specter - a.raw + 0.0 // no "-0.0"
+                );
+            }
+        }
+        if !self.order.is_empty() {
+            md.push_str("\n## Per-socket order\n\nSpecter at S = 3, subscribers bound through `SocketIngress::subscribe`, plain or async, with per-socket order on (the default) and off (`DeliveryPolicy::ordered(false)`); same load as above. Target: order on within 5% of off for plain subscribers, within 10% for async ones.\n\n| subscribers | order | acks/s | server CPU µs/ack | vs order off |\n|---|---|---:|---:|---:|\n");
+            for t in &self.order {
+                let off = t.server.replace("-on", "-off");
+                let base = self
+                    .order
+                    .iter()
+                    .find(|o| o.server == off)
+                    .map_or(f64::NAN, |o| o.cpu_us_per_ack);
+                let mut parts = t.server.split('-').skip(1);
+                let (kind, order) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""));
+                let _ = writeln!(
+                    md,
+                    "| {kind} | {order} | {:.0} | {:.1} | {:.2}x |",
+                    t.rate,
+                    t.cpu_us_per_ack,
+                    t.cpu_us_per_ack / base
                 );
             }
         }

@@ -7,9 +7,10 @@
 
 use tokio::io::AsyncReadExt;
 
-/// Serves the server that `args` (`specter|raw SUBSCRIBERS EVENTS`) names.
+/// Serves the server that `args` (`specter|raw|order-(sync|async)-(on|off) SUBSCRIBERS
+/// EVENTS`) names.
 pub async fn serve(args: &[String]) {
-    let usage = "usage: bench serve specter|raw SUBSCRIBERS EVENTS";
+    let usage = "usage: bench serve specter|raw|order-(sync|async)-(on|off) SUBSCRIBERS EVENTS";
     let kind = args.first().expect(usage).clone();
     let subscribers: usize = args.get(1).and_then(|a| a.parse().ok()).expect(usage);
     let events: usize = args.get(2).and_then(|a| a.parse().ok()).expect(usage);
@@ -19,7 +20,15 @@ pub async fn serve(args: &[String]) {
             (router, Some(app))
         }
         "raw" => (crate::apps::raw(subscribers, events).1, None),
-        _ => panic!("{usage}"),
+        order => {
+            // `order-sync-on`, `order-async-off`, ...: see `apps::specter_order`.
+            let mut parts = order.split('-').skip(1);
+            let asynchronous = parts.next() == Some("async");
+            let ordered = parts.next() == Some("on");
+            let (app, router) =
+                crate::apps::specter_order(subscribers, asynchronous, ordered).await;
+            (router, Some(app))
+        }
     };
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     println!("listening on http://{}", listener.local_addr().unwrap());

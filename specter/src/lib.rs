@@ -58,6 +58,16 @@
 //! replaced by `internal error`); else with no value. An event that nobody subscribes to
 //! is answered with kind `unknown_event`, a rejected one with kind `rejected`.
 //!
+//! ## Order and delivery
+//!
+//! The events of one socket are dispatched in the order they arrived: the next one's
+//! subscribers start when the previous one's are done (an event whose subscribers are
+//! all bound `concurrent` skips the queue). What waits per socket is bounded
+//! ([`DeliveryPolicy::max_queued_events`]; past it, kind `overloaded`). An ack that finds
+//! the connection's buffer full waits for room instead of being lost, as do emits made
+//! through [`Deliver`]; a client that stops reading is dropped by a bounded policy (see
+//! [`DeliveryPolicy`]), and [`SocketIngress::delivery_stats`] counts what was given up.
+//!
 //! ## One binding path
 //!
 //! `#[on("heartbeat", priority = 10)]` expands to `events.on("heartbeat",

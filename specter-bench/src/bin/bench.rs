@@ -164,6 +164,7 @@ fn server_command(server: &str, s: usize) -> Result<Command, String> {
     Ok(match server {
         "specter" => bench_server("specter", s, 1),
         "raw socketioxide" => bench_server("raw", s, 1),
+        order if order.starts_with("order-") => bench_server(order, s, 1),
         "node socket.io" => {
             let dir = bench.join("node");
             if !dir.join("node_modules").exists() {
@@ -218,6 +219,38 @@ async fn throughput(plan: &Plan, report: &mut Report) -> Result<(), String> {
             mine.sort_by(|a, b| a.rate.total_cmp(&b.rate));
             report.throughput.push(mine.swap_remove(mine.len() / 2));
         }
+    }
+    Ok(())
+}
+
+/// Per-socket order on and off, plain and async subscribers, at S = 3: medians of
+/// interleaved rounds.
+async fn order(plan: &Plan, report: &mut Report) -> Result<(), String> {
+    const VARIANTS: [&str; 4] = [
+        "order-sync-on",
+        "order-sync-off",
+        "order-async-on",
+        "order-async-off",
+    ];
+    let mut runs: Vec<Throughput> = Vec::new();
+    for round in 1..=plan.rounds {
+        for variant in VARIANTS {
+            let t = measure(plan, variant, 3).await?;
+            eprintln!(
+                "round {round} {variant:>18} S=3  {:>9.0} acks/s  server {:>5.1} µs CPU/ack",
+                t.rate, t.cpu_us_per_ack
+            );
+            runs.push(t);
+        }
+    }
+    for variant in VARIANTS {
+        let mut mine: Vec<_> = runs
+            .iter()
+            .filter(|t| t.server == variant)
+            .cloned()
+            .collect();
+        mine.sort_by(|a, b| a.cpu_us_per_ack.total_cmp(&b.cpu_us_per_ack));
+        report.order.push(mine.swap_remove(mine.len() / 2));
     }
     Ok(())
 }
@@ -652,6 +685,9 @@ async fn main() {
     };
     if let Err(e) = throughput(&plan, &mut report).await {
         fail("throughput", e);
+    }
+    if let Err(e) = order(&plan, &mut report).await {
+        fail("order", e);
     }
     if let Err(e) = memory(&plan, &mut report).await {
         fail("memory", e);

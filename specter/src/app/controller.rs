@@ -43,11 +43,12 @@ pub trait ControllerInfo {
 /// struct Chat;
 ///
 /// impl Chat {
-///     async fn on_message(&self, socket: SocketRef, Data(text): Data<String>) {
-///         socket.broadcast().emit("message", &text).await.ok();
+///     // `Deliver` waits for room in a full buffer; what it gave up is logged and counted.
+///     async fn on_message(&self, socket: SocketRef, deliver: Deliver, Data(text): Data<String>) -> Result<(), specter::Undelivered> {
+///         deliver.to_all(socket.broadcast(), "message", &text).await
 ///     }
-///     async fn on_typing(&self, socket: SocketRef) {
-///         socket.broadcast().emit("typing", &socket.id.to_string()).await.ok();
+///     async fn on_typing(&self, socket: SocketRef, deliver: Deliver) -> Result<(), specter::Undelivered> {
+///         deliver.to_all(socket.broadcast(), "typing", &socket.id.to_string()).await
 ///     }
 /// }
 ///

@@ -299,12 +299,15 @@ pub(crate) fn message(
         tracing::warn!(namespace = %ns.path, event = %event, "no subscriber for event");
         if let Some(id) = ack {
             let answer = Answer::Error(AckError::unknown_event(&event));
-            let _ = Owed {
+            let owed = Owed {
                 socket: s,
                 id,
                 answer,
+            };
+            if let Some(owed) = owed.try_send(&ns.delivery) {
+                let delivery = ns.delivery.clone();
+                tokio::spawn(async move { owed.send(&delivery).await });
             }
-            .try_send(&ns.delivery);
         }
         return;
     };
@@ -323,8 +326,8 @@ pub(crate) fn message(
     };
     let max = ns.delivery.policy.max_queued_events;
     if dispatch.skips_queue() {
-        if !queue.enter_concurrent(max) {
-            return dispatch.refuse(true);
+        if let Err(first) = queue.enter_concurrent(max) {
+            return dispatch.refuse(first);
         }
         match dispatch.run_inline() {
             None => queue.leave_concurrent(),

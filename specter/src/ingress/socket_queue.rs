@@ -68,19 +68,25 @@ impl<T> SocketQueue<T> {
         Admit::Queued
     }
 
-    /// An event that skips the queue arrives: whether it may run (the bound counts it).
-    pub fn enter_concurrent(&self, max: usize) -> bool {
-        let waiting = self.state.lock().unwrap().waiting.len();
-        if waiting + self.concurrent.load(Ordering::Relaxed) >= max {
-            return false;
+    /// An event that skips the queue arrives: `Ok` when it may run (the bound counts
+    /// it), else `Err(first)` as for [`Admit::Refused`].
+    pub fn enter_concurrent(&self, max: usize) -> Result<(), bool> {
+        let mut state = self.state.lock().unwrap();
+        if state.waiting.len() + self.concurrent.load(Ordering::Relaxed) >= max {
+            return Err(!std::mem::replace(&mut state.overflowing, true));
         }
         self.concurrent.fetch_add(1, Ordering::Relaxed);
-        true
+        Ok(())
     }
 
     /// A concurrent dispatch ended.
     pub fn leave_concurrent(&self) {
-        self.concurrent.fetch_sub(1, Ordering::Relaxed);
+        if self.concurrent.fetch_sub(1, Ordering::Relaxed) == 1 {
+            let mut state = self.state.lock().unwrap();
+            if state.waiting.is_empty() {
+                state.overflowing = false;
+            }
+        }
     }
 
     /// The running dispatch ended: the next waiting event, or `None` and the socket is

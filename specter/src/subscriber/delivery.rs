@@ -297,11 +297,15 @@ pub(crate) enum Attempt {
 /// ```
 /// use specter::prelude::*;
 ///
-/// async fn on_message(deliver: Deliver, socket: SocketRef, Data(text): Data<String>) {
+/// async fn on_message(
+///     deliver: Deliver,
+///     socket: SocketRef,
+///     Data(text): Data<String>,
+/// ) -> Result<(), specter::Undelivered> {
 ///     // every socket in the room, each waiting for room in its buffer if it must
-///     deliver.to_all(socket.to("lobby"), "message", &text).await.ok();
+///     deliver.to_all(socket.to("lobby"), "message", &text).await?;
 ///     // this socket
-///     deliver.emit("sent", &true).await.ok();
+///     deliver.emit("sent", &true).await
 /// }
 /// # let (_layer, io) = specter::SocketIo::new_layer();
 /// # SocketIngress::new(io).subscribe("chat", "message", on_message, 100).unwrap();
