@@ -239,3 +239,33 @@ async fn a_client_that_stops_reading_is_disconnected_while_the_others_receive_ev
     assert!(stats.emits_dropped > 0, "{stats:?}");
     server.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_flood_of_100000_events_is_bounded_and_other_clients_are_served_meanwhile() {
+    const FLOOD: u64 = 100_000;
+    let app = ServiceManager::builder().build().unwrap();
+    app.ingress()
+        .subscribe(
+            "slow",
+            "slow",
+            async |Data(_): Data<u64>| tokio::time::sleep(Duration::from_secs(2)).await,
+            100,
+        )
+        .unwrap();
+    app.ingress()
+        .subscribe("ping", "ping", |Data(i): Data<u64>| i, 100)
+        .unwrap();
+    let flooder = TestClient::connect(&app).await.unwrap();
+    let other = TestClient::connect(&app).await.unwrap();
+    for i in 0..FLOOD {
+        flooder.emit("slow", i).unwrap();
+    }
+    // Served while the flooder's first event sleeps and the rest wait or are refused.
+    assert_eq!(emit_ack(&other, "ping", json!([1])).await, json!([1]));
+    let max = DeliveryPolicy::default().max_queued_events as u64;
+    eventually("every event of the flood is queued or refused", || {
+        app.ingress().delivery_stats().overloaded_events == FLOOD - 1 - max
+    })
+    .await;
+    app.shutdown().await;
+}

@@ -29,6 +29,9 @@ pub const DEFAULT_MAX_BUFFERED_PACKETS: usize = 1024;
 /// How long a graceful shutdown waits for dispatches under way.
 const DRAIN_LIMIT: Duration = Duration::from_secs(10);
 
+/// How long a graceful shutdown waits for HTTP requests once every client is closed.
+const CONNECTION_GRACE: Duration = Duration::from_secs(2);
+
 /// Builds a [`ServiceManager`].
 ///
 /// Services start in the order they are added, then handlers and controllers are set
@@ -420,16 +423,31 @@ impl ServiceManager {
             inner: listener,
             write_timeout: ingress.delivery_policy().write_timeout,
         };
-        let served = axum::serve(listener, self.router())
-            .with_graceful_shutdown(async move {
-                stop.await;
-                tracing::info!("shutting down: finishing dispatches under way");
-                if !ingress.drain(DRAIN_LIMIT).await {
-                    tracing::warn!("dispatches still under way after {DRAIN_LIMIT:?}");
-                }
-                ingress.io().close().await;
-            })
-            .await;
+        let (closed_tx, closed_rx) = tokio::sync::oneshot::channel::<()>();
+        let served = axum::serve(listener, self.router()).with_graceful_shutdown(async move {
+            stop.await;
+            tracing::info!("shutting down: finishing dispatches under way");
+            if !ingress.drain(DRAIN_LIMIT).await {
+                tracing::warn!("dispatches still under way after {DRAIN_LIMIT:?}");
+            }
+            ingress.io().close().await;
+            let _ = closed_tx.send(());
+        });
+        // Every client is closed: HTTP requests still open get a grace period, not more
+        // (a long-polling request can outlive its closed session).
+        let grace = async {
+            if closed_rx.await.is_err() {
+                std::future::pending::<()>().await;
+            }
+            tokio::time::sleep(CONNECTION_GRACE).await;
+        };
+        let served = tokio::select! {
+            served = served => served,
+            () = grace => {
+                tracing::warn!("HTTP connections still open {CONNECTION_GRACE:?} after every client was closed: not waiting for them");
+                Ok(())
+            }
+        };
         // Disconnect subscribers of the clients just closed.
         self.inner.ingress.drain(DRAIN_LIMIT).await;
         self.shutdown().await;
