@@ -705,6 +705,7 @@ async fn main() {
         }
     }
     report.machine = machine();
+    std::fs::create_dir_all(&out).expect("create the output directory");
     std::fs::write(out.join("benchmarks.svg"), report.svg()).expect("write benchmarks.svg");
     std::fs::write(out.join("BENCHMARKS.md"), report.markdown("benchmarks.svg"))
         .expect("write BENCHMARKS.md");
