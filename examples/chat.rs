@@ -6,7 +6,7 @@
 //! npm ci --prefix examples/chat   # the socket.io-client browser bundle the page loads
 //! cargo run --example chat        # 127.0.0.1:3000, or SPECTER_ADDR; open /chat
 //! # one node of many, sharing a Redis server (>= 7):
-//! SPECTER_REDIS_URL=redis://127.0.0.1:6379 cargo run --example chat --features specter/redis
+//! SPECTER_REDIS_URL=redis://127.0.0.1:6379 cargo run --example chat --features specter-runtime/redis
 //! ```
 //!
 //! On several nodes, messages and typing reach every node's clients (they are

@@ -100,7 +100,7 @@ fn chat_with_redis() -> PathBuf {
             "build",
             "-q",
             "-p",
-            "specter",
+            "specter-runtime",
             "--example",
             "chat",
             "--features",

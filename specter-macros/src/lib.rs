@@ -1,4 +1,4 @@
-//! Procedural macros of [Specter](https://docs.rs/specter): `#[handler]` and `#[on]`.
+//! Procedural macros of [Specter](https://docs.rs/specter-runtime): `#[handler]` and `#[on]`.
 //!
 //! Use them through `specter` (`use specter::prelude::*;`), never directly.
 
