@@ -172,9 +172,12 @@ impl Dispatch {
         }
     }
 
-    /// The ack owed to the client, when it asked for one.
-    fn owed(self) -> Option<Owed> {
-        let id = self.ack?;
+    /// The ack owed to the client, when it asked for one, with the namespace (moved out,
+    /// not cloned: this is on every dispatch's path).
+    fn owed(self) -> (Arc<Namespace>, Option<Owed>) {
+        let Some(id) = self.ack else {
+            return (self.ns, None);
+        };
         let answer = match (self.rejected, self.reply, self.failed) {
             (Some((owner, reason)), _, _) => {
                 Answer::Error(AckError::new(ErrorKind::Rejected, reason).with_handler(&*owner))
@@ -183,11 +186,12 @@ impl Dispatch {
             (None, None, Some((owner, f))) => Answer::Error(AckError::from_failure(&owner, &f)),
             (None, None, None) => Answer::Empty,
         };
-        Some(Owed {
+        let owed = Owed {
             socket: self.socket,
             id,
             answer,
-        })
+        };
+        (self.ns, Some(owed))
     }
 
     /// Whether the event may skip its socket's queue: every subscriber said
@@ -202,9 +206,9 @@ impl Dispatch {
         if let Some(blocked) = self.run_ready() {
             return Some(Rest::Blocked(self, blocked));
         }
-        let delivery = self.ns.delivery.clone();
-        let unsent = self.owed()?.try_send(&delivery)?;
-        Some(Rest::Unsent(unsent, delivery))
+        let (ns, owed) = self.owed();
+        let unsent = owed?.try_send(&ns.delivery)?;
+        Some(Rest::Unsent(unsent, ns.delivery.clone()))
     }
 
     /// Runs the whole dispatch, waiting where it must.
@@ -262,9 +266,8 @@ impl Rest {
         match self {
             Rest::Blocked(mut dispatch, blocked) => {
                 dispatch.run_async(blocked).await;
-                let delivery = dispatch.ns.delivery.clone();
-                if let Some(owed) = dispatch.owed() {
-                    owed.send(&delivery).await;
+                if let (ns, Some(owed)) = dispatch.owed() {
+                    owed.send(&ns.delivery).await;
                 }
             }
             Rest::Unsent(owed, delivery) => owed.send(&delivery).await,
