@@ -269,3 +269,85 @@ async fn a_flood_of_100000_events_is_bounded_and_other_clients_are_served_meanwh
     .await;
     app.shutdown().await;
 }
+
+// ---- timeouts: a subscriber that never finishes holds nothing forever ---------------
+
+struct Stuck(Log);
+
+#[handler(name = "stuck", discover = false)]
+impl Stuck {
+    #[on("work", priority = 1, timeout = "100ms")]
+    async fn never(&self, Data(i): Data<u64>) -> u64 {
+        self.0.push(format!("stuck {i}"));
+        std::future::pending::<u64>().await
+    }
+}
+
+#[tokio::test]
+async fn a_subscriber_past_its_timeout_is_dropped_and_the_ack_still_comes() {
+    let log = Log::default();
+    let app = ServiceManager::builder()
+        .handler(Stuck(log.clone()))
+        .build()
+        .unwrap();
+    let l = log.clone();
+    app.ingress()
+        .subscribe(
+            "after",
+            "work",
+            move |Data(i): Data<u64>| l.push(format!("after {i}")),
+            2,
+        )
+        .unwrap();
+    let errors = Log::default();
+    let e = errors.clone();
+    app.ingress()
+        .on_error_default(move |err: specter::ErrorEvent| {
+            let e = e.clone();
+            async move {
+                e.push(format!(
+                    "{} {}: {}",
+                    err.owner, err.failure.kind, err.failure.message
+                ))
+            }
+        });
+    let client = TestClient::connect(&app).await.unwrap();
+    let acks = burst(&client, "work", 2).await;
+    for ack in &acks {
+        assert_eq!(
+            ack[0]["error"],
+            json!({"handler": "stuck", "kind": "timeout", "message": "did not finish within 100ms"})
+        );
+    }
+    assert_eq!(
+        log.take(),
+        ["stuck 0", "after 0", "stuck 1", "after 1"],
+        "the next subscriber ran, and the socket's next event was not held"
+    );
+    assert_eq!(errors.take().len(), 2);
+    app.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_connect_subscriber_past_the_app_timeout_refuses_the_connection() {
+    let app = ServiceManager::builder()
+        .delivery(DeliveryPolicy::default().subscriber_timeout(Duration::from_millis(50)))
+        .build()
+        .unwrap();
+    app.ingress()
+        .subscribe(
+            "slow_gate",
+            "connect",
+            async || std::future::pending::<()>().await,
+            100,
+        )
+        .unwrap();
+    let refused = TestClient::connect(&app).await.err();
+    assert_eq!(
+        refused,
+        Some(specter::testing::TestError::Refused(
+            "timeout: did not finish within 50ms".into()
+        ))
+    );
+    app.shutdown().await;
+}

@@ -112,11 +112,13 @@ impl Options {
     }
 }
 
-/// `#[on("event", priority = EXPR, concurrent)]`
+/// `#[on("event", priority = EXPR, concurrent, timeout = "5s")]`
 pub struct OnAttr {
     pub event: LitStr,
     pub priority: Option<Expr>,
     pub concurrent: Option<Ident>,
+    /// The timeout in milliseconds, spanned on its literal.
+    pub timeout: Option<(u64, LitStr)>,
 }
 
 impl OnAttr {
@@ -131,6 +133,7 @@ impl OnAttr {
             })?;
             let mut priority: Option<Expr> = None;
             let mut concurrent: Option<Ident> = None;
+            let mut timeout: Option<(u64, LitStr)> = None;
             while !input.is_empty() {
                 input.parse::<Token![,]>()?;
                 if input.is_empty() {
@@ -150,6 +153,20 @@ impl OnAttr {
                         false
                     }
                     ("concurrent", None) => set(&mut concurrent, key.clone()),
+                    ("timeout", Some(value)) => match duration_millis(&value) {
+                        Ok(ms) => set(&mut timeout, ms),
+                        Err(()) => {
+                            cx.error(
+                                &value,
+                                "timeout is a duration like \"250ms\", \"5s\" or \"1m\"",
+                            );
+                            false
+                        }
+                    },
+                    ("timeout", None) => {
+                        cx.error(&key, "`timeout` needs a value: `timeout = \"5s\"`");
+                        false
+                    }
                     ("concurrent", Some(value)) => {
                         cx.error(
                             &value,
@@ -160,7 +177,7 @@ impl OnAttr {
                     (other, _) => {
                         cx.error(
                             &key,
-                            format_args!("unknown option `{other}`; `#[on]` takes `priority` and `concurrent`"),
+                            format_args!("unknown option `{other}`; `#[on]` takes `priority`, `concurrent` and `timeout`"),
                         );
                         false
                     }
@@ -173,6 +190,7 @@ impl OnAttr {
                 event,
                 priority,
                 concurrent,
+                timeout,
             })
         };
         let tokens = match &attr.meta {
@@ -193,6 +211,31 @@ impl OnAttr {
             }
         }
     }
+}
+
+/// `"250ms"`, `"5s"`, `"1m"` as milliseconds, with the literal for spans.
+fn duration_millis(value: &Expr) -> Result<(u64, LitStr), ()> {
+    let Expr::Lit(syn::ExprLit {
+        lit: syn::Lit::Str(lit),
+        ..
+    }) = value
+    else {
+        return Err(());
+    };
+    let text = lit.value();
+    let digits = text.trim_end_matches(|c: char| c.is_ascii_alphabetic());
+    let unit = &text[digits.len()..];
+    let n: u64 = digits.parse().map_err(|_| ())?;
+    let ms = match unit {
+        "ms" => n,
+        "s" => n.checked_mul(1000).ok_or(())?,
+        "m" => n.checked_mul(60_000).ok_or(())?,
+        _ => return Err(()),
+    };
+    if ms == 0 {
+        return Err(());
+    }
+    Ok((ms, lit.clone()))
 }
 
 /// Whether an attribute is `#[on(..)]` however its path is written: `on`,

@@ -149,9 +149,12 @@ fn binding(krate: &TokenStream, b: &Bound) -> TokenStream {
         .concurrent
         .as_ref()
         .map(|c| quote_spanned!(c.span()=> .concurrent()));
+    let timeout = on.timeout.as_ref().map(
+        |(ms, lit)| quote_spanned!(lit.span()=> .timeout(::core::time::Duration::from_millis(#ms))),
+    );
     let krate = expand::respan(krate, method.span());
     quote_spanned! {method.span()=>
-        #krate::Events::on(events, #event, Self::#method) #priority #concurrent;
+        #krate::Events::on(events, #event, Self::#method) #priority #concurrent #timeout;
     }
 }
 

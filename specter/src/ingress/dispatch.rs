@@ -10,6 +10,7 @@
 
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
+use std::time::Duration;
 
 use futures_util::FutureExt;
 use socketioxide::handler::{FromMessageParts, Value};
@@ -30,9 +31,25 @@ use crate::subscriber::{
 
 /// Calls one subscriber, turning a panic into a failure.
 fn call(entry: &Entry, ctx: EventCtx<'_>) -> Call {
-    match std::panic::catch_unwind(AssertUnwindSafe(|| entry.subscriber.call(ctx))) {
+    let limit = entry.timeout.or(ctx.delivery.policy.subscriber_timeout);
+    let call = match std::panic::catch_unwind(AssertUnwindSafe(|| entry.subscriber.call(ctx))) {
         Ok(call) => call,
-        Err(panic) => Call::Ready(Outcome::Failed(Failure::from_panic(panic))),
+        Err(panic) => return Call::Ready(Outcome::Failed(Failure::from_panic(panic))),
+    };
+    match (call, limit) {
+        (Call::Pending(fut), Some(limit)) => Call::Pending(Box::pin(within(limit, fut))),
+        (call, _) => call,
+    }
+}
+
+/// A subscriber's future, dropped when it runs past `limit`.
+async fn within(limit: Duration, fut: BoxOutcomeFuture) -> Outcome {
+    match tokio::time::timeout(limit, fut).await {
+        Ok(outcome) => outcome,
+        Err(_) => Outcome::Failed(Failure::new(
+            ErrorKind::Timeout,
+            format_args!("did not finish within {limit:?}"),
+        )),
     }
 }
 

@@ -302,6 +302,7 @@ impl SocketIngress {
                 source: b.source,
                 subscriber: b.subscriber,
                 concurrent: b.concurrent,
+                timeout: b.timeout,
             });
         }
         ns.table.insert(groups);

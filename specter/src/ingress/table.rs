@@ -21,6 +21,8 @@ pub(crate) struct Entry {
     pub subscriber: Subscriber,
     /// Bound `concurrent`: may skip its socket's queue.
     pub concurrent: bool,
+    /// How long it may run, when bound with a timeout.
+    pub timeout: Option<std::time::Duration>,
 }
 
 impl Keyed for Entry {
@@ -153,6 +155,7 @@ mod tests {
             source: Source::caller(),
             subscriber: Subscriber::new(EventKinds::ALL, |_| Call::Ready(Outcome::Nothing)),
             concurrent: false,
+            timeout: None,
         }
     }
 

@@ -3,6 +3,7 @@
 //! ingress adds them all through one function.
 
 use std::borrow::Cow;
+use std::time::Duration;
 
 use crate::subscriber::source::Source;
 use crate::subscriber::subscriber::Subscriber;
@@ -23,6 +24,7 @@ pub struct Binding {
     pub(crate) source: Source,
     pub(crate) subscriber: Subscriber,
     pub(crate) concurrent: bool,
+    pub(crate) timeout: Option<Duration>,
 }
 
 impl Binding {
@@ -38,12 +40,22 @@ impl Binding {
             source,
             subscriber,
             concurrent: false,
+            timeout: None,
         }
     }
 
     /// Sets the priority: lower runs first; ties run in subscription order.
     pub fn priority(&mut self, priority: i32) -> &mut Self {
         self.priority = priority;
+        self
+    }
+
+    /// How long the subscriber may run (when it is async; a plain function runs to its
+    /// end). Past it, it is dropped, logged, handed to the error subscribers as kind
+    /// `timeout`, and the dispatch goes on; on `connect` it refuses the connection.
+    /// Overrides [`DeliveryPolicy::subscriber_timeout`](crate::DeliveryPolicy::subscriber_timeout).
+    pub fn timeout(&mut self, timeout: Duration) -> &mut Self {
+        self.timeout = Some(timeout);
         self
     }
 

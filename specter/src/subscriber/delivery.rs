@@ -42,6 +42,9 @@ pub struct DeliveryPolicy {
     /// and the client, who stopped reading, is disconnected by its heartbeat (default
     /// 10 s). Applies to connections that `ServiceManager::serve` accepts.
     pub write_timeout: Duration,
+    /// How long an async subscriber may run unless its binding says otherwise (default:
+    /// no limit). A subscriber that never finishes otherwise holds its socket's queue.
+    pub subscriber_timeout: Option<Duration>,
 }
 
 impl Default for DeliveryPolicy {
@@ -51,6 +54,7 @@ impl Default for DeliveryPolicy {
             max_queued_events: 4096,
             send_timeout: Duration::from_secs(5),
             write_timeout: Duration::from_secs(10),
+            subscriber_timeout: None,
         }
     }
 }
@@ -77,6 +81,12 @@ impl DeliveryPolicy {
     /// How long a write to a connection may make no progress.
     pub fn write_timeout(mut self, timeout: Duration) -> Self {
         self.write_timeout = timeout;
+        self
+    }
+
+    /// How long an async subscriber may run, by default.
+    pub fn subscriber_timeout(mut self, timeout: Duration) -> Self {
+        self.subscriber_timeout = Some(timeout);
         self
     }
 }

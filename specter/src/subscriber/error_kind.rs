@@ -30,6 +30,10 @@ pub enum ErrorKind {
     /// ([`DeliveryPolicy::max_queued_events`](crate::DeliveryPolicy::max_queued_events)):
     /// the event was not dispatched.
     Overloaded,
+    /// A subscriber did not finish within its timeout
+    /// ([`Binding::timeout`](crate::Binding::timeout),
+    /// [`DeliveryPolicy::subscriber_timeout`](crate::DeliveryPolicy::subscriber_timeout)).
+    Timeout,
 }
 
 impl ErrorKind {
@@ -44,6 +48,7 @@ impl ErrorKind {
             Self::Rejected => "rejected",
             Self::UnknownEvent => "unknown_event",
             Self::Overloaded => "overloaded",
+            Self::Timeout => "timeout",
         }
     }
 }
