@@ -15,7 +15,7 @@
 #[path = "support/mod.rs"]
 mod support;
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -94,39 +94,45 @@ fn now() -> u64 {
         .map_or(0, |d| d.as_millis() as u64)
 }
 
+/// Who a socket is: set when it connects, kept in the socket's session.
+#[derive(Clone)]
+struct Member(String);
+
 /// The chat itself: names, messages, typing, presence, and the page.
 #[derive(Default, Controller)]
 #[controller(name = "chat", route = "/chat")]
-struct ChatController {
-    /// Socket id -> name.
-    names: Mutex<BTreeMap<String, String>>,
-}
+struct ChatController;
 
 impl ChatController {
-    fn name_of(&self, socket: &SocketRef) -> String {
-        let names = self.names.lock().unwrap();
-        names
-            .get(&socket.id.to_string())
-            .cloned()
-            .unwrap_or_default()
-    }
-
-    fn present(&self) -> Vec<String> {
-        let mut names: Vec<_> = self.names.lock().unwrap().values().cloned().collect();
+    /// The sorted names of the sockets present, but `leaving`.
+    fn present(io: &SocketIo, leaving: Option<&SocketRef>) -> Vec<String> {
+        let mut names: Vec<String> = io
+            .sockets()
+            .iter()
+            .filter(|s| leaving.is_none_or(|l| l.id != s.id))
+            .filter_map(Session::<Member>::get)
+            .map(|m| m.0)
+            .collect();
         names.sort();
         names
     }
 
-    fn on_connect(&self, socket: SocketRef, Data(auth): Data<JoinAuth>) -> Result<(), String> {
+    /// Two clients connecting at the same instant under one name may both get in: an
+    /// app that must prevent it reserves names in a service.
+    fn on_connect(
+        &self,
+        socket: SocketRef,
+        io: SocketIo,
+        Data(auth): Data<JoinAuth>,
+    ) -> Result<(), String> {
         let name = auth.name.trim();
         if name.is_empty() || name.len() > 32 {
             return Err("pick a name of 1 to 32 characters".into());
         }
-        let mut names = self.names.lock().unwrap();
-        if names.values().any(|n| n == name) {
+        if Self::present(&io, None).iter().any(|n| n == name) {
             return Err(format!("{name} is already here"));
         }
-        names.insert(socket.id.to_string(), name.to_owned());
+        Session::insert(&socket, Member(name.to_owned()));
         Ok(())
     }
 
@@ -138,24 +144,21 @@ impl ChatController {
         deliver: Deliver,
         State(history): State<Arc<History>>,
     ) -> Vec<ChatMessage> {
-        delivered(
-            deliver
-                .to_all(io.broadcast(), "presence", &self.present())
-                .await,
-        );
+        let present = Self::present(&io, None);
+        delivered(deliver.to_all(io.broadcast(), "presence", &present).await);
         history.recent()
     }
 
     async fn on_message(
         &self,
-        socket: SocketRef,
         io: SocketIo,
         deliver: Deliver,
+        Session(member): Session<Member>,
         SharedData(incoming): SharedData<Incoming>,
         State(history): State<Arc<History>>,
     ) -> Value {
         let message = ChatMessage {
-            user: self.name_of(&socket),
+            user: member.0,
             text: incoming.text.clone(),
             at: now(),
         };
@@ -164,18 +167,19 @@ impl ChatController {
         json!({ "ok": true })
     }
 
-    async fn on_typing(&self, socket: SocketRef, deliver: Deliver) {
-        let typing = json!({ "user": self.name_of(&socket) });
+    async fn on_typing(
+        &self,
+        socket: SocketRef,
+        deliver: Deliver,
+        Session(member): Session<Member>,
+    ) {
+        let typing = json!({ "user": member.0 });
         delivered(deliver.to_all(socket.broadcast(), "typing", &typing).await);
     }
 
     async fn on_disconnect(&self, socket: SocketRef, io: SocketIo, deliver: Deliver) {
-        self.names.lock().unwrap().remove(&socket.id.to_string());
-        delivered(
-            deliver
-                .to_all(io.broadcast(), "presence", &self.present())
-                .await,
-        );
+        let present = Self::present(&io, Some(&socket));
+        delivered(deliver.to_all(io.broadcast(), "presence", &present).await);
     }
 }
 

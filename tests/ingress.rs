@@ -712,3 +712,90 @@ async fn binary_arguments_reach_a_bytes_subscriber() {
     assert_eq!(ack, [json!("a.bin: 3 bytes")]);
     app.shutdown().await;
 }
+
+// ---- the socket's session -------------------------------------------------------------
+
+#[derive(Clone)]
+struct Member(String);
+
+#[tokio::test]
+async fn a_session_value_set_at_connect_is_read_by_later_subscribers_until_disconnect() {
+    let app = ServiceManager::builder().build().unwrap();
+    let ingress = app.ingress();
+    ingress
+        .subscribe(
+            "auth",
+            "connect",
+            |socket: SocketRef, Data(auth): Data<Value>| {
+                if let Some(name) = auth["name"].as_str() {
+                    Session::insert(&socket, Member(name.to_owned()));
+                }
+            },
+            100,
+        )
+        .unwrap();
+    ingress
+        .subscribe("me", "whoami", |Session(m): Session<Member>| m.0, 100)
+        .unwrap();
+    ingress
+        .subscribe(
+            "me",
+            "rename",
+            |socket: SocketRef, Data(name): Data<String>| {
+                Session::insert(&socket, Member(name)).map(|old| old.0)
+            },
+            100,
+        )
+        .unwrap();
+    ingress
+        .subscribe(
+            "me",
+            "maybe",
+            |m: Option<Session<Member>>| m.map_or("nobody".to_owned(), |Session(m)| m.0),
+            100,
+        )
+        .unwrap();
+    let seen_at_disconnect = Log::default();
+    let seen = seen_at_disconnect.clone();
+    ingress
+        .subscribe(
+            "bye",
+            "disconnect",
+            move |m: Option<Session<Member>>| seen.push(m.map_or("none".into(), |Session(m)| m.0)),
+            100,
+        )
+        .unwrap();
+
+    let ann = TestClient::builder()
+        .auth(json!({"name": "ann"}))
+        .connect(&app)
+        .await
+        .unwrap();
+    let anonymous = TestClient::connect(&app).await.unwrap();
+    assert_eq!(emit_ack(&ann, "whoami", json!([])).await, json!(["ann"]));
+    assert_eq!(
+        emit_ack(&ann, "rename", json!(["anna"])).await,
+        json!(["ann"])
+    );
+    assert_eq!(emit_ack(&ann, "whoami", json!([])).await, json!(["anna"]));
+    assert_eq!(
+        emit_ack(&anonymous, "maybe", json!([])).await,
+        json!(["nobody"])
+    );
+    let missing = emit_ack(&anonymous, "whoami", json!([])).await;
+    assert_eq!(
+        missing[0]["error"],
+        json!({"handler": "me", "kind": "missing_session", "message": "Session<Member>: no `Member` in this socket's session: set it first, in a `connect` subscriber, with `Session::insert(&socket, ..)`"})
+    );
+    ann.disconnect().await;
+    eventually("the disconnect subscriber", || {
+        seen_at_disconnect.snapshot().len() == 1
+    })
+    .await;
+    assert_eq!(
+        seen_at_disconnect.take(),
+        ["anna"],
+        "the session lives until the last disconnect subscriber"
+    );
+    app.shutdown().await;
+}

@@ -128,7 +128,7 @@ pub use subscriber::{
     Ack, AckError, AckErrorWire, Binding, BoxOutcomeFuture, Call, DEFAULT_NAMESPACE,
     DEFAULT_PRIORITY, Deliver, Delivery, DeliveryPolicy, DeliveryStats, ErrorKind, EventCtx,
     EventKind, EventKinds, ExtractError, Failure, FromEvent, IntoOutcome, IntoSubscriber, Method,
-    Outcome, Reject, SharedData, Source, Subscriber, Undelivered,
+    Outcome, Reject, Session, SharedData, Source, Subscriber, Undelivered,
 };
 
 pub use adapter::{Adapter, SocketIo, SocketRef};
@@ -142,8 +142,8 @@ pub use specter_macros::{Controller, handler, on};
 pub mod prelude {
     pub use crate::{
         Ack, BoxError, Controller, Data, Deliver, DisconnectReason, Event, Events, Handler, Hooks,
-        Lifecycle, Reject, Service, ServiceManager, Services, SharedData, SocketIngress, SocketIo,
-        SocketRef, State, Subscription, TryData, handler, on,
+        Lifecycle, Reject, Service, ServiceManager, Services, Session, SharedData, SocketIngress,
+        SocketIo, SocketRef, State, Subscription, TryData, handler, on,
     };
 }
 

@@ -20,6 +20,8 @@ pub enum ErrorKind {
     MissingState,
     /// A subscriber panicked; the panic's text stays in the server's log.
     Panicked,
+    /// A subscriber takes `Session<T>` and no `T` was set in the socket's session.
+    MissingSession,
     /// A subscriber's return value could not be serialized.
     Unserializable,
     /// A subscriber returned [`Reject`](crate::Reject): the subscribers after it did not run.
@@ -43,6 +45,7 @@ impl ErrorKind {
             Self::Returned => "returned",
             Self::InvalidPayload => "invalid_payload",
             Self::MissingState => "missing_state",
+            Self::MissingSession => "missing_session",
             Self::Panicked => "panicked",
             Self::Unserializable => "unserializable",
             Self::Rejected => "rejected",

@@ -153,7 +153,7 @@ impl ExtractError {
 }
 
 /// `a::b::Data<c::Beat>` as `Data<Beat>`: what a reader of a log or an ack needs.
-fn short_type_name(full: &str) -> String {
+pub(crate) fn short_type_name(full: &str) -> String {
     let mut out = String::with_capacity(full.len());
     let mut word = String::new();
     for c in full.chars() {
@@ -202,7 +202,7 @@ impl std::error::Error for ExtractError {}
 #[diagnostic::on_unimplemented(
     message = "`{Self}` is not an extractor Specter can hand to a subscriber",
     label = "this argument cannot be extracted from a socket event",
-    note = "subscriber arguments must implement `specter::FromEvent`: SocketRef, Data<T>, TryData<T>, Event, State<T>, SocketIo, DisconnectReason, ProtocolVersion, TransportType",
+    note = "subscriber arguments must implement `specter::FromEvent`: SocketRef, Data<T>, SharedData<T>, TryData<T>, Session<T>, Deliver, Event, State<T>, SocketIo, DisconnectReason, ProtocolVersion, TransportType",
     note = "to answer an ack, return the value from the subscriber instead of taking an AckSender"
 )]
 pub trait FromEvent: Sized {

@@ -11,6 +11,7 @@ pub mod event_name;
 pub mod extract;
 pub mod method;
 pub mod outcome;
+pub mod session;
 pub mod source;
 #[allow(clippy::module_inception)]
 pub mod subscriber;
@@ -22,5 +23,6 @@ pub use error_kind::ErrorKind;
 pub use extract::{EventCtx, EventKind, EventKinds, ExtractError, FromEvent, SharedData};
 pub use method::Method;
 pub use outcome::{Ack, Failure, IntoOutcome, Outcome, Reject, Reply};
+pub use session::Session;
 pub use source::Source;
 pub use subscriber::{BoxOutcomeFuture, Call, IntoSubscriber, Subscriber};
