@@ -45,6 +45,17 @@ pub struct Allocations {
     pub raw: f64,
 }
 
+/// Instructions per ack of one server, counted by callgrind.
+#[derive(Debug, Clone)]
+pub struct Instructions {
+    /// The server.
+    pub server: String,
+    /// Subscribers of the event.
+    pub subscribers: usize,
+    /// Instructions per ack.
+    pub per_ack: f64,
+}
+
 /// Time to build the ingress.
 #[derive(Debug, Clone)]
 pub struct Startup {
@@ -73,6 +84,8 @@ pub struct Report {
     pub startup: Vec<Startup>,
     /// Per-socket order rows: Specter at S = 3 with order on and off.
     pub order: Vec<Throughput>,
+    /// Instructions per ack under callgrind.
+    pub instructions: Vec<Instructions>,
     /// Notes on what bounds a figure or a missed target.
     pub notes: Vec<String>,
 }
@@ -197,6 +210,24 @@ impl Report {
                     t.rate,
                     t.cpu_us_per_ack,
                     t.cpu_us_per_ack / base
+                );
+            }
+        }
+        if !self.instructions.is_empty() {
+            md.push_str("\n## Instructions per ack (callgrind)\n\nInstructions the server process executes per ack, counted by valgrind's callgrind: exact and repeatable whatever else the machine does (the difference of a 1,000- and a 3,000-ack run per connection over 4 connections, so startup and shutdown cancel out). The same workloads as above; the `order` rows are the per-socket order variants at S = 3.\n\n| server | S | instructions per ack | vs reference |\n|---|---:|---:|---:|\n");
+            for i in &self.instructions {
+                let reference = match i.server.as_str() {
+                    "specter" => Some(RAW.to_owned()),
+                    other if other.ends_with("-on") => Some(other.replace("-on", "-off")),
+                    _ => None,
+                };
+                let ratio = reference
+                    .and_then(|r| self.instructions.iter().find(|x| x.server == r))
+                    .map_or("".to_owned(), |r| format!("{:.3}x", i.per_ack / r.per_ack));
+                let _ = writeln!(
+                    md,
+                    "| {} | {} | {:.0} | {ratio} |",
+                    i.server, i.subscribers, i.per_ack
                 );
             }
         }

@@ -255,6 +255,83 @@ async fn order(plan: &Plan, report: &mut Report) -> Result<(), String> {
     Ok(())
 }
 
+/// Instructions the server executes per ack, counted by callgrind: exact and repeatable
+/// whatever else the shared machine does, so small differences (order on and off,
+/// Specter against raw socketioxide) show where wall-clock CPU figures are noise. Each
+/// figure is the difference of two runs (1,000 and 3,000 acks per connection) divided
+/// by the extra acks, so startup and shutdown cancel out.
+async fn instructions(report: &mut Report) -> Result<(), String> {
+    let valgrind = std::process::Command::new("valgrind")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !valgrind {
+        report
+            .notes
+            .push("valgrind is not available here: no instruction counts.".into());
+        return Ok(());
+    }
+    const CONNECTIONS: usize = 4;
+    const RUNS: (u64, u64) = (1_000, 3_000);
+    for (name, kind, s) in [
+        ("specter", "specter", 10),
+        ("raw socketioxide", "raw", 10),
+        ("order-sync-on", "order-sync-on", 3),
+        ("order-sync-off", "order-sync-off", 3),
+        ("order-async-on", "order-async-on", 3),
+        ("order-async-off", "order-async-off", 3),
+    ] {
+        let low = callgrind_instructions(kind, s, CONNECTIONS, RUNS.0).await?;
+        let high = callgrind_instructions(kind, s, CONNECTIONS, RUNS.1).await?;
+        let per_ack =
+            high.saturating_sub(low) as f64 / ((RUNS.1 - RUNS.0) * CONNECTIONS as u64) as f64;
+        eprintln!("instructions {name:>18} S={s:<2} {per_ack:>9.0} per ack");
+        report.instructions.push(specter_bench::report::Instructions {
+            server: name.to_owned(),
+            subscribers: s,
+            per_ack,
+        });
+    }
+    Ok(())
+}
+
+/// The instructions a server runs for `acks` acks per connection, start to exit.
+async fn callgrind_instructions(
+    kind: &str,
+    s: usize,
+    connections: usize,
+    acks: u64,
+) -> Result<u64, String> {
+    let out = root().join(format!("target/callgrind-{kind}-{s}-{acks}.out"));
+    let mut cmd = Command::new("valgrind");
+    cmd.arg("--tool=callgrind")
+        .arg(format!("--callgrind-out-file={}", out.display()))
+        .arg(std::env::current_exe().unwrap())
+        .args(["serve", kind, &s.to_string(), "1"])
+        .stderr(Stdio::null());
+    let mut srv = Server::start(cmd).await?;
+    let url = srv.url.clone();
+    tokio::task::spawn_blocking(move || {
+        loadgen::run_on_one_core(&url, connections, Until::Acks(acks))
+    })
+    .await
+    .map_err(|e| e.to_string())??;
+    drop(srv.child.stdin.take());
+    tokio::time::timeout(Duration::from_secs(120), srv.child.wait())
+        .await
+        .map_err(|_| format!("{kind} did not exit under callgrind"))?
+        .map_err(|e| e.to_string())?;
+    let text = std::fs::read_to_string(&out).map_err(|e| format!("{}: {e}", out.display()))?;
+    let _ = std::fs::remove_file(&out);
+    text.lines()
+        .find_map(|l| {
+            l.strip_prefix("summary: ")
+                .or_else(|| l.strip_prefix("totals: "))
+        })
+        .and_then(|n| n.split_whitespace().next()?.parse().ok())
+        .ok_or_else(|| format!("no instruction total in {}", out.display()))
+}
+
 /// One measured run of `server` with `s` subscribers, after a warm-up.
 async fn measure(plan: &Plan, server: &str, s: usize) -> Result<Throughput, String> {
     let srv = Server::start(server_command(server, s)?).await?;
@@ -634,6 +711,14 @@ async fn main() {
         specter_bench::serve::serve(&args[2..]).await;
         return;
     }
+    // `bench --instructions`: only the callgrind counts, printed.
+    if args.iter().any(|a| a == "--instructions") {
+        let mut report = Report::default();
+        if let Err(e) = instructions(&mut report).await {
+            fail("instructions", e);
+        }
+        return;
+    }
     // `bench --load URL SECONDS`: only the load generator, e.g. to profile a server.
     if let Some(i) = args.iter().position(|a| a == "--load") {
         let url = args.get(i + 1).expect("--load URL SECONDS").clone();
@@ -702,6 +787,9 @@ async fn main() {
     if !quick {
         if let Err(e) = profile(&mut report).await {
             fail("profile", e);
+        }
+        if let Err(e) = instructions(&mut report).await {
+            fail("instructions", e);
         }
     }
     report.machine = machine();
