@@ -286,11 +286,13 @@ async fn instructions(report: &mut Report) -> Result<(), String> {
         let per_ack =
             high.saturating_sub(low) as f64 / ((RUNS.1 - RUNS.0) * CONNECTIONS as u64) as f64;
         eprintln!("instructions {name:>18} S={s:<2} {per_ack:>9.0} per ack");
-        report.instructions.push(specter_bench::report::Instructions {
-            server: name.to_owned(),
-            subscribers: s,
-            per_ack,
-        });
+        report
+            .instructions
+            .push(specter_bench::report::Instructions {
+                server: name.to_owned(),
+                subscribers: s,
+                per_ack,
+            });
     }
     Ok(())
 }

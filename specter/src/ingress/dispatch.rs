@@ -91,8 +91,8 @@ pub(crate) struct Dispatch {
     socket: Arc<Socket>,
     event: Str,
     entries: Arc<[Entry]>,
-    /// The payload, kept for the subscribers still to run; the last one takes it.
-    data: Option<Value>,
+    /// The payload; a subscriber that reads it decodes from a copy of it.
+    data: Value,
     ack: Option<i64>,
     /// The next subscriber to run.
     next: usize,
@@ -115,15 +115,10 @@ impl Dispatch {
         while self.next < self.entries.len() {
             let i = self.next;
             self.next += 1;
-            let payload = if self.next == self.entries.len() {
-                self.data.take()
-            } else {
-                self.data.clone()
-            };
             let ctx = EventCtx {
                 socket: &self.socket,
                 event: &self.event,
-                payload: Payload::Message(payload.expect("payload kept for the last subscriber")),
+                payload: Payload::Message(&self.data),
                 decoded: &self.decoded,
                 delivery: &self.ns.delivery,
             };
@@ -337,7 +332,7 @@ pub(crate) fn message(
         socket: s,
         event,
         entries,
-        data: Some(data),
+        data,
         ack,
         next: 0,
         reply: None,

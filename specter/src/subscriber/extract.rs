@@ -43,7 +43,9 @@ impl Decoded {
 }
 
 pub(crate) enum Payload<'a> {
-    Message(Value),
+    /// The event's payload, shared by its subscribers: an extractor that reads it
+    /// decodes from its own (cheap, reference-counted) copy.
+    Message(&'a Value),
     Connect(&'a Option<Value>),
     Disconnect(DisconnectReason),
 }
@@ -213,6 +215,11 @@ pub trait FromEvent: Sized {
     fn from_event(ctx: &mut EventCtx<'_>) -> Result<Self, ExtractError>;
 }
 
+/// What extractors that do not read the payload are handed instead of it.
+fn no_payload() -> Value {
+    Value::Bytes(bytes::Bytes::new())
+}
+
 fn unavailable<T>(ctx: &EventCtx<'_>) -> ExtractError {
     ExtractError::new::<T>(format_args!("not available in a `{}` event", ctx.event))
 }
@@ -224,7 +231,8 @@ macro_rules! everywhere {
             fn from_event(ctx: &mut EventCtx<'_>) -> Result<Self, ExtractError> {
                 let s = ctx.socket;
                 match &mut ctx.payload {
-                    Payload::Message(v) => FromMessageParts::from_message_parts(s, v, &None)
+                    // These extractors do not read the payload.
+                    Payload::Message(_) => FromMessageParts::from_message_parts(s, &mut no_payload(), &None)
                         .map_err(ExtractError::new::<Self>),
                     Payload::Connect(auth) => FromConnectParts::from_connect_parts(s, auth)
                         .map_err(ExtractError::new::<Self>),
@@ -251,7 +259,7 @@ impl<T: Clone + Send + Sync + 'static> FromEvent for State<T> {
     fn from_event(ctx: &mut EventCtx<'_>) -> Result<Self, ExtractError> {
         let s = ctx.socket;
         match &mut ctx.payload {
-            Payload::Message(v) => State::from_message_parts(s, v, &None),
+            Payload::Message(_) => State::from_message_parts(s, &mut no_payload(), &None),
             Payload::Connect(auth) => State::from_connect_parts(s, auth),
             Payload::Disconnect(reason) => State::from_disconnect_parts(s, *reason),
         }
@@ -301,7 +309,7 @@ impl<T: DeserializeOwned + Send + Sync + 'static> FromEvent for SharedData<T> {
         }
         let s = ctx.socket;
         let decoded = match &mut ctx.payload {
-            Payload::Message(v) => Data::<T>::from_message_parts(s, v, &None),
+            Payload::Message(v) => Data::<T>::from_message_parts(s, &mut (*v).clone(), &None),
             Payload::Connect(auth) => Data::<T>::from_connect_parts(s, auth),
             Payload::Disconnect(_) => return Err(unavailable::<Self>(ctx)),
         };
@@ -319,7 +327,7 @@ impl<T: DeserializeOwned> FromEvent for Data<T> {
     fn from_event(ctx: &mut EventCtx<'_>) -> Result<Self, ExtractError> {
         let s = ctx.socket;
         match &mut ctx.payload {
-            Payload::Message(v) => Data::from_message_parts(s, v, &None),
+            Payload::Message(v) => Data::from_message_parts(s, &mut (*v).clone(), &None),
             Payload::Connect(auth) => Data::from_connect_parts(s, auth),
             Payload::Disconnect(_) => return Err(unavailable::<Self>(ctx)),
         }
@@ -334,7 +342,7 @@ impl<T: DeserializeOwned> FromEvent for TryData<T> {
     fn from_event(ctx: &mut EventCtx<'_>) -> Result<Self, ExtractError> {
         let s = ctx.socket;
         match &mut ctx.payload {
-            Payload::Message(v) => TryData::from_message_parts(s, v, &None),
+            Payload::Message(v) => TryData::from_message_parts(s, &mut (*v).clone(), &None),
             Payload::Connect(auth) => TryData::from_connect_parts(s, auth),
             Payload::Disconnect(_) => return Err(unavailable::<Self>(ctx)),
         }
