@@ -799,3 +799,104 @@ async fn a_session_value_set_at_connect_is_read_by_later_subscribers_until_disco
     );
     app.shutdown().await;
 }
+
+// ---- guards -----------------------------------------------------------------------------
+
+#[derive(Clone)]
+struct Role(&'static str);
+
+fn admins_only(role: Option<Session<Role>>) -> Result<(), String> {
+    match role {
+        Some(Session(Role("admin"))) => Ok(()),
+        Some(Session(Role(other))) => Err(format!("{other}s may not")),
+        None => Err("who are you?".into()),
+    }
+}
+
+fn never(_: SocketRef) -> bool {
+    false
+}
+
+struct Kick(Log);
+#[handler(name = "kick", discover = false, guard = admins_only)]
+impl Kick {
+    #[on("kick", priority = 10)]
+    fn kick(&self, Data(who): Data<String>) -> String {
+        self.0.push(format!("kicked {who}"));
+        format!("{who} was kicked")
+    }
+
+    #[on("ban", guard = never)]
+    fn ban(&self) -> &'static str {
+        self.0.push("banned");
+        "banned"
+    }
+}
+
+struct KickAudit(Log);
+#[handler(name = "audit", discover = false)]
+impl KickAudit {
+    #[on("kick", priority = 20)]
+    fn kick(&self, Data(who): Data<String>) {
+        self.0.push(format!("audit {who}"));
+    }
+}
+
+#[tokio::test]
+async fn a_refused_guard_skips_its_subscribers_and_the_others_still_run() {
+    let log = Log::default();
+    let app = ServiceManager::builder()
+        .handler(Kick(log.clone()))
+        .handler(KickAudit(log.clone()))
+        .build()
+        .unwrap();
+    app.ingress()
+        .subscribe(
+            "roles",
+            "connect",
+            |socket: SocketRef, Data(auth): Data<Value>| {
+                if auth["admin"] == true {
+                    Session::insert(&socket, Role("admin"));
+                } else if auth["user"] == true {
+                    Session::insert(&socket, Role("user"));
+                }
+            },
+            1,
+        )
+        .unwrap();
+    let admin = TestClient::builder()
+        .auth(json!({"admin": true}))
+        .connect(&app)
+        .await
+        .unwrap();
+    let user = TestClient::builder()
+        .auth(json!({"user": true}))
+        .connect(&app)
+        .await
+        .unwrap();
+
+    assert_eq!(
+        emit_ack(&admin, "kick", json!(["bob"])).await,
+        json!(["bob was kicked"])
+    );
+    assert_eq!(log.take(), ["kicked bob", "audit bob"]);
+
+    let refused = emit_ack(&user, "kick", json!(["ann"])).await;
+    assert_eq!(
+        refused,
+        json!([{"error": {"handler": "kick", "kind": "forbidden", "message": "users may not"}}]),
+        "no subscriber answered, so the ack says why the guarded one did not run"
+    );
+    assert_eq!(
+        log.take(),
+        ["audit ann"],
+        "the unguarded subscriber still ran"
+    );
+
+    // The handler's guard and the event's own guard both apply.
+    let banned = emit_ack(&admin, "ban", json!([])).await;
+    assert_eq!(banned[0]["error"]["kind"], "forbidden");
+    assert_eq!(banned[0]["error"]["message"], "not allowed");
+    assert!(log.take().is_empty());
+    app.shutdown().await;
+}

@@ -17,6 +17,8 @@ pub struct Options {
     pub route: Option<LitStr>,
     pub discover: Option<LitBool>,
     pub krate: Option<syn::Path>,
+    /// Guards of every event of a handler, in order.
+    pub guards: Vec<Expr>,
 }
 
 /// Which macro is parsing: its name, the keys it takes, and an example of its use.
@@ -28,7 +30,7 @@ pub struct Macro {
 
 pub const HANDLER: Macro = Macro {
     name: "handler",
-    keys: &["name", "namespace", "discover", "crate"],
+    keys: &["name", "namespace", "discover", "crate", "guard"],
     example: "#[handler(name = \"presence\")]",
 };
 
@@ -67,6 +69,10 @@ impl Options {
                 "namespace" => set(&mut self.namespace, meta.value()?.parse()?),
                 "route" => set(&mut self.route, meta.value()?.parse()?),
                 "discover" => set(&mut self.discover, meta.value()?.parse()?),
+                "guard" => {
+                    self.guards.push(meta.value()?.parse()?);
+                    false
+                }
                 _ => {
                     let lit: LitStr = meta.value()?.parse()?;
                     set(&mut self.krate, lit.parse()?)
@@ -119,6 +125,8 @@ pub struct OnAttr {
     pub concurrent: Option<Ident>,
     /// The timeout in milliseconds, spanned on its literal.
     pub timeout: Option<(u64, LitStr)>,
+    /// Guards of this event, in order (`guard` may repeat).
+    pub guards: Vec<Expr>,
 }
 
 impl OnAttr {
@@ -134,6 +142,7 @@ impl OnAttr {
             let mut priority: Option<Expr> = None;
             let mut concurrent: Option<Ident> = None;
             let mut timeout: Option<(u64, LitStr)> = None;
+            let mut guards: Vec<Expr> = Vec::new();
             while !input.is_empty() {
                 input.parse::<Token![,]>()?;
                 if input.is_empty() {
@@ -163,6 +172,14 @@ impl OnAttr {
                             false
                         }
                     },
+                    ("guard", Some(value)) => {
+                        guards.push(value);
+                        false
+                    }
+                    ("guard", None) => {
+                        cx.error(&key, "`guard` needs a function: `guard = admins_only`");
+                        false
+                    }
                     ("timeout", None) => {
                         cx.error(&key, "`timeout` needs a value: `timeout = \"5s\"`");
                         false
@@ -177,7 +194,7 @@ impl OnAttr {
                     (other, _) => {
                         cx.error(
                             &key,
-                            format_args!("unknown option `{other}`; `#[on]` takes `priority`, `concurrent` and `timeout`"),
+                            format_args!("unknown option `{other}`; `#[on]` takes `priority`, `concurrent`, `timeout` and `guard`"),
                         );
                         false
                     }
@@ -191,6 +208,7 @@ impl OnAttr {
                 priority,
                 concurrent,
                 timeout,
+                guards,
             })
         };
         let tokens = match &attr.meta {

@@ -72,7 +72,7 @@ pub fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
         .iter()
         .map(|b| expand::event_name_check(&krate, &b.on.event));
     let type_checks = type_checks(&krate, self_ty, &bound);
-    let bindings = bound.iter().map(|b| binding(&krate, b));
+    let bindings = bound.iter().map(|b| binding(&krate, &options.guards, b));
     let registration = options.discovered().then(|| {
         expand::registration(
             &krate,
@@ -136,7 +136,7 @@ fn bound_method(f: &ImplItemFn, on: OnAttr) -> Bound {
 
 /// `events.on("event", Self::method)`, with `.priority(P)` when one is given. The call
 /// is spanned on the method, so the binding's source location is the method's line.
-fn binding(krate: &TokenStream, b: &Bound) -> TokenStream {
+fn binding(krate: &TokenStream, handler_guards: &[syn::Expr], b: &Bound) -> TokenStream {
     let Bound { method, on, .. } = b;
     let event = &on.event;
     let priority = on.priority.as_ref().map(|p| {
@@ -152,9 +152,14 @@ fn binding(krate: &TokenStream, b: &Bound) -> TokenStream {
     let timeout = on.timeout.as_ref().map(
         |(ms, lit)| quote_spanned!(lit.span()=> .timeout(::core::time::Duration::from_millis(#ms))),
     );
+    // The handler's guards first, then the event's own, each spanned on its expression.
+    let guards = handler_guards
+        .iter()
+        .chain(&on.guards)
+        .map(|g| quote_spanned!(g.span()=> .guard(#g)));
     let krate = expand::respan(krate, method.span());
     quote_spanned! {method.span()=>
-        #krate::Events::on(events, #event, Self::#method) #priority #concurrent #timeout;
+        #krate::Events::on(events, #event, Self::#method) #priority #concurrent #timeout #(#guards)*;
     }
 }
 

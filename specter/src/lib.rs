@@ -127,8 +127,9 @@ pub use subscriber::event_name;
 pub use subscriber::{
     Ack, AckError, AckErrorWire, Binding, BoxOutcomeFuture, Call, DEFAULT_NAMESPACE,
     DEFAULT_PRIORITY, Deliver, Delivery, DeliveryPolicy, DeliveryStats, ErrorKind, EventCtx,
-    EventKind, EventKinds, ExtractError, Failure, FromEvent, IntoOutcome, IntoSubscriber, Method,
-    Outcome, Reject, Session, SharedData, Source, Subscriber, Undelivered,
+    EventKind, EventKinds, ExtractError, Failure, FromEvent, Guard, IntoGuard, IntoOutcome,
+    IntoSubscriber, IntoVerdict, Method, Outcome, Reject, Session, SharedData, Source, Subscriber,
+    Undelivered,
 };
 
 pub use adapter::{Adapter, SocketIo, SocketRef};

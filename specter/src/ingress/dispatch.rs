@@ -42,6 +42,15 @@ fn call(entry: &Entry, ctx: EventCtx<'_>) -> Call {
     }
 }
 
+/// Runs the guards of `entry`, in order, each with a fresh context: the first refusal's
+/// reason, or `Ok` (also when there are none).
+fn guards_allow<'a>(entry: &Entry, ctx: impl Fn() -> EventCtx<'a>) -> Result<(), String> {
+    match &entry.guards {
+        None => Ok(()),
+        Some(guards) => guards.iter().try_for_each(|g| g.check(ctx())),
+    }
+}
+
 /// A subscriber's future, dropped when it runs past `limit`.
 async fn within(limit: Duration, fut: BoxOutcomeFuture) -> Outcome {
     match tokio::time::timeout(limit, fut).await {
@@ -99,6 +108,8 @@ pub(crate) struct Dispatch {
     reply: Option<Reply>,
     failed: Option<(Arc<str>, Failure)>,
     rejected: Option<(Arc<str>, String)>,
+    /// The first subscriber a guard skipped, and the guard's reason.
+    forbidden: Option<(Arc<str>, String)>,
 }
 
 /// Why a dispatch cannot go on synchronously.
@@ -115,14 +126,19 @@ impl Dispatch {
         while self.next < self.entries.len() {
             let i = self.next;
             self.next += 1;
-            let ctx = EventCtx {
+            let ctx = || EventCtx {
                 socket: &self.socket,
                 event: &self.event,
                 payload: Payload::Message(&self.data),
                 decoded: &self.decoded,
                 delivery: &self.ns.delivery,
             };
-            match call(&self.entries[i], ctx) {
+            if let Err(reason) = guards_allow(&self.entries[i], ctx) {
+                let owner = self.entries[i].owner.clone();
+                self.forbidden.get_or_insert((owner, reason));
+                continue;
+            }
+            match call(&self.entries[i], ctx()) {
                 Call::Ready(outcome) => {
                     if let Some(blocked) = self.record(outcome) {
                         return Some(blocked);
@@ -190,13 +206,16 @@ impl Dispatch {
         let Some(id) = self.ack else {
             return (self.ns, None);
         };
-        let answer = match (self.rejected, self.reply, self.failed) {
-            (Some((owner, reason)), _, _) => {
+        let answer = match (self.rejected, self.reply, self.failed, self.forbidden) {
+            (Some((owner, reason)), ..) => {
                 Answer::Error(AckError::new(ErrorKind::Rejected, reason).with_handler(&*owner))
             }
-            (None, Some(v), _) => Answer::Reply(v),
-            (None, None, Some((owner, f))) => Answer::Error(AckError::from_failure(&owner, &f)),
-            (None, None, None) => Answer::Empty,
+            (None, Some(v), ..) => Answer::Reply(v),
+            (None, None, Some((owner, f)), _) => Answer::Error(AckError::from_failure(&owner, &f)),
+            (None, None, None, Some((owner, reason))) => {
+                Answer::Error(AckError::new(ErrorKind::Forbidden, reason).with_handler(&*owner))
+            }
+            (None, None, None, None) => Answer::Empty,
         };
         let owed = Owed {
             socket: self.socket,
@@ -338,6 +357,7 @@ pub(crate) fn message(
         reply: None,
         failed: None,
         rejected: None,
+        forbidden: None,
     };
     let max = ns.delivery.policy.max_queued_events;
     if dispatch.skips_queue() {
@@ -402,14 +422,18 @@ pub(crate) async fn connect(
     };
     let decoded = Decoded::default();
     for entry in entries.iter() {
-        let ctx = EventCtx {
+        let ctx = || EventCtx {
             socket: &s,
             event: "connect",
             payload: Payload::Connect(auth),
             decoded: &decoded,
             delivery: &ns.delivery,
         };
-        let refusal = match run(entry, ctx).await {
+        // A refused guard skips its subscriber, as on any event.
+        if guards_allow(entry, ctx).is_err() {
+            continue;
+        }
+        let refusal = match run(entry, ctx()).await {
             Outcome::Nothing | Outcome::Reply(_) => continue,
             Outcome::Rejected(reason) => reason,
             Outcome::Failed(f) => {
@@ -436,14 +460,17 @@ pub(crate) async fn disconnect(ns: &Namespace, s: Arc<Socket>, reason: Disconnec
     };
     let decoded = Decoded::default();
     for entry in entries.iter() {
-        let ctx = EventCtx {
+        let ctx = || EventCtx {
             socket: &s,
             event: "disconnect",
             payload: Payload::Disconnect(reason),
             decoded: &decoded,
             delivery: &ns.delivery,
         };
-        if let Outcome::Failed(f) = run(entry, ctx).await {
+        if guards_allow(entry, ctx).is_err() {
+            continue;
+        }
+        if let Outcome::Failed(f) = run(entry, ctx()).await {
             ns.log_failure("disconnect", entry, &f);
             ns.report(&s, "disconnect", entry, &f).await;
         }

@@ -303,6 +303,7 @@ impl SocketIngress {
                 subscriber: b.subscriber,
                 concurrent: b.concurrent,
                 timeout: b.timeout,
+                guards: (!b.guards.is_empty()).then(|| Arc::from(b.guards)),
             });
         }
         ns.table.insert(groups);

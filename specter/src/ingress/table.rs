@@ -8,7 +8,7 @@ use std::sync::{Arc, RwLock};
 use serde::Serialize;
 
 use crate::ingress::sorted::{self, Keyed};
-use crate::subscriber::{Source, Subscriber};
+use crate::subscriber::{Guard, Source, Subscriber};
 
 /// One subscriber of one event.
 #[derive(Clone)]
@@ -23,6 +23,8 @@ pub(crate) struct Entry {
     pub concurrent: bool,
     /// How long it may run, when bound with a timeout.
     pub timeout: Option<std::time::Duration>,
+    /// Its guards, when it has any.
+    pub guards: Option<Arc<[Guard]>>,
 }
 
 impl Keyed for Entry {
@@ -160,6 +162,7 @@ mod tests {
             subscriber: Subscriber::new(EventKinds::ALL, |_| Call::Ready(Outcome::Nothing)),
             concurrent: false,
             timeout: None,
+            guards: None,
         }
     }
 

@@ -5,6 +5,7 @@
 use std::borrow::Cow;
 use std::time::Duration;
 
+use crate::subscriber::guard::{Guard, IntoGuard};
 use crate::subscriber::source::Source;
 use crate::subscriber::subscriber::Subscriber;
 
@@ -25,6 +26,7 @@ pub struct Binding {
     pub(crate) subscriber: Subscriber,
     pub(crate) concurrent: bool,
     pub(crate) timeout: Option<Duration>,
+    pub(crate) guards: Vec<Guard>,
 }
 
 impl Binding {
@@ -41,6 +43,7 @@ impl Binding {
             subscriber,
             concurrent: false,
             timeout: None,
+            guards: Vec::new(),
         }
     }
 
@@ -56,6 +59,13 @@ impl Binding {
     /// Overrides [`DeliveryPolicy::subscriber_timeout`](crate::DeliveryPolicy::subscriber_timeout).
     pub fn timeout(&mut self, timeout: Duration) -> &mut Self {
         self.timeout = Some(timeout);
+        self
+    }
+
+    /// Adds a guard: a check run before the subscriber, which skips it when it refuses
+    /// (see [`Guard`]). Guards run in the order they are added.
+    pub fn guard<M>(&mut self, guard: impl IntoGuard<M>) -> &mut Self {
+        self.guards.push(guard.into_guard());
         self
     }
 

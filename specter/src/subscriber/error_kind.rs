@@ -26,6 +26,8 @@ pub enum ErrorKind {
     Unserializable,
     /// A subscriber returned [`Reject`](crate::Reject): the subscribers after it did not run.
     Rejected,
+    /// Every subscriber that could have answered was skipped by a refusing guard.
+    Forbidden,
     /// No subscriber listens to the event.
     UnknownEvent,
     /// Too many events of the socket were waiting for the one in flight
@@ -50,6 +52,7 @@ impl ErrorKind {
             Self::Unserializable => "unserializable",
             Self::Rejected => "rejected",
             Self::UnknownEvent => "unknown_event",
+            Self::Forbidden => "forbidden",
             Self::Overloaded => "overloaded",
             Self::Timeout => "timeout",
         }
