@@ -900,3 +900,82 @@ async fn a_refused_guard_skips_its_subscribers_and_the_others_still_run() {
     assert!(log.take().is_empty());
     app.shutdown().await;
 }
+
+// ---- catch-all subscribers ----------------------------------------------------------------
+
+struct Everything(Log);
+#[handler(name = "everything", discover = false)]
+impl Everything {
+    #[on(any, priority = 50)]
+    fn any(&self, Event(name): Event) {
+        self.0.push(format!("any {name}"));
+    }
+}
+
+#[tokio::test]
+async fn catch_all_subscribers_run_in_priority_order_and_take_events_without_their_own() {
+    let log = Log::default();
+    let app = ServiceManager::builder()
+        .handler(Everything(log.clone()))
+        .build()
+        .unwrap();
+    let (early, late) = (log.clone(), log.clone());
+    app.ingress()
+        .subscribe("early", "greet", move || early.push("early greet"), 10)
+        .unwrap();
+    app.ingress()
+        .subscribe(
+            "late",
+            "greet",
+            move || {
+                late.push("late greet");
+                "hi"
+            },
+            100,
+        )
+        .unwrap();
+    let connects = log.clone();
+    app.ingress()
+        .subscribe("conn", "connect", move || connects.push("connect"), 100)
+        .unwrap();
+    let client = TestClient::connect(&app).await.unwrap();
+    assert_eq!(
+        log.take(),
+        ["connect"],
+        "catch-all subscribers do not take connect"
+    );
+
+    assert_eq!(emit_ack(&client, "greet", json!([])).await, json!(["hi"]));
+    assert_eq!(log.take(), ["early greet", "any greet", "late greet"]);
+
+    // An event with no subscriber of its own goes to the catch-all: not unknown.
+    assert_eq!(emit_ack(&client, "whatever", json!([])).await, json!([]));
+    assert_eq!(log.take(), ["any whatever"]);
+
+    let table = app.event_table();
+    let star = table
+        .iter()
+        .find(|r| r.event == "*")
+        .expect("the catch-all row");
+    assert_eq!(star.subscribers[0].owner, "everything");
+
+    // Direct catch-all subscriptions come and go like any other.
+    let l = log.clone();
+    let sub = app
+        .ingress()
+        .subscribe_any(
+            "spy",
+            move |Event(name): Event| l.push(format!("spy {name}")),
+            200,
+        )
+        .unwrap();
+    emit_ack(&client, "greet", json!([])).await;
+    assert_eq!(
+        log.take(),
+        ["early greet", "any greet", "late greet", "spy greet"]
+    );
+    assert!(sub.unsubscribe());
+    emit_ack(&client, "whatever", json!([])).await;
+    assert_eq!(log.take(), ["any whatever"]);
+    app.shutdown().await;
+}

@@ -118,9 +118,11 @@ impl Options {
     }
 }
 
-/// `#[on("event", priority = EXPR, concurrent, timeout = "5s")]`
+/// `#[on("event", priority = EXPR, concurrent, timeout = "5s", guard = f)]`, or
+/// `#[on(any, ..)]` for a catch-all subscriber.
 pub struct OnAttr {
-    pub event: LitStr,
+    /// The event; `None` for `any`.
+    pub event: Option<LitStr>,
     pub priority: Option<Expr>,
     pub concurrent: Option<Ident>,
     /// The timeout in milliseconds, spanned on its literal.
@@ -133,12 +135,19 @@ impl OnAttr {
     /// Parses the attribute's arguments; `None` when the event name is missing.
     pub fn parse(cx: &mut Ctxt, attr: &syn::Attribute) -> Option<Self> {
         let parser = |input: ParseStream| -> syn::Result<OnAttr> {
-            let event: LitStr = input.parse().map_err(|e| {
-                syn::Error::new(
-                    e.span(),
-                    "expected the event name as a string literal: `#[on(\"event\")]`",
-                )
-            })?;
+            let event: Option<LitStr> = if input.peek(Ident)
+                && input.fork().parse::<Ident>()? == "any"
+            {
+                input.parse::<Ident>()?;
+                None
+            } else {
+                Some(input.parse().map_err(|e| {
+                    syn::Error::new(
+                        e.span(),
+                        "expected the event name as a string literal, or `any`: `#[on(\"event\")]`, `#[on(any)]`",
+                    )
+                })?)
+            };
             let mut priority: Option<Expr> = None;
             let mut concurrent: Option<Ident> = None;
             let mut timeout: Option<(u64, LitStr)> = None;
@@ -174,6 +183,13 @@ impl OnAttr {
                     },
                     ("guard", Some(value)) => {
                         guards.push(value);
+                        false
+                    }
+                    ("any", None) => {
+                        cx.error(
+                            &key,
+                            "`any` stands instead of the event name: `#[on(any)]` takes every event",
+                        );
                         false
                     }
                     ("guard", None) => {

@@ -51,7 +51,9 @@ pub fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
         let Some(on) = OnAttr::parse(&mut cx, on) else {
             continue;
         };
-        seen.check(&mut cx, &on.event, &f.sig.ident);
+        if let Some(event) = &on.event {
+            seen.check(&mut cx, event, &f.sig.ident);
+        }
         if check::method_signature(&mut cx, &f.sig, "an `#[on]` method") {
             bound.push(bound_method(f, on));
         }
@@ -70,7 +72,8 @@ pub fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
     let hooks = expand::hooks_fn(&krate);
     let name_checks = bound
         .iter()
-        .map(|b| expand::event_name_check(&krate, &b.on.event));
+        .filter_map(|b| b.on.event.as_ref())
+        .map(|event| expand::event_name_check(&krate, event));
     let type_checks = type_checks(&krate, self_ty, &bound);
     let bindings = bound.iter().map(|b| binding(&krate, &options.guards, b));
     let registration = options.discovered().then(|| {
@@ -138,7 +141,7 @@ fn bound_method(f: &ImplItemFn, on: OnAttr) -> Bound {
 /// is spanned on the method, so the binding's source location is the method's line.
 fn binding(krate: &TokenStream, handler_guards: &[syn::Expr], b: &Bound) -> TokenStream {
     let Bound { method, on, .. } = b;
-    let event = &on.event;
+
     let priority = on.priority.as_ref().map(|p| {
         // A const item: any const expression of type `i32`; a wrong type is an error
         // on the expression.
@@ -158,8 +161,14 @@ fn binding(krate: &TokenStream, handler_guards: &[syn::Expr], b: &Bound) -> Toke
         .chain(&on.guards)
         .map(|g| quote_spanned!(g.span()=> .guard(#g)));
     let krate = expand::respan(krate, method.span());
+    let on_call = match &on.event {
+        Some(event) => {
+            quote_spanned!(method.span()=> #krate::Events::on(events, #event, Self::#method))
+        }
+        None => quote_spanned!(method.span()=> #krate::Events::on_any(events, Self::#method)),
+    };
     quote_spanned! {method.span()=>
-        #krate::Events::on(events, #event, Self::#method) #priority #concurrent #timeout #(#guards)*;
+        #on_call #priority #concurrent #timeout #(#guards)*;
     }
 }
 

@@ -37,6 +37,16 @@ impl<C: Send + Sync + 'static> Events<C> {
         self.bindings.last_mut().expect("just pushed")
     }
 
+    /// Binds `method` to every emitted event (not `connect` or `disconnect`): a
+    /// catch-all subscriber, which also takes events that have no subscriber of their
+    /// own. The `Event` argument gives the name. `#[on(any)]` expands to this.
+    #[track_caller]
+    pub fn on_any<M>(&mut self, method: impl Method<C, M>) -> &mut Binding {
+        let binding = Binding::any(method.bind(self.this.clone()), Source::caller());
+        self.bindings.push(binding);
+        self.bindings.last_mut().expect("just pushed")
+    }
+
     pub(crate) fn into_bindings(self) -> Vec<Binding> {
         self.bindings
     }

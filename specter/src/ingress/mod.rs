@@ -168,6 +168,23 @@ impl SocketIngress {
         self.subscribe_binding(namespace, owner, binding)
     }
 
+    /// Subscribes `callback` to every event of the `/` namespace (not `connect` or
+    /// `disconnect`): a catch-all subscriber. It runs with each event's own subscribers
+    /// in (priority, subscription order), and also takes events that have no subscriber
+    /// of their own (which are then not unknown events). The `Event` argument gives the
+    /// name. The event table shows catch-all subscribers under `*`.
+    #[track_caller]
+    pub fn subscribe_any<M>(
+        &self,
+        owner: &str,
+        callback: impl IntoSubscriber<M>,
+        priority: i32,
+    ) -> Result<Subscription, Error> {
+        let mut binding = Binding::any(callback.into_subscriber(), Source::caller());
+        binding.priority(priority);
+        self.subscribe_binding(crate::DEFAULT_NAMESPACE, owner, binding)
+    }
+
     /// Adds one [`Binding`] built by hand (to set options such as
     /// [`concurrent`](Binding::concurrent)) to `namespace` on behalf of `owner`.
     pub fn subscribe_binding(
@@ -232,7 +249,11 @@ impl SocketIngress {
             for (event, entries) in ns.table.snapshot() {
                 rows.push(EventRow {
                     namespace: ns.path.to_string(),
-                    event: event.to_string(),
+                    event: if &*event == table::ANY {
+                        "*".to_owned()
+                    } else {
+                        event.to_string()
+                    },
                     subscribers: entries
                         .iter()
                         .map(|e| SubscriberRow {
@@ -260,7 +281,13 @@ impl SocketIngress {
             return Err(Error::InvalidNamespace(namespace.to_owned()));
         }
         for b in &bindings {
-            if let Err(reason) = check_event_name(&b.event) {
+            // A catch-all binding has no name of its own: it is kept under `table::ANY`.
+            let named = if b.any {
+                Ok(())
+            } else {
+                check_event_name(&b.event)
+            };
+            if let Err(reason) = named {
                 return Err(Error::InvalidEventName {
                     event: b.event.to_string(),
                     owner: owner.to_string(),

@@ -36,6 +36,11 @@ impl Keyed for Entry {
     }
 }
 
+/// The key of the catch-all subscribers in the event table: the empty name, which no
+/// subscription can use (the event-name rule forbids it). A client that emits an event
+/// named `""` reaches the catch-all subscribers only, as any event without its own.
+pub(crate) const ANY: &str = "";
+
 /// The subscribers of every event of one namespace: the event table.
 ///
 /// Looked up on every event with the name a client sent, so it hashes with FxHash, not
@@ -43,25 +48,91 @@ impl Keyed for Entry {
 /// flood, and a lookup is a fraction of SipHash's cost.
 #[derive(Default)]
 pub(crate) struct EventTable {
-    events: RwLock<FxHashMap<Arc<str>, Arc<[Entry]>>>,
+    lists: RwLock<Lists>,
+}
+
+#[derive(Default)]
+struct Lists {
+    /// Each event's own subscribers; the catch-all ones under [`ANY`].
+    own: FxHashMap<Arc<str>, Arc<[Entry]>>,
+    /// Each emitted event's own subscribers merged with the catch-all ones, by
+    /// (priority, subscription order); empty when there is no catch-all subscriber.
+    merged: FxHashMap<Arc<str>, Arc<[Entry]>>,
+}
+
+/// Whether catch-all subscribers take `event` (every emitted event, not `connect` or
+/// `disconnect`).
+fn takes_any(event: &str) -> bool {
+    !matches!(event, "connect" | "disconnect")
+}
+
+impl Lists {
+    /// Recomputes the merged list of `event`, or of every event when the catch-all
+    /// subscribers changed.
+    fn refresh(&mut self, event: &str) {
+        let Some(any) = self.own.get(ANY).cloned() else {
+            self.merged.clear();
+            return;
+        };
+        if event == ANY {
+            let events: Vec<Arc<str>> = self.own.keys().cloned().collect();
+            self.merged.clear();
+            for e in events {
+                self.refresh_one(&e, &any);
+            }
+        } else {
+            self.refresh_one(event, &any);
+        }
+    }
+
+    fn refresh_one(&mut self, event: &str, any: &Arc<[Entry]>) {
+        match self.own.get_key_value(event) {
+            Some((key, own)) if event != ANY && takes_any(event) => {
+                let merged = sorted::merged(own, any.to_vec());
+                self.merged.insert(key.clone(), merged);
+            }
+            _ => {
+                self.merged.remove(event);
+            }
+        }
+    }
 }
 
 impl EventTable {
-    /// The event's subscribers in dispatch order, if it has any.
+    /// The event's subscribers in dispatch order, catch-all ones included, if it has
+    /// any.
     #[inline]
     pub fn get(&self, event: &str) -> Option<Arc<[Entry]>> {
-        self.events.read().unwrap().get(event).cloned()
+        let lists = self.lists.read().unwrap();
+        if lists.merged.is_empty() {
+            if let Some(own) = lists.own.get(event) {
+                return Some(own.clone());
+            }
+        } else if let Some(merged) = lists.merged.get(event) {
+            return Some(merged.clone());
+        } else if let Some(own) = lists.own.get(event) {
+            return Some(own.clone());
+        }
+        if takes_any(event) {
+            lists.own.get(ANY).cloned()
+        } else {
+            None
+        }
     }
 
     /// Adds each group's entries to its event, each after every entry of lower or equal
     /// (priority, seq): one lock, and one copy of each event's list however many
     /// entries it gains.
     pub fn insert(&self, groups: Vec<(Arc<str>, Vec<Entry>)>) {
-        let mut events = self.events.write().unwrap();
-        events.reserve(groups.len());
+        let mut lists = self.lists.write().unwrap();
+        lists.own.reserve(groups.len());
         for (event, entries) in groups {
-            let list = events.entry(event).or_insert_with(|| Arc::from([]));
+            let list = lists
+                .own
+                .entry(event.clone())
+                .or_insert_with(|| Arc::from([]));
             *list = sorted::merged(list, entries);
+            lists.refresh(&event);
         }
     }
 
@@ -72,25 +143,30 @@ impl EventTable {
 
     /// Removes the entries of `event` whose seq is in `seqs` (sorted); returns how many.
     pub fn remove_many(&self, event: &str, seqs: &[u64]) -> usize {
-        let mut events = self.events.write().unwrap();
-        let Some(list) = events.get_mut(event) else {
+        let mut lists = self.lists.write().unwrap();
+        let Some(list) = lists.own.get_mut(event) else {
             return 0;
         };
         let (next, removed) = sorted::without(list, seqs);
         if next.is_empty() {
-            events.remove(event);
+            lists.own.remove(event);
         } else if removed > 0 {
             *list = next;
+        }
+        if removed > 0 {
+            lists.refresh(event);
         }
         removed
     }
 
-    /// Every event with its subscribers, events sorted by name.
+    /// Every event with its own subscribers (the catch-all ones under [`ANY`]), events
+    /// sorted by name.
     pub fn snapshot(&self) -> Vec<(Arc<str>, Arc<[Entry]>)> {
         let mut rows: Vec<_> = self
-            .events
+            .lists
             .read()
             .unwrap()
+            .own
             .iter()
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect();

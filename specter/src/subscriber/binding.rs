@@ -27,6 +27,8 @@ pub struct Binding {
     pub(crate) concurrent: bool,
     pub(crate) timeout: Option<Duration>,
     pub(crate) guards: Vec<Guard>,
+    /// A catch-all binding: every emitted event, under no name of its own.
+    pub(crate) any: bool,
 }
 
 impl Binding {
@@ -44,6 +46,16 @@ impl Binding {
             concurrent: false,
             timeout: None,
             guards: Vec::new(),
+            any: false,
+        }
+    }
+
+    /// `subscriber` bound to every emitted event (not `connect` or `disconnect`): a
+    /// catch-all binding, see [`SocketIngress::subscribe_any`](crate::SocketIngress::subscribe_any).
+    pub fn any(subscriber: Subscriber, source: Source) -> Self {
+        Self {
+            any: true,
+            ..Self::new("", subscriber, source)
         }
     }
 
