@@ -311,7 +311,14 @@ async fn a_subscriber_past_its_timeout_is_dropped_and_the_ack_still_comes() {
                 ))
             }
         });
-    let client = TestClient::connect(&app).await.unwrap();
+    let client = TestClient::connect(&app).await.unwrap(); // boots the app
+    let table = app.print_event_table();
+    assert!(
+        table
+            .lines()
+            .any(|l| l.contains("stuck") && l.ends_with("timeout=100ms")),
+        "the event table shows the timeout:\n{table}"
+    );
     let acks = burst(&client, "work", 2).await;
     for ack in &acks {
         assert_eq!(

@@ -893,6 +893,13 @@ async fn a_refused_guard_skips_its_subscribers_and_the_others_still_run() {
         "the unguarded subscriber still ran"
     );
 
+    let table = app.print_event_table();
+    let ban = table.lines().find(|l| l.contains(" ban ")).unwrap();
+    assert!(
+        ban.ends_with("guards=2"),
+        "the event table shows the guards: {ban}"
+    );
+
     // The handler's guard and the event's own guard both apply.
     let banned = emit_ack(&admin, "ban", json!([])).await;
     assert_eq!(banned[0]["error"]["kind"], "forbidden");

@@ -261,6 +261,9 @@ impl SocketIngress {
                             priority: e.priority,
                             order: e.seq,
                             source: e.source,
+                            guards: e.guards.as_ref().map_or(0, |g| g.len()),
+                            timeout_ms: e.timeout.map(|t| t.as_millis()),
+                            concurrent: e.concurrent,
                         })
                         .collect(),
                 });

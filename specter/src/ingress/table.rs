@@ -197,6 +197,30 @@ pub struct SubscriberRow {
     pub order: u64,
     /// Where it was declared.
     pub source: Source,
+    /// How many guards it has.
+    pub guards: usize,
+    /// Its timeout in milliseconds, when it has one of its own.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub timeout_ms: Option<u128>,
+    /// Whether it lets its event skip the socket's queue.
+    pub concurrent: bool,
+}
+
+impl SubscriberRow {
+    /// Its options as text: `guards=1 timeout=5000ms concurrent`, or empty.
+    pub fn options(&self) -> String {
+        let mut parts = Vec::new();
+        if self.guards > 0 {
+            parts.push(format!("guards={}", self.guards));
+        }
+        if let Some(ms) = self.timeout_ms {
+            parts.push(format!("timeout={ms}ms"));
+        }
+        if self.concurrent {
+            parts.push("concurrent".to_owned());
+        }
+        parts.join(" ")
+    }
 }
 
 /// The event table as text: one line per subscriber, in dispatch order.
@@ -214,11 +238,14 @@ pub fn format_table(rows: &[EventRow]) -> String {
             } else {
                 ("", "")
             };
-            let _ = writeln!(
-                out,
-                "{ns:<8} {ev:<20} {:>5}  {:<24} {}",
-                s.priority, s.owner, s.source
+            let line = format!(
+                "{ns:<8} {ev:<20} {:>5}  {:<24} {} {}",
+                s.priority,
+                s.owner,
+                s.source,
+                s.options()
             );
+            let _ = writeln!(out, "{}", line.trim_end());
         }
     }
     out
