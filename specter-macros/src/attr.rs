@@ -129,6 +129,8 @@ pub struct OnAttr {
     pub timeout: Option<(u64, LitStr)>,
     /// Guards of this event, in order (`guard` may repeat).
     pub guards: Vec<Expr>,
+    /// The rate limit (count, period in milliseconds), spanned on its literal.
+    pub rate: Option<(u32, u64, LitStr)>,
 }
 
 impl OnAttr {
@@ -152,6 +154,7 @@ impl OnAttr {
             let mut concurrent: Option<Ident> = None;
             let mut timeout: Option<(u64, LitStr)> = None;
             let mut guards: Vec<Expr> = Vec::new();
+            let mut rate: Option<(u32, u64, LitStr)> = None;
             while !input.is_empty() {
                 input.parse::<Token![,]>()?;
                 if input.is_empty() {
@@ -185,6 +188,20 @@ impl OnAttr {
                         guards.push(value);
                         false
                     }
+                    ("rate", Some(value)) => match rate_of(&value) {
+                        Some(r) => set(&mut rate, r),
+                        None => {
+                            cx.error(
+                                &value,
+                                "rate is COUNT/PERIOD with COUNT > 0 and PERIOD `s`, `m`, `h` or a duration such as `10s` or `500ms`: \"10/s\"",
+                            );
+                            false
+                        }
+                    },
+                    ("rate", None) => {
+                        cx.error(&key, "`rate` needs a value: `rate = \"10/s\"`");
+                        false
+                    }
                     ("any", None) => {
                         cx.error(
                             &key,
@@ -210,7 +227,7 @@ impl OnAttr {
                     (other, _) => {
                         cx.error(
                             &key,
-                            format_args!("unknown option `{other}`; `#[on]` takes `priority`, `concurrent`, `timeout` and `guard`"),
+                            format_args!("unknown option `{other}`; `#[on]` takes `priority`, `concurrent`, `timeout`, `rate` and `guard`"),
                         );
                         false
                     }
@@ -225,6 +242,7 @@ impl OnAttr {
                 concurrent,
                 timeout,
                 guards,
+                rate,
             })
         };
         let tokens = match &attr.meta {
@@ -247,29 +265,52 @@ impl OnAttr {
     }
 }
 
-/// `"250ms"`, `"5s"`, `"1m"` as milliseconds, with the literal for spans.
-fn duration_millis(value: &Expr) -> Result<(u64, LitStr), ()> {
-    let Expr::Lit(syn::ExprLit {
-        lit: syn::Lit::Str(lit),
-        ..
-    }) = value
-    else {
-        return Err(());
-    };
-    let text = lit.value();
-    let digits = text.trim_end_matches(|c: char| c.is_ascii_alphabetic());
-    let unit = &text[digits.len()..];
-    let n: u64 = digits.parse().map_err(|_| ())?;
-    let ms = match unit {
-        "ms" => n,
-        "s" => n.checked_mul(1000).ok_or(())?,
-        "m" => n.checked_mul(60_000).ok_or(())?,
-        _ => return Err(()),
-    };
-    if ms == 0 {
-        return Err(());
+/// The string literal `value` is, if it is one.
+fn lit_str(value: &Expr) -> Option<&LitStr> {
+    match value {
+        Expr::Lit(syn::ExprLit {
+            lit: syn::Lit::Str(lit),
+            ..
+        }) => Some(lit),
+        _ => None,
     }
+}
+
+/// `"250ms"`, `"5s"`, `"1m"`, `"1h"` as milliseconds above zero.
+fn millis(text: &str) -> Option<u64> {
+    let digits = text.trim_end_matches(|c: char| c.is_ascii_alphabetic());
+    let n: u64 = digits.parse().ok()?;
+    let ms = match &text[digits.len()..] {
+        "ms" => n,
+        "s" => n.checked_mul(1000)?,
+        "m" => n.checked_mul(60_000)?,
+        "h" => n.checked_mul(3_600_000)?,
+        _ => return None,
+    };
+    (ms > 0).then_some(ms)
+}
+
+/// A timeout literal as milliseconds, with the literal for spans.
+fn duration_millis(value: &Expr) -> Result<(u64, LitStr), ()> {
+    let lit = lit_str(value).ok_or(())?;
+    let ms = millis(&lit.value()).ok_or(())?;
     Ok((ms, lit.clone()))
+}
+
+/// A rate literal, `"10/s"` or `"5/10s"`, as (count, period in milliseconds): the rule
+/// of `specter::Rate`'s `FromStr`.
+fn rate_of(value: &Expr) -> Option<(u32, u64, LitStr)> {
+    let lit = lit_str(value)?;
+    let text = lit.value();
+    let (count, period) = text.trim().split_once('/')?;
+    let count: u32 = count.trim().parse().ok().filter(|&c| c > 0)?;
+    let ms = match period.trim() {
+        "s" => 1000,
+        "m" => 60_000,
+        "h" => 3_600_000,
+        other => millis(other)?,
+    };
+    Some((count, ms, lit.clone()))
 }
 
 /// Whether an attribute is `#[on(..)]` however its path is written: `on`,

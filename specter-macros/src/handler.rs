@@ -155,6 +155,15 @@ fn binding(krate: &TokenStream, handler_guards: &[syn::Expr], b: &Bound) -> Toke
     let timeout = on.timeout.as_ref().map(
         |(ms, lit)| quote_spanned!(lit.span()=> .timeout(::core::time::Duration::from_millis(#ms))),
     );
+    let rate = on.rate.as_ref().map(|(count, ms, lit)| {
+        let krate = expand::respan(krate, lit.span());
+        quote_spanned! {lit.span()=>
+            .rate_limit(::core::option::Option::expect(
+                #krate::Rate::new(#count, ::core::time::Duration::from_millis(#ms)),
+                "a rate checked by #[on]",
+            ))
+        }
+    });
     // The handler's guards first, then the event's own, each spanned on its expression.
     let guards = handler_guards
         .iter()
@@ -168,7 +177,7 @@ fn binding(krate: &TokenStream, handler_guards: &[syn::Expr], b: &Bound) -> Toke
         None => quote_spanned!(method.span()=> #krate::Events::on_any(events, Self::#method)),
     };
     quote_spanned! {method.span()=>
-        #on_call #priority #concurrent #timeout #(#guards)*;
+        #on_call #priority #concurrent #timeout #rate #(#guards)*;
     }
 }
 

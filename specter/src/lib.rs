@@ -122,14 +122,19 @@ pub use app::registry;
 pub use app::registry::ComponentKind;
 pub use app::service::{Service, Services};
 pub use error::{BoxError, Error};
+pub use ingress::layer;
+pub use ingress::layer::Layer;
 pub use ingress::{ErrorEvent, EventRow, SocketIngress, SubscriberRow, Subscription, format_table};
 pub use subscriber::event_name;
+/// The validating extractor [`Valid<T>`](validate::Valid) (feature `validate`).
+#[cfg(feature = "validate")]
+pub use subscriber::validate;
 pub use subscriber::{
     Ack, AckError, AckErrorWire, Binding, BoxOutcomeFuture, Call, DEFAULT_NAMESPACE,
     DEFAULT_PRIORITY, Deliver, Delivery, DeliveryPolicy, DeliveryStats, ErrorKind, EventCtx,
-    EventKind, EventKinds, ExtractError, Failure, FromEvent, Guard, IntoGuard, IntoOutcome,
-    IntoSubscriber, IntoVerdict, Method, Outcome, Reject, Session, SharedData, Source, Subscriber,
-    Undelivered,
+    EventKind, EventKinds, ExtractError, Failure, FieldError, FromEvent, Guard, IntoGuard,
+    IntoOutcome, IntoSubscriber, IntoVerdict, Method, Outcome, Rate, RateError, Reject, Session,
+    SharedData, Source, Subscriber, Undelivered,
 };
 
 pub use adapter::{Adapter, SocketIo, SocketRef};

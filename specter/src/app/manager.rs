@@ -9,7 +9,8 @@ use serde::Serialize;
 use socketioxide::layer::SocketIoLayer;
 
 use crate::adapter::{Adapter, SocketIo};
-use crate::subscriber::{DeliveryPolicy, Source};
+use crate::ingress::layer::Layer;
+use crate::subscriber::{DeliveryPolicy, Rate, Source};
 
 type SocketIoBuilder = socketioxide::SocketIoBuilder<Adapter>;
 use tokio::net::{TcpListener, ToSocketAddrs};
@@ -43,6 +44,8 @@ pub struct ServiceManagerBuilder {
     steps: Vec<Step>,
     configure: Vec<Box<dyn FnOnce(SocketIoBuilder) -> SocketIoBuilder>>,
     delivery: DeliveryPolicy,
+    /// Layers, each with its namespace (`None`: app-wide), in the order added.
+    layers: Vec<(Option<String>, Arc<dyn Layer>)>,
     #[cfg(feature = "redis")]
     redis: Option<crate::adapter::RedisConnection>,
 }
@@ -121,6 +124,41 @@ impl ServiceManagerBuilder {
         self
     }
 
+    /// Adds a [`Layer`] around the dispatch of every emitted event of the app. Layers
+    /// nest in the order added: the first is the outermost; app-wide layers wrap every
+    /// namespace's own.
+    pub fn layer(mut self, layer: impl Layer) -> Self {
+        self.layers.push((None, Arc::new(layer)));
+        self
+    }
+
+    /// Adds a [`Layer`] around the dispatch of every emitted event of `namespace`.
+    pub fn layer_in(mut self, namespace: &str, layer: impl Layer) -> Self {
+        self.layers
+            .push((Some(namespace.to_owned()), Arc::new(layer)));
+        self
+    }
+
+    /// Limits how many events, of any name, one socket may send; past it, events are
+    /// refused with kind `rate_limited`. Shorthand for the [`DeliveryPolicy`] field.
+    pub fn rate_limit_per_socket(mut self, rate: Rate) -> Self {
+        self.delivery = self.delivery.rate_limit_per_socket(rate);
+        self
+    }
+
+    /// Limits how often one socket may send each event that has no limit of its own.
+    pub fn rate_limit_per_event(mut self, rate: Rate) -> Self {
+        self.delivery = self.delivery.rate_limit_per_event(rate);
+        self
+    }
+
+    /// How long an async subscriber may run unless its binding says otherwise; past
+    /// it, kind `timeout`. Shorthand for the [`DeliveryPolicy`] field.
+    pub fn subscriber_timeout(mut self, timeout: Duration) -> Self {
+        self.delivery = self.delivery.subscriber_timeout(timeout);
+        self
+    }
+
     /// Any other socketioxide setting: `.configure_io(|io| io.ping_interval(..))`.
     pub fn configure_io(
         mut self,
@@ -189,10 +227,17 @@ impl ServiceManagerBuilder {
             check_unique(&components[..i], c)?;
         }
         let (layer, io) = io.build_layer();
+        let ingress = SocketIngress::with_policy(io, self.delivery);
+        for (namespace, l) in self.layers {
+            match namespace {
+                None => ingress.add_layer(l),
+                Some(ns) => ingress.add_layer_in(&ns, l)?,
+            }
+        }
         Ok(ServiceManager {
             inner: Arc::new(Inner {
                 layer,
-                ingress: SocketIngress::with_policy(io, self.delivery),
+                ingress,
                 services,
                 components: Mutex::new(components),
                 routes: Mutex::new(routes),

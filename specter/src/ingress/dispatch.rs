@@ -10,7 +10,7 @@
 
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use futures_util::FutureExt;
 use socketioxide::handler::{FromMessageParts, Value};
@@ -20,7 +20,9 @@ use socketioxide_core::Str;
 use crate::adapter::Socket;
 use crate::ingress::answer::{Answer, Owed};
 use crate::ingress::inflight::InflightGuard;
+use crate::ingress::layer::{self, DispatchOutcome, Done, EventInfo, Layers};
 use crate::ingress::namespace::Namespace;
+use crate::ingress::rate_limit::SocketLimits;
 use crate::ingress::socket_queue::{Admit, SocketQueue};
 use crate::ingress::table::Entry;
 use crate::subscriber::Delivery;
@@ -110,6 +112,11 @@ pub(crate) struct Dispatch {
     rejected: Option<(Arc<str>, String)>,
     /// The first subscriber a guard skipped, and the guard's reason.
     forbidden: Option<(Arc<str>, String)>,
+    /// The layers around the dispatch, when the namespace has any.
+    layers: Option<Layers>,
+    /// When the layers' `before` ran, and how many of them passed.
+    started: Option<Instant>,
+    passed: usize,
 }
 
 /// Why a dispatch cannot go on synchronously.
@@ -203,6 +210,9 @@ impl Dispatch {
     /// The ack owed to the client, when it asked for one, with the namespace (moved out,
     /// not cloned: this is on every dispatch's path).
     fn owed(self) -> (Arc<Namespace>, Option<Owed>) {
+        if self.layers.is_some() {
+            self.layers_after();
+        }
         let Some(id) = self.ack else {
             return (self.ns, None);
         };
@@ -225,6 +235,48 @@ impl Dispatch {
         (self.ns, Some(owed))
     }
 
+    /// The namespace's view of the event, for layers.
+    fn info(&self) -> EventInfo<'_> {
+        EventInfo {
+            namespace: &self.ns.path,
+            event: &self.event,
+            socket: &self.socket,
+            payload: &self.data,
+        }
+    }
+
+    /// Runs the layers' `before`; a refusal skips every subscriber.
+    fn layers_before(&mut self, layers: &Layers) {
+        self.started = Some(Instant::now());
+        let (passed, refusal) = layer::before_all(layers, &self.info());
+        self.passed = passed;
+        if let Some(refusal) = refusal {
+            self.rejected = Some(refusal);
+            self.next = self.entries.len();
+        }
+    }
+
+    /// Runs the `after` of the layers whose `before` passed.
+    fn layers_after(&self) {
+        let Some(layers) = &self.layers else { return };
+        let done = Done {
+            elapsed: self.started.map_or(Duration::ZERO, |t| t.elapsed()),
+            outcome: self.outcome(),
+        };
+        layer::after_all(layers, self.passed, &self.info(), &done);
+    }
+
+    /// How the dispatch ended, by the ack rule.
+    fn outcome(&self) -> DispatchOutcome {
+        match (&self.rejected, &self.reply, &self.failed, &self.forbidden) {
+            (Some(_), ..) => DispatchOutcome::Rejected,
+            (None, Some(_), ..) => DispatchOutcome::Answered,
+            (None, None, Some((_, f)), _) => DispatchOutcome::Failed(f.kind),
+            (None, None, None, Some(_)) => DispatchOutcome::Forbidden,
+            (None, None, None, None) => DispatchOutcome::Nothing,
+        }
+    }
+
     /// Whether the event may skip its socket's queue: every subscriber said
     /// `concurrent`, or the app does not order events.
     fn skips_queue(&self) -> bool {
@@ -234,6 +286,9 @@ impl Dispatch {
     /// Runs the subscribers that answer at once and sends the ack if it can; what is
     /// left to do (an async subscriber, an ack waiting for room) comes back as a `Rest`.
     fn run_inline(mut self) -> Option<Rest> {
+        if let Some(layers) = self.layers.clone() {
+            self.layers_before(&layers);
+        }
         if let Some(blocked) = self.run_ready() {
             return Some(Rest::Blocked(self, blocked));
         }
@@ -315,6 +370,7 @@ pub(crate) type Queue = SocketQueue<Dispatch>;
 pub(crate) fn message(
     ns: &Arc<Namespace>,
     queue: &Arc<Queue>,
+    limits: &SocketLimits,
     s: Arc<Socket>,
     mut data: Value,
     ack: Option<i64>,
@@ -329,7 +385,22 @@ pub(crate) fn message(
             }
         },
     };
-    let Some(entries) = ns.table.get(&event) else {
+    let (entries, layers) = ns.table.route(&event);
+    if let Err(limited) = limits.check(&ns.delivery.policy, &event, entries.as_deref()) {
+        ns.delivery.count_rate_limited();
+        tracing::debug!(namespace = %ns.path, socket = %s.id, event = %event, "event over its rate limit");
+        if let Some(id) = ack {
+            let answer = Answer::Error(limited.into_error());
+            let _ = Owed {
+                socket: s,
+                id,
+                answer,
+            }
+            .try_send(&ns.delivery);
+        }
+        return;
+    }
+    let Some(entries) = entries else {
         tracing::warn!(namespace = %ns.path, event = %event, "no subscriber for event");
         if let Some(id) = ack {
             let answer = Answer::Error(AckError::unknown_event(&event));
@@ -358,6 +429,9 @@ pub(crate) fn message(
         failed: None,
         rejected: None,
         forbidden: None,
+        layers,
+        started: None,
+        passed: 0,
     };
     let max = ns.delivery.policy.max_queued_events;
     if dispatch.skips_queue() {

@@ -9,7 +9,9 @@ mod answer;
 mod dispatch;
 mod error_subscribers;
 mod inflight;
+pub mod layer;
 mod namespace;
+mod rate_limit;
 mod socket_queue;
 mod socketio;
 mod sorted;
@@ -34,6 +36,7 @@ use crate::subscriber::{
 pub use error_subscribers::ErrorEvent;
 use error_subscribers::{ErrorCallback, ErrorEntry, ErrorTable};
 use inflight::Inflight;
+use layer::Layer;
 use namespace::Namespace;
 pub use subscription::Subscription;
 use subscription::Target;
@@ -87,6 +90,8 @@ struct Shared {
     inflight: Arc<Inflight>,
     delivery: Arc<Delivery>,
     seq: AtomicU64,
+    /// The app-wide layers, outermost first.
+    layers: Mutex<Vec<Arc<dyn Layer>>>,
 }
 
 impl SocketIngress {
@@ -108,6 +113,7 @@ impl SocketIngress {
                 inflight: Arc::default(),
                 delivery: Arc::new(Delivery::new(policy)),
                 seq: AtomicU64::new(0),
+                layers: Mutex::default(),
             }),
         };
         ingress.namespace("/");
@@ -228,6 +234,50 @@ impl SocketIngress {
         self.subscribe_error_default(callback, DEFAULT_PRIORITY)
     }
 
+    /// Adds a [`Layer`] around the dispatch of every emitted event of every namespace,
+    /// inside the app-wide layers added before it and outside every namespace's own.
+    pub fn layer(&self, layer: impl Layer) {
+        self.add_layer(Arc::new(layer));
+    }
+
+    pub(crate) fn add_layer(&self, layer: Arc<dyn Layer>) {
+        self.shared.layers.lock().unwrap().push(layer);
+        let namespaces: Vec<_> = self
+            .shared
+            .namespaces
+            .lock()
+            .unwrap()
+            .values()
+            .cloned()
+            .collect();
+        for ns in namespaces {
+            self.refresh_layers(&ns);
+        }
+    }
+
+    /// Adds a [`Layer`] around the dispatch of every emitted event of `namespace`,
+    /// inside the app-wide layers and the namespace's layers added before it.
+    pub fn layer_in(&self, namespace: &str, layer: impl Layer) -> Result<(), Error> {
+        self.add_layer_in(namespace, Arc::new(layer))
+    }
+
+    pub(crate) fn add_layer_in(&self, namespace: &str, layer: Arc<dyn Layer>) -> Result<(), Error> {
+        if !namespace.starts_with('/') {
+            return Err(Error::InvalidNamespace(namespace.to_owned()));
+        }
+        let ns = self.namespace(namespace);
+        ns.own_layers.lock().unwrap().push(layer);
+        self.refresh_layers(&ns);
+        Ok(())
+    }
+
+    /// Gives the table of `ns` the app's layers, then its own.
+    fn refresh_layers(&self, ns: &Namespace) {
+        let mut layers = self.shared.layers.lock().unwrap().clone();
+        layers.extend(ns.own_layers.lock().unwrap().iter().cloned());
+        ns.table.set_layers(layers);
+    }
+
     /// Waits until no dispatch is under way, or `limit` passed; returns whether every
     /// dispatch finished. Events that arrive meanwhile are dispatched and waited for too.
     pub async fn drain(&self, limit: std::time::Duration) -> bool {
@@ -264,6 +314,7 @@ impl SocketIngress {
                             guards: e.guards.as_ref().map_or(0, |g| g.len()),
                             timeout_ms: e.timeout.map(|t| t.as_millis()),
                             concurrent: e.concurrent,
+                            rate: e.rate.map(|r| r.to_string()),
                         })
                         .collect(),
                 });
@@ -322,7 +373,7 @@ impl SocketIngress {
                 seq,
             });
             let at = *index.entry(event.clone()).or_insert_with(|| {
-                groups.push((event, Vec::new()));
+                groups.push((event.clone(), Vec::new()));
                 groups.len() - 1
             });
             groups[at].1.push(Entry {
@@ -334,6 +385,8 @@ impl SocketIngress {
                 concurrent: b.concurrent,
                 timeout: b.timeout,
                 guards: (!b.guards.is_empty()).then(|| Arc::from(b.guards)),
+                rate: b.rate,
+                event,
             });
         }
         ns.table.insert(groups);
@@ -356,7 +409,10 @@ impl SocketIngress {
             errors: self.shared.errors.clone(),
             inflight: self.shared.inflight.clone(),
             delivery: self.shared.delivery.clone(),
+            own_layers: Mutex::default(),
         });
+        ns.table
+            .set_layers(self.shared.layers.lock().unwrap().clone());
         // A remote adapter (Redis) initializes the namespace in the background; the
         // local one has nothing to do.
         #[allow(clippy::unit_arg)] // `()` with the local adapter

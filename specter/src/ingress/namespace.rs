@@ -1,11 +1,12 @@
 //! One namespace of the ingress: its event table, and what every dispatch in it shares
 //! (the error subscribers, the count of dispatches under way).
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use crate::adapter::{Socket, SocketRef};
 use crate::ingress::error_subscribers::{ErrorEvent, ErrorTable};
 use crate::ingress::inflight::Inflight;
+use crate::ingress::layer::Layer;
 use crate::ingress::table::{Entry, EventTable};
 use crate::subscriber::{Delivery, Failure};
 
@@ -15,6 +16,8 @@ pub(crate) struct Namespace {
     pub errors: Arc<ErrorTable>,
     pub inflight: Arc<Inflight>,
     pub delivery: Arc<Delivery>,
+    /// The namespace's own layers (the table holds them after the app's).
+    pub own_layers: Mutex<Vec<Arc<dyn Layer>>>,
 }
 
 impl std::fmt::Debug for Namespace {

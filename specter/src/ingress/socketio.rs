@@ -14,6 +14,7 @@ use socketioxide::socket::DisconnectReason;
 use crate::adapter::{Adapter, Socket};
 use crate::ingress::dispatch::{self, Queue};
 use crate::ingress::namespace::Namespace;
+use crate::ingress::rate_limit::SocketLimits;
 
 /// Marker for socketioxide's handler traits: ours are structs, not closures.
 pub(crate) enum Listener {}
@@ -22,8 +23,9 @@ pub(crate) enum Listener {}
 #[derive(Clone)]
 pub(crate) struct OnConnect(pub Arc<Namespace>);
 
-/// The message listener of a socket: every event it emits, through the socket's queue.
-struct OnMessage(Arc<Namespace>, Arc<Queue>);
+/// The message listener of a socket: every event it emits, through its rate limits and
+/// its queue. The limiters live as long as the listener, that is the socket.
+struct OnMessage(Arc<Namespace>, Arc<Queue>, SocketLimits);
 
 /// The disconnect listener of a socket: runs after the socket's queued events.
 struct OnDisconnect(Arc<Namespace>, Arc<Queue>);
@@ -35,7 +37,11 @@ impl ConnectHandler<Adapter, Listener> for OnConnect {
     fn call(&self, s: Arc<Socket>, _auth: Option<Value>) {
         // Synchronously, before socketioxide reads the socket's next packet.
         let queue = Arc::new(Queue::default());
-        s.on_fallback(OnMessage(self.0.clone(), queue.clone()));
+        s.on_fallback(OnMessage(
+            self.0.clone(),
+            queue.clone(),
+            SocketLimits::default(),
+        ));
         s.on_disconnect(OnDisconnect(self.0.clone(), queue));
     }
 
@@ -54,7 +60,7 @@ impl ConnectHandler<Adapter, Listener> for OnConnect {
 
 impl MessageHandler<Adapter, Listener> for OnMessage {
     fn call(&self, s: Arc<Socket>, v: Value, ack_id: Option<i64>) {
-        dispatch::message(&self.0, &self.1, s, v, ack_id);
+        dispatch::message(&self.0, &self.1, &self.2, s, v, ack_id);
     }
 }
 

@@ -7,8 +7,9 @@ use std::sync::{Arc, RwLock};
 
 use serde::Serialize;
 
+use crate::ingress::layer::{Layer, Layers};
 use crate::ingress::sorted::{self, Keyed};
-use crate::subscriber::{Guard, Source, Subscriber};
+use crate::subscriber::{Guard, Rate, Source, Subscriber};
 
 /// One subscriber of one event.
 #[derive(Clone)]
@@ -25,6 +26,10 @@ pub(crate) struct Entry {
     pub timeout: Option<std::time::Duration>,
     /// Its guards, when it has any.
     pub guards: Option<Arc<[Guard]>>,
+    /// Its rate limit, when bound with one.
+    pub rate: Option<Rate>,
+    /// The event it is subscribed to ([`ANY`] for a catch-all subscriber).
+    pub event: Arc<str>,
 }
 
 impl Keyed for Entry {
@@ -58,6 +63,9 @@ struct Lists {
     /// Each emitted event's own subscribers merged with the catch-all ones, by
     /// (priority, subscription order); empty when there is no catch-all subscriber.
     merged: FxHashMap<Arc<str>, Arc<[Entry]>>,
+    /// The layers around every dispatch of the namespace (kept here to be read under
+    /// the lock the lookup takes anyway).
+    layers: Option<Layers>,
 }
 
 /// Whether catch-all subscribers take `event` (every emitted event, not `connect` or
@@ -103,7 +111,23 @@ impl EventTable {
     /// any.
     #[inline]
     pub fn get(&self, event: &str) -> Option<Arc<[Entry]>> {
+        Self::lookup(&self.lists.read().unwrap(), event)
+    }
+
+    /// [`get`](Self::get), and the namespace's layers, under one lock.
+    #[inline]
+    pub fn route(&self, event: &str) -> (Option<Arc<[Entry]>>, Option<Layers>) {
         let lists = self.lists.read().unwrap();
+        (Self::lookup(&lists, event), lists.layers.clone())
+    }
+
+    /// Sets the layers around every dispatch (none when empty).
+    pub fn set_layers(&self, layers: Vec<Arc<dyn Layer>>) {
+        self.lists.write().unwrap().layers = (!layers.is_empty()).then(|| Arc::from(layers));
+    }
+
+    #[inline]
+    fn lookup(lists: &Lists, event: &str) -> Option<Arc<[Entry]>> {
         if lists.merged.is_empty() {
             if let Some(own) = lists.own.get(event) {
                 return Some(own.clone());
@@ -204,10 +228,13 @@ pub struct SubscriberRow {
     pub timeout_ms: Option<u128>,
     /// Whether it lets its event skip the socket's queue.
     pub concurrent: bool,
+    /// Its rate limit (`10/1s`), when it has one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rate: Option<String>,
 }
 
 impl SubscriberRow {
-    /// Its options as text: `guards=1 timeout=5000ms concurrent`, or empty.
+    /// Its options as text: `guards=1 timeout=5000ms rate=10/1s concurrent`, or empty.
     pub fn options(&self) -> String {
         let mut parts = Vec::new();
         if self.guards > 0 {
@@ -215,6 +242,9 @@ impl SubscriberRow {
         }
         if let Some(ms) = self.timeout_ms {
             parts.push(format!("timeout={ms}ms"));
+        }
+        if let Some(rate) = &self.rate {
+            parts.push(format!("rate={rate}"));
         }
         if self.concurrent {
             parts.push("concurrent".to_owned());
@@ -266,6 +296,8 @@ mod tests {
             concurrent: false,
             timeout: None,
             guards: None,
+            rate: None,
+            event: Arc::from("e"),
         }
     }
 

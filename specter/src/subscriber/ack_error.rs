@@ -30,6 +30,22 @@ pub struct AckError {
     pub kind: ErrorKind,
     /// A sentence for the client.
     pub message: String,
+    /// Kind `rate_limited`: milliseconds until the event is allowed again.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retry_after_ms: Option<u64>,
+    /// Kind `invalid_payload` from a validating extractor: each invalid field.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub fields: Vec<FieldError>,
+}
+
+/// One invalid field of a payload: its path (`"text"`, `"items[2].name"`, empty for the
+/// payload itself) and what is wrong with it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FieldError {
+    /// Where the field is in the payload.
+    pub path: String,
+    /// What is wrong with it.
+    pub message: String,
 }
 
 /// The envelope an [`AckError`] travels in: `{"error": {..}}`.
@@ -46,6 +62,8 @@ impl AckError {
             handler: None,
             kind,
             message: message.into(),
+            retry_after_ms: None,
+            fields: Vec::new(),
         }
     }
 
@@ -70,7 +88,10 @@ impl AckError {
             ErrorKind::Panicked => "internal error".to_owned(),
             _ => failure.message.clone(),
         };
-        Self::new(failure.kind, message).with_handler(owner)
+        Self {
+            fields: failure.fields.clone(),
+            ..Self::new(failure.kind, message).with_handler(owner)
+        }
     }
 
     /// The error in its envelope, as clients receive it.

@@ -6,6 +6,7 @@ use std::borrow::Cow;
 use std::time::Duration;
 
 use crate::subscriber::guard::{Guard, IntoGuard};
+use crate::subscriber::rate::Rate;
 use crate::subscriber::source::Source;
 use crate::subscriber::subscriber::Subscriber;
 
@@ -27,6 +28,7 @@ pub struct Binding {
     pub(crate) concurrent: bool,
     pub(crate) timeout: Option<Duration>,
     pub(crate) guards: Vec<Guard>,
+    pub(crate) rate: Option<Rate>,
     /// A catch-all binding: every emitted event, under no name of its own.
     pub(crate) any: bool,
 }
@@ -46,6 +48,7 @@ impl Binding {
             concurrent: false,
             timeout: None,
             guards: Vec::new(),
+            rate: None,
             any: false,
         }
     }
@@ -78,6 +81,16 @@ impl Binding {
     /// (see [`Guard`]). Guards run in the order they are added.
     pub fn guard<M>(&mut self, guard: impl IntoGuard<M>) -> &mut Self {
         self.guards.push(guard.into_guard());
+        self
+    }
+
+    /// Limits how often one socket may send the event: past `rate`, the event runs no
+    /// subscriber and its ack is an error of kind `rate_limited` with the milliseconds
+    /// to wait. Checked as the event arrives, before it waits in its socket's queue.
+    /// Every limit bound to an event applies; a catch-all subscriber's limit counts
+    /// every event it takes. The limiter lives and dies with the socket.
+    pub fn rate_limit(&mut self, rate: Rate) -> &mut Self {
+        self.rate = Some(rate);
         self
     }
 

@@ -21,6 +21,7 @@ use socketioxide::{SendError, SocketError};
 
 use crate::adapter::{Adapter, SocketRef};
 use crate::subscriber::extract::{EventCtx, ExtractError, FromEvent};
+use crate::subscriber::rate::Rate;
 
 /// How Specter delivers events to the clients and dispatches what they send: set with
 /// [`ServiceManagerBuilder::delivery`](crate::ServiceManagerBuilder::delivery).
@@ -45,6 +46,12 @@ pub struct DeliveryPolicy {
     /// How long an async subscriber may run unless its binding says otherwise (default:
     /// no limit). A subscriber that never finishes otherwise holds its socket's queue.
     pub subscriber_timeout: Option<Duration>,
+    /// How many events, of any name, one socket may send (default: no limit). Past
+    /// it, events are refused with kind `rate_limited`.
+    pub socket_rate: Option<Rate>,
+    /// How often one socket may send each event that has no limit of its own
+    /// (default: no limit).
+    pub event_rate: Option<Rate>,
 }
 
 impl Default for DeliveryPolicy {
@@ -55,6 +62,8 @@ impl Default for DeliveryPolicy {
             send_timeout: Duration::from_secs(5),
             write_timeout: Duration::from_secs(10),
             subscriber_timeout: None,
+            socket_rate: None,
+            event_rate: None,
         }
     }
 }
@@ -69,6 +78,19 @@ impl DeliveryPolicy {
     /// The bound on events waiting per socket.
     pub fn max_queued_events(mut self, n: usize) -> Self {
         self.max_queued_events = n;
+        self
+    }
+
+    /// Limits how many events, of any name, one socket may send.
+    pub fn rate_limit_per_socket(mut self, rate: Rate) -> Self {
+        self.socket_rate = Some(rate);
+        self
+    }
+
+    /// Limits how often one socket may send each event without a limit of its own
+    /// ([`Binding::rate_limit`](crate::Binding::rate_limit)).
+    pub fn rate_limit_per_event(mut self, rate: Rate) -> Self {
+        self.event_rate = Some(rate);
         self
     }
 
@@ -102,6 +124,8 @@ pub struct DeliveryStats {
     pub stalled_clients: u64,
     /// Events refused with kind `overloaded`: their socket had too many waiting.
     pub overloaded_events: u64,
+    /// Events refused with kind `rate_limited`.
+    pub rate_limited_events: u64,
 }
 
 /// The delivery state of an app: its policy, its counters, the stalled clients.
@@ -112,6 +136,7 @@ pub struct Delivery {
     emits_dropped: AtomicU64,
     stalled_clients: AtomicU64,
     overloaded_events: AtomicU64,
+    rate_limited_events: AtomicU64,
     stalled: Mutex<HashSet<Sid>>,
 }
 
@@ -176,11 +201,16 @@ impl Delivery {
             emits_dropped: self.emits_dropped.load(Ordering::Relaxed),
             stalled_clients: self.stalled_clients.load(Ordering::Relaxed),
             overloaded_events: self.overloaded_events.load(Ordering::Relaxed),
+            rate_limited_events: self.rate_limited_events.load(Ordering::Relaxed),
         }
     }
 
     pub(crate) fn count_overloaded(&self) {
         self.overloaded_events.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub(crate) fn count_rate_limited(&self) {
+        self.rate_limited_events.fetch_add(1, Ordering::Relaxed);
     }
 
     /// A socket left: forget that it was stalled.

@@ -38,6 +38,11 @@ pub enum ErrorKind {
     /// ([`Binding::timeout`](crate::Binding::timeout),
     /// [`DeliveryPolicy::subscriber_timeout`](crate::DeliveryPolicy::subscriber_timeout)).
     Timeout,
+    /// The socket sent the event, or events, faster than a rate limit allows
+    /// ([`Binding::rate_limit`](crate::Binding::rate_limit),
+    /// [`DeliveryPolicy::rate_limit_per_socket`](crate::DeliveryPolicy::rate_limit_per_socket)):
+    /// no subscriber ran; `retry_after_ms` says when the next one is allowed.
+    RateLimited,
 }
 
 impl ErrorKind {
@@ -55,6 +60,7 @@ impl ErrorKind {
             Self::Forbidden => "forbidden",
             Self::Overloaded => "overloaded",
             Self::Timeout => "timeout",
+            Self::RateLimited => "rate_limited",
         }
     }
 }

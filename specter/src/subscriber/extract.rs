@@ -12,6 +12,7 @@ use socketioxide::socket::DisconnectReason;
 use socketioxide::{ProtocolVersion, TransportType};
 
 use crate::adapter::{Socket, SocketIo, SocketRef};
+use crate::subscriber::ack_error::FieldError;
 use crate::subscriber::delivery::Delivery;
 use crate::subscriber::error_kind::ErrorKind;
 
@@ -124,7 +125,8 @@ impl EventKinds {
 pub struct ExtractError {
     extractor: &'static str,
     kind: ErrorKind,
-    message: String,
+    pub(crate) message: String,
+    pub(crate) fields: Vec<FieldError>,
 }
 
 impl ExtractError {
@@ -140,7 +142,19 @@ impl ExtractError {
             extractor: type_name::<T>(),
             kind,
             message: message.to_string(),
+            fields: Vec::new(),
         }
+    }
+
+    /// The same error, listing the invalid fields of the payload (the ack carries them).
+    pub fn with_fields(mut self, fields: Vec<FieldError>) -> Self {
+        self.fields = fields;
+        self
+    }
+
+    /// The invalid fields, when the extractor validates.
+    pub fn fields(&self) -> &[FieldError] {
+        &self.fields
     }
 
     /// The kind of failure the subscriber reports.

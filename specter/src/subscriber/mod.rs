@@ -12,12 +12,15 @@ pub mod extract;
 pub mod guard;
 pub mod method;
 pub mod outcome;
+pub mod rate;
 pub mod session;
 pub mod source;
 #[allow(clippy::module_inception)]
 pub mod subscriber;
+#[cfg(feature = "validate")]
+pub mod validate;
 
-pub use ack_error::{AckError, AckErrorWire};
+pub use ack_error::{AckError, AckErrorWire, FieldError};
 pub use binding::{Binding, DEFAULT_NAMESPACE, DEFAULT_PRIORITY};
 pub use delivery::{Deliver, Delivery, DeliveryPolicy, DeliveryStats, Undelivered};
 pub use error_kind::ErrorKind;
@@ -25,6 +28,7 @@ pub use extract::{EventCtx, EventKind, EventKinds, ExtractError, FromEvent, Shar
 pub use guard::{Guard, IntoGuard, IntoVerdict};
 pub use method::Method;
 pub use outcome::{Ack, Failure, IntoOutcome, Outcome, Reject, Reply};
+pub use rate::{Rate, RateError};
 pub use session::Session;
 pub use source::Source;
 pub use subscriber::{BoxOutcomeFuture, Call, IntoSubscriber, Subscriber};

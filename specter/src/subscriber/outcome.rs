@@ -33,6 +33,9 @@ pub struct Failure {
     pub kind: ErrorKind,
     /// The error's text (for a panic, the panic message).
     pub message: String,
+    /// Kind `invalid_payload` from a validating extractor: each invalid field, which
+    /// the ack lists.
+    pub fields: Vec<crate::subscriber::FieldError>,
 }
 
 impl Failure {
@@ -41,6 +44,7 @@ impl Failure {
         Self {
             kind,
             message: message.to_string(),
+            fields: Vec::new(),
         }
     }
 

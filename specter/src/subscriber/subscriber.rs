@@ -22,7 +22,9 @@ pub enum Call {
 impl Call {
     /// A call whose arguments could not be extracted.
     pub fn invalid(e: ExtractError) -> Self {
-        Call::Ready(Outcome::Failed(Failure::new(e.kind(), e)))
+        let mut failure = Failure::new(e.kind(), &e);
+        failure.fields = e.fields;
+        Call::Ready(Outcome::Failed(failure))
     }
 }
 

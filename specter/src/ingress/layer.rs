@@ -1,0 +1,192 @@
+//! Layers: code around the dispatch of every emitted event of the app, or of one
+//! namespace. A layer sees the event before its first subscriber, and how the dispatch
+//! went after its last one; it may refuse the event, time it, or record it.
+//!
+//! Like tower's layers, they nest: app-wide layers wrap namespace layers, the first
+//! added is the outermost; `before` runs outside-in, `after` inside-out, and a layer
+//! whose `before` did not run (an outer one refused) gets no `after`. Unlike tower's,
+//! they are plain synchronous calls around Specter's own dispatch, so a layer costs no
+//! allocation or task, and an app without layers pays one branch per event.
+
+use std::panic::AssertUnwindSafe;
+use std::sync::Arc;
+use std::time::Duration;
+
+use socketioxide::handler::Value;
+use socketioxide::socket::Sid;
+
+use crate::adapter::{Socket, SocketRef};
+use crate::subscriber::ErrorKind;
+
+/// Code around the dispatch of every event of the app
+/// ([`ServiceManagerBuilder::layer`](crate::ServiceManagerBuilder::layer),
+/// [`SocketIngress::layer`](crate::SocketIngress::layer)) or of one namespace
+/// (`layer_in`). Layers see emitted events that have subscribers, not `connect` or
+/// `disconnect`.
+///
+/// ```
+/// use std::sync::atomic::{AtomicU64, Ordering};
+/// use specter::layer::{Done, EventInfo, Layer};
+///
+/// /// Counts events, and refuses any whose payload is larger than 64 KiB.
+/// #[derive(Default)]
+/// struct Audit { events: AtomicU64 }
+///
+/// impl Layer for Audit {
+///     fn before(&self, event: &EventInfo<'_>) -> Result<(), String> {
+///         self.events.fetch_add(1, Ordering::Relaxed);
+///         match event.payload_len() {
+///             n if n > 64 * 1024 => Err(format!("payload of {n} bytes is too large")),
+///             _ => Ok(()),
+///         }
+///     }
+///
+///     fn after(&self, event: &EventInfo<'_>, done: &Done) {
+///         tracing::debug!(event = event.event(), outcome = ?done.outcome, elapsed = ?done.elapsed);
+///     }
+/// }
+/// ```
+pub trait Layer: Send + Sync + 'static {
+    /// Runs before the event's first subscriber (after its rate limits, once it is its
+    /// turn in the socket's queue). `Err(reason)` refuses the event: no subscriber runs
+    /// and the ack is an error of kind `rejected` with the reason, under the layer's
+    /// [`name`](Self::name).
+    fn before(&self, event: &EventInfo<'_>) -> Result<(), String> {
+        let _ = event;
+        Ok(())
+    }
+
+    /// Runs after the event's last subscriber, before the ack is sent.
+    fn after(&self, event: &EventInfo<'_>, done: &Done) {
+        let _ = (event, done);
+    }
+
+    /// The layer's name, for ack errors and logs: its type's name by default.
+    fn name(&self) -> &str {
+        let path = std::any::type_name::<Self>();
+        path.rsplit("::").next().unwrap_or(path)
+    }
+}
+
+/// The event a [`Layer`] sees.
+pub struct EventInfo<'a> {
+    pub(crate) namespace: &'a str,
+    pub(crate) event: &'a str,
+    pub(crate) socket: &'a Arc<Socket>,
+    pub(crate) payload: &'a Value,
+}
+
+impl EventInfo<'_> {
+    /// The namespace's path.
+    pub fn namespace(&self) -> &str {
+        self.namespace
+    }
+
+    /// The event's name.
+    pub fn event(&self) -> &str {
+        self.event
+    }
+
+    /// The id of the socket that sent it.
+    pub fn socket_id(&self) -> Sid {
+        self.socket.id
+    }
+
+    /// The socket that sent it.
+    pub fn socket(&self) -> SocketRef {
+        SocketRef::from(self.socket.clone())
+    }
+
+    /// The packet's payload as it arrived: the JSON array `["event", args..]` for a
+    /// text packet, `None` for a binary one.
+    pub fn payload_text(&self) -> Option<&str> {
+        match self.payload {
+            Value::Str(text, _) => Some(text),
+            Value::Bytes(_) => None,
+        }
+    }
+
+    /// The payload's size in bytes, binary attachments included.
+    pub fn payload_len(&self) -> usize {
+        match self.payload {
+            Value::Str(text, bins) => {
+                text.len() + bins.as_ref().map_or(0, |b| b.iter().map(|b| b.len()).sum())
+            }
+            Value::Bytes(b) => b.len(),
+        }
+    }
+}
+
+/// How a dispatch went, for [`Layer::after`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Done {
+    /// From the first layer's `before` to the last subscriber's end.
+    pub elapsed: Duration,
+    /// What the ack says (or would say, when none was asked for).
+    pub outcome: DispatchOutcome,
+}
+
+/// How a dispatch ended, by the ack rule.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum DispatchOutcome {
+    /// A subscriber returned a value.
+    Answered,
+    /// No subscriber returned a value or failed.
+    Nothing,
+    /// A subscriber failed, and none returned a value: the first failure's kind.
+    Failed(ErrorKind),
+    /// A subscriber returned `Reject`, or an inner layer refused the event.
+    Rejected,
+    /// Guards skipped the subscribers that could have answered.
+    Forbidden,
+}
+
+/// The layers of one namespace: the app's, then the namespace's own.
+pub(crate) type Layers = Arc<[Arc<dyn Layer>]>;
+
+/// Runs the `before` of each layer, outermost first: how many passed, and the refusal
+/// (layer name, reason) of the one that refused, if any. A panic is a refusal.
+pub(crate) fn before_all(
+    layers: &Layers,
+    info: &EventInfo<'_>,
+) -> (usize, Option<(Arc<str>, String)>) {
+    for (i, layer) in layers.iter().enumerate() {
+        let verdict = std::panic::catch_unwind(AssertUnwindSafe(|| layer.before(info)))
+            .unwrap_or_else(|_| {
+                tracing::error!(
+                    namespace = info.namespace,
+                    event = info.event,
+                    layer = layer.name(),
+                    "layer panicked"
+                );
+                Err("internal error".to_owned())
+            });
+        if let Err(reason) = verdict {
+            tracing::info!(
+                namespace = info.namespace,
+                event = info.event,
+                layer = layer.name(),
+                reason,
+                "event refused by a layer"
+            );
+            return (i, Some((Arc::from(layer.name()), reason)));
+        }
+    }
+    (layers.len(), None)
+}
+
+/// Runs the `after` of the first `passed` layers, innermost first.
+pub(crate) fn after_all(layers: &Layers, passed: usize, info: &EventInfo<'_>, done: &Done) {
+    for layer in layers[..passed].iter().rev() {
+        if std::panic::catch_unwind(AssertUnwindSafe(|| layer.after(info, done))).is_err() {
+            tracing::error!(
+                namespace = info.namespace,
+                event = info.event,
+                layer = layer.name(),
+                "layer panicked"
+            );
+        }
+    }
+}

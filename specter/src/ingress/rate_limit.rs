@@ -1,0 +1,147 @@
+//! Rate limits, the first stage of the pipeline: per socket over all events
+//! ([`DeliveryPolicy::socket_rate`]), per socket and event (a binding's
+//! [`rate_limit`](crate::Binding::rate_limit), else [`DeliveryPolicy::event_rate`]).
+//!
+//! Checked as an event arrives, before it waits in its socket's queue, so a flood is
+//! refused without being queued. The limiters belong to the socket's message listener:
+//! they are made on the first event that needs one and dropped with the socket. An app
+//! without limits makes none and pays one branch per event.
+
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::Duration;
+
+use governor::clock::{Clock, DefaultClock};
+use governor::{DefaultDirectRateLimiter, RateLimiter};
+use rustc_hash::FxHashMap;
+
+use crate::ingress::table::{ANY, Entry};
+use crate::subscriber::{AckError, DeliveryPolicy, ErrorKind, Rate};
+
+/// The rate limiters of one socket in one namespace.
+#[derive(Default)]
+pub(crate) struct SocketLimits {
+    limiters: OnceLock<Box<Limiters>>,
+}
+
+struct Limiters {
+    socket: Option<DefaultDirectRateLimiter>,
+    events: Mutex<FxHashMap<Key, DefaultDirectRateLimiter>>,
+}
+
+/// What a per-event limiter counts: the events of one binding (its own limit), or of
+/// one subscribed event (the app's default). Keys come from subscriptions, never from
+/// names a client sends, so a client cannot make the map grow.
+#[derive(Hash, PartialEq, Eq)]
+enum Key {
+    Binding(u64),
+    Event(Arc<str>),
+}
+
+/// An event refused by a limit.
+pub(crate) struct Limited {
+    error: AckError,
+}
+
+impl Limited {
+    fn new(rate: Rate, scope: &str, wait: Duration, owner: Option<&str>) -> Self {
+        // Rounded up, so that retrying after it succeeds.
+        let ms = wait.as_nanos().div_ceil(1_000_000).max(1) as u64;
+        let mut error = AckError::new(
+            ErrorKind::RateLimited,
+            format!(
+                "more than {} {scope} per {:?}; retry in {ms} ms",
+                rate.count(),
+                rate.period()
+            ),
+        );
+        error.retry_after_ms = Some(ms);
+        if let Some(owner) = owner {
+            error = error.with_handler(owner);
+        }
+        Self { error }
+    }
+
+    pub fn into_error(self) -> AckError {
+        self.error
+    }
+}
+
+/// Whether anything limits an event with these subscribers.
+#[inline]
+fn limited(policy: &DeliveryPolicy, entries: Option<&[Entry]>) -> bool {
+    policy.socket_rate.is_some()
+        || (entries.is_some() && policy.event_rate.is_some())
+        || entries.is_some_and(|list| list.iter().any(|e| e.rate.is_some()))
+}
+
+impl SocketLimits {
+    /// Counts an event named `event` with subscribers `entries` (`None`: it has none)
+    /// against every limit that applies; the first limit it exceeds refuses it.
+    #[inline]
+    pub fn check(
+        &self,
+        policy: &DeliveryPolicy,
+        event: &str,
+        entries: Option<&[Entry]>,
+    ) -> Result<(), Limited> {
+        if !limited(policy, entries) {
+            return Ok(());
+        }
+        self.check_slow(policy, event, entries)
+    }
+
+    #[cold]
+    fn check_slow(
+        &self,
+        policy: &DeliveryPolicy,
+        event: &str,
+        entries: Option<&[Entry]>,
+    ) -> Result<(), Limited> {
+        let limiters = self.limiters.get_or_init(|| {
+            Box::new(Limiters {
+                socket: policy.socket_rate.map(|r| RateLimiter::direct(r.quota())),
+                events: Mutex::default(),
+            })
+        });
+        let clock = DefaultClock::default();
+        if let (Some(limiter), Some(rate)) = (&limiters.socket, policy.socket_rate) {
+            if let Err(not_until) = limiter.check() {
+                let wait = not_until.wait_time_from(clock.now());
+                return Err(Limited::new(rate, "events from this socket", wait, None));
+            }
+        }
+        let Some(entries) = entries else {
+            return Ok(());
+        };
+        let scope = format!("{event:?} events");
+        let mut events = limiters.events.lock().unwrap();
+        let mut own = false;
+        for e in entries.iter() {
+            let Some(rate) = e.rate else { continue };
+            own |= &*e.event != ANY;
+            let limiter = events
+                .entry(Key::Binding(e.seq))
+                .or_insert_with(|| RateLimiter::direct(rate.quota()));
+            if let Err(not_until) = limiter.check() {
+                let wait = not_until.wait_time_from(clock.now());
+                return Err(Limited::new(rate, &scope, wait, Some(&e.owner)));
+            }
+        }
+        if let (false, Some(rate)) = (own, policy.event_rate) {
+            // The event's own name as subscribed; events only catch-all subscribers
+            // take share the key of the catch-all list.
+            let key = entries
+                .iter()
+                .find(|e| &*e.event != ANY)
+                .map_or_else(|| Arc::from(ANY), |e| e.event.clone());
+            let limiter = events
+                .entry(Key::Event(key))
+                .or_insert_with(|| RateLimiter::direct(rate.quota()));
+            if let Err(not_until) = limiter.check() {
+                let wait = not_until.wait_time_from(clock.now());
+                return Err(Limited::new(rate, &scope, wait, None));
+            }
+        }
+        Ok(())
+    }
+}
