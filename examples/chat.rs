@@ -26,6 +26,7 @@ use axum::{Extension, Json, Router};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use specter::prelude::*;
+use specter::validate::Valid;
 
 /// A message as clients see it.
 #[derive(Debug, Clone, Serialize)]
@@ -35,10 +36,31 @@ struct ChatMessage {
     at: u64,
 }
 
-/// What a client sends with `message`.
-#[derive(Debug, Deserialize)]
+/// What a client sends with `message`: `Valid<Incoming>` checks these rules before the
+/// chat's subscriber runs, and the ack lists each broken one.
+#[derive(Debug, Deserialize, garde::Validate)]
 struct Incoming {
+    #[garde(length(bytes, min = 1, max = 500), custom(not_blank))]
     text: String,
+}
+
+fn not_blank(text: &str, _: &()) -> garde::Result {
+    match text.trim().is_empty() {
+        true => Err(garde::Error::new("is blank")),
+        false => Ok(()),
+    }
+}
+
+/// How many messages one client may send: bursts of 10, then one a second. An
+/// operator's setting (`CHAT_MESSAGE_RATE`, `10/10s` by default).
+fn message_rate() -> specter::Rate {
+    std::env::var("CHAT_MESSAGE_RATE")
+        .ok()
+        .map(|r| {
+            r.parse()
+                .expect("CHAT_MESSAGE_RATE is a rate such as 10/10s")
+        })
+        .unwrap_or_else(|| "10/10s".parse().expect("a rate"))
 }
 
 /// The connection's auth payload: who is joining.
@@ -154,7 +176,7 @@ impl ChatController {
         io: SocketIo,
         deliver: Deliver,
         Session(member): Session<Member>,
-        SharedData(incoming): SharedData<Incoming>,
+        Valid(incoming): Valid<Incoming>,
         State(history): State<Arc<History>>,
     ) -> Value {
         let message = ChatMessage {
@@ -196,8 +218,13 @@ impl Controller for ChatController {
     fn build_events(&self, events: &mut Events<Self>) {
         events.on(specter::event!("connect"), Self::on_connect);
         events.on("join", Self::on_join);
-        events.on(specter::event!("message"), Self::on_message);
-        events.on("typing", Self::on_typing);
+        events
+            .on(specter::event!("message"), Self::on_message)
+            .rate_limit(message_rate());
+        // Clients send `typing` on key presses; two a second is plenty to show it.
+        events
+            .on("typing", Self::on_typing)
+            .rate_limit("2/s".parse().expect("a rate"));
         events.on("disconnect", Self::on_disconnect);
     }
 
@@ -242,8 +269,9 @@ async fn history(Extension(services): Extension<Services>) -> Json<Vec<ChatMessa
     )
 }
 
-/// Listens to "message" before the chat does (priority 10 < 100) and rejects what must
-/// not be broadcast: the chat's subscriber then never runs.
+/// Listens to "message" before the chat does (priority 10 < 100) and rejects words that
+/// must not be broadcast: the chat's subscriber then never runs. (The rules on the
+/// message's shape are `Incoming`'s, checked by `Valid`.)
 #[derive(Default, Controller)]
 #[controller(name = "moderation")]
 struct ModerationController;
@@ -251,17 +279,10 @@ struct ModerationController;
 const BANNED: [&str; 2] = ["spam", "scam"];
 
 impl ModerationController {
-    // Moderation and the chat read one decode of the message (`SharedData`).
-    fn check(&self, SharedData(incoming): SharedData<Incoming>) -> Option<Reject> {
+    fn check(&self, Data(incoming): Data<Incoming>) -> Option<Reject> {
         let text = incoming.text.to_lowercase();
-        if text.trim().is_empty() {
-            Some(Reject::new("empty message"))
-        } else if incoming.text.len() > 500 {
-            Some(Reject::new("message longer than 500 bytes"))
-        } else {
-            let banned = BANNED.iter().find(|w| text.contains(*w));
-            banned.map(|word| Reject::new(format!("{word:?} is not allowed here")))
-        }
+        let banned = BANNED.iter().find(|w| text.contains(*w));
+        banned.map(|word| Reject::new(format!("{word:?} is not allowed here")))
     }
 }
 

@@ -86,6 +86,80 @@ async fn chat_moderates_broadcasts_and_remembers() {
 }
 
 #[tokio::test]
+async fn chat_validates_messages_and_limits_a_flooding_client_only() {
+    let (child, url) = start(&example("chat"), &[]).await;
+    let mut node = Client::node().await;
+    let ann = node
+        .connect_with(&url, json!({"name": "ann"}), "websocket")
+        .await
+        .unwrap();
+    let bob = node
+        .connect_with(&url, json!({"name": "bob"}), "websocket")
+        .await
+        .unwrap();
+
+    // Validation: each broken rule of `Incoming`, with the field's path.
+    let empty = node.emit_ack(&ann, "message", json!([{"text": ""}])).await;
+    assert_eq!(
+        empty,
+        json!([{"error": {
+            "handler": "chat", "kind": "invalid_payload",
+            "message": "Valid<Incoming>: text: is blank; text: length is lower than 1",
+            "fields": [
+                {"path": "text", "message": "is blank"},
+                {"path": "text", "message": "length is lower than 1"}
+            ]
+        }}])
+    );
+    let long = node
+        .emit_ack(&ann, "message", json!([{"text": "é".repeat(251)}]))
+        .await;
+    assert_eq!(
+        long[0]["error"]["fields"],
+        json!([{"path": "text", "message": "length is greater than 500"}]),
+        "the limit counts bytes: 251 × 2"
+    );
+
+    // 50 messages at once: the limit (bursts of 10) passes 10 minus the 2 refused
+    // by validation above, which counted too; the rest are refused with the wait.
+    let acks = burst(&mut node, &ann, "message", 50, json!({"text": "m$i"})).await;
+    let ok = acks.iter().filter(|a| **a == json!([{"ok": true}])).count();
+    let limited: Vec<&Value> = acks
+        .iter()
+        .filter(|a| a[0]["error"]["kind"] == "rate_limited")
+        .collect();
+    assert_eq!((ok, limited.len()), (8, 42), "{acks:?}");
+    assert!(acks[..8].iter().all(|a| *a == json!([{"ok": true}])));
+    let wait = limited[0][0]["error"]["retry_after_ms"].as_u64().unwrap();
+    assert!((1..=1000).contains(&wait), "one message a second: {wait}");
+    assert_eq!(limited[0][0]["error"]["handler"], "chat");
+
+    // Bob noticed nothing but ann's accepted messages, in order; his own go through.
+    for i in 0..8 {
+        let got = node.next_event(&bob, "message").await;
+        assert_eq!(got[0]["text"], format!("m{i}"));
+    }
+    let mine = node
+        .emit_ack(&bob, "message", json!([{"text": "calm down, ann"}]))
+        .await;
+    assert_eq!(mine, json!([{"ok": true}]));
+    // Ann receives her own 8 first (a broadcast to everyone), then bob's.
+    for i in 0..8 {
+        assert_eq!(
+            node.next_event(&ann, "message").await[0]["text"],
+            format!("m{i}")
+        );
+    }
+    let got = node.next_event(&ann, "message").await;
+    assert_eq!(
+        (got[0]["user"].as_str(), got[0]["text"].as_str()),
+        (Some("bob"), Some("calm down, ann")),
+        "the name comes from bob's session"
+    );
+    terminate(child).await;
+}
+
+#[tokio::test]
 async fn two_people_chat_in_headless_chromium() {
     ensure_node_packages();
     let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
@@ -196,7 +270,9 @@ async fn a_burst_of_2000_heartbeats_is_answered_in_the_order_sent_over_both_tran
 
 #[tokio::test]
 async fn a_burst_of_2000_chat_messages_reaches_a_second_client_complete_and_in_order() {
-    let (child, url) = start(&example("chat"), &[]).await;
+    // The chat's own limit (10 per 10 s) would refuse most of them: this test is about
+    // order, so the operator's setting raises it.
+    let (child, url) = start(&example("chat"), &[("CHAT_MESSAGE_RATE", "100000/s")]).await;
     let mut node = Client::node().await;
     let ann = node
         .connect_with(&url, json!({"name": "ann"}), "websocket")
