@@ -294,3 +294,28 @@ async fn a_burst_of_2000_chat_messages_reaches_a_second_client_complete_and_in_o
     }
     terminate(child).await;
 }
+
+#[tokio::test]
+async fn every_event_of_a_burst_over_a_rate_limit_is_answered_in_order() {
+    let (child, url) = start(&example("chat"), &[]).await;
+    let mut node = Client::node().await;
+    let ann = node
+        .connect_with(&url, json!({"name": "ann"}), "websocket")
+        .await
+        .unwrap();
+    // `typing` allows 2 a second: 3,000 at once are 2 answers and 2,998 refusals, none
+    // lost though the refusals outrun the connection's buffer (1,024 packets).
+    let acks = burst(&mut node, &ann, "typing", 3000, json!({})).await;
+    assert_eq!(acks.len(), 3000);
+    assert_eq!(acks[..2], [json!([]), json!([])]);
+    assert!(
+        acks[2..]
+            .iter()
+            .all(|a| a[0]["error"]["kind"] == "rate_limited"),
+        "{:?}",
+        acks[2..]
+            .iter()
+            .find(|a| a[0]["error"]["kind"] != "rate_limited")
+    );
+    terminate(child).await;
+}

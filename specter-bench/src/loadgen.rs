@@ -175,3 +175,109 @@ pub async fn idle(base: &str, n: usize) -> Result<Vec<Ws>, String> {
     }
     Ok(sockets)
 }
+
+/// One connection emits `bench` with an ack every `every` until `stop` is set; the ack
+/// latencies. A client at a steady, modest rate: the probe beside a flood.
+pub async fn paced(
+    base: &str,
+    every: Duration,
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+) -> Result<LoadReport, String> {
+    let mut ws = connect(base).await?;
+    let mut latencies = Vec::new();
+    let start = Instant::now();
+    let mut ticks = tokio::time::interval(every);
+    let mut id: u64 = 0;
+    while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+        ticks.tick().await;
+        let sent = Instant::now();
+        ws.send(Message::text(format!("42{id}[\"bench\",{{\"seq\":{id}}}]")))
+            .await
+            .map_err(|e| e.to_string())?;
+        let want = format!("43{id}[");
+        while !next_text(&mut ws).await?.starts_with(&want) {}
+        latencies.push(sent.elapsed().as_micros().min(u32::MAX as u128) as u32);
+        id += 1;
+    }
+    let _ = ws.close(None).await;
+    latencies.sort_unstable();
+    let pct = |p: f64| {
+        latencies
+            .get(((latencies.len() as f64 * p) as usize).min(latencies.len().saturating_sub(1)))
+            .copied()
+            .unwrap_or(0) as u64
+    };
+    Ok(LoadReport {
+        acks: latencies.len() as u64,
+        elapsed: start.elapsed(),
+        p50_us: pct(0.50),
+        p99_us: pct(0.99),
+    })
+}
+
+/// What a flood got back.
+#[derive(Debug, Clone, Default)]
+pub struct FloodReport {
+    /// Events emitted, each asking for an ack.
+    pub sent: u64,
+    /// Acks with a value.
+    pub answered: u64,
+    /// Acks of kind `rate_limited`.
+    pub refused: u64,
+    /// Acks of kind `overloaded`: the socket had too many events waiting.
+    pub overloaded: u64,
+    /// From the first write to the last ack (plus 2 s when some never came).
+    pub elapsed: Duration,
+}
+
+/// One connection emits `count` `bench` events with acks as fast as it can write them,
+/// while reading every ack.
+pub async fn flood(base: &str, count: u64) -> Result<FloodReport, String> {
+    let ws = connect(base).await?;
+    let (mut tx, mut rx) = ws.split();
+    let start = Instant::now();
+    let write = async move {
+        for id in 0..count {
+            tx.feed(Message::text(format!("42{id}[\"bench\",{{\"seq\":{id}}}]")))
+                .await
+                .map_err(|e| e.to_string())?;
+        }
+        tx.flush().await.map_err(|e| e.to_string())?;
+        Ok::<_, String>(tx)
+    };
+    // Reads until every ack came, or none came for 2 s (an ack the server could not
+    // send: the report says how many).
+    let read = async move {
+        let mut r = FloodReport {
+            sent: count,
+            ..FloodReport::default()
+        };
+        while r.answered + r.refused + r.overloaded < count {
+            let next = tokio::time::timeout(Duration::from_secs(2), rx.next()).await;
+            match next {
+                Err(_) => break,
+                Ok(Some(Ok(Message::Text(t)))) if t.starts_with("43") => {
+                    if t.contains("\"rate_limited\"") {
+                        r.refused += 1;
+                    } else if t.contains("\"overloaded\"") {
+                        r.overloaded += 1;
+                    } else {
+                        r.answered += 1;
+                    }
+                }
+                Ok(Some(Ok(Message::Close(frame)))) => {
+                    return Err(format!("the server closed the connection: {frame:?}"));
+                }
+                Ok(Some(Ok(_))) => {}
+                Ok(Some(Err(e))) => return Err(e.to_string()),
+                Ok(None) => return Err("the connection closed".into()),
+            }
+        }
+        Ok(r)
+    };
+    let (tx, report) = tokio::join!(write, read);
+    let mut report = report?;
+    drop(tx?); // closes the connection
+    report.elapsed = start.elapsed();
+    Ok(report)
+}

@@ -56,6 +56,43 @@ pub struct Instructions {
     pub per_ack: f64,
 }
 
+/// The pipeline's cost: server CPU and instructions per ack at S = 3, plain ordered
+/// subscribers, without and with one layer, one guard and a rate limit that never trips.
+#[derive(Debug, Clone)]
+pub struct PipelineCost {
+    /// `order-sync-on` (no pipeline stage in use) or `pipeline`.
+    pub server: String,
+    /// Median server CPU per ack, µs.
+    pub cpu_us_per_ack: f64,
+    /// Instructions per ack (callgrind), when valgrind is there.
+    pub instructions: Option<f64>,
+}
+
+/// One client flooding a rate-limited event while another emits at a steady rate.
+#[derive(Debug, Clone)]
+pub struct Flood {
+    /// The limit.
+    pub limit: String,
+    /// Events the flooding client sent, each asking for an ack.
+    pub sent: u64,
+    /// Acks with a value.
+    pub answered: u64,
+    /// Acks of kind `rate_limited`.
+    pub refused: u64,
+    /// Acks of kind `overloaded` (more than the queue bound waiting).
+    pub overloaded: u64,
+    /// Seconds from the first event to the last ack.
+    pub secs: f64,
+    /// Server RSS before the flood, bytes.
+    pub rss_before: u64,
+    /// Highest server RSS sampled during the flood (every 10 ms), bytes.
+    pub rss_peak: u64,
+    /// The second client's ack latency alone: p50, p99 µs.
+    pub probe_alone: (u64, u64),
+    /// The second client's ack latency during the flood: p50, p99 µs, and its acks.
+    pub probe_flood: (u64, u64, u64),
+}
+
 /// Time to build the ingress.
 #[derive(Debug, Clone)]
 pub struct Startup {
@@ -84,6 +121,10 @@ pub struct Report {
     pub startup: Vec<Startup>,
     /// Per-socket order rows: Specter at S = 3 with order on and off.
     pub order: Vec<Throughput>,
+    /// The pipeline's cost rows.
+    pub pipeline: Vec<PipelineCost>,
+    /// The flood figure.
+    pub flood: Option<Flood>,
     /// Instructions per ack under callgrind.
     pub instructions: Vec<Instructions>,
     /// Notes on what bounds a figure or a missed target.
@@ -213,6 +254,7 @@ impl Report {
                 );
             }
         }
+        md.push_str(&self.pipeline_markdown());
         if !self.instructions.is_empty() {
             md.push_str("\n## Instructions per ack (callgrind)\n\nInstructions the server process executes per ack, counted by valgrind's callgrind: exact and repeatable whatever else the machine does (the difference of a 1,000- and a 3,000-ack run per connection over 4 connections, so startup and shutdown cancel out). The same workloads as above; the `order` rows are the per-socket order variants at S = 3.\n\n| server | S | instructions per ack | vs reference |\n|---|---:|---:|---:|\n");
             for i in &self.instructions {
@@ -337,5 +379,52 @@ impl Report {
         }
         svg.push_str("</svg>\n");
         svg
+    }
+}
+
+impl Report {
+    /// The section on the pipeline's cost and the flood (empty when neither ran).
+    pub fn pipeline_markdown(&self) -> String {
+        let mut md = String::new();
+        if !self.pipeline.is_empty() {
+            md.push_str("\n## The pipeline\n\nSpecter at S = 3, plain subscribers bound through the ingress, per-socket order on: without any pipeline stage (`order-sync-on`), and with one layer (counting events), a guard that allows on the first subscriber and a rate limit on `bench` that never trips (`pipeline`). Same load as the throughput table. Target: within 10%.\n\n| server | server CPU µs/ack | vs no stage | instructions per ack | vs no stage |\n|---|---:|---:|---:|---:|\n");
+            let base = &self.pipeline[0];
+            for p in &self.pipeline {
+                let instr = p.instructions.map_or("-".to_owned(), |i| format!("{i:.0}"));
+                let ratio = match (p.instructions, base.instructions) {
+                    (Some(a), Some(b)) => format!("{:.3}x", a / b),
+                    _ => "-".to_owned(),
+                };
+                let _ = writeln!(
+                    md,
+                    "| {} | {:.1} | {:.2}x | {instr} | {ratio} |",
+                    p.server,
+                    p.cpu_us_per_ack,
+                    p.cpu_us_per_ack / base.cpu_us_per_ack
+                );
+            }
+        }
+        if let Some(f) = &self.flood {
+            let _ = write!(
+                md,
+                "\n### A flood against a rate limit\n\nOne websocket client writes {} `bench` events with acks as fast as it can, at an event limited to {} per socket; a second client meanwhile emits one `bench` every 10 ms and waits for each ack.\n\n| | |\n|---|---:|\n| events sent | {} |\n| answered | {} |\n| refused (`rate_limited`) | {} |\n| refused (`overloaded`) | {} |\n| never answered | {} |\n| flood duration | {:.2} s |\n| server RSS before | {:.1} MB |\n| server RSS at peak | {:.1} MB |\n| second client alone, p50 / p99 | {} / {} µs |\n| second client during the flood, p50 / p99 ({} acks) | {} / {} µs |\n",
+                f.sent,
+                f.limit,
+                f.sent,
+                f.answered,
+                f.refused,
+                f.overloaded,
+                f.sent - f.answered - f.refused - f.overloaded,
+                f.secs,
+                f.rss_before as f64 / 1e6,
+                f.rss_peak as f64 / 1e6,
+                f.probe_alone.0,
+                f.probe_alone.1,
+                f.probe_flood.2,
+                f.probe_flood.0,
+                f.probe_flood.1,
+            );
+        }
+        md
     }
 }

@@ -1,5 +1,5 @@
 //! A server under test, run by the `bench` binary itself as
-//! `bench serve specter|raw SUBSCRIBERS EVENTS` (one binary: `cargo run --release -p
+//! `bench serve KIND SUBSCRIBERS EVENTS` (one binary: `cargo run --release -p
 //! specter-bench --bin bench` builds everything the benchmark starts).
 //!
 //! Listens on a free loopback port, prints `listening on http://ADDR`, and serves until
@@ -7,10 +7,10 @@
 
 use tokio::io::AsyncReadExt;
 
-/// Serves the server that `args` (`specter|raw|order-(sync|async)-(on|off) SUBSCRIBERS
+/// Serves the server that `args` (`specter|raw|pipeline|limited|order-(sync|async)-(on|off) SUBSCRIBERS
 /// EVENTS`) names.
 pub async fn serve(args: &[String]) {
-    let usage = "usage: bench serve specter|raw|order-(sync|async)-(on|off) SUBSCRIBERS EVENTS";
+    let usage = "usage: bench serve specter|raw|pipeline|limited|order-(sync|async)-(on|off) SUBSCRIBERS EVENTS";
     let kind = args.first().expect(usage).clone();
     let subscribers: usize = args.get(1).and_then(|a| a.parse().ok()).expect(usage);
     let events: usize = args.get(2).and_then(|a| a.parse().ok()).expect(usage);
@@ -20,6 +20,17 @@ pub async fn serve(args: &[String]) {
             (router, Some(app))
         }
         "raw" => (crate::apps::raw(subscribers, events).1, None),
+        // The pipeline in use, with a rate limit that never trips, or one of 1,000
+        // events a second per socket (`limited`, for the flood).
+        "pipeline" | "limited" => {
+            let rate = match kind.as_str() {
+                "pipeline" => specter::Rate::new(u32::MAX, std::time::Duration::from_secs(1)),
+                _ => specter::Rate::new(1000, std::time::Duration::from_secs(1)),
+            };
+            let (app, router) =
+                crate::apps::specter_pipeline(subscribers, rate.expect("a rate")).await;
+            (router, Some(app))
+        }
         order => {
             // `order-sync-on`, `order-async-off`, ...: see `apps::specter_order`.
             let mut parts = order.split('-').skip(1);

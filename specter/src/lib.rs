@@ -68,6 +68,26 @@
 //! through [`Deliver`]; a client that stops reading is dropped by a bounded policy (see
 //! [`DeliveryPolicy`]), and [`SocketIngress::delivery_stats`] counts what was given up.
 //!
+//! ## The dispatch pipeline
+//!
+//! Between a client's event and its ack, in this order (each stage costs nothing when
+//! unused):
+//!
+//! 1. **rate limits**, as the event arrives: per socket over all events
+//!    ([`ServiceManagerBuilder::rate_limit_per_socket`]), then per socket and event
+//!    ([`Binding::rate_limit`], `#[on(.., rate = "10/s")]`,
+//!    [`ServiceManagerBuilder::rate_limit_per_event`]); ack kind `rate_limited`;
+//! 2. the socket's **queue** (arrival order);
+//! 3. **layers** ([`Layer::before`]), app-wide then the namespace's; a refusal is kind
+//!    `rejected`;
+//! 4. for each subscriber in (priority, subscription order): its **guards**
+//!    ([`Guard`]; a refusal skips it), the **extraction** of its arguments (with
+//!    validation for `Valid<T>`, feature `validate`), the **call** under its
+//!    **timeout**; a [`Reject`] stops the rest;
+//! 5. layers' [`Layer::after`], inside out;
+//! 6. the **ack**: the last value; else the first failure; else `forbidden` when a
+//!    guard refused and nobody answered; else empty.
+//!
 //! ## One binding path
 //!
 //! `#[on("heartbeat", priority = 10)]` expands to `events.on("heartbeat",

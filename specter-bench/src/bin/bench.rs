@@ -34,6 +34,10 @@ struct Plan {
     memory_events: Vec<usize>,
     round_trips: u64,
     startup: Vec<(&'static str, usize, usize)>,
+    /// Events of the flood against a rate limit.
+    flood_events: u64,
+    /// Whether to count instructions with callgrind (slow) for the pipeline figures.
+    callgrind: bool,
 }
 
 impl Plan {
@@ -58,6 +62,8 @@ impl Plan {
                 ("100 events x 100 subscribers", 100, 100),
                 ("1 event x 10,000 subscribers", 1, 10_000),
             ],
+            flood_events: 100_000,
+            callgrind: true,
         }
     }
 
@@ -74,6 +80,8 @@ impl Plan {
             memory_events: vec![1],
             round_trips: 50,
             startup: vec![("1,000 events x 1 subscriber", 1_000, 1)],
+            flood_events: 2_000,
+            callgrind: false,
         }
     }
 }
@@ -165,6 +173,7 @@ fn server_command(server: &str, s: usize) -> Result<Command, String> {
         "specter" => bench_server("specter", s, 1),
         "raw socketioxide" => bench_server("raw", s, 1),
         order if order.starts_with("order-") => bench_server(order, s, 1),
+        "pipeline" | "limited" => bench_server(server, s, 1),
         "node socket.io" => {
             let dir = bench.join("node");
             if !dir.join("node_modules").exists() {
@@ -253,6 +262,119 @@ async fn order(plan: &Plan, report: &mut Report) -> Result<(), String> {
         report.order.push(mine.swap_remove(mine.len() / 2));
     }
     Ok(())
+}
+
+/// What the pipeline costs at S = 3 (CPU per ack, medians of interleaved rounds, and
+/// instructions per ack when valgrind is there), and the flood figure.
+async fn pipeline(plan: &Plan, report: &mut Report) -> Result<(), String> {
+    const VARIANTS: [&str; 2] = ["order-sync-on", "pipeline"];
+    let mut runs: Vec<Throughput> = Vec::new();
+    for round in 1..=plan.rounds {
+        for variant in VARIANTS {
+            let t = measure(plan, variant, 3).await?;
+            eprintln!(
+                "round {round} {variant:>18} S=3  {:>9.0} acks/s  server {:>5.1} µs CPU/ack",
+                t.rate, t.cpu_us_per_ack
+            );
+            runs.push(t);
+        }
+    }
+    let valgrind = plan.callgrind
+        && std::process::Command::new("valgrind")
+            .arg("--version")
+            .output()
+            .is_ok_and(|o| o.status.success());
+    for variant in VARIANTS {
+        let mut mine: Vec<_> = runs.iter().filter(|t| t.server == variant).collect();
+        mine.sort_by(|a, b| a.cpu_us_per_ack.total_cmp(&b.cpu_us_per_ack));
+        let instructions = if valgrind {
+            let (low, high) = (1_000, 3_000);
+            let a = callgrind_instructions(variant, 3, 4, low).await?;
+            let b = callgrind_instructions(variant, 3, 4, high).await?;
+            let per_ack = b.saturating_sub(a) as f64 / ((high - low) * 4) as f64;
+            eprintln!("instructions {variant:>18} S=3  {per_ack:>9.0} per ack");
+            Some(per_ack)
+        } else {
+            None
+        };
+        report.pipeline.push(specter_bench::report::PipelineCost {
+            server: variant.to_owned(),
+            cpu_us_per_ack: mine[mine.len() / 2].cpu_us_per_ack,
+            instructions,
+        });
+    }
+    report.flood = Some(flood(plan.flood_events).await?);
+    Ok(())
+}
+
+/// One client floods the `limited` server (1,000 `bench` a second per socket) with
+/// `events` events while a second emits every 10 ms: acks, RSS, the second's latency.
+async fn flood(events: u64) -> Result<specter_bench::report::Flood, String> {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let every = Duration::from_millis(10);
+    let srv = Server::start(bench_server("limited", 1, 1)).await?;
+    let probe = |url: String, stop: Arc<AtomicBool>| {
+        std::thread::spawn(move || {
+            tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .map_err(|e| e.to_string())?
+                .block_on(loadgen::paced(&url, every, stop))
+        })
+    };
+    // The second client alone, for a second.
+    let stop = Arc::new(AtomicBool::new(false));
+    let alone = probe(srv.url.clone(), stop.clone());
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    stop.store(true, Ordering::Relaxed);
+    let alone = alone.join().map_err(|_| "probe panicked")??;
+    let rss_before = srv.rss();
+    // Then beside the flood.
+    let stop = Arc::new(AtomicBool::new(false));
+    let beside = probe(srv.url.clone(), stop.clone());
+    let url = srv.url.clone();
+    let flooder = std::thread::spawn(move || {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| e.to_string())?
+            .block_on(loadgen::flood(&url, events))
+    });
+    let mut rss_peak = rss_before;
+    while !flooder.is_finished() {
+        rss_peak = rss_peak.max(srv.rss());
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    stop.store(true, Ordering::Relaxed);
+    let flood = flooder.join().map_err(|_| "flood panicked")??;
+    let beside = beside.join().map_err(|_| "probe panicked")??;
+    eprintln!(
+        "flood: {} sent, {} answered, {} rate_limited, {} overloaded in {:.2} s; RSS {} -> {} kB; probe p50/p99 {}/{} µs alone, {}/{} µs beside",
+        flood.sent,
+        flood.answered,
+        flood.refused,
+        flood.overloaded,
+        flood.elapsed.as_secs_f64(),
+        rss_before / 1024,
+        rss_peak / 1024,
+        alone.p50_us,
+        alone.p99_us,
+        beside.p50_us,
+        beside.p99_us
+    );
+    Ok(specter_bench::report::Flood {
+        limit: "1,000 a second".into(),
+        sent: flood.sent,
+        answered: flood.answered,
+        refused: flood.refused,
+        overloaded: flood.overloaded,
+        secs: flood.elapsed.as_secs_f64(),
+        rss_before,
+        rss_peak,
+        probe_alone: (alone.p50_us, alone.p99_us),
+        probe_flood: (beside.p50_us, beside.p99_us, beside.acks),
+    })
 }
 
 /// Instructions the server executes per ack, counted by callgrind: exact and repeatable
@@ -721,6 +843,33 @@ async fn main() {
         }
         return;
     }
+    // `bench --pipeline`: only the pipeline's figures, printed as their markdown section.
+    if args.iter().any(|a| a == "--pipeline") {
+        let mut report = Report::default();
+        let plan = if args.iter().any(|a| a == "--quick") {
+            Plan::quick()
+        } else {
+            Plan::full()
+        };
+        if let Err(e) = pipeline(&plan, &mut report).await {
+            fail("pipeline", e);
+        }
+        print!("{}", report.pipeline_markdown());
+        return;
+    }
+    // `bench --flood URL EVENTS`: only the flooding client.
+    if let Some(i) = args.iter().position(|a| a == "--flood") {
+        let url = args.get(i + 1).expect("--flood URL EVENTS").clone();
+        let n: u64 = args
+            .get(i + 2)
+            .and_then(|s| s.parse().ok())
+            .expect("--flood URL EVENTS");
+        match loadgen::flood(&url, n).await {
+            Ok(f) => println!("{f:?}"),
+            Err(e) => fail("flood", e),
+        }
+        return;
+    }
     // `bench --load URL SECONDS`: only the load generator, e.g. to profile a server.
     if let Some(i) = args.iter().position(|a| a == "--load") {
         let url = args.get(i + 1).expect("--load URL SECONDS").clone();
@@ -775,6 +924,9 @@ async fn main() {
     }
     if let Err(e) = order(&plan, &mut report).await {
         fail("order", e);
+    }
+    if let Err(e) = pipeline(&plan, &mut report).await {
+        fail("pipeline", e);
     }
     if let Err(e) = memory(&plan, &mut report).await {
         fail("memory", e);

@@ -117,6 +117,8 @@ pub(crate) struct Dispatch {
     /// When the layers' `before` ran, and how many of them passed.
     started: Option<Instant>,
     passed: usize,
+    /// The answer of an event refused before any subscriber: none of them runs.
+    refusal: Option<AckError>,
 }
 
 /// Why a dispatch cannot go on synchronously.
@@ -216,6 +218,14 @@ impl Dispatch {
         let Some(id) = self.ack else {
             return (self.ns, None);
         };
+        if let Some(error) = self.refusal {
+            let owed = Owed {
+                socket: self.socket,
+                id,
+                answer: Answer::Error(error),
+            };
+            return (self.ns, Some(owed));
+        }
         let answer = match (self.rejected, self.reply, self.failed, self.forbidden) {
             (Some((owner, reason)), ..) => {
                 Answer::Error(AckError::new(ErrorKind::Rejected, reason).with_handler(&*owner))
@@ -280,7 +290,8 @@ impl Dispatch {
     /// Whether the event may skip its socket's queue: every subscriber said
     /// `concurrent`, or the app does not order events.
     fn skips_queue(&self) -> bool {
-        !self.ns.delivery.policy.ordered || self.entries.iter().all(|e| e.concurrent)
+        let ordered = self.ns.delivery.policy.ordered;
+        !ordered || (self.refusal.is_none() && self.entries.iter().all(|e| e.concurrent))
     }
 
     /// Runs the subscribers that answer at once and sends the ack if it can; what is
@@ -288,6 +299,9 @@ impl Dispatch {
     fn run_inline(mut self) -> Option<Rest> {
         if let Some(layers) = self.layers.clone() {
             self.layers_before(&layers);
+        }
+        if self.refusal.is_some() {
+            self.next = self.entries.len();
         }
         if let Some(blocked) = self.run_ready() {
             return Some(Rest::Blocked(self, blocked));
@@ -331,7 +345,11 @@ impl Dispatch {
                 id,
                 answer: Answer::Error(error),
             };
-            let _ = owed.try_send(&delivery);
+            // Not waited for: the client sends faster than it reads, and waiting for
+            // each refusal is what the bound is against. Counted as a dropped ack.
+            if owed.try_send(&delivery).is_some() {
+                delivery.count_ack_dropped();
+            }
         }
     }
 }
@@ -386,42 +404,30 @@ pub(crate) fn message(
         },
     };
     let (entries, layers) = ns.table.route(&event);
-    if let Err(limited) = limits.check(&ns.delivery.policy, &event, entries.as_deref()) {
-        ns.delivery.count_rate_limited();
-        tracing::debug!(namespace = %ns.path, socket = %s.id, event = %event, "event over its rate limit");
-        if let Some(id) = ack {
-            let answer = Answer::Error(limited.into_error());
-            let _ = Owed {
-                socket: s,
-                id,
-                answer,
-            }
-            .try_send(&ns.delivery);
+    // An event refused before any subscriber (over a rate limit, or nobody subscribes)
+    // still owes its ack: it takes its turn in the queue like any other, so its answer
+    // waits for room in order with the others, bounded by the same queue.
+    let refusal = match limits.check(&ns.delivery.policy, &event, entries.as_deref()) {
+        Err(limited) => {
+            ns.delivery.count_rate_limited();
+            tracing::debug!(namespace = %ns.path, socket = %s.id, event = %event, "event over its rate limit");
+            Some(limited.into_error())
         }
+        Ok(()) if entries.is_none() => {
+            tracing::warn!(namespace = %ns.path, event = %event, "no subscriber for event");
+            Some(AckError::unknown_event(&event))
+        }
+        Ok(()) => None,
+    };
+    if refusal.is_some() && ack.is_none() {
         return;
     }
-    let Some(entries) = entries else {
-        tracing::warn!(namespace = %ns.path, event = %event, "no subscriber for event");
-        if let Some(id) = ack {
-            let answer = Answer::Error(AckError::unknown_event(&event));
-            let owed = Owed {
-                socket: s,
-                id,
-                answer,
-            };
-            if let Some(owed) = owed.try_send(&ns.delivery) {
-                let delivery = ns.delivery.clone();
-                tokio::spawn(async move { owed.send(&delivery).await });
-            }
-        }
-        return;
-    };
     let dispatch = Dispatch {
         ns: ns.clone(),
         decoded: Decoded::default(),
         socket: s,
         event,
-        entries,
+        entries: entries.unwrap_or_else(|| ns.no_entries.clone()),
         data,
         ack,
         next: 0,
@@ -429,9 +435,10 @@ pub(crate) fn message(
         failed: None,
         rejected: None,
         forbidden: None,
-        layers,
+        layers: if refusal.is_some() { None } else { layers },
         started: None,
         passed: 0,
+        refusal,
     };
     let max = ns.delivery.policy.max_queued_events;
     if dispatch.skips_queue() {

@@ -409,6 +409,7 @@ impl SocketIngress {
             errors: self.shared.errors.clone(),
             inflight: self.shared.inflight.clone(),
             delivery: self.shared.delivery.clone(),
+            no_entries: Arc::from([]),
             own_layers: Mutex::default(),
         });
         ns.table

@@ -16,6 +16,8 @@ pub(crate) struct Namespace {
     pub errors: Arc<ErrorTable>,
     pub inflight: Arc<Inflight>,
     pub delivery: Arc<Delivery>,
+    /// The subscribers of an event nobody subscribes to, to clone (no allocation).
+    pub no_entries: Arc<[Entry]>,
     /// The namespace's own layers (the table holds them after the app's).
     pub own_layers: Mutex<Vec<Arc<dyn Layer>>>,
 }

@@ -209,6 +209,11 @@ impl Delivery {
         self.overloaded_events.fetch_add(1, Ordering::Relaxed);
     }
 
+    /// An ack given up without trying to wait (an `overloaded` answer to a full buffer).
+    pub(crate) fn count_ack_dropped(&self) {
+        self.acks_dropped.fetch_add(1, Ordering::Relaxed);
+    }
+
     pub(crate) fn count_rate_limited(&self) {
         self.rate_limited_events.fetch_add(1, Ordering::Relaxed);
     }
