@@ -455,6 +455,72 @@ async fn a_bad_event_name_at_run_time_fails_boot_naming_the_controller() {
     );
 }
 
+// ---- controller-wide guards ---------------------------------------------------------------
+
+fn staff_only(Data(who): Data<Value>) -> Result<(), String> {
+    match who["staff"].as_bool() {
+        Some(true) => Ok(()),
+        _ => Err("staff only".into()),
+    }
+}
+
+fn not_on_sunday(_: SocketRef) -> bool {
+    true
+}
+
+#[derive(Controller)]
+#[controller(name = "backoffice", discover = false, guard = staff_only, guard = not_on_sunday)]
+struct Backoffice(Log);
+
+impl Backoffice {
+    fn refund(&self, Data(who): Data<Value>) -> &'static str {
+        self.0.push(format!("refund by {}", who["name"]));
+        "refunded"
+    }
+    fn audit(&self) {
+        self.0.push("audit");
+    }
+}
+
+impl Controller for Backoffice {
+    fn build_events(&self, events: &mut Events<Self>) {
+        events.on("refund", Self::refund);
+        events.on("audit", Self::audit);
+    }
+}
+
+#[tokio::test]
+async fn a_controller_wide_guard_guards_every_event_of_the_controller() {
+    let log = Log::default();
+    let app = ServiceManager::builder()
+        .controller(Backoffice(log.clone()))
+        .build()
+        .unwrap();
+    let client = TestClient::connect(&app).await.unwrap();
+    let staff = json!([{"name": "kim", "staff": true}]);
+    assert_eq!(
+        emit_ack(&client, "refund", staff).await,
+        json!(["refunded"])
+    );
+    assert_eq!(log.take(), ["refund by \"kim\""]);
+
+    for event in ["refund", "audit"] {
+        let refused = emit_ack(&client, event, json!([{"name": "eve"}])).await;
+        assert_eq!(
+            refused,
+            json!([{"error": {"handler": "backoffice", "kind": "forbidden", "message": "staff only"}}]),
+            "{event}"
+        );
+    }
+    assert!(log.take().is_empty());
+    let table = app.print_event_table();
+    assert!(
+        table.lines().all(|l| l.ends_with("guards=2")),
+        "both guards on every event:\n{table}"
+    );
+    app.shutdown().await;
+}
+
 // ---- graceful shutdown ------------------------------------------------------------------
 
 #[derive(Deserialize)]

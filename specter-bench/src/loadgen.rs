@@ -275,8 +275,11 @@ pub async fn flood(base: &str, count: u64) -> Result<FloodReport, String> {
         }
         Ok(r)
     };
-    let (tx, report) = tokio::join!(write, read);
-    let mut report = report?;
+    // The reader in a task of its own, so that on a multi-threaded runtime it reads
+    // while the writer writes (one flooding client that still reads its acks).
+    let read = tokio::spawn(read);
+    let tx = write.await;
+    let mut report = read.await.map_err(|e| e.to_string())??;
     drop(tx?); // closes the connection
     report.elapsed = start.elapsed();
     Ok(report)

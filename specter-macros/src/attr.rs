@@ -36,7 +36,7 @@ pub const HANDLER: Macro = Macro {
 
 pub const CONTROLLER: Macro = Macro {
     name: "controller",
-    keys: &["name", "route", "namespace", "discover", "crate"],
+    keys: &["name", "route", "namespace", "discover", "crate", "guard"],
     example: "#[controller(name = \"chat\", route = \"/chat\")]",
 };
 

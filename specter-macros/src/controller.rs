@@ -5,6 +5,7 @@
 use proc_macro2::TokenStream;
 use quote::{quote, quote_spanned};
 use syn::DeriveInput;
+use syn::spanned::Spanned;
 
 use crate::attr::{self, Options};
 use crate::ctxt::Ctxt;
@@ -46,6 +47,19 @@ pub fn expand(input: TokenStream) -> TokenStream {
     let namespace = expand::namespace(&options, &krate);
     let source = expand::source(&krate);
     let hooks = expand::hooks_fn(&krate);
+    // Each guard spanned on its expression: a function that is not a guard is an error
+    // there.
+    let guards = options
+        .guards
+        .iter()
+        .map(|g| quote_spanned!(g.span()=> #krate::Events::guard_all(events, #g);));
+    let guard_all = (!options.guards.is_empty()).then(|| {
+        quote! {
+            fn guard_all(events: &mut #krate::Events<Self>) {
+                #(#guards)*
+            }
+        }
+    });
     // Either the registration or the assertion requires `Controller`: one error, not two.
     let registration = if options.discovered() {
         let construct =
@@ -66,6 +80,7 @@ pub fn expand(input: TokenStream) -> TokenStream {
             const NAMESPACE: &'static str = #namespace;
             const SOURCE: #krate::Source = #source;
             #hooks
+            #guard_all
         }
         #registration
     }

@@ -17,7 +17,12 @@ use proc_macro::TokenStream;
 /// Options: `name = "..."` (required, unique in the app), `namespace = "/..."`
 /// (default `/`), `discover = false` (do not submit it for discovery; then the type
 /// need not implement `Default`, and is added as an instance), `crate = "path"` (the
-/// path of the runtime crate when a dependency renamed it; default `::specter`).
+/// path of the runtime crate when a dependency renamed it; default `::specter`),
+/// `guard = f` (may repeat: a guard of every event of the handler, run before each
+/// event's own).
+///
+/// `#[on]` takes the event name (or `any`) and `priority = EXPR`, `concurrent`,
+/// `timeout = "5s"`, `rate = "10/s"` and `guard = f`.
 ///
 /// Lifecycle hooks come from the type's `specter::Hooks` implementation, when it has
 /// one. `#[on]` may be written `#[specter::on]` too.
@@ -92,7 +97,8 @@ pub fn on(_attr: TokenStream, item: TokenStream) -> TokenStream {
 
 /// Records a controller's name, HTTP route prefix and namespace, and submits it for
 /// discovery: `#[controller(name = "chat", route = "/chat")]`; options `namespace`,
-/// `discover = false` and `crate` as for `#[handler]`. The type must also implement
+/// `discover = false`, `crate` and `guard` (every event the controller binds) as for
+/// `#[handler]`. The type must also implement
 /// `specter::Controller` (its `build_events`); forgetting it is a compile error.
 ///
 /// ```

@@ -335,7 +335,8 @@ async fn flood(events: u64) -> Result<specter_bench::report::Flood, String> {
     let beside = probe(srv.url.clone(), stop.clone());
     let url = srv.url.clone();
     let flooder = std::thread::spawn(move || {
-        tokio::runtime::Builder::new_current_thread()
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
             .enable_all()
             .build()
             .map_err(|e| e.to_string())?

@@ -26,6 +26,14 @@ pub trait ControllerInfo {
     fn hooks(&self) -> Option<&dyn DynHooks> {
         None
     }
+
+    /// Adds its controller-wide guards (`#[controller(.., guard = f)]`) to `events`.
+    fn guard_all(events: &mut Events<Self>)
+    where
+        Self: Sized,
+    {
+        let _ = events;
+    }
 }
 
 /// A feature-level unit: socket events bound in [`build_events`](Self::build_events),
@@ -94,6 +102,7 @@ impl<C: Controller> Handler for C {
     }
 
     fn build_events(&self, events: &mut Events<Self>) {
+        C::guard_all(events);
         Controller::build_events(self, events);
     }
 

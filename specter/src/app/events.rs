@@ -4,13 +4,15 @@
 use std::borrow::Cow;
 use std::sync::Arc;
 
-use crate::subscriber::{Binding, Method, Source};
+use crate::subscriber::{Binding, Guard, IntoGuard, Method, Source};
 
 /// The events a handler or controller binds, handed to its `build_events`:
 /// `events.on("heartbeat", Self::heartbeat).priority(10)`.
 pub struct Events<C> {
     this: Arc<C>,
     bindings: Vec<Binding>,
+    /// Guards of every binding, run before each binding's own.
+    all: Vec<Guard>,
 }
 
 impl<C: Send + Sync + 'static> Events<C> {
@@ -18,6 +20,7 @@ impl<C: Send + Sync + 'static> Events<C> {
         Self {
             this,
             bindings: Vec::new(),
+            all: Vec::new(),
         }
     }
 
@@ -47,7 +50,23 @@ impl<C: Send + Sync + 'static> Events<C> {
         self.bindings.last_mut().expect("just pushed")
     }
 
+    /// Guards every event bound here, before and after this call (a controller-wide
+    /// guard: `#[controller(.., guard = f)]` expands to it). These guards run before
+    /// each binding's own, in the order added.
+    pub fn guard_all<M>(&mut self, guard: impl IntoGuard<M>) -> &mut Self {
+        self.all.push(guard.into_guard());
+        self
+    }
+
     pub(crate) fn into_bindings(self) -> Vec<Binding> {
-        self.bindings
+        let Self {
+            mut bindings, all, ..
+        } = self;
+        if !all.is_empty() {
+            for b in &mut bindings {
+                b.guards.splice(0..0, all.iter().cloned());
+            }
+        }
+        bindings
     }
 }
