@@ -23,13 +23,15 @@ use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse};
 use axum::routing::get;
 use axum::{Extension, Json, Router};
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
+use specter::ServerEvent;
 use specter::prelude::*;
 use specter::validate::Valid;
 
-/// A message as clients see it.
-#[derive(Debug, Clone, Serialize)]
+/// A message as clients see it: the server's `message` event, and the history.
+#[derive(Debug, Clone, Serialize, JsonSchema, ServerEvent)]
+#[event("message")]
 struct ChatMessage {
     user: String,
     text: String,
@@ -38,7 +40,7 @@ struct ChatMessage {
 
 /// What a client sends with `message`: `Valid<Incoming>` checks these rules before the
 /// chat's subscriber runs, and the ack lists each broken one.
-#[derive(Debug, Deserialize, garde::Validate)]
+#[derive(Debug, Deserialize, JsonSchema, garde::Validate)]
 struct Incoming {
     #[garde(length(bytes, min = 1, max = 500), custom(not_blank))]
     text: String,
@@ -63,8 +65,26 @@ fn message_rate() -> specter::Rate {
         .unwrap_or_else(|| "10/10s".parse().expect("a rate"))
 }
 
+/// The answer to a message that was sent.
+#[derive(Debug, Serialize, JsonSchema)]
+struct Sent {
+    ok: bool,
+}
+
+/// Who is present: the server's `presence` event.
+#[derive(Debug, Serialize, JsonSchema, ServerEvent)]
+#[event("presence")]
+struct Presence(Vec<String>);
+
+/// Someone is typing: the server's `typing` event.
+#[derive(Debug, Serialize, JsonSchema, ServerEvent)]
+#[event("typing")]
+struct Typing {
+    user: String,
+}
+
 /// The connection's auth payload: who is joining.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 struct JoinAuth {
     name: String,
 }
@@ -125,9 +145,12 @@ struct Member(String);
 #[controller(name = "chat", route = "/chat")]
 struct ChatController;
 
+// `describe` records each method's payload and ack types for the contract
+// (`cargo run --example chat -- contract DIR`); `#[handler]` does it on its own.
+#[specter::describe]
 impl ChatController {
     /// The sorted names of the sockets present, but `leaving`.
-    fn present(io: &SocketIo, leaving: Option<&SocketRef>) -> Vec<String> {
+    fn present(io: &SocketIo, leaving: Option<&SocketRef>) -> Presence {
         let mut names: Vec<String> = io
             .sockets()
             .iter()
@@ -136,7 +159,7 @@ impl ChatController {
             .map(|m| m.0)
             .collect();
         names.sort();
-        names
+        Presence(names)
     }
 
     /// Two clients connecting at the same instant under one name may both get in: an
@@ -151,7 +174,7 @@ impl ChatController {
         if name.is_empty() || name.len() > 32 {
             return Err("pick a name of 1 to 32 characters".into());
         }
-        if Self::present(&io, None).iter().any(|n| n == name) {
+        if Self::present(&io, None).0.iter().any(|n| n == name) {
             return Err(format!("{name} is already here"));
         }
         Session::insert(&socket, Member(name.to_owned()));
@@ -167,7 +190,7 @@ impl ChatController {
         State(history): State<Arc<History>>,
     ) -> Vec<ChatMessage> {
         let present = Self::present(&io, None);
-        delivered(deliver.to_all(io.broadcast(), "presence", &present).await);
+        delivered(deliver.send_to(io.broadcast(), &present).await);
         history.recent()
     }
 
@@ -178,15 +201,15 @@ impl ChatController {
         Session(member): Session<Member>,
         Valid(incoming): Valid<Incoming>,
         State(history): State<Arc<History>>,
-    ) -> Value {
+    ) -> Ack<Sent> {
         let message = ChatMessage {
             user: member.0,
             text: incoming.text.clone(),
             at: now(),
         };
         history.push(message.clone());
-        delivered(deliver.to_all(io.broadcast(), "message", &message).await);
-        json!({ "ok": true })
+        delivered(deliver.send_to(io.broadcast(), &message).await);
+        Ack(Sent { ok: true })
     }
 
     async fn on_typing(
@@ -195,13 +218,13 @@ impl ChatController {
         deliver: Deliver,
         Session(member): Session<Member>,
     ) {
-        let typing = json!({ "user": member.0 });
-        delivered(deliver.to_all(socket.broadcast(), "typing", &typing).await);
+        let typing = Typing { user: member.0 };
+        delivered(deliver.send_to(socket.broadcast(), &typing).await);
     }
 
     async fn on_disconnect(&self, socket: SocketRef, io: SocketIo, deliver: Deliver) {
         let present = Self::present(&io, Some(&socket));
-        delivered(deliver.to_all(io.broadcast(), "presence", &present).await);
+        delivered(deliver.send_to(io.broadcast(), &present).await);
     }
 }
 
@@ -278,6 +301,7 @@ struct ModerationController;
 
 const BANNED: [&str; 2] = ["spam", "scam"];
 
+#[specter::describe]
 impl ModerationController {
     fn check(&self, Data(incoming): Data<Incoming>) -> Option<Reject> {
         let text = incoming.text.to_lowercase();

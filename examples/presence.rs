@@ -10,13 +10,24 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use serde::Deserialize;
-use serde_json::{Value, json};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
 use specter::prelude::*;
 
-#[derive(Debug, Deserialize)]
+/// What a client sends with `heartbeat`.
+#[derive(Debug, Deserialize, JsonSchema)]
 struct Heartbeat {
     user: String,
+}
+
+/// The answer to a heartbeat.
+#[derive(Debug, Serialize, JsonSchema)]
+struct Beat {
+    ok: bool,
+    /// Heartbeats counted since the server started.
+    beats: u64,
+    /// Sockets present.
+    present: usize,
 }
 
 /// Who is present: the last heartbeat of each socket.
@@ -29,11 +40,15 @@ struct PresenceHandler {
 #[handler(name = "presence")]
 impl PresenceHandler {
     #[on("heartbeat", priority = 10)]
-    async fn heartbeat(&self, socket: SocketRef, Data(beat): Data<Heartbeat>) -> Value {
+    async fn heartbeat(&self, socket: SocketRef, Data(beat): Data<Heartbeat>) -> Ack<Beat> {
         let beats = self.beats.fetch_add(1, Ordering::Relaxed) + 1;
         let mut present = self.present.lock().unwrap();
         present.insert(socket.id.to_string(), beat.user);
-        json!({ "ok": true, "beats": beats, "present": present.len() })
+        Ack(Beat {
+            ok: true,
+            beats,
+            present: present.len(),
+        })
     }
 
     #[on("disconnect")]

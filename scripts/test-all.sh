@@ -17,8 +17,9 @@ if [ ${#need_apt[@]} -gt 0 ]; then
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_apt[@]}"
 fi
 
-# npm packages, from the committed lockfiles: the test clients, the chat page's bundle
-for dir in tests/node examples/chat; do
+# npm packages, from the committed lockfiles: the test clients, the chat page's bundle,
+# typescript and the AsyncAPI parser for the contract tests
+for dir in tests/node tests/ts examples/chat; do
   if [ ! -d "$dir/node_modules" ]; then
     (cd "$dir" && npm ci --no-audit --no-fund)
   fi
@@ -30,7 +31,7 @@ if ! target/py-venv/bin/python -c "import socketio, websocket, requests" >/dev/n
   target/py-venv/bin/pip install -q -r tests/python/requirements.txt
 fi
 
-cargo test --workspace --features specter-runtime/testing,specter-runtime/validate
+cargo test --workspace --features specter-runtime/testing,specter-runtime/validate,specter-runtime/contract
 # The published crates package and build on their own (examples and top-level tests stay
 # out of them, as their manifests say).
 cargo package --workspace --exclude specter-bench --allow-dirty

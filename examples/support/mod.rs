@@ -1,8 +1,11 @@
 //! What every example does around its app: logs (`RUST_LOG`, default `info`), the
 //! address (`SPECTER_ADDR`, default 127.0.0.1:3000), Redis when built with
 //! `--features redis` (`SPECTER_REDIS_URL`), and the ready line
-//! `listening on http://ADDR`, printed once the app is booted.
+//! `listening on http://ADDR`, printed once the app is booted. With the arguments
+//! `contract DIR`, it writes the app's contract (TypeScript event maps and an AsyncAPI
+//! document) into DIR instead of serving.
 
+use specter::contract::Contract;
 use specter::{Error, ServiceManagerBuilder};
 
 /// Builds, boots and serves the app until Ctrl-C or SIGTERM.
@@ -23,6 +26,20 @@ pub async fn serve(builder: ServiceManagerBuilder) -> Result<(), Error> {
     };
     let app = builder.build()?;
     app.boot().await?; // subscribed before the first client can connect
+    // `cargo run --example NAME -- contract DIR`: write the app's contract and stop.
+    let args: Vec<String> = std::env::args().collect();
+    if let [_, command, dir] = &args[..] {
+        if command == "contract" {
+            let contract = Contract::of(&app, env!("CARGO_CRATE_NAME"), env!("CARGO_PKG_VERSION"));
+            contract.write(dir)?;
+            for finding in contract.lint() {
+                eprintln!("{finding}");
+            }
+            println!("wrote {dir}/socket-events.d.ts and {dir}/asyncapi.json");
+            app.shutdown().await;
+            return Ok(());
+        }
+    }
     print!("{}", app.print_event_table());
     println!("listening on http://{}", listener.local_addr()?);
     app.serve_listener(listener).await

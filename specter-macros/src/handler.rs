@@ -12,6 +12,7 @@ use crate::attr::{self, OnAttr, Options};
 use crate::check;
 use crate::ctxt::Ctxt;
 use crate::expand;
+use crate::signature;
 
 /// An `#[on]` method, as the expansion needs it.
 struct Bound {
@@ -76,6 +77,9 @@ pub fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
         .map(|event| expand::event_name_check(&krate, event));
     let type_checks = type_checks(&krate, self_ty, &bound);
     let bindings = bound.iter().map(|b| binding(&krate, &options.guards, b));
+    let signatures = bound
+        .iter()
+        .map(|b| signature::described(&krate, self_ty, &b.method, &b.args, b.output.as_ref()));
     let registration = options.discovered().then(|| {
         expand::registration(
             &krate,
@@ -104,6 +108,7 @@ pub fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
             #hooks
         }
         #registration
+        #(#signatures)*
     }
 }
 

@@ -8,6 +8,8 @@ mod controller;
 mod ctxt;
 mod expand;
 mod handler;
+mod server_event;
+mod signature;
 
 use proc_macro::TokenStream;
 
@@ -123,4 +125,101 @@ pub fn on(_attr: TokenStream, item: TokenStream) -> TokenStream {
 #[proc_macro_derive(Controller, attributes(controller))]
 pub fn derive_controller(input: TokenStream) -> TokenStream {
     controller::expand(input.into()).into()
+}
+
+/// Records the signature of every method of an impl block for the app's contract (the
+/// payload types its extractors read, the type it answers with), for methods bound by
+/// hand: a controller's `build_events` calling `events.on("message", Self::on_message)`.
+/// `#[handler]` does this for its `#[on]` methods on its own. The methods are left as
+/// written.
+///
+/// ```
+/// use specter::prelude::*;
+///
+/// #[derive(Default, Controller)]
+/// #[controller(name = "chat")]
+/// struct Chat;
+///
+/// #[specter::describe]
+/// impl Chat {
+///     fn on_message(&self, Data(text): Data<String>) -> usize {
+///         text.len()
+///     }
+/// }
+///
+/// impl Controller for Chat {
+///     fn build_events(&self, events: &mut Events<Self>) {
+///         events.on("message", Self::on_message);
+///     }
+/// }
+/// ```
+#[proc_macro_attribute]
+pub fn describe(attr: TokenStream, item: TokenStream) -> TokenStream {
+    let attr = proc_macro2::TokenStream::from(attr);
+    let item = proc_macro2::TokenStream::from(item);
+    let krate = if attr.is_empty() {
+        quote::quote!(::specter)
+    } else {
+        match syn::parse2::<syn::MetaNameValue>(attr) {
+            Ok(nv) if nv.path.is_ident("crate") => match &nv.value {
+                syn::Expr::Lit(syn::ExprLit {
+                    lit: syn::Lit::Str(s),
+                    ..
+                }) => match s.parse::<syn::Path>() {
+                    Ok(p) => quote::quote!(#p),
+                    Err(e) => return e.to_compile_error().into(),
+                },
+                other => {
+                    return syn::Error::new_spanned(other, "expected `crate = \"path\"`")
+                        .to_compile_error()
+                        .into();
+                }
+            },
+            Ok(nv) => {
+                return syn::Error::new_spanned(
+                    nv.path,
+                    "`#[describe]` takes only `crate = \"path\"`",
+                )
+                .to_compile_error()
+                .into();
+            }
+            Err(e) => return e.to_compile_error().into(),
+        }
+    };
+    let parsed: syn::ItemImpl = match syn::parse2(item.clone()) {
+        Ok(i) => i,
+        Err(_) => {
+            let e = syn::Error::new(
+                proc_macro2::Span::call_site(),
+                "`#[describe]` goes on an impl block",
+            )
+            .to_compile_error();
+            return quote::quote!(#item #e).into();
+        }
+    };
+    let records = parsed.items.iter().filter_map(|it| match it {
+        syn::ImplItem::Fn(f) if f.sig.receiver().is_some() && parsed.generics.params.is_empty() => {
+            let (args, output) = signature::parts(&f.sig);
+            Some(signature::described(
+                &krate,
+                &parsed.self_ty,
+                &f.sig.ident,
+                &args,
+                output.as_ref(),
+            ))
+        }
+        _ => None,
+    });
+    quote::quote!(#item #(#records)*).into()
+}
+
+/// Declares a type as an event the server emits: `#[event("message")]` gives its name
+/// (checked at compile time by the rule of every event name), and optionally the
+/// namespaces it is emitted on, `#[event("message", namespace = "/chat")]` (default:
+/// every namespace). The type's value is the payload; it must implement `Serialize`.
+/// With the feature `contract`, the type's JSON Schema (when it implements
+/// `schemars::JsonSchema`) describes the payload in the app's contract.
+#[proc_macro_derive(ServerEvent, attributes(event))]
+pub fn derive_server_event(input: TokenStream) -> TokenStream {
+    server_event::expand(input.into()).into()
 }

@@ -124,6 +124,8 @@
 
 pub mod adapter;
 mod app;
+#[cfg(feature = "contract")]
+pub mod contract;
 pub mod error;
 mod ingress;
 mod subscriber;
@@ -151,10 +153,10 @@ pub use subscriber::event_name;
 pub use subscriber::validate;
 pub use subscriber::{
     Ack, AckError, AckErrorWire, Binding, BoxOutcomeFuture, Call, DEFAULT_NAMESPACE,
-    DEFAULT_PRIORITY, Deliver, Delivery, DeliveryPolicy, DeliveryStats, ErrorKind, EventCtx,
-    EventKind, EventKinds, ExtractError, Failure, FieldError, FromEvent, Guard, IntoGuard,
-    IntoOutcome, IntoSubscriber, IntoVerdict, Method, Outcome, Rate, RateError, Reject, Session,
-    SharedData, Source, Subscriber, Undelivered,
+    DEFAULT_PRIORITY, Deliver, Delivery, DeliveryPolicy, DeliveryStats, EmitEvent, ErrorKind,
+    EventCtx, EventKind, EventKinds, ExtractError, Failure, FieldError, FromEvent, Guard,
+    IntoGuard, IntoOutcome, IntoSubscriber, IntoVerdict, Method, Outcome, Rate, RateError, Reject,
+    ServerEvent, Session, SharedData, Signature, Source, Subscriber, TypeInfo, Undelivered,
 };
 
 pub use adapter::{Adapter, SocketIo, SocketRef};
@@ -162,7 +164,7 @@ pub use socketioxide;
 pub use socketioxide::extract::{Data, Event, State, TryData};
 pub use socketioxide::socket::DisconnectReason;
 pub use socketioxide::{ProtocolVersion, TransportType};
-pub use specter_macros::{Controller, handler, on};
+pub use specter_macros::{Controller, ServerEvent, describe, handler, on};
 
 /// The names most apps need: `use specter::prelude::*;`.
 pub mod prelude {
@@ -180,6 +182,10 @@ pub mod __private {
     pub use crate::app::hooks::{DynHooks, HooksOf, NoHooks, ViaHooks};
     pub use crate::app::registry::{Construct, Registration, construct_controller};
     pub use crate::event_name::assert_event_name;
+    pub use crate::subscriber::server_event::ServerEventInfo;
+    pub use crate::subscriber::signature::{
+        Described, Probe, Signature, TypeInfo, ViaAny, ViaSchema,
+    };
     pub use crate::subscriber::{FromEvent, IntoOutcome};
     pub use crate::{ComponentKind, ControllerInfo};
     pub use inventory;

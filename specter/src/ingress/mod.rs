@@ -315,6 +315,7 @@ impl SocketIngress {
                             timeout_ms: e.timeout.map(|t| t.as_millis()),
                             concurrent: e.concurrent,
                             rate: e.rate.map(|r| r.to_string()),
+                            callable: e.subscriber.callable(),
                         })
                         .collect(),
                 });

@@ -231,6 +231,9 @@ pub struct SubscriberRow {
     /// Its rate limit (`10/1s`), when it has one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub rate: Option<String>,
+    /// The type name of the function, method or closure it calls.
+    #[serde(skip)]
+    pub callable: &'static str,
 }
 
 impl SubscriberRow {

@@ -22,6 +22,11 @@ use crate::subscriber::outcome::Failure;
 /// );
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(
+    feature = "contract",
+    derive(schemars::JsonSchema),
+    schemars(rename = "AckErrorBody")
+)]
 pub struct AckError {
     /// Who answered with the error.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -41,6 +46,7 @@ pub struct AckError {
 /// One invalid field of a payload: its path (`"text"`, `"items[2].name"`, empty for the
 /// payload itself) and what is wrong with it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "contract", derive(schemars::JsonSchema))]
 pub struct FieldError {
     /// Where the field is in the payload.
     pub path: String,
@@ -50,6 +56,11 @@ pub struct FieldError {
 
 /// The envelope an [`AckError`] travels in: `{"error": {..}}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(
+    feature = "contract",
+    derive(schemars::JsonSchema),
+    schemars(rename = "AckError")
+)]
 pub struct AckErrorWire {
     /// The error.
     pub error: AckError,

@@ -22,6 +22,7 @@ use socketioxide::{SendError, SocketError};
 use crate::adapter::{Adapter, SocketRef};
 use crate::subscriber::extract::{EventCtx, ExtractError, FromEvent};
 use crate::subscriber::rate::Rate;
+use crate::subscriber::server_event::ServerEvent;
 
 /// How Specter delivers events to the clients and dispatches what they send: set with
 /// [`ServiceManagerBuilder::delivery`](crate::ServiceManagerBuilder::delivery).
@@ -401,6 +402,81 @@ impl Deliver {
         data: &T,
     ) -> Result<(), Undelivered> {
         to_all(&self.delivery, targets, event, data).await
+    }
+
+    /// Emits a typed [`ServerEvent`] to the socket of this event, waiting for room:
+    /// the event's name comes with its type.
+    pub async fn send<E: ServerEvent + Sync>(&self, event: &E) -> Result<(), Undelivered> {
+        self.emit(E::NAME, &(event,)).await
+    }
+
+    /// Emits a typed [`ServerEvent`] to every socket `targets` selects, as
+    /// [`to_all`](Self::to_all).
+    pub async fn send_to<E: ServerEvent + Sync>(
+        &self,
+        targets: BroadcastOperators<Adapter>,
+        event: &E,
+    ) -> Result<(), Undelivered> {
+        self.to_all(targets, E::NAME, &(event,)).await
+    }
+}
+
+// Typed events travel as one argument whatever their serde shape: socketioxide spreads
+// a tuple into arguments, and would read a newtype struct's inner value as the packet's
+// own list of arguments. Hence `&(event,)`.
+
+/// Typed emits with socketioxide's own calls, which fail at once on a full buffer
+/// (use [`Deliver`] in subscribers to wait for room): on a socket, an operator
+/// (`io.to("room")`, `socket.broadcast()`) or `io`.
+///
+/// ```
+/// use specter::prelude::*;
+/// use specter::{EmitEvent, ServerEvent};
+///
+/// #[derive(serde::Serialize, ServerEvent)]
+/// #[event("tick")]
+/// struct Tick(u64);
+///
+/// async fn every_second(io: SocketIo) {
+///     io.emit_event(&Tick(1)).await.ok();
+/// }
+/// ```
+pub trait EmitEvent {
+    /// Emits `event` under its own name.
+    fn emit_event<E: ServerEvent + Sync>(
+        &self,
+        event: &E,
+    ) -> impl std::future::Future<Output = Result<(), Undelivered>> + Send;
+}
+
+impl EmitEvent for SocketRef {
+    async fn emit_event<E: ServerEvent + Sync>(&self, event: &E) -> Result<(), Undelivered> {
+        self.emit(E::NAME, &(event,)).map_err(|e| match e {
+            SendError::Serialize(e) => Undelivered::Serialize(e.to_string()),
+            SendError::Socket(SocketError::Closed) => Undelivered::Closed,
+            SendError::Socket(SocketError::InternalChannelFull) => Undelivered::Stalled,
+        })
+    }
+}
+
+impl EmitEvent for BroadcastOperators<Adapter> {
+    async fn emit_event<E: ServerEvent + Sync>(&self, event: &E) -> Result<(), Undelivered> {
+        self.clone()
+            .emit(E::NAME, &(event,))
+            .await
+            .map_err(|e| match e {
+                socketioxide::BroadcastError::Socket(errors) => Undelivered::Missed {
+                    missed: errors.len(),
+                    of: errors.len(),
+                },
+                other => Undelivered::Serialize(other.to_string()),
+            })
+    }
+}
+
+impl EmitEvent for crate::adapter::SocketIo {
+    async fn emit_event<E: ServerEvent + Sync>(&self, event: &E) -> Result<(), Undelivered> {
+        self.broadcast().emit_event(event).await
     }
 }
 

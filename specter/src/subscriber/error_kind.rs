@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 /// Why an ack is answered with an error. Serialized in `snake_case`
 /// (`"invalid_payload"`); the README's ack table lists every kind.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "contract", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum ErrorKind {

@@ -13,7 +13,9 @@ pub mod guard;
 pub mod method;
 pub mod outcome;
 pub mod rate;
+pub mod server_event;
 pub mod session;
+pub mod signature;
 pub mod source;
 #[allow(clippy::module_inception)]
 pub mod subscriber;
@@ -22,13 +24,15 @@ pub mod validate;
 
 pub use ack_error::{AckError, AckErrorWire, FieldError};
 pub use binding::{Binding, DEFAULT_NAMESPACE, DEFAULT_PRIORITY};
-pub use delivery::{Deliver, Delivery, DeliveryPolicy, DeliveryStats, Undelivered};
+pub use delivery::{Deliver, Delivery, DeliveryPolicy, DeliveryStats, EmitEvent, Undelivered};
 pub use error_kind::ErrorKind;
 pub use extract::{EventCtx, EventKind, EventKinds, ExtractError, FromEvent, SharedData};
 pub use guard::{Guard, IntoGuard, IntoVerdict};
 pub use method::Method;
 pub use outcome::{Ack, Failure, IntoOutcome, Outcome, Reject, Reply};
 pub use rate::{Rate, RateError};
+pub use server_event::ServerEvent;
 pub use session::Session;
+pub use signature::{Signature, TypeInfo};
 pub use source::Source;
 pub use subscriber::{BoxOutcomeFuture, Call, IntoSubscriber, Subscriber};

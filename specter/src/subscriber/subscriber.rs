@@ -38,6 +38,9 @@ type CallFn = dyn Fn(EventCtx<'_>) -> Call + Send + Sync;
 pub struct Subscriber {
     call: Arc<CallFn>,
     kinds: EventKinds,
+    /// The type name of the function, method or closure it calls (what the contract
+    /// looks its signature up by).
+    callable: &'static str,
 }
 
 impl Subscriber {
@@ -50,7 +53,20 @@ impl Subscriber {
         Self {
             call: Arc::new(call),
             kinds,
+            callable: "",
         }
+    }
+
+    /// The same subscriber, calling the function, method or closure named `callable`
+    /// (a type name, as `std::any::type_name` gives it).
+    pub fn named(mut self, callable: &'static str) -> Self {
+        self.callable = callable;
+        self
+    }
+
+    /// The type name of what it calls; empty when built by hand.
+    pub fn callable(&self) -> &'static str {
+        self.callable
     }
 
     /// The kinds of event this subscriber's arguments can be extracted from.
@@ -146,6 +162,7 @@ macro_rules! impl_into_subscriber {
         {
             fn into_subscriber(self) -> Subscriber {
                 extracting!([$($ty),*] Call::Ready(self($($ty,)*).into_outcome()))
+                    .named(std::any::type_name::<F>())
             }
         }
 
@@ -162,6 +179,7 @@ macro_rules! impl_into_subscriber {
                     let fut = self($($ty,)*);
                     Call::Pending(Box::pin(async move { fut.await.into_outcome() }))
                 })
+                .named(std::any::type_name::<F>())
             }
         }
     };

@@ -1,0 +1,104 @@
+//! Expansion of `#[derive(ServerEvent)]`: the `ServerEvent` impl with the event's name,
+//! the compile-time check of the name, and the record of the contract.
+
+use proc_macro2::TokenStream;
+use quote::quote;
+use syn::parse::Parser;
+use syn::{DeriveInput, LitStr, Token};
+
+use crate::expand;
+
+pub fn expand(input: TokenStream) -> TokenStream {
+    let input: DeriveInput = match syn::parse2(input) {
+        Ok(input) => input,
+        Err(e) => return e.to_compile_error(),
+    };
+    let Some(attr) = input.attrs.iter().find(|a| a.path().is_ident("event")) else {
+        return syn::Error::new_spanned(
+            &input.ident,
+            "a server event needs its name: `#[event(\"message\")]`",
+        )
+        .to_compile_error();
+    };
+    let mut namespaces: Vec<LitStr> = Vec::new();
+    let mut krate: Option<syn::Path> = None;
+    let parser = |stream: syn::parse::ParseStream| -> syn::Result<LitStr> {
+        let name: LitStr = stream.parse()?;
+        while !stream.is_empty() {
+            stream.parse::<Token![,]>()?;
+            if stream.is_empty() {
+                break;
+            }
+            let key: syn::Ident = if stream.peek(Token![crate]) {
+                let k: Token![crate] = stream.parse()?;
+                syn::Ident::new("crate", k.span)
+            } else {
+                stream.parse()?
+            };
+            stream.parse::<Token![=]>()?;
+            let value: LitStr = stream.parse()?;
+            match key.to_string().as_str() {
+                "namespace" => {
+                    if !value.value().starts_with('/') {
+                        return Err(syn::Error::new(
+                            value.span(),
+                            "a namespace starts with `/`: `namespace = \"/chat\"`",
+                        ));
+                    }
+                    namespaces.push(value);
+                }
+                "crate" => krate = Some(value.parse()?),
+                other => {
+                    return Err(syn::Error::new(
+                        key.span(),
+                        format!(
+                            "unknown option `{other}`; `#[event]` takes the name, `namespace` and `crate`"
+                        ),
+                    ));
+                }
+            }
+        }
+        Ok(name)
+    };
+    let tokens = match &attr.meta {
+        syn::Meta::List(list) => list.tokens.clone(),
+        _ => {
+            return syn::Error::new_spanned(attr, "expected `#[event(\"name\")]`")
+                .to_compile_error();
+        }
+    };
+    let name = match parser.parse2(tokens) {
+        Ok(name) => name,
+        Err(e) => return e.to_compile_error(),
+    };
+    if !input.generics.params.is_empty() {
+        return syn::Error::new_spanned(
+            &input.generics,
+            "a server event cannot be generic: its record is a static",
+        )
+        .to_compile_error();
+    }
+    let krate = krate.map_or_else(|| quote!(::specter), |p| quote!(#p));
+    let ident = &input.ident;
+    let type_name = ident.to_string();
+    let check = expand::event_name_check(&krate, &name);
+    let source = expand::source(&krate);
+    quote! {
+        impl #krate::ServerEvent for #ident {
+            const NAME: &'static str = #name;
+        }
+        #check
+        #krate::__private::inventory::submit! {
+            #krate::__private::ServerEventInfo {
+                name: #name,
+                namespaces: &[#(#namespaces),*],
+                source: #source,
+                describe: || {
+                    #[allow(unused_imports)]
+                    use #krate::__private::{ViaAny as _, ViaSchema as _};
+                    (&#krate::__private::Probe::<#ident>::new()).type_info(#type_name)
+                },
+            }
+        }
+    }
+}

@@ -1,0 +1,48 @@
+//! [`ServerEvent`]: an event the server emits, declared once as a type.
+
+use serde::Serialize;
+
+use crate::subscriber::signature::TypeInfo;
+use crate::subscriber::source::Source;
+
+/// An event the server emits to clients, declared once as a type whose value is the
+/// payload: `#[derive(Serialize, ServerEvent)] #[event("message")] struct ChatMessage {..}`.
+/// The name is checked at compile time by the rule of every event name. Emit it with
+/// [`Deliver::send`](crate::Deliver::send) / [`Deliver::send_to`](crate::Deliver::send_to),
+/// or [`EmitEvent::emit_event`](crate::EmitEvent::emit_event) on a socket, an operator
+/// or `io`; with the feature `contract` it appears in the app's contract.
+///
+/// ```
+/// use specter::prelude::*;
+/// use specter::ServerEvent;
+///
+/// #[derive(serde::Serialize, ServerEvent)]
+/// #[event("typing")]
+/// struct Typing {
+///     user: String,
+/// }
+///
+/// assert_eq!(Typing::NAME, "typing");
+/// ```
+pub trait ServerEvent: Serialize {
+    /// The event's name.
+    const NAME: &'static str;
+}
+
+/// A server event's record, submitted by `#[derive(ServerEvent)]`.
+#[doc(hidden)]
+pub struct ServerEventInfo {
+    pub name: &'static str,
+    /// The namespaces it is emitted on (empty: every namespace of the app).
+    pub namespaces: &'static [&'static str],
+    pub source: Source,
+    pub describe: fn() -> TypeInfo,
+}
+
+inventory::collect!(ServerEventInfo);
+
+/// Every server event linked into the program.
+#[cfg_attr(not(feature = "contract"), allow(dead_code))]
+pub(crate) fn server_events() -> impl Iterator<Item = &'static ServerEventInfo> {
+    inventory::iter::<ServerEventInfo>.into_iter()
+}

@@ -1,0 +1,97 @@
+//! What the code says about a subscriber's messages: the payload types its arguments
+//! read and the type its answer has, recorded by the macros for the contract
+//! (`ServiceManager::contract`, feature `contract`).
+//!
+//! `#[handler]` records every `#[on]` method, `#[specter::describe]` every method of an
+//! impl block (for controllers, whose `build_events` binds them by hand). The records
+//! are keyed by the method's path, which is also the type name of `Self::method`: that
+//! is how a binding finds its record, whatever API bound it.
+
+use std::marker::PhantomData;
+
+/// How to build a type's JSON Schema (feature `contract`), when it has one.
+#[cfg(feature = "contract")]
+pub type SchemaFn = fn(&mut schemars::SchemaGenerator) -> schemars::Schema;
+/// How to build a type's JSON Schema (feature `contract`), when it has one.
+#[cfg(not(feature = "contract"))]
+pub type SchemaFn = fn();
+
+/// A type of a payload, an ack or a server event.
+#[derive(Debug, Clone, Copy)]
+pub struct TypeInfo {
+    /// Its name as written (`Incoming`, `Vec<ChatMessage>`).
+    pub name: &'static str,
+    /// Its schema, when the type implements `schemars::JsonSchema` and the feature
+    /// `contract` is on.
+    pub schema: Option<SchemaFn>,
+}
+
+/// The messages of one subscriber method.
+#[derive(Debug, Clone, Default)]
+pub struct Signature {
+    /// The types its payload extractors (`Data<T>`, `SharedData<T>`, `Valid<T>`,
+    /// `TryData<T>`) read.
+    pub payloads: Vec<TypeInfo>,
+    /// The type of the value it answers with, when it answers with one.
+    pub ack: Option<TypeInfo>,
+}
+
+/// A method's signature, submitted by the macros.
+#[doc(hidden)]
+pub struct Described {
+    /// `crate::module::Type::method`: the type name of `Type::method`.
+    pub path: &'static str,
+    pub describe: fn() -> Signature,
+}
+
+inventory::collect!(Described);
+
+/// The recorded signature of the callable whose type name is `path`, if any.
+#[cfg_attr(not(feature = "contract"), allow(dead_code))]
+pub(crate) fn described(path: &str) -> Option<Signature> {
+    let exact = inventory::iter::<Described>().find(|d| d.path == path);
+    exact.map(|d| (d.describe)())
+}
+
+/// Autoref specialization, used by the generated code: `(&Probe::<T>::new()).type_info()`
+/// finds [`ViaSchema`] when `T: JsonSchema` (and `contract` is on), else [`ViaAny`].
+#[doc(hidden)]
+pub struct Probe<T: ?Sized>(PhantomData<fn() -> Box<T>>);
+
+impl<T: ?Sized> Probe<T> {
+    pub const fn new() -> Self {
+        Self(PhantomData)
+    }
+}
+
+impl<T: ?Sized> Default for Probe<T> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+#[doc(hidden)]
+pub trait ViaAny {
+    fn type_info(&self, name: &'static str) -> TypeInfo;
+}
+
+impl<T: ?Sized> ViaAny for &Probe<T> {
+    fn type_info(&self, name: &'static str) -> TypeInfo {
+        TypeInfo { name, schema: None }
+    }
+}
+
+#[doc(hidden)]
+pub trait ViaSchema {
+    fn type_info(&self, name: &'static str) -> TypeInfo;
+}
+
+#[cfg(feature = "contract")]
+impl<T: ?Sized + schemars::JsonSchema> ViaSchema for Probe<T> {
+    fn type_info(&self, name: &'static str) -> TypeInfo {
+        TypeInfo {
+            name,
+            schema: Some(|generator| generator.subschema_for::<T>()),
+        }
+    }
+}

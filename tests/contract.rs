@@ -1,0 +1,388 @@
+//! The event contract: the chat example's generated TypeScript and AsyncAPI files are
+//! up to date, a TypeScript client typed with them compiles with `tsc --strict` and
+//! talks to the server, mistakes in one fail `tsc` for the right reason, both examples'
+//! AsyncAPI documents parse, and the lint reports what the code cannot promise.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::sync::Once;
+use std::time::Duration;
+
+use common::{Log, example, start, terminate};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use specter::contract::{Contract, Severity};
+use specter::prelude::*;
+use specter::testing::TestClient;
+use specter::{EmitEvent, ServerEvent};
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+fn ts_dir() -> PathBuf {
+    root().join("tests/ts")
+}
+
+/// typescript, socket.io-client and @asyncapi/parser, from the committed lockfile.
+fn ensure_ts_packages() {
+    static INSTALL: Once = Once::new();
+    INSTALL.call_once(|| {
+        if ts_dir().join("node_modules").exists() {
+            return;
+        }
+        let status = std::process::Command::new("npm")
+            .args(["ci", "--no-audit", "--no-fund"])
+            .current_dir(ts_dir())
+            .status()
+            .expect("npm is required by the contract tests");
+        assert!(status.success(), "`npm ci` in tests/ts failed");
+    });
+}
+
+/// Runs `program args` in tests/ts, bounded in time; (exit code, stdout, stderr).
+async fn run_in_ts(program: &str, args: &[&str]) -> (i32, String, String) {
+    let out = tokio::time::timeout(
+        Duration::from_secs(120),
+        tokio::process::Command::new(program)
+            .args(args)
+            .current_dir(ts_dir())
+            .kill_on_drop(true)
+            .output(),
+    )
+    .await
+    .unwrap_or_else(|_| panic!("{program} {args:?} took over 2 minutes"))
+    .unwrap_or_else(|e| panic!("{program}: {e}"));
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// Writes the contract of the example `name` into a fresh directory.
+async fn write_contract(name: &str) -> tempdir::Dir {
+    let dir = tempdir::Dir::new(name);
+    let out = tokio::time::timeout(
+        Duration::from_secs(30),
+        tokio::process::Command::new(example(name))
+            .args(["contract", dir.path().to_str().unwrap()])
+            .env("RUST_LOG", "warn")
+            .kill_on_drop(true)
+            .output(),
+    )
+    .await
+    .expect("the contract command finishes")
+    .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    dir
+}
+
+/// A directory under target/ removed when dropped.
+mod tempdir {
+    use std::path::{Path, PathBuf};
+    use std::sync::atomic::{AtomicU32, Ordering};
+
+    pub struct Dir(PathBuf);
+
+    impl Dir {
+        pub fn new(name: &str) -> Self {
+            static N: AtomicU32 = AtomicU32::new(0);
+            let path = std::env::temp_dir().join(format!(
+                "specter-contract-{name}-{}-{}",
+                std::process::id(),
+                N.fetch_add(1, Ordering::Relaxed)
+            ));
+            std::fs::create_dir_all(&path).unwrap();
+            Self(path)
+        }
+        pub fn path(&self) -> &Path {
+            &self.0
+        }
+    }
+
+    impl Drop for Dir {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+}
+
+#[tokio::test]
+async fn the_committed_chat_contract_is_the_one_the_code_writes() {
+    let fresh = write_contract("chat").await;
+    let committed = root().join("examples/chat/contract");
+    for file in ["socket-events.d.ts", "asyncapi.json"] {
+        let want = std::fs::read_to_string(fresh.path().join(file)).unwrap();
+        let have = std::fs::read_to_string(committed.join(file)).unwrap_or_default();
+        assert!(
+            want == have,
+            "examples/chat/contract/{file} is out of date: run \
+             `cargo run --example chat -- contract examples/chat/contract`"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_typescript_client_typed_with_the_contract_compiles_and_talks_to_the_chat() {
+    ensure_ts_packages();
+    let (code, out, err) = run_in_ts("node_modules/.bin/tsc", &["-p", "tsconfig.json"]).await;
+    assert_eq!(code, 0, "tsc --strict rejects client.ts:\n{out}{err}");
+    let (code, out, err) = run_in_ts("node_modules/.bin/tsc", &["-p", "tsconfig.run.json"]).await;
+    assert_eq!(code, 0, "{out}{err}");
+
+    let (child, url) = start(&example("chat"), &[]).await;
+    let (code, out, err) = run_in_ts("node", &["dist/client.js", &url]).await;
+    assert_eq!(code, 0, "the TypeScript client failed: {err}");
+    let report: Value = serde_json::from_str(out.trim()).unwrap();
+    assert_eq!(report["history"], 1, "the welcome message: {report}");
+    assert_eq!(report["ack"], json!({"ok": true}));
+    assert_eq!(report["echo"]["user"], "ts");
+    assert_eq!(report["echo"]["text"], "hello from typescript");
+    terminate(child).await;
+}
+
+#[tokio::test]
+async fn mistakes_in_a_typescript_client_fail_tsc_and_say_why() {
+    ensure_ts_packages();
+    let expected: Value =
+        serde_json::from_str(&std::fs::read_to_string(ts_dir().join("bad/expected.json")).unwrap())
+            .unwrap();
+    let expected = expected.as_object().unwrap();
+    assert_eq!(expected.len(), 3);
+    for (file, why) in expected {
+        let path = format!("bad/{file}");
+        let (code, out, err) = run_in_ts(
+            "node_modules/.bin/tsc",
+            &[
+                "--pretty",
+                "false",
+                "--strict",
+                "--noEmit",
+                "--target",
+                "ES2022",
+                "--module",
+                "NodeNext",
+                "--moduleResolution",
+                "NodeNext",
+                "--skipLibCheck",
+                "--types",
+                "node",
+                &path,
+            ],
+        )
+        .await;
+        assert_ne!(code, 0, "{file} type-checks, but it is wrong");
+        let code = why["code"].as_str().unwrap();
+        let fragment = why["fragment"].as_str().unwrap();
+        assert!(
+            out.contains(&format!("error {code}:")) && out.contains(fragment),
+            "{file} must fail with {code} ({fragment}); tsc said:\n{out}{err}"
+        );
+        assert_eq!(
+            out.matches("error TS").count(),
+            1,
+            "{file} has one mistake:\n{out}"
+        );
+    }
+}
+
+async fn assert_asyncapi_parses(path: &Path) {
+    ensure_ts_packages();
+    let (code, out, err) = run_in_ts("node", &["asyncapi-check.mjs", path.to_str().unwrap()]).await;
+    let report: Value = serde_json::from_str(out.trim())
+        .unwrap_or_else(|_| panic!("asyncapi-check printed {out}{err}"));
+    assert_eq!(report["errors"], json!([]), "{}", path.display());
+    assert_eq!(code, 0, "{err}");
+}
+
+#[tokio::test]
+async fn the_asyncapi_documents_of_both_examples_parse_without_errors() {
+    let chat = write_contract("chat").await;
+    assert_asyncapi_parses(&chat.path().join("asyncapi.json")).await;
+    let presence = write_contract("presence").await;
+    assert_asyncapi_parses(&presence.path().join("asyncapi.json")).await;
+    let doc: Value = serde_json::from_str(
+        &std::fs::read_to_string(presence.path().join("asyncapi.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(doc["asyncapi"], "3.0.0");
+    let op = &doc["operations"]["root.client.heartbeat"];
+    assert_eq!(op["action"], "receive");
+    assert_eq!(
+        op["reply"]["messages"][0]["$ref"],
+        "#/channels/root/messages/client.heartbeat.ack"
+    );
+    assert_eq!(
+        doc["components"]["schemas"]["Beat"]["properties"]["beats"]["type"],
+        "integer"
+    );
+}
+
+// ---- the lint, and typed server events, in process ------------------------------------
+
+#[derive(Deserialize, JsonSchema)]
+struct Move {
+    #[allow(dead_code)]
+    x: i64,
+}
+
+#[derive(Deserialize, JsonSchema)]
+struct Rename {
+    #[allow(dead_code)]
+    x: String,
+}
+
+struct Board;
+#[handler(name = "board", discover = false)]
+impl Board {
+    #[on("step", priority = 1)]
+    fn step(&self, Data(_m): Data<Move>) -> u32 {
+        1
+    }
+}
+
+struct Labels;
+#[handler(name = "labels", discover = false)]
+impl Labels {
+    #[on("step", priority = 2)]
+    fn step(&self, Data(_r): Data<Rename>) -> String {
+        "renamed".into()
+    }
+}
+
+#[tokio::test]
+async fn the_lint_names_incompatible_payloads_double_answers_and_unrecorded_subscribers() {
+    let app = ServiceManager::builder()
+        .handler(Board)
+        .handler(Labels)
+        .build()
+        .unwrap();
+    app.boot().await.unwrap();
+    app.ingress()
+        .subscribe("spy", "step", |Data(_v): Data<Value>| (), 3)
+        .unwrap();
+    let contract = Contract::of(&app, "board", "1.0.0");
+    let findings = contract.lint();
+    let text: Vec<String> = findings.iter().map(|f| f.to_string()).collect();
+
+    let incompatible = findings
+        .iter()
+        .find(|f| f.severity == Severity::Error)
+        .unwrap_or_else(|| panic!("no error among {text:#?}"));
+    assert_eq!(
+        incompatible.message,
+        "no payload satisfies both `Move` (board) and `Rename` (labels)"
+    );
+    let sources: Vec<(&str, String)> = incompatible
+        .sources
+        .iter()
+        .map(|(who, at)| (who.as_str(), at.to_string()))
+        .collect();
+    assert_eq!(sources.len(), 2);
+    assert_eq!((sources[0].0, sources[1].0), ("board", "labels"));
+    assert!(
+        sources
+            .iter()
+            .all(|(_, at)| at.starts_with("tests/contract.rs:")),
+        "{sources:?}"
+    );
+    assert!(incompatible.sources[0].1.line < incompatible.sources[1].1.line);
+    assert!(
+        text.iter()
+            .any(|t| t.contains("2 subscribers answer the ack; the last one's value wins (labels)")),
+        "{text:#?}"
+    );
+    assert!(
+        text.iter()
+            .any(|t| t.contains("the signature of `spy`'s subscriber is not recorded")),
+        "{text:#?}"
+    );
+    // The TypeScript says what a message must be for every subscriber.
+    let ts = contract.typescript();
+    assert!(
+        ts.contains(
+            "step: (payload: Move & Rename, ack?: (answer: string | AckError) => void) => void;"
+        ),
+        "{ts}"
+    );
+    app.shutdown().await;
+}
+
+#[derive(Serialize, JsonSchema, ServerEvent)]
+#[event("score")]
+struct Score {
+    points: u32,
+}
+
+#[derive(Serialize, ServerEvent)]
+#[event("tick", namespace = "/clock")]
+struct Tick(u64);
+
+/// A newtype around a list: one argument, the list.
+#[derive(Serialize, JsonSchema, ServerEvent)]
+#[event("roster")]
+struct Roster(Vec<String>);
+
+struct Game(Log);
+#[handler(name = "game", discover = false)]
+impl Game {
+    #[on("goal")]
+    async fn goal(&self, deliver: Deliver, io: SocketIo) {
+        deliver.send(&Score { points: 1 }).await.unwrap();
+        io.emit_event(&Score { points: 2 }).await.unwrap();
+        deliver
+            .send(&Roster(vec!["ann".into(), "bob".into()]))
+            .await
+            .unwrap();
+        self.0.push("scored");
+    }
+}
+
+#[tokio::test]
+async fn typed_server_events_are_emitted_under_their_names_and_listed_in_the_contract() {
+    let log = Log::default();
+    let app = ServiceManager::builder()
+        .handler(Game(log.clone()))
+        .build()
+        .unwrap();
+    let mut client = TestClient::connect(&app).await.unwrap();
+    client.emit_with_ack("goal", ()).await.unwrap();
+    let first = client.recv().await.unwrap();
+    let second = client.recv().await.unwrap();
+    assert_eq!(
+        [
+            (first.event.as_str(), json!(first.args)),
+            (second.event.as_str(), json!(second.args))
+        ],
+        [
+            ("score", json!([{"points": 1}])),
+            ("score", json!([{"points": 2}]))
+        ]
+    );
+    let third = client.recv().await.unwrap();
+    assert_eq!(
+        (third.event.as_str(), json!(third.args)),
+        ("roster", json!([["ann", "bob"]]))
+    );
+    assert_eq!(log.take(), ["scored"]);
+
+    let contract = Contract::of(&app, "game", "1.0.0");
+    let root = &contract.namespaces[0];
+    let names: Vec<&str> = root.server_events.iter().map(|e| e.name.as_str()).collect();
+    assert!(names.contains(&"score"), "{names:?}");
+    assert!(!names.contains(&"tick"), "tick is emitted on /clock only");
+    let findings = contract.lint();
+    assert!(
+        findings.iter().all(|f| f.event != "score"),
+        "score has a schema: {findings:?}"
+    );
+    assert_eq!(<Tick as ServerEvent>::NAME, "tick");
+    app.shutdown().await;
+}
