@@ -43,13 +43,39 @@ pub enum Until {
 /// Opens a websocket to `base` (`http://127.0.0.1:PORT`) and joins the `/` namespace:
 /// waits for the server's CONNECT answer before returning.
 pub async fn connect(base: &str) -> Result<Ws, String> {
+    connect_from(base, None).await
+}
+
+/// [`connect`] from the local address `from` (another loopback address, to open more
+/// connections to one port than one address has ephemeral ports).
+pub async fn connect_from(base: &str, from: Option<std::net::IpAddr>) -> Result<Ws, String> {
     let url = format!(
         "{}/socket.io/?EIO=4&transport=websocket",
         base.replacen("http", "ws", 1)
     );
-    let (mut ws, _) = tokio_tungstenite::connect_async(url)
-        .await
-        .map_err(|e| e.to_string())?;
+    let mut ws = match from {
+        None => {
+            tokio_tungstenite::connect_async(url)
+                .await
+                .map_err(|e| e.to_string())?
+                .0
+        }
+        Some(ip) => {
+            let addr: std::net::SocketAddr = base
+                .trim_start_matches("http://")
+                .parse()
+                .map_err(|e| format!("{base}: {e}"))?;
+            let socket = tokio::net::TcpSocket::new_v4().map_err(|e| e.to_string())?;
+            socket
+                .bind(std::net::SocketAddr::new(ip, 0))
+                .map_err(|e| format!("bind {ip}: {e}"))?;
+            let stream = socket.connect(addr).await.map_err(|e| e.to_string())?;
+            tokio_tungstenite::client_async(url, MaybeTlsStream::Plain(stream))
+                .await
+                .map_err(|e| e.to_string())?
+                .0
+        }
+    };
     let open = next_text(&mut ws).await?;
     if !open.starts_with('0') {
         return Err(format!("expected an Engine.IO open packet, got {open:?}"));
@@ -169,11 +195,39 @@ pub fn run_on_one_core(base: &str, connections: usize, until: Until) -> Result<L
 
 /// Opens `n` idle connections (each joined to `/`) and keeps them open until dropped.
 pub async fn idle(base: &str, n: usize) -> Result<Vec<Ws>, String> {
+    idle_from(base, n, None).await
+}
+
+/// [`idle`] from the local address `from`.
+pub async fn idle_from(
+    base: &str,
+    n: usize,
+    from: Option<std::net::IpAddr>,
+) -> Result<Vec<Ws>, String> {
     let mut sockets = Vec::with_capacity(n);
     for _ in 0..n {
-        sockets.push(connect(base).await?);
+        sockets.push(connect_from(base, from).await?);
     }
     Ok(sockets)
+}
+
+/// Opens `n` connections at once (all handshakes in flight together, at most `in_flight`
+/// at a time); returns them and how long it took until the last one joined.
+pub async fn burst_connect(
+    base: &str,
+    n: usize,
+    in_flight: usize,
+) -> Result<(Vec<Ws>, Duration), String> {
+    use futures_util::stream::{self, StreamExt as _};
+    let start = Instant::now();
+    let sockets: Vec<Result<Ws, String>> = stream::iter(0..n)
+        .map(|_| connect(base))
+        .buffer_unordered(in_flight)
+        .collect()
+        .await;
+    let elapsed = start.elapsed();
+    let sockets: Result<Vec<Ws>, String> = sockets.into_iter().collect();
+    Ok((sockets?, elapsed))
 }
 
 /// One connection emits `bench` with an ack every `every` until `stop` is set; the ack

@@ -32,6 +32,8 @@ pub struct Memory {
     pub clients: usize,
     /// RSS growth per client, bytes.
     pub bytes_per_client: f64,
+    /// CPU of the server holding them idle, in cores (measured at the largest count).
+    pub idle_cores: Option<f64>,
 }
 
 /// Heap allocations per in-process round trip.
@@ -121,6 +123,8 @@ pub struct Report {
     pub startup: Vec<Startup>,
     /// Per-socket order rows: Specter at S = 3 with order on and off.
     pub order: Vec<Throughput>,
+    /// Connects per second: server, clients connecting at once, rate.
+    pub connects: Vec<(String, usize, f64)>,
     /// The pipeline's cost rows.
     pub pipeline: Vec<PipelineCost>,
     /// The flood figure.
@@ -204,23 +208,7 @@ impl Report {
                 );
             }
         }
-        if !self.memory.is_empty() {
-            md.push_str("\n## Memory per idle connection\n\nRSS growth of the server process while idle clients connect, divided by the clients.\n\n| server | events | clients | bytes per client | vs raw socketioxide |\n|---|---:|---:|---:|---:|\n");
-            for m in &self.memory {
-                let raw = self
-                    .memory
-                    .iter()
-                    .find(|r| r.server == RAW && r.events == m.events)
-                    .map_or("–".to_owned(), |r| {
-                        format!("{:.2}x", m.bytes_per_client / r.bytes_per_client)
-                    });
-                let _ = writeln!(
-                    md,
-                    "| {} | {} | {} | {:.0} | {raw} |",
-                    m.server, m.events, m.clients, m.bytes_per_client
-                );
-            }
-        }
+        md.push_str(&self.memory_markdown());
         if !self.allocations.is_empty() {
             md.push_str("\n## Heap allocations per dispatch\n\nCounted by a counting global allocator over in-process round trips (`specter::testing::TestClient`: client, transport and server in one process); the difference between Specter and raw socketioxide is what Specter adds.\n\n| S | Specter | raw socketioxide | Specter adds |\n|---:|---:|---:|---:|\n");
             for a in &self.allocations {
@@ -424,6 +412,62 @@ impl Report {
                 f.probe_flood.0,
                 f.probe_flood.1,
             );
+        }
+        md
+    }
+}
+
+/// The memory target per idle websocket connection, bytes.
+pub const MEMORY_TARGET: f64 = 14.0 * 1024.0;
+
+impl Report {
+    /// The memory and scale section (empty when it did not run).
+    pub fn memory_markdown(&self) -> String {
+        let mut md = String::new();
+        if self.memory.is_empty() {
+            return md;
+        }
+        md.push_str("\n## Memory per idle connection\n\nRSS growth of the server process while idle websocket clients (this benchmark's own, speaking Engine.IO 4 / Socket.IO 5) connect, divided by the clients; the clients run in child processes, 16,000 per loopback source address. Target for Specter with default settings: at most 14 KB.\n\n| server | events | clients | bytes per client | vs node socket.io | idle CPU |\n|---|---:|---:|---:|---:|---:|\n");
+        for m in &self.memory {
+            let node = self
+                .memory
+                .iter()
+                .find(|r| r.server == "node socket.io" && r.clients == m.clients && r.events == 1)
+                .map_or("–".to_owned(), |r| {
+                    format!("{:.2}x", m.bytes_per_client / r.bytes_per_client)
+                });
+            let idle = m
+                .idle_cores
+                .map_or(String::new(), |c| format!("{:.2}% of a core", c * 100.0));
+            let _ = writeln!(
+                md,
+                "| {} | {} | {} | {:.0} | {node} | {idle} |",
+                m.server, m.events, m.clients, m.bytes_per_client
+            );
+        }
+        if let Some(worst) = self
+            .memory
+            .iter()
+            .filter(|m| m.server == "specter" && m.events == 1)
+            .map(|m| m.bytes_per_client)
+            .reduce(f64::max)
+        {
+            let verdict = if worst <= MEMORY_TARGET {
+                "met"
+            } else {
+                "missed"
+            };
+            let _ = writeln!(
+                md,
+                "\nTarget (at most {:.0} bytes per idle connection): **{verdict}**, {:.0} bytes at worst.",
+                MEMORY_TARGET, worst
+            );
+        }
+        if !self.connects.is_empty() {
+            md.push_str("\n### Connects per second\n\nClients connecting at once (512 handshakes in flight), from the first TCP connect to the last Socket.IO CONNECT answer.\n\n| server | clients | connects per second |\n|---|---:|---:|\n");
+            for (server, n, rate) in &self.connects {
+                let _ = writeln!(md, "| {server} | {n} | {rate:.0} |");
+            }
         }
         md
     }

@@ -23,6 +23,10 @@ fn the_harness_runs_end_to_end_and_writes_its_report() {
         "## Startup",
         "## Per-socket order",
         "| async | on |",
+        "## The pipeline",
+        "### A flood against a rate limit",
+        "### Connects per second",
+        "Target (at most 14336 bytes per idle connection): **",
         "- cores: ",
     ] {
         assert!(md.contains(needle), "no {needle:?} in\n{md}");

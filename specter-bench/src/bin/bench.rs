@@ -30,8 +30,15 @@ struct Plan {
     connections: usize,
     warmup: Until,
     until: Until,
-    memory_clients: usize,
+    /// Idle clients per memory run: the first count also runs with `memory_events`.
+    memory_clients: Vec<usize>,
     memory_events: Vec<usize>,
+    /// The servers of the memory and scale comparison.
+    memory_servers: Vec<&'static str>,
+    /// Clients connecting at once for the connects-per-second figure.
+    burst_clients: usize,
+    /// How long the idle CPU of the largest run is measured.
+    idle_window: Duration,
     round_trips: u64,
     startup: Vec<(&'static str, usize, usize)>,
     /// Events of the flood against a rate limit.
@@ -54,8 +61,18 @@ impl Plan {
             connections: 16,
             warmup: Until::Time(Duration::from_secs(1)),
             until: Until::Time(Duration::from_secs(5)),
-            memory_clients: 5_000,
+            // 50,000 is the goal; a run reaches what the open-files limit allows (the
+            // note in the report says which).
+            memory_clients: vec![5_000, 19_000],
             memory_events: vec![1, 50],
+            memory_servers: vec![
+                "specter",
+                "raw socketioxide",
+                "node socket.io",
+                "python SPECTER",
+            ],
+            burst_clients: 5_000,
+            idle_window: Duration::from_secs(30),
             round_trips: 5_000,
             startup: vec![
                 ("10,000 events x 1 subscriber", 10_000, 1),
@@ -76,8 +93,11 @@ impl Plan {
             connections: 3,
             warmup: Until::Acks(10),
             until: Until::Acks(100),
-            memory_clients: 20,
+            memory_clients: vec![20],
             memory_events: vec![1],
+            memory_servers: vec!["specter", "raw socketioxide"],
+            burst_clients: 50,
+            idle_window: Duration::from_secs(1),
             round_trips: 50,
             startup: vec![("1,000 events x 1 subscriber", 1_000, 1)],
             flood_events: 2_000,
@@ -639,27 +659,127 @@ async fn profile(report: &mut Report) -> Result<(), String> {
     Ok(())
 }
 
-async fn memory(plan: &Plan, report: &mut Report) -> Result<(), String> {
-    for &events in &plan.memory_events {
-        for (server, kind) in [("specter", "specter"), ("raw socketioxide", "raw")] {
-            let srv = Server::start(bench_server(kind, 1, events)).await?;
-            // Warm the server's allocator with a few connections first.
-            drop(loadgen::idle(&srv.url, 10).await?);
-            tokio::time::sleep(Duration::from_millis(300)).await;
-            let before = srv.rss();
-            let clients = loadgen::idle(&srv.url, plan.memory_clients).await?;
-            tokio::time::sleep(Duration::from_millis(500)).await;
-            let after = srv.rss();
-            drop(clients);
-            let per = after.saturating_sub(before) as f64 / plan.memory_clients as f64;
-            eprintln!("{server:>18} E={events:<2} {per:>8.0} bytes per idle client");
-            report.memory.push(Memory {
-                server: server.into(),
-                events,
-                clients: plan.memory_clients,
-                bytes_per_client: per,
-            });
+/// Idle clients held open by child processes of this binary (`bench --idle`), each
+/// from its own loopback address once one address's ephemeral ports would run out.
+struct IdleClients {
+    _children: Vec<Child>,
+}
+
+/// Clients per child process: below one address's ephemeral ports and the default
+/// open-files limit.
+const CLIENTS_PER_PROCESS: usize = 16_000;
+
+impl IdleClients {
+    async fn open(url: &str, n: usize) -> Result<Self, String> {
+        let mut children = Vec::new();
+        let mut left = n;
+        let mut k = 0;
+        while left > 0 {
+            let take = left.min(CLIENTS_PER_PROCESS);
+            let from = format!("127.0.0.{}", 2 + k);
+            let mut child = Command::new(std::env::current_exe().unwrap())
+                .args(["--idle", url, &take.to_string(), "86400", &from])
+                .stdin(Stdio::piped())
+                .stdout(Stdio::piped())
+                .kill_on_drop(true)
+                .spawn()
+                .map_err(|e| e.to_string())?;
+            let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+            let line = tokio::time::timeout(Duration::from_secs(900), lines.next_line())
+                .await
+                .map_err(|_| format!("{take} clients from {from} did not connect in 15 min"))?
+                .map_err(|e| e.to_string())?;
+            match line {
+                Some(l) if l.ends_with("idle clients connected") => {}
+                other => return Err(format!("idle clients from {from}: {other:?}")),
+            }
+            children.push(child);
+            left -= take;
+            k += 1;
         }
+        Ok(Self {
+            _children: children,
+        })
+    }
+}
+
+/// Memory per idle websocket connection of every server of the comparison, at each
+/// client count; connects per second while clients connect at once; idle CPU of the
+/// server holding the largest count.
+async fn memory(plan: &Plan, report: &mut Report) -> Result<(), String> {
+    for &server in &plan.memory_servers {
+        let rust = matches!(server, "specter" | "raw socketioxide");
+        for (i, &clients) in plan.memory_clients.iter().enumerate() {
+            let events_list: &[usize] = if rust && i == 0 {
+                &plan.memory_events
+            } else {
+                &[1]
+            };
+            for &events in events_list {
+                let cmd = match server {
+                    "specter" => bench_server("specter", 1, events),
+                    "raw socketioxide" => bench_server("raw", 1, events),
+                    other => server_command(other, 1)?,
+                };
+                let srv = Server::start(cmd).await?;
+                // Warm the server's allocator with a few connections first.
+                drop(loadgen::idle(&srv.url, 10).await?);
+                tokio::time::sleep(Duration::from_millis(300)).await;
+                let before = srv.rss();
+                let held = match IdleClients::open(&srv.url, clients).await {
+                    Ok(held) => held,
+                    Err(e) => {
+                        report
+                            .notes
+                            .push(format!("{server} with {clients} idle clients: {e}"));
+                        continue;
+                    }
+                };
+                tokio::time::sleep(Duration::from_secs(1)).await;
+                let after = srv.rss();
+                let per = after.saturating_sub(before) as f64 / clients as f64;
+                eprintln!(
+                    "{server:>18} E={events:<2} {clients:>6} clients {per:>8.0} bytes per idle client"
+                );
+                let largest = i + 1 == plan.memory_clients.len() && events == 1;
+                let idle_cores = if largest {
+                    let cpu0 = srv.cpu_us();
+                    tokio::time::sleep(plan.idle_window).await;
+                    let cores = (srv.cpu_us() - cpu0) as f64 / plan.idle_window.as_micros() as f64;
+                    eprintln!(
+                        "{server:>18} idle CPU with {clients} clients: {:.2}% of a core",
+                        cores * 100.0
+                    );
+                    Some(cores)
+                } else {
+                    None
+                };
+                drop(held);
+                report.memory.push(Memory {
+                    server: server.into(),
+                    events,
+                    clients,
+                    bytes_per_client: per,
+                    idle_cores,
+                });
+            }
+        }
+        // Connects per second: `burst_clients` clients connecting at once.
+        let cmd = match server {
+            "specter" => bench_server("specter", 1, 1),
+            "raw socketioxide" => bench_server("raw", 1, 1),
+            other => server_command(other, 1)?,
+        };
+        let srv = Server::start(cmd).await?;
+        let (sockets, took) = loadgen::burst_connect(&srv.url, plan.burst_clients, 512).await?;
+        let rate = sockets.len() as f64 / took.as_secs_f64();
+        eprintln!(
+            "{server:>18} {rate:>8.0} connects per second ({} at once)",
+            plan.burst_clients
+        );
+        report
+            .connects
+            .push((server.to_owned(), plan.burst_clients, rate));
     }
     Ok(())
 }
@@ -827,8 +947,39 @@ fn machine() -> Vec<(String, String)> {
     ]
 }
 
+/// Raises this process's open-files limit as far as the system allows (children, the
+/// servers and idle clients, inherit it): 50,000 connections need 50,000 descriptors on
+/// each side.
+fn raise_open_files() -> u64 {
+    let nr_open: u64 = std::fs::read_to_string("/proc/sys/fs/nr_open")
+        .ok()
+        .and_then(|s| s.trim().parse().ok())
+        .unwrap_or(1 << 20);
+    let mut limit = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: plain system calls on a local struct.
+    unsafe {
+        libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit);
+        let want = libc::rlimit {
+            rlim_cur: nr_open.min(262_144),
+            rlim_max: nr_open.min(262_144).max(limit.rlim_max),
+        };
+        if libc::setrlimit(libc::RLIMIT_NOFILE, &want) == 0 {
+            limit = want;
+        } else {
+            // Not allowed to raise the hard limit: the soft one up to it.
+            limit.rlim_cur = limit.rlim_max;
+            libc::setrlimit(libc::RLIMIT_NOFILE, &limit);
+        }
+    }
+    limit.rlim_cur
+}
+
 #[tokio::main]
 async fn main() {
+    let open_files = raise_open_files();
     let args: Vec<String> = std::env::args().collect();
     // `bench serve specter|raw S EVENTS`: one server under test (the benchmark starts
     // its servers this way, so this one binary is all it needs).
@@ -856,6 +1007,59 @@ async fn main() {
             fail("pipeline", e);
         }
         print!("{}", report.pipeline_markdown());
+        return;
+    }
+    // `bench --idle URL CLIENTS SECONDS [FROM]`: idle websocket clients held open (from
+    // the local address FROM) until SECONDS pass or standard input closes; the memory
+    // runs start these, and they serve for a heap profile of a server.
+    if let Some(i) = args.iter().position(|a| a == "--idle") {
+        let usage = "--idle URL CLIENTS SECONDS [FROM]";
+        let url = args.get(i + 1).expect(usage).clone();
+        let n: usize = args.get(i + 2).and_then(|s| s.parse().ok()).expect(usage);
+        let secs: u64 = args.get(i + 3).and_then(|s| s.parse().ok()).expect(usage);
+        let from = args.get(i + 4).map(|a| a.parse().expect(usage));
+        let sockets = loadgen::idle_from(&url, n, from)
+            .await
+            .unwrap_or_else(|e| fail("idle", e));
+        println!("{} idle clients connected", sockets.len());
+        let stdin_closed = async {
+            let mut sink = Vec::new();
+            let _ = tokio::io::AsyncReadExt::read_to_end(&mut tokio::io::stdin(), &mut sink).await;
+        };
+        tokio::select! {
+            _ = tokio::time::sleep(Duration::from_secs(secs)) => {}
+            _ = stdin_closed => {}
+        }
+        return;
+    }
+    // `bench --memory`: only the memory and scale comparison.
+    if args.iter().any(|a| a == "--memory") {
+        let mut report = Report::default();
+        let mut plan = if args.iter().any(|a| a == "--quick") {
+            Plan::quick()
+        } else {
+            Plan::full()
+        };
+        // `--servers specter,node` (names as in the report, `-` for spaces).
+        if let Some(list) = args
+            .iter()
+            .position(|a| a == "--servers")
+            .and_then(|i| args.get(i + 1))
+        {
+            let names = list.replace('-', " ");
+            plan.memory_servers
+                .retain(|s| names.split(',').any(|n| n == *s));
+        }
+        if let Err(e) = memory(&plan, &mut report).await {
+            fail("memory", e);
+        }
+        report.notes.push(format!(
+            "Open-files limit of the benchmark and its servers: {open_files}."
+        ));
+        print!("{}", report.memory_markdown());
+        for note in &report.notes {
+            println!("\n{note}");
+        }
         return;
     }
     // `bench --flood URL EVENTS`: only the flooding client.

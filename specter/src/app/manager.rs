@@ -20,12 +20,20 @@ use crate::app::connection::TimedListener;
 use crate::app::controller::{Controller, ControllerParts};
 use crate::app::handler::{EventOwner, Handler};
 use crate::app::registry::{self, ComponentKind, Construct};
+use crate::app::request_head;
 use crate::app::service::{DynService, Service, Services};
 use crate::error::Error;
 use crate::ingress::{EventRow, SocketIngress, format_table};
 
 /// How many packets may wait in one connection's outgoing buffer, by default.
 pub const DEFAULT_MAX_BUFFERED_PACKETS: usize = 1024;
+
+/// The websocket read buffer of each connection, by default: 1 KiB instead of
+/// socketioxide's 4 KiB. Socket.IO messages are mostly far smaller; a larger one is read
+/// in several steps. It is allocated per connection for the connection's whole life, so
+/// it is a quarter of what an idle connection costs with 4 KiB (see BENCHMARKS.md).
+/// `configure_io(|io| io.ws_read_buffer_size(..))` changes it.
+pub const DEFAULT_WS_READ_BUFFER: usize = 1024;
 
 /// How long a graceful shutdown waits for dispatches under way.
 const DRAIN_LIMIT: Duration = Duration::from_secs(10);
@@ -189,7 +197,8 @@ impl ServiceManagerBuilder {
         // nothing. `configure_io` can change it.
         let mut io = io
             .with_state(services.clone())
-            .max_buffer_size(DEFAULT_MAX_BUFFERED_PACKETS);
+            .max_buffer_size(DEFAULT_MAX_BUFFERED_PACKETS)
+            .ws_read_buffer_size(DEFAULT_WS_READ_BUFFER);
         for configure in self.configure {
             io = configure(io);
         }
@@ -437,6 +446,8 @@ impl ServiceManager {
             .fold(Router::new(), Router::merge)
             .layer(axum::Extension(self.inner.services.clone()))
             .layer(self.inner.layer.clone())
+            // Outside socketioxide's layer, so it runs first: see `request_head`.
+            .layer(axum::middleware::map_request(request_head::detach))
     }
 
     /// Binds `addr`, then [`serve_listener`](Self::serve_listener).

@@ -13,4 +13,5 @@ pub mod lifecycle;
 pub mod manager;
 pub mod mounted;
 pub mod registry;
+pub mod request_head;
 pub mod service;
