@@ -321,7 +321,8 @@ async fn main() -> Result<(), specter::Error> {
     support::serve(
         ServiceManager::builder()
             .service(History::default())
-            .discover(),
+            .discover()
+            .health_route("/health"),
     )
     .await
 }

@@ -45,6 +45,9 @@ pub struct ComponentHealth {
     pub error: Option<String>,
     /// How many event subscriptions it holds.
     pub subscriptions: usize,
+    /// Its background tasks that panicked, as `name: message`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub task_failures: Vec<String>,
 }
 
 impl Component {
@@ -91,6 +94,7 @@ impl Component {
 
     /// Starts a service or sets up a handler or controller; idempotent.
     pub async fn start(&self, ingress: &SocketIngress) -> Result<(), Error> {
+        self.lifecycle().set_io(ingress.io());
         let result = match &self.body {
             Body::Service { service, lifecycle } => {
                 lifecycle
@@ -135,6 +139,7 @@ impl Component {
             state,
             error,
             subscriptions,
+            task_failures: self.lifecycle().task_failures(),
         }
     }
 }

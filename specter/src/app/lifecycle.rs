@@ -5,9 +5,12 @@ use std::future::Future;
 use std::panic::AssertUnwindSafe;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
 
 use futures_util::FutureExt;
 
+use crate::adapter::SocketIo;
+use crate::app::background::{TASK_GRACE, Tasks};
 use crate::error::Error;
 
 type Cleanup = Box<dyn FnOnce() + Send>;
@@ -45,6 +48,8 @@ pub struct Lifecycle {
     gate: tokio::sync::Mutex<()>,
     up: AtomicBool,
     cleanups: Mutex<Vec<Cleanup>>,
+    tasks: Tasks,
+    io: std::sync::OnceLock<SocketIo>,
 }
 
 impl std::fmt::Debug for Lifecycle {
@@ -66,6 +71,63 @@ impl Lifecycle {
         self.up.load(Ordering::Acquire)
     }
 
+    /// Runs `fut` in the background. At teardown, [`stopping`](Self::stopping)
+    /// resolves and the task has 2 s to finish; then it is aborted (logged at `warn`).
+    /// A panic is logged and reported by `ServiceManager::health()`; the app goes on.
+    ///
+    /// ```
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// use specter::Lifecycle;
+    ///
+    /// let lifecycle = Lifecycle::new();
+    /// lifecycle.setup(async || {
+    ///     let stopping = lifecycle.stopping();
+    ///     lifecycle.spawn("queue worker", async move {
+    ///         stopping.await; // work until teardown
+    ///     });
+    ///     lifecycle.every("sweeper", std::time::Duration::from_secs(60), || async {
+    ///         // runs once a minute until teardown
+    ///     });
+    ///     Ok(())
+    /// }).await.unwrap();
+    /// lifecycle.teardown(async || Ok(())).await; // stops both
+    /// # });
+    /// ```
+    pub fn spawn(&self, name: &str, fut: impl Future<Output = ()> + Send + 'static) {
+        self.tasks.spawn(name, fut);
+    }
+
+    /// Calls `tick` every `period` (first after one period) until teardown; a tick
+    /// runs to its end before the next. A panicking tick is logged and reported by
+    /// `health()`, and the next tick still comes.
+    pub fn every<F, Fut>(&self, name: &str, period: Duration, tick: F)
+    where
+        F: FnMut() -> Fut + Send + 'static,
+        Fut: Future<Output = ()> + Send + 'static,
+    {
+        self.tasks.every(name, period, tick);
+    }
+
+    /// Resolves once teardown begins: a background task's cue to finish.
+    pub fn stopping(&self) -> impl Future<Output = ()> + Send + 'static {
+        self.tasks.stopping()
+    }
+
+    /// The background tasks that panicked, as `name: message`.
+    pub fn task_failures(&self) -> Vec<String> {
+        self.tasks.failures()
+    }
+
+    /// The app's socketioxide instance (to emit from background work), once the
+    /// manager has started this component.
+    pub fn io(&self) -> Option<&SocketIo> {
+        self.io.get()
+    }
+
+    pub(crate) fn set_io(&self, io: &SocketIo) {
+        let _ = self.io.set(io.clone());
+    }
+
     /// Adds a callback that teardown runs; callbacks run last-in-first-out.
     pub fn add_cleanup(&self, cleanup: impl FnOnce() + Send + 'static) {
         self.cleanups.lock().unwrap().push(Box::new(cleanup));
@@ -81,16 +143,19 @@ impl Lifecycle {
         if self.is_up() {
             return Ok(false);
         }
+        self.tasks.reset();
         match guarded(setup()).await {
             Ok(Ok(())) => {
                 self.up.store(true, Ordering::Release);
                 Ok(true)
             }
             Ok(Err(e)) => {
+                self.tasks.stop(TASK_GRACE).await;
                 self.run_cleanups();
                 Err(e)
             }
             Err(panic) => {
+                self.tasks.stop(TASK_GRACE).await;
                 self.run_cleanups();
                 Err(Error::Hook {
                     owner: String::new(),
@@ -109,6 +174,8 @@ impl Lifecycle {
         if !self.is_up() {
             return false;
         }
+        // Background work stops first: the hook may free what it uses.
+        self.tasks.stop(TASK_GRACE).await;
         match guarded(teardown()).await {
             Ok(Ok(())) => {}
             Ok(Err(e)) => tracing::error!(error = %e, "teardown hook failed"),

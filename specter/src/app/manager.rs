@@ -54,6 +54,7 @@ pub struct ServiceManagerBuilder {
     delivery: DeliveryPolicy,
     /// Layers, each with its namespace (`None`: app-wide), in the order added.
     layers: Vec<(Option<String>, Arc<dyn Layer>)>,
+    health_path: Option<String>,
     #[cfg(feature = "redis")]
     redis: Option<crate::adapter::RedisConnection>,
 }
@@ -129,6 +130,15 @@ impl ServiceManagerBuilder {
     /// [`DeliveryPolicy`]).
     pub fn delivery(mut self, policy: DeliveryPolicy) -> Self {
         self.delivery = policy;
+        self
+    }
+
+    /// Serves [`ServiceManager::health`] as JSON at `path` (`"/health"`) on the app's
+    /// router: status 200 when every component is up, 503 when one is not (or a
+    /// background task of one panicked) or the app is shutting down, so that a load
+    /// balancer drains the node.
+    pub fn health_route(mut self, path: &str) -> Self {
+        self.health_path = Some(path.to_owned());
         self
     }
 
@@ -251,9 +261,22 @@ impl ServiceManagerBuilder {
                 components: Mutex::new(components),
                 routes: Mutex::new(routes),
                 gate: tokio::sync::Mutex::new(false),
+                closing: std::sync::atomic::AtomicBool::new(false),
+                health_path: self.health_path,
             }),
         })
     }
+}
+
+/// `health()` as JSON: 200 when up, 503 otherwise.
+fn health_response(app: &ServiceManager) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let health = app.health();
+    let code = match health.status {
+        "up" => axum::http::StatusCode::OK,
+        _ => axum::http::StatusCode::SERVICE_UNAVAILABLE,
+    };
+    (code, axum::Json(health)).into_response()
 }
 
 /// Fails when `c`'s name is already taken, naming both places.
@@ -288,12 +311,17 @@ struct Inner {
     routes: Mutex<Vec<Router>>,
     /// Serializes boot, shutdown and registration; true while booted.
     gate: tokio::sync::Mutex<bool>,
+    /// Set when a shutdown begins: health answers 503 from then on.
+    closing: std::sync::atomic::AtomicBool,
+    /// Where `router()` serves `health()`, when the app asked for it.
+    health_path: Option<String>,
 }
 
 /// What [`ServiceManager::health`] reports.
 #[derive(Debug, Clone, Serialize)]
 pub struct Health {
-    /// `up` (every component up), `down` (none), or `degraded`.
+    /// `up` (every component up, no background task failed), `shutting_down`,
+    /// `down` (none up), or `degraded`.
     pub status: &'static str,
     /// Every component in registration order.
     pub components: Vec<ComponentHealth>,
@@ -330,6 +358,9 @@ impl ServiceManager {
     /// failures (what did start stays up).
     pub async fn boot(&self) -> Result<(), Error> {
         let mut booted = self.inner.gate.lock().await;
+        self.inner
+            .closing
+            .store(false, std::sync::atomic::Ordering::Relaxed);
         let components = self.components();
         let (services, sockets): (Vec<_>, Vec<_>) = components.iter().partition(|c| c.is_service());
         let mut failures = Vec::new();
@@ -353,6 +384,9 @@ impl ServiceManager {
     /// Tears every handler and controller down in reverse order, then stops every
     /// service in reverse order. Idempotent, also under concurrent calls.
     pub async fn shutdown(&self) {
+        self.inner
+            .closing
+            .store(true, std::sync::atomic::Ordering::Relaxed);
         let mut booted = self.inner.gate.lock().await;
         let components = self.components();
         let (services, sockets): (Vec<_>, Vec<_>) = components.iter().partition(|c| c.is_service());
@@ -417,9 +451,15 @@ impl ServiceManager {
             })
             .collect();
         let up = components.iter().filter(|c| c.state == "up").count();
+        let failed_tasks = components.iter().any(|c| !c.task_failures.is_empty());
+        let closing = self
+            .inner
+            .closing
+            .load(std::sync::atomic::Ordering::Relaxed);
         let status = match up {
-            n if n == components.len() => "up",
-            0 => "down",
+            _ if closing => "shutting_down",
+            n if n == components.len() && !failed_tasks => "up",
+            0 if !components.is_empty() => "down",
             _ => "degraded",
         };
         Health { status, components }
@@ -441,13 +481,23 @@ impl ServiceManager {
     /// `Extension<Services>`.
     pub fn router(&self) -> Router {
         let routes = self.inner.routes.lock().unwrap().clone();
-        routes
+        let router = routes
             .into_iter()
             .fold(Router::new(), Router::merge)
             .layer(axum::Extension(self.inner.services.clone()))
             .layer(self.inner.layer.clone())
             // Outside socketioxide's layer, so it runs first: see `request_head`.
-            .layer(axum::middleware::map_request(request_head::detach))
+            .layer(axum::middleware::map_request(request_head::detach));
+        match &self.inner.health_path {
+            Some(path) => {
+                let app = self.clone();
+                router.route(
+                    path,
+                    axum::routing::get(async move || health_response(&app)),
+                )
+            }
+            None => router,
+        }
     }
 
     /// Binds `addr`, then [`serve_listener`](Self::serve_listener).
@@ -480,8 +530,13 @@ impl ServiceManager {
             write_timeout: ingress.delivery_policy().write_timeout,
         };
         let (closed_tx, closed_rx) = tokio::sync::oneshot::channel::<()>();
+        let closing = self.clone();
         let served = axum::serve(listener, self.router()).with_graceful_shutdown(async move {
             stop.await;
+            closing
+                .inner
+                .closing
+                .store(true, std::sync::atomic::Ordering::Relaxed);
             tracing::info!("shutting down: finishing dispatches under way");
             if !ingress.drain(DRAIN_LIMIT).await {
                 tracing::warn!("dispatches still under way after {DRAIN_LIMIT:?}");

@@ -3,6 +3,7 @@
 //! binds every event through [`Events`](crate::Events) and subscribes through the
 //! ingress; the ingress knows nothing of it.
 
+pub mod background;
 pub mod component;
 pub mod connection;
 pub mod controller;
