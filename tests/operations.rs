@@ -162,3 +162,178 @@ async fn presence_drops_a_silent_user_and_tells_the_others() {
     assert_eq!(ack[0]["present"], 1, "ann is gone, bob is here");
     terminate(child).await;
 }
+
+// ---- spans ---------------------------------------------------------------------------
+
+mod capture {
+    //! A `tracing` layer that keeps every span (name, fields, parent) and every event
+    //! (message, the span it is in).
+
+    use std::collections::BTreeMap;
+    use std::sync::{Arc, Mutex};
+
+    use tracing::field::{Field, Visit};
+    use tracing::span::{Attributes, Id, Record};
+    use tracing::{Event, Subscriber};
+    use tracing_subscriber::layer::Context;
+    use tracing_subscriber::registry::LookupSpan;
+
+    #[derive(Debug, Clone, Default)]
+    pub struct Captured {
+        pub name: String,
+        pub fields: BTreeMap<String, String>,
+        pub parent: Option<String>,
+    }
+
+    /// An event's message and the id of the span it happened in.
+    pub type LoggedEvent = (String, Option<u64>);
+
+    #[derive(Clone, Default)]
+    pub struct Spans {
+        pub spans: Arc<Mutex<Vec<(u64, Captured)>>>,
+        pub events: Arc<Mutex<Vec<LoggedEvent>>>,
+    }
+
+    struct Fields<'a>(&'a mut BTreeMap<String, String>);
+
+    impl Visit for Fields<'_> {
+        fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
+            self.0.insert(
+                field.name().to_owned(),
+                format!("{value:?}").trim_matches('"').to_owned(),
+            );
+        }
+        fn record_str(&mut self, field: &Field, value: &str) {
+            self.0.insert(field.name().to_owned(), value.to_owned());
+        }
+    }
+
+    impl<S: Subscriber + for<'a> LookupSpan<'a>> tracing_subscriber::Layer<S> for Spans {
+        fn on_new_span(&self, attrs: &Attributes<'_>, id: &Id, ctx: Context<'_, S>) {
+            let mut captured = Captured {
+                name: attrs.metadata().name().to_owned(),
+                ..Captured::default()
+            };
+            attrs.record(&mut Fields(&mut captured.fields));
+            captured.parent = ctx
+                .span(id)
+                .and_then(|s| s.parent())
+                .map(|p| format!("{}#{}", p.name(), p.id().into_u64()));
+            self.spans.lock().unwrap().push((id.into_u64(), captured));
+        }
+
+        fn on_record(&self, id: &Id, values: &Record<'_>, _: Context<'_, S>) {
+            let mut spans = self.spans.lock().unwrap();
+            if let Some((_, c)) = spans.iter_mut().rev().find(|(i, _)| *i == id.into_u64()) {
+                values.record(&mut Fields(&mut c.fields));
+            }
+        }
+
+        fn on_event(&self, event: &Event<'_>, ctx: Context<'_, S>) {
+            let mut fields = BTreeMap::new();
+            event.record(&mut Fields(&mut fields));
+            let message = fields.remove("message").unwrap_or_default();
+            let span = ctx.event_span(event).map(|s| s.id().into_u64());
+            self.events.lock().unwrap().push((message, span));
+        }
+    }
+}
+
+struct Traced;
+#[handler(name = "traced", discover = false)]
+impl Traced {
+    #[on("ping", priority = 10)]
+    fn first(&self) {
+        tracing::info!("inside the first");
+    }
+}
+
+struct TracedToo;
+#[handler(name = "traced too", discover = false)]
+impl TracedToo {
+    #[on("ping")]
+    async fn second(&self) -> &'static str {
+        tokio::task::yield_now().await;
+        tracing::info!("inside the second");
+        "pong"
+    }
+}
+
+#[tokio::test]
+async fn a_dispatch_has_a_span_and_each_subscriber_one_inside_it() {
+    use tracing_subscriber::layer::SubscriberExt;
+    let capture = capture::Spans::default();
+    let _default =
+        tracing::subscriber::set_default(tracing_subscriber::registry().with(capture.clone()));
+    let app = ServiceManager::builder()
+        .handler(Traced)
+        .handler(TracedToo)
+        .build()
+        .unwrap();
+    let client = TestClient::connect(&app).await.unwrap();
+    assert_eq!(emit_ack(&client, "ping", json!([])).await, json!(["pong"]));
+    app.shutdown().await;
+
+    let spans = capture.spans.lock().unwrap().clone();
+    let (dispatch_id, dispatch) = spans
+        .iter()
+        .find(|(_, s)| {
+            s.name == "dispatch" && s.fields.get("event").map(String::as_str) == Some("ping")
+        })
+        .cloned()
+        .expect("a dispatch span");
+    assert_eq!(dispatch.fields["namespace"], "/");
+    assert_eq!(dispatch.fields["socket"], client.id());
+    assert_eq!(dispatch.fields["transport"], "Websocket");
+    assert_eq!(dispatch.fields["outcome"], "answered");
+
+    let subscribers: Vec<&capture::Captured> = spans
+        .iter()
+        .filter(|(_, s)| s.name == "subscriber")
+        .map(|(_, s)| s)
+        .collect();
+    let summary: Vec<(&str, &str, &str)> = subscribers
+        .iter()
+        .map(|s| {
+            (
+                s.fields["owner"].as_str(),
+                s.fields["priority"].as_str(),
+                s.fields["outcome"].as_str(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        summary,
+        [
+            ("traced", "10", "nothing"),
+            ("traced too", "100", "answered")
+        ]
+    );
+    for s in &subscribers {
+        assert_eq!(
+            s.parent.as_deref(),
+            Some(format!("dispatch#{dispatch_id}").as_str())
+        );
+        assert!(
+            s.fields["source"].starts_with("tests/operations.rs:"),
+            "{:?}",
+            s.fields
+        );
+    }
+    // A subscriber's own events are inside its span, sync or async.
+    let events = capture.events.lock().unwrap().clone();
+    for (message, priority) in [("inside the first", "10"), ("inside the second", "100")] {
+        let (_, span) = events
+            .iter()
+            .find(|(m, _)| m == message)
+            .unwrap_or_else(|| panic!("{message} not logged: {events:?}"));
+        let (_, within) = spans
+            .iter()
+            .find(|(id, _)| Some(*id) == *span)
+            .expect("inside a span");
+        assert_eq!(
+            (within.name.as_str(), within.fields["priority"].as_str()),
+            ("subscriber", priority)
+        );
+    }
+}

@@ -16,6 +16,7 @@ use futures_util::FutureExt;
 use socketioxide::handler::{FromMessageParts, Value};
 use socketioxide::socket::DisconnectReason;
 use socketioxide_core::Str;
+use tracing::{Instrument, Span};
 
 use crate::adapter::Socket;
 use crate::ingress::answer::{Answer, Owed};
@@ -24,6 +25,7 @@ use crate::ingress::layer::{self, DispatchOutcome, Done, EventInfo, Layers};
 use crate::ingress::namespace::Namespace;
 use crate::ingress::rate_limit::SocketLimits;
 use crate::ingress::socket_queue::{Admit, SocketQueue};
+use crate::ingress::spans;
 use crate::ingress::table::Entry;
 use crate::subscriber::Delivery;
 use crate::subscriber::extract::{Decoded, Payload};
@@ -119,6 +121,9 @@ pub(crate) struct Dispatch {
     passed: usize,
     /// The answer of an event refused before any subscriber: none of them runs.
     refusal: Option<AckError>,
+    /// The dispatch's span, and the span of the subscriber in flight.
+    span: Span,
+    current: Span,
 }
 
 /// Why a dispatch cannot go on synchronously.
@@ -142,18 +147,44 @@ impl Dispatch {
                 decoded: &self.decoded,
                 delivery: &self.ns.delivery,
             };
+            // Subscriber spans live inside a dispatch span: when that one is off (its
+            // level disabled), none is made.
+            let span = if self.span.is_disabled() {
+                Span::none()
+            } else {
+                spans::subscriber(&self.span, &self.entries[i])
+            };
             if let Err(reason) = guards_allow(&self.entries[i], ctx) {
+                if !span.is_disabled() {
+                    span.record("outcome", "forbidden");
+                }
                 let owner = self.entries[i].owner.clone();
                 self.forbidden.get_or_insert((owner, reason));
                 continue;
             }
-            match call(&self.entries[i], ctx()) {
+            let called = if span.is_disabled() {
+                call(&self.entries[i], ctx())
+            } else {
+                let _entered = span.enter();
+                call(&self.entries[i], ctx())
+            };
+            match called {
                 Call::Ready(outcome) => {
+                    spans::record_outcome(&span, &outcome);
                     if let Some(blocked) = self.record(outcome) {
                         return Some(blocked);
                     }
                 }
-                Call::Pending(fut) => return Some(Blocked::Pending(fut)),
+                Call::Pending(fut) => {
+                    // Only a traced future pays for the wrapper.
+                    let fut = if span.is_disabled() {
+                        fut
+                    } else {
+                        Box::pin(fut.instrument(span.clone()))
+                    };
+                    self.current = span;
+                    return Some(Blocked::Pending(fut));
+                }
             }
         }
         None
@@ -190,6 +221,7 @@ impl Dispatch {
             match blocked {
                 Blocked::Pending(fut) => {
                     let outcome = finish(fut).await;
+                    spans::record_outcome(&self.current, &outcome);
                     if let Some(b) = self.record(outcome) {
                         blocked = b;
                         continue;
@@ -215,10 +247,17 @@ impl Dispatch {
         if self.layers.is_some() {
             self.layers_after();
         }
+        if self.refusal.is_none() && !self.span.is_disabled() {
+            spans::record_dispatch(&self.span, self.outcome());
+        }
         let Some(id) = self.ack else {
+            if let Some(error) = &self.refusal {
+                spans::record_refusal(&self.span, error.kind);
+            }
             return (self.ns, None);
         };
         if let Some(error) = self.refusal {
+            spans::record_refusal(&self.span, error.kind);
             let owed = Owed {
                 socket: self.socket,
                 id,
@@ -297,6 +336,8 @@ impl Dispatch {
     /// Runs the subscribers that answer at once and sends the ack if it can; what is
     /// left to do (an async subscriber, an ack waiting for room) comes back as a `Rest`.
     fn run_inline(mut self) -> Option<Rest> {
+        let span = (!self.span.is_disabled()).then(|| self.span.clone());
+        let _entered = span.as_ref().map(Span::enter);
         if let Some(layers) = self.layers.clone() {
             self.layers_before(&layers);
         }
@@ -369,9 +410,17 @@ impl Rest {
     async fn finish(self) {
         match self {
             Rest::Blocked(mut dispatch, blocked) => {
-                dispatch.run_async(blocked).await;
-                if let (ns, Some(owed)) = dispatch.owed() {
-                    owed.send(&ns.delivery).await;
+                let span = dispatch.span.clone();
+                let rest = async move {
+                    dispatch.run_async(blocked).await;
+                    if let (ns, Some(owed)) = dispatch.owed() {
+                        owed.send(&ns.delivery).await;
+                    }
+                };
+                if span.is_disabled() {
+                    rest.await
+                } else {
+                    rest.instrument(span).await
                 }
             }
             Rest::Unsent(owed, delivery) => owed.send(&delivery).await,
@@ -403,6 +452,7 @@ pub(crate) fn message(
             }
         },
     };
+    let span = spans::dispatch(&ns.path, &event, &s);
     let (entries, layers) = ns.table.route(&event);
     // An event refused before any subscriber (over a rate limit, or nobody subscribes)
     // still owes its ack: it takes its turn in the queue like any other, so its answer
@@ -439,6 +489,8 @@ pub(crate) fn message(
         started: None,
         passed: 0,
         refusal,
+        span,
+        current: Span::none(),
     };
     let max = ns.delivery.policy.max_queued_events;
     if dispatch.skips_queue() {

@@ -15,6 +15,7 @@ mod rate_limit;
 mod socket_queue;
 mod socketio;
 mod sorted;
+mod spans;
 mod subscription;
 mod table;
 
