@@ -316,8 +316,33 @@ impl Controller for ModerationController {
     }
 }
 
+/// Serves the app's metrics (feature `metrics` of Specter) at `/metrics`, in the
+/// Prometheus text format.
+#[derive(Default, Controller)]
+#[controller(name = "metrics", route = "/")]
+struct MetricsController;
+
+static PROMETHEUS: std::sync::OnceLock<metrics_exporter_prometheus::PrometheusHandle> =
+    std::sync::OnceLock::new();
+
+impl Controller for MetricsController {
+    fn build_events(&self, _: &mut Events<Self>) {}
+
+    fn build_routes(&self, routes: Router<Arc<Self>>) -> Router<Arc<Self>> {
+        routes.route(
+            "/metrics",
+            get(async || PROMETHEUS.get().map(|h| h.render()).unwrap_or_default()),
+        )
+    }
+}
+
 #[tokio::main]
 async fn main() -> Result<(), specter::Error> {
+    // The recorder every `metrics` call of Specter reports to.
+    let handle = metrics_exporter_prometheus::PrometheusBuilder::new()
+        .install_recorder()
+        .expect("one metrics recorder per process");
+    let _ = PROMETHEUS.set(handle);
     support::serve(
         ServiceManager::builder()
             .service(History::default())

@@ -319,3 +319,91 @@ async fn every_event_of_a_burst_over_a_rate_limit_is_answered_in_order() {
     );
     terminate(child).await;
 }
+
+/// GET `path` from `url` (`http://127.0.0.1:PORT`) over plain HTTP/1.1: (status, body).
+async fn http_get(url: &str, path: &str) -> (u16, String) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let addr = url.trim_start_matches("http://");
+    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let request = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut response = String::new();
+    tokio::time::timeout(
+        Duration::from_secs(10),
+        stream.read_to_string(&mut response),
+    )
+    .await
+    .expect("the server answers")
+    .unwrap();
+    let status = response
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    let body = response
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_owned())
+        .unwrap_or_default();
+    (status, body)
+}
+
+/// The value of the Prometheus sample of `metric` whose labels include all of `labels`.
+fn sample(text: &str, metric: &str, labels: &[&str]) -> Option<f64> {
+    text.lines()
+        .filter(|l| l.starts_with(&format!("{metric}{{")) || l.starts_with(&format!("{metric} ")))
+        .find(|l| labels.iter().all(|label| l.contains(label)))
+        .and_then(|l| l.rsplit(' ').next()?.parse().ok())
+}
+
+#[tokio::test]
+async fn chat_serves_its_metrics_and_health_over_http() {
+    let (child, url) = start(&example("chat"), &[]).await;
+    let (status, health) = http_get(&url, "/health").await;
+    assert_eq!(status, 200, "{health}");
+    let health: Value = serde_json::from_str(health.trim()).unwrap();
+    assert_eq!(health["status"], "up");
+
+    let mut node = Client::node().await;
+    let ann = node
+        .connect_with(&url, json!({"name": "ann"}), "websocket")
+        .await
+        .unwrap();
+    assert_eq!(
+        node.emit_ack(&ann, "message", json!([{"text": "hi"}]))
+            .await,
+        json!([{"ok": true}])
+    );
+    let bad = node.emit_ack(&ann, "message", json!([{"text": ""}])).await;
+    assert_eq!(bad[0]["error"]["kind"], "invalid_payload");
+
+    let (status, text) = http_get(&url, "/metrics").await;
+    assert_eq!(status, 200);
+    let get = |metric: &str, labels: &[&str]| {
+        sample(&text, metric, labels).unwrap_or_else(|| panic!("no {metric} {labels:?} in\n{text}"))
+    };
+    assert_eq!(
+        get(
+            "specter_dispatches_total",
+            &[r#"namespace="/""#, r#"event="message""#]
+        ),
+        2.0
+    );
+    assert_eq!(
+        get(
+            "specter_subscriber_failures_total",
+            &[
+                r#"owner="chat""#,
+                r#"event="message""#,
+                r#"kind="invalid_payload""#
+            ]
+        ),
+        1.0
+    );
+    assert_eq!(get("specter_connected_sockets", &[r#"namespace="/""#]), 1.0);
+    assert!(
+        text.contains("specter_subscriber_duration_seconds"),
+        "a histogram of subscriber durations:\n{text}"
+    );
+    assert_eq!(get("specter_dispatches_in_flight", &[]), 0.0);
+    terminate(child).await;
+}

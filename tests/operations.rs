@@ -115,7 +115,7 @@ async fn background_work_runs_until_teardown_and_its_panic_shows_in_health() {
 }
 
 #[tokio::test]
-async fn health_is_200_when_up_and_503_once_shutting_down() {
+async fn health_is_200_when_up_and_503_when_shutting_down_or_down() {
     let app = ServiceManager::builder()
         .handler(Ticker::default())
         .health_route("/health")
@@ -131,12 +131,16 @@ async fn health_is_200_when_up_and_503_once_shutting_down() {
         assert_eq!(health["components"][0]["state"], "up");
         assert_eq!(health["components"][0]["subscriptions"], 1);
     }
-    app.shutdown().await;
+    // A shutdown under way: the signal came, the components are still up.
+    app.start_draining();
     let (status, health) = get(&app, "/health").await;
     assert_eq!(
         (status, health["status"].as_str()),
         (503, Some("shutting_down"))
     );
+    app.shutdown().await;
+    let (status, health) = get(&app, "/health").await;
+    assert_eq!((status, health["status"].as_str()), (503, Some("down")));
 }
 
 // ---- the presence example ---------------------------------------------------------------

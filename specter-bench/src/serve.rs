@@ -31,6 +31,17 @@ pub async fn serve(args: &[String]) {
                 crate::apps::specter_pipeline(subscribers, rate.expect("a rate")).await;
             (router, Some(app))
         }
+        // `order-sync-on` with a Prometheus recorder installed (build with
+        // `--features metrics`).
+        #[cfg(feature = "metrics")]
+        "metrics" => {
+            let recorder = metrics_exporter_prometheus::PrometheusBuilder::new()
+                .install_recorder()
+                .expect("one recorder");
+            std::mem::forget(recorder);
+            let (app, router) = crate::apps::specter_order(subscribers, false, true).await;
+            (router, Some(app))
+        }
         order => {
             // `order-sync-on`, `order-async-off`, ...: see `apps::specter_order`.
             let mut parts = order.split('-').skip(1);

@@ -987,6 +987,26 @@ async fn main() {
         specter_bench::serve::serve(&args[2..]).await;
         return;
     }
+    // `bench --instructions-of KIND S`: one callgrind count, printed (e.g. the
+    // `metrics` kind of a `--features metrics` build).
+    if let Some(i) = args.iter().position(|a| a == "--instructions-of") {
+        let kind = args.get(i + 1).expect("--instructions-of KIND S").clone();
+        let s: usize = args
+            .get(i + 2)
+            .and_then(|s| s.parse().ok())
+            .expect("--instructions-of KIND S");
+        let low = callgrind_instructions(&kind, s, 4, 1_000)
+            .await
+            .unwrap_or_else(|e| fail("instructions", e));
+        let high = callgrind_instructions(&kind, s, 4, 3_000)
+            .await
+            .unwrap_or_else(|e| fail("instructions", e));
+        println!(
+            "{kind} S={s}: {:.0} instructions per ack",
+            high.saturating_sub(low) as f64 / 8_000.0
+        );
+        return;
+    }
     // `bench --instructions`: only the callgrind counts, printed.
     if args.iter().any(|a| a == "--instructions") {
         let mut report = Report::default();

@@ -320,8 +320,8 @@ struct Inner {
 /// What [`ServiceManager::health`] reports.
 #[derive(Debug, Clone, Serialize)]
 pub struct Health {
-    /// `up` (every component up, no background task failed), `shutting_down`,
-    /// `down` (none up), or `degraded`.
+    /// `up` (every component up, no background task failed), `shutting_down` (a
+    /// shutdown began and components are still up), `down` (none up), or `degraded`.
     pub status: &'static str,
     /// Every component in registration order.
     pub components: Vec<ComponentHealth>,
@@ -384,9 +384,7 @@ impl ServiceManager {
     /// Tears every handler and controller down in reverse order, then stops every
     /// service in reverse order. Idempotent, also under concurrent calls.
     pub async fn shutdown(&self) {
-        self.inner
-            .closing
-            .store(true, std::sync::atomic::Ordering::Relaxed);
+        self.start_draining();
         let mut booted = self.inner.gate.lock().await;
         let components = self.components();
         let (services, sockets): (Vec<_>, Vec<_>) = components.iter().partition(|c| c.is_service());
@@ -434,6 +432,16 @@ impl ServiceManager {
         Ok(())
     }
 
+    /// Marks the app as draining: from now on `health()` says `shutting_down` and the
+    /// health route answers 503, while the app keeps serving, so that a load balancer
+    /// stops sending new clients before the node stops. `serve` does it when its
+    /// shutdown signal arrives; `boot` clears it.
+    pub fn start_draining(&self) {
+        self.inner
+            .closing
+            .store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+
     /// Every component with its state and subscription count.
     pub fn health(&self) -> Health {
         let table = self.inner.ingress.table();
@@ -457,9 +465,9 @@ impl ServiceManager {
             .closing
             .load(std::sync::atomic::Ordering::Relaxed);
         let status = match up {
+            0 if !components.is_empty() => "down",
             _ if closing => "shutting_down",
             n if n == components.len() && !failed_tasks => "up",
-            0 if !components.is_empty() => "down",
             _ => "degraded",
         };
         Health { status, components }
@@ -533,10 +541,7 @@ impl ServiceManager {
         let closing = self.clone();
         let served = axum::serve(listener, self.router()).with_graceful_shutdown(async move {
             stop.await;
-            closing
-                .inner
-                .closing
-                .store(true, std::sync::atomic::Ordering::Relaxed);
+            closing.start_draining();
             tracing::info!("shutting down: finishing dispatches under way");
             if !ingress.drain(DRAIN_LIMIT).await {
                 tracing::warn!("dispatches still under way after {DRAIN_LIMIT:?}");

@@ -22,6 +22,7 @@ use crate::adapter::Socket;
 use crate::ingress::answer::{Answer, Owed};
 use crate::ingress::inflight::InflightGuard;
 use crate::ingress::layer::{self, DispatchOutcome, Done, EventInfo, Layers};
+use crate::ingress::metrics;
 use crate::ingress::namespace::Namespace;
 use crate::ingress::rate_limit::SocketLimits;
 use crate::ingress::socket_queue::{Admit, SocketQueue};
@@ -124,6 +125,8 @@ pub(crate) struct Dispatch {
     /// The dispatch's span, and the span of the subscriber in flight.
     span: Span,
     current: Span,
+    /// When the subscriber in flight was called (feature `metrics`).
+    sub_started: metrics::Started,
 }
 
 /// Why a dispatch cannot go on synchronously.
@@ -162,6 +165,7 @@ impl Dispatch {
                 self.forbidden.get_or_insert((owner, reason));
                 continue;
             }
+            let started = metrics::start();
             let called = if span.is_disabled() {
                 call(&self.entries[i], ctx())
             } else {
@@ -171,6 +175,8 @@ impl Dispatch {
             match called {
                 Call::Ready(outcome) => {
                     spans::record_outcome(&span, &outcome);
+                    let took = metrics::elapsed(started);
+                    metrics::subscriber_done(&self.ns.path, &self.entries[i], &outcome, took);
                     if let Some(blocked) = self.record(outcome) {
                         return Some(blocked);
                     }
@@ -183,6 +189,7 @@ impl Dispatch {
                         Box::pin(fut.instrument(span.clone()))
                     };
                     self.current = span;
+                    self.sub_started = started;
                     return Some(Blocked::Pending(fut));
                 }
             }
@@ -222,6 +229,9 @@ impl Dispatch {
                 Blocked::Pending(fut) => {
                     let outcome = finish(fut).await;
                     spans::record_outcome(&self.current, &outcome);
+                    let took = metrics::elapsed(self.sub_started);
+                    let entry = &self.entries[self.next - 1];
+                    metrics::subscriber_done(&self.ns.path, entry, &outcome, took);
                     if let Some(b) = self.record(outcome) {
                         blocked = b;
                         continue;
@@ -247,8 +257,11 @@ impl Dispatch {
         if self.layers.is_some() {
             self.layers_after();
         }
-        if self.refusal.is_none() && !self.span.is_disabled() {
-            spans::record_dispatch(&self.span, self.outcome());
+        if self.refusal.is_none() {
+            metrics::finished();
+            if !self.span.is_disabled() {
+                spans::record_dispatch(&self.span, self.outcome());
+            }
         }
         let Some(id) = self.ack else {
             if let Some(error) = &self.refusal {
@@ -341,8 +354,12 @@ impl Dispatch {
         if let Some(layers) = self.layers.clone() {
             self.layers_before(&layers);
         }
-        if self.refusal.is_some() {
-            self.next = self.entries.len();
+        match &self.refusal {
+            Some(error) => {
+                metrics::refused(&self.ns.path, error.kind);
+                self.next = self.entries.len();
+            }
+            None => metrics::dispatched(&self.ns.path, &self.entries),
         }
         if let Some(blocked) = self.run_ready() {
             return Some(Rest::Blocked(self, blocked));
@@ -364,6 +381,7 @@ impl Dispatch {
     fn refuse(self, first: bool) {
         let delivery = self.ns.delivery.clone();
         delivery.count_overloaded();
+        metrics::refused(&self.ns.path, ErrorKind::Overloaded);
         let max = delivery.policy.max_queued_events;
         if first {
             tracing::warn!(
@@ -491,6 +509,7 @@ pub(crate) fn message(
         refusal,
         span,
         current: Span::none(),
+        sub_started: metrics::start(),
     };
     let max = ns.delivery.policy.max_queued_events;
     if dispatch.skips_queue() {

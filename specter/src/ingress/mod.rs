@@ -10,6 +10,7 @@ mod dispatch;
 mod error_subscribers;
 mod inflight;
 pub mod layer;
+mod metrics;
 mod namespace;
 mod rate_limit;
 mod socket_queue;
@@ -389,6 +390,7 @@ impl SocketIngress {
                 guards: (!b.guards.is_empty()).then(|| Arc::from(b.guards)),
                 rate: b.rate,
                 event,
+                metrics: Default::default(),
             });
         }
         ns.table.insert(groups);

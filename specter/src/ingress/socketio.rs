@@ -13,6 +13,7 @@ use socketioxide::socket::DisconnectReason;
 
 use crate::adapter::{Adapter, Socket};
 use crate::ingress::dispatch::{self, Queue};
+use crate::ingress::metrics;
 use crate::ingress::namespace::Namespace;
 use crate::ingress::rate_limit::SocketLimits;
 
@@ -36,6 +37,7 @@ type MiddlewareFuture<'a> =
 impl ConnectHandler<Adapter, Listener> for OnConnect {
     fn call(&self, s: Arc<Socket>, _auth: Option<Value>) {
         // Synchronously, before socketioxide reads the socket's next packet.
+        metrics::connected(&self.0.path, 1.0);
         let queue = Arc::new(Queue::default());
         s.on_fallback(OnMessage(
             self.0.clone(),
@@ -72,6 +74,7 @@ impl DisconnectHandler<Adapter, Listener> for OnDisconnect {
             let _inflight = inflight;
             queue.idle().await;
             dispatch::disconnect(&ns, s.clone(), reason).await;
+            metrics::connected(&ns.path, -1.0);
             ns.delivery.forget(s.id);
             defer(s);
         });

@@ -30,6 +30,9 @@ pub(crate) struct Entry {
     pub rate: Option<Rate>,
     /// The event it is subscribed to ([`ANY`] for a catch-all subscriber).
     pub event: Arc<str>,
+    /// Its metrics' handles (feature `metrics`; nothing without it).
+    #[cfg_attr(not(feature = "metrics"), allow(dead_code))]
+    pub metrics: crate::ingress::metrics::PerEntry,
 }
 
 impl Keyed for Entry {
@@ -301,6 +304,7 @@ mod tests {
             guards: None,
             rate: None,
             event: Arc::from("e"),
+            metrics: Default::default(),
         }
     }
 
