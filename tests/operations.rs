@@ -291,6 +291,12 @@ async fn a_dispatch_has_a_span_and_each_subscriber_one_inside_it() {
     assert_eq!(dispatch.fields["transport"], "Websocket");
     assert_eq!(dispatch.fields["outcome"], "answered");
 
+    assert!(
+        spans.iter().any(|(_, s)| s.name == "dispatch"
+            && s.fields.get("event").map(String::as_str) == Some("connect")
+            && s.fields.get("outcome").map(String::as_str) == Some("nothing")),
+        "connect has its dispatch span too"
+    );
     let subscribers: Vec<&capture::Captured> = spans
         .iter()
         .filter(|(_, s)| s.name == "subscriber")

@@ -338,3 +338,122 @@ pub async fn flood(base: &str, count: u64) -> Result<FloodReport, String> {
     report.elapsed = start.elapsed();
     Ok(report)
 }
+
+/// `count` cycles of: connect, emit `heartbeat` with an ack, wait for it, disconnect;
+/// `parallel` clients at a time. Returns the cycles completed.
+pub async fn churn(base: &str, count: u64, parallel: usize) -> Result<u64, String> {
+    use futures_util::stream::{self, StreamExt as _};
+    let results: Vec<Result<(), String>> = stream::iter(0..count)
+        .map(|i| async move {
+            let mut ws = connect(base).await?;
+            ws.send(Message::text(format!(
+                "420[\"heartbeat\",{{\"user\":\"u{i}\"}}]"
+            )))
+            .await
+            .map_err(|e| e.to_string())?;
+            while !next_text(&mut ws).await?.starts_with("430[") {}
+            let _ = ws.close(None).await;
+            Ok(())
+        })
+        .buffer_unordered(parallel)
+        .collect()
+        .await;
+    let done = results.iter().filter(|r| r.is_ok()).count() as u64;
+    if let Some(Err(e)) = results.into_iter().find(Result::is_err) {
+        if done == 0 {
+            return Err(e);
+        }
+    }
+    Ok(done)
+}
+
+/// Acks asked and answered around a shutdown signal.
+#[derive(Debug, Clone, Default)]
+pub struct ShutdownReport {
+    /// Acks asked before the signal.
+    pub asked_before: u64,
+    /// Of those, answered.
+    pub answered_before: u64,
+    /// Acks asked after the signal (the connection still open), and answered.
+    pub asked_after: u64,
+    /// Of those, answered.
+    pub answered_after: u64,
+}
+
+/// `connections` clients each keep `depth` `heartbeat` acks in flight until their
+/// connection closes; `signal` is set (by the caller) when the shutdown signal goes.
+pub async fn until_closed(
+    base: &str,
+    connections: usize,
+    depth: u64,
+    signal: std::sync::Arc<std::sync::OnceLock<Instant>>,
+) -> Result<ShutdownReport, String> {
+    let mut tasks = Vec::new();
+    for _ in 0..connections {
+        let ws = connect(base).await?;
+        let signal = signal.clone();
+        tasks.push(tokio::spawn(async move {
+            let (mut tx, mut rx) = ws.split();
+            let mut sent: Vec<Instant> = Vec::new();
+            let mut answered: Vec<bool> = Vec::new();
+            let mut next_id: u64 = 0;
+            let mut outstanding = 0u64;
+            loop {
+                while outstanding < depth {
+                    let packet = format!("42{next_id}[\"heartbeat\",{{\"user\":\"load\"}}]");
+                    if tx.send(Message::text(packet)).await.is_err() {
+                        break;
+                    }
+                    sent.push(Instant::now());
+                    answered.push(false);
+                    next_id += 1;
+                    outstanding += 1;
+                }
+                let deadline = Duration::from_secs(15);
+                match tokio::time::timeout(deadline, rx.next()).await {
+                    Ok(Some(Ok(Message::Text(t)))) => {
+                        if let Some(rest) = t.strip_prefix("43") {
+                            let digits: String =
+                                rest.chars().take_while(|c| c.is_ascii_digit()).collect();
+                            if let Ok(id) = digits.parse::<usize>() {
+                                if let Some(a) = answered.get_mut(id) {
+                                    *a = true;
+                                    outstanding -= 1;
+                                }
+                            }
+                        } else if t.as_str() == "2" {
+                            let _ = tx.send(Message::text("3")).await;
+                        }
+                    }
+                    Ok(Some(Ok(_))) => {}
+                    _ => break, // closed, failed, or silent for 15 s
+                }
+            }
+            let at = signal.get().copied();
+            let mut r = ShutdownReport::default();
+            for (when, ok) in sent.iter().zip(&answered) {
+                let before = at.is_none_or(|s| *when < s);
+                match (before, ok) {
+                    (true, ok) => {
+                        r.asked_before += 1;
+                        r.answered_before += u64::from(*ok);
+                    }
+                    (false, ok) => {
+                        r.asked_after += 1;
+                        r.answered_after += u64::from(*ok);
+                    }
+                }
+            }
+            r
+        }));
+    }
+    let mut total = ShutdownReport::default();
+    for t in tasks {
+        let r = t.await.map_err(|e| e.to_string())?;
+        total.asked_before += r.asked_before;
+        total.answered_before += r.answered_before;
+        total.asked_after += r.asked_after;
+        total.answered_after += r.answered_after;
+    }
+    Ok(total)
+}

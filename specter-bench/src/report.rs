@@ -95,6 +95,17 @@ pub struct Flood {
     pub probe_flood: (u64, u64, u64),
 }
 
+/// Connect, emit, disconnect cycles and the server's RSS along them.
+#[derive(Debug, Clone)]
+pub struct Soak {
+    /// Cycles completed.
+    pub cycles: u64,
+    /// Seconds they took.
+    pub secs: f64,
+    /// RSS before, after the first half, after the second, bytes.
+    pub rss: [u64; 3],
+}
+
 /// Time to build the ingress.
 #[derive(Debug, Clone)]
 pub struct Startup {
@@ -125,6 +136,10 @@ pub struct Report {
     pub order: Vec<Throughput>,
     /// Connects per second: server, clients connecting at once, rate.
     pub connects: Vec<(String, usize, f64)>,
+    /// The churn of connections against the presence example.
+    pub soak: Option<Soak>,
+    /// Acks around a shutdown under load.
+    pub shutdown: Option<crate::loadgen::ShutdownReport>,
     /// The pipeline's cost rows.
     pub pipeline: Vec<PipelineCost>,
     /// The flood figure.
@@ -243,6 +258,7 @@ impl Report {
             }
         }
         md.push_str(&self.pipeline_markdown());
+        md.push_str(&self.soak_markdown());
         if !self.instructions.is_empty() {
             md.push_str("\n## Instructions per ack (callgrind)\n\nInstructions the server process executes per ack, counted by valgrind's callgrind: exact and repeatable whatever else the machine does (the difference of a 1,000- and a 3,000-ack run per connection over 4 connections, so startup and shutdown cancel out). The same workloads as above; the `order` rows are the per-socket order variants at S = 3.\n\n| server | S | instructions per ack | vs reference |\n|---|---:|---:|---:|\n");
             for i in &self.instructions {
@@ -468,6 +484,38 @@ impl Report {
             for (server, n, rate) in &self.connects {
                 let _ = writeln!(md, "| {server} | {n} | {rate:.0} |");
             }
+        }
+        md
+    }
+}
+
+impl Report {
+    /// The soak and shutdown section (empty when neither ran).
+    pub fn soak_markdown(&self) -> String {
+        let mut md = String::new();
+        if let Some(s) = &self.soak {
+            let kb = |b: u64| b as f64 / 1024.0;
+            let _ = write!(
+                md,
+                "\n## Churn and shutdown\n\n{} cycles of connect, emit `heartbeat` with an ack, disconnect (8 clients at a time) against the presence example, in {:.1} s. Server RSS: {:.0} kB before, {:.0} kB after the first half, {:.0} kB after the second ({}).\n",
+                s.cycles,
+                s.secs,
+                kb(s.rss[0]),
+                kb(s.rss[1]),
+                kb(s.rss[2]),
+                if s.rss[2] <= s.rss[1] + s.rss[1] / 20 {
+                    "no growth past the first half"
+                } else {
+                    "still growing"
+                }
+            );
+        }
+        if let Some(r) = &self.shutdown {
+            let _ = write!(
+                md,
+                "\nSIGTERM to the presence example under load (16 clients, 32 acks in flight each): {} of {} acks asked before the signal were answered; after it, while the connections drained, {} of {} more.\n",
+                r.answered_before, r.asked_before, r.answered_after, r.asked_after
+            );
         }
         md
     }

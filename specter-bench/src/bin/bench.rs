@@ -398,6 +398,78 @@ async fn flood(events: u64) -> Result<specter_bench::report::Flood, String> {
     })
 }
 
+/// The presence example, built in release, started on a free port.
+async fn presence_example() -> Result<Server, String> {
+    run(
+        &root(),
+        "cargo",
+        &[
+            "build",
+            "--release",
+            "-q",
+            "-p",
+            "specter-runtime",
+            "--example",
+            "presence",
+        ],
+    )?;
+    let mut cmd = Command::new(root().join("target/release/examples/presence"));
+    cmd.env("SPECTER_ADDR", "127.0.0.1:0")
+        .env("RUST_LOG", "warn");
+    Server::start(cmd).await
+}
+
+/// 50,000 connect, emit, disconnect cycles against the presence example: its RSS before,
+/// after the first half and after the second. Nothing may keep growing.
+async fn soak(cycles: u64, report: &mut Report) -> Result<(), String> {
+    let srv = presence_example().await?;
+    loadgen::churn(&srv.url, 200, 8).await?;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let before = srv.rss();
+    let start = std::time::Instant::now();
+    let first = loadgen::churn(&srv.url, cycles / 2, 8).await?;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let half = srv.rss();
+    let second = loadgen::churn(&srv.url, cycles - cycles / 2, 8).await?;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let after = srv.rss();
+    let secs = start.elapsed().as_secs_f64();
+    eprintln!(
+        "soak: {} cycles in {secs:.1} s; RSS {} -> {} -> {} kB",
+        first + second,
+        before / 1024,
+        half / 1024,
+        after / 1024
+    );
+    report.soak = Some(specter_bench::report::Soak {
+        cycles: first + second,
+        secs,
+        rss: [before, half, after],
+    });
+    Ok(())
+}
+
+/// The presence example under load (16 clients, 32 acks in flight each) gets SIGTERM:
+/// every ack asked before the signal must be answered.
+async fn shutdown_under_load(report: &mut Report) -> Result<(), String> {
+    use std::sync::{Arc, OnceLock};
+    let srv = presence_example().await?;
+    let signal: Arc<OnceLock<std::time::Instant>> = Arc::new(OnceLock::new());
+    let (url, at) = (srv.url.clone(), signal.clone());
+    let load = tokio::spawn(async move { loadgen::until_closed(&url, 16, 32, at).await });
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let pid = srv.child.id().expect("running").to_string();
+    let _ = signal.set(std::time::Instant::now());
+    run(&root(), "kill", &["-TERM", &pid])?;
+    let r = tokio::time::timeout(Duration::from_secs(60), load)
+        .await
+        .map_err(|_| "the load did not end after the shutdown".to_owned())?
+        .map_err(|e| e.to_string())??;
+    eprintln!("shutdown: {r:?}");
+    report.shutdown = Some(r);
+    Ok(())
+}
+
 /// Instructions the server executes per ack, counted by callgrind: exact and repeatable
 /// whatever else the shared machine does, so small differences (order on and off,
 /// Specter against raw socketioxide) show where wall-clock CPU figures are noise. Each
@@ -1082,6 +1154,24 @@ async fn main() {
         }
         return;
     }
+    // `bench --soak`: the churn of connections and the shutdown under load, against the
+    // presence example.
+    if args.iter().any(|a| a == "--soak") {
+        let mut report = Report::default();
+        let cycles = if args.iter().any(|a| a == "--quick") {
+            500
+        } else {
+            50_000
+        };
+        if let Err(e) = soak(cycles, &mut report).await {
+            fail("soak", e);
+        }
+        if let Err(e) = shutdown_under_load(&mut report).await {
+            fail("shutdown", e);
+        }
+        print!("{}", report.soak_markdown());
+        return;
+    }
     // `bench --flood URL EVENTS`: only the flooding client.
     if let Some(i) = args.iter().position(|a| a == "--flood") {
         let url = args.get(i + 1).expect("--flood URL EVENTS").clone();
@@ -1169,6 +1259,12 @@ async fn main() {
         }
         if let Err(e) = instructions(&mut report).await {
             fail("instructions", e);
+        }
+        if let Err(e) = soak(50_000, &mut report).await {
+            fail("soak", e);
+        }
+        if let Err(e) = shutdown_under_load(&mut report).await {
+            fail("shutdown", e);
         }
     }
     report.machine = machine();

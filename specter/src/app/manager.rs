@@ -38,6 +38,14 @@ pub const DEFAULT_WS_READ_BUFFER: usize = 1024;
 /// How long a graceful shutdown waits for dispatches under way.
 const DRAIN_LIMIT: Duration = Duration::from_secs(10);
 
+/// How long a graceful shutdown keeps reading and dispatching after its signal, so that
+/// events sent before the signal, still unread, are answered.
+const SETTLE: Duration = Duration::from_millis(300);
+
+/// How long a graceful shutdown lets the connections' writers send what is queued
+/// (the last acks) before closing the sessions.
+const FLUSH: Duration = Duration::from_millis(100);
+
 /// How long a graceful shutdown waits for HTTP requests once every client is closed.
 const CONNECTION_GRACE: Duration = Duration::from_secs(2);
 
@@ -543,9 +551,15 @@ impl ServiceManager {
             stop.await;
             closing.start_draining();
             tracing::info!("shutting down: finishing dispatches under way");
+            // Events a client sent before the signal may still be on their way or
+            // unread: keep reading and dispatching for a moment before draining.
+            tokio::time::sleep(SETTLE).await;
             if !ingress.drain(DRAIN_LIMIT).await {
                 tracing::warn!("dispatches still under way after {DRAIN_LIMIT:?}");
             }
+            // Acks just answered sit in the connections' outgoing buffers: let the
+            // writers send them before the sessions close.
+            tokio::time::sleep(FLUSH).await;
             ingress.io().close().await;
             let _ = closed_tx.send(());
         });

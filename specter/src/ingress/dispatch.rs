@@ -83,6 +83,17 @@ async fn run(entry: &Entry, ctx: EventCtx<'_>) -> Outcome {
     }
 }
 
+/// [`run`] inside a subscriber span of `parent`, when that one is on.
+async fn run_traced(parent: &Span, entry: &Entry, ctx: EventCtx<'_>) -> Outcome {
+    if parent.is_disabled() {
+        return run(entry, ctx).await;
+    }
+    let span = spans::subscriber(parent, entry);
+    let outcome = run(entry, ctx).instrument(span.clone()).await;
+    spans::record_outcome(&span, &outcome);
+    outcome
+}
+
 /// The event name of a text payload `["name",...]` whose name has no escapes, as a
 /// slice of the payload (no copy); `None` sends the caller to the parser.
 fn plain_event_name(data: &Value) -> Option<Str> {
@@ -569,6 +580,30 @@ pub(crate) async fn connect(
     s: Arc<Socket>,
     auth: &Option<Value>,
 ) -> Result<(), String> {
+    let span = spans::dispatch(&ns.path, "connect", &s);
+    if span.is_disabled() {
+        return connect_in(ns, s, auth, &span).await;
+    }
+    let result = connect_in(ns, s, auth, &span)
+        .instrument(span.clone())
+        .await;
+    span.record(
+        "outcome",
+        if result.is_ok() {
+            "nothing"
+        } else {
+            "rejected"
+        },
+    );
+    result
+}
+
+async fn connect_in(
+    ns: &Namespace,
+    s: Arc<Socket>,
+    auth: &Option<Value>,
+    span: &Span,
+) -> Result<(), String> {
     let Some(entries) = ns.table.get("connect") else {
         return Ok(());
     };
@@ -585,7 +620,8 @@ pub(crate) async fn connect(
         if guards_allow(entry, ctx).is_err() {
             continue;
         }
-        let refusal = match run(entry, ctx()).await {
+        let outcome = run_traced(span, entry, ctx()).await;
+        let refusal = match outcome {
             Outcome::Nothing | Outcome::Reply(_) => continue,
             Outcome::Rejected(reason) => reason,
             Outcome::Failed(f) => {
@@ -607,6 +643,17 @@ pub(crate) async fn connect(
 /// Runs every `disconnect` subscriber in order: a failure or a rejection does not stop
 /// the others.
 pub(crate) async fn disconnect(ns: &Namespace, s: Arc<Socket>, reason: DisconnectReason) {
+    let span = spans::dispatch(&ns.path, "disconnect", &s);
+    if span.is_disabled() {
+        return disconnect_in(ns, s, reason, &span).await;
+    }
+    disconnect_in(ns, s, reason, &span)
+        .instrument(span.clone())
+        .await;
+    span.record("outcome", "nothing");
+}
+
+async fn disconnect_in(ns: &Namespace, s: Arc<Socket>, reason: DisconnectReason, span: &Span) {
     let Some(entries) = ns.table.get("disconnect") else {
         return;
     };
@@ -622,7 +669,7 @@ pub(crate) async fn disconnect(ns: &Namespace, s: Arc<Socket>, reason: Disconnec
         if guards_allow(entry, ctx).is_err() {
             continue;
         }
-        if let Outcome::Failed(f) = run(entry, ctx()).await {
+        if let Outcome::Failed(f) = run_traced(span, entry, ctx()).await {
             ns.log_failure("disconnect", entry, &f);
             ns.report(&s, "disconnect", entry, &f).await;
         }
