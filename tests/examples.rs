@@ -31,6 +31,16 @@ async fn presence_answers_heartbeats_and_stops_on_sigterm() {
     terminate(child).await;
 }
 
+/// Ann and Bob join the chat over websocket.
+async fn ann_and_bob(node: &mut Client, url: &str) -> (String, String) {
+    let mut join = async |name: &str| {
+        node.connect_with(url, json!({ "name": name }), "websocket")
+            .await
+            .unwrap()
+    };
+    (join("ann").await, join("bob").await)
+}
+
 #[tokio::test]
 async fn chat_moderates_broadcasts_and_remembers() {
     let (child, url) = start(&example("chat"), &[]).await;
@@ -89,14 +99,7 @@ async fn chat_moderates_broadcasts_and_remembers() {
 async fn chat_validates_messages_and_limits_a_flooding_client_only() {
     let (child, url) = start(&example("chat"), &[]).await;
     let mut node = Client::node().await;
-    let ann = node
-        .connect_with(&url, json!({"name": "ann"}), "websocket")
-        .await
-        .unwrap();
-    let bob = node
-        .connect_with(&url, json!({"name": "bob"}), "websocket")
-        .await
-        .unwrap();
+    let (ann, bob) = ann_and_bob(&mut node, &url).await;
 
     // Validation: each broken rule of `Incoming`, with the field's path.
     let empty = node.emit_ack(&ann, "message", json!([{"text": ""}])).await;
@@ -274,14 +277,7 @@ async fn a_burst_of_2000_chat_messages_reaches_a_second_client_complete_and_in_o
     // order, so the operator's setting raises it.
     let (child, url) = start(&example("chat"), &[("CHAT_MESSAGE_RATE", "100000/s")]).await;
     let mut node = Client::node().await;
-    let ann = node
-        .connect_with(&url, json!({"name": "ann"}), "websocket")
-        .await
-        .unwrap();
-    let bob = node
-        .connect_with(&url, json!({"name": "bob"}), "websocket")
-        .await
-        .unwrap();
+    let (ann, bob) = ann_and_bob(&mut node, &url).await;
     let acks = burst(&mut node, &ann, "message", 2000, json!({"text": "m$i"})).await;
     assert!(
         acks.iter().all(|a| *a == json!([{"ok": true}])),

@@ -25,6 +25,23 @@ pub struct LoadReport {
 }
 
 impl LoadReport {
+    /// The report of these ack latencies (µs) over `elapsed`.
+    fn of(mut latencies: Vec<u32>, elapsed: Duration) -> Self {
+        latencies.sort_unstable();
+        let pct = |p: f64| {
+            latencies
+                .get(((latencies.len() as f64 * p) as usize).min(latencies.len().saturating_sub(1)))
+                .copied()
+                .unwrap_or(0) as u64
+        };
+        Self {
+            acks: latencies.len() as u64,
+            elapsed,
+            p50_us: pct(0.50),
+            p99_us: pct(0.99),
+        }
+    }
+
     /// Acks per second.
     pub fn rate(&self) -> f64 {
         self.acks as f64 / self.elapsed.as_secs_f64()
@@ -135,19 +152,7 @@ pub async fn run(base: &str, connections: usize, until: Until) -> Result<LoadRep
         latencies.extend(t.await.map_err(|e| e.to_string())??);
     }
     let elapsed = start.elapsed();
-    latencies.sort_unstable();
-    let pct = |p: f64| {
-        latencies
-            .get(((latencies.len() as f64 * p) as usize).min(latencies.len().saturating_sub(1)))
-            .copied()
-            .unwrap_or(0) as u64
-    };
-    Ok(LoadReport {
-        acks: latencies.len() as u64,
-        elapsed,
-        p50_us: pct(0.50),
-        p99_us: pct(0.99),
-    })
+    Ok(LoadReport::of(latencies, elapsed))
 }
 
 /// One connection: emit, wait for the ack, repeat; returns each latency in µs.
@@ -254,19 +259,7 @@ pub async fn paced(
         id += 1;
     }
     let _ = ws.close(None).await;
-    latencies.sort_unstable();
-    let pct = |p: f64| {
-        latencies
-            .get(((latencies.len() as f64 * p) as usize).min(latencies.len().saturating_sub(1)))
-            .copied()
-            .unwrap_or(0) as u64
-    };
-    Ok(LoadReport {
-        acks: latencies.len() as u64,
-        elapsed: start.elapsed(),
-        p50_us: pct(0.50),
-        p99_us: pct(0.99),
-    })
+    Ok(LoadReport::of(latencies, start.elapsed()))
 }
 
 /// What a flood got back.

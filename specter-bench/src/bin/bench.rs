@@ -775,6 +775,16 @@ impl IdleClients {
     }
 }
 
+/// A server of the memory comparison with one subscriber and `events` events (the
+/// node and Python servers have one event).
+fn idle_server(server: &str, events: usize) -> Result<Command, String> {
+    Ok(match server {
+        "specter" => bench_server("specter", 1, events),
+        "raw socketioxide" => bench_server("raw", 1, events),
+        other => server_command(other, 1)?,
+    })
+}
+
 /// Memory per idle websocket connection of every server of the comparison, at each
 /// client count; connects per second while clients connect at once; idle CPU of the
 /// server holding the largest count.
@@ -788,12 +798,7 @@ async fn memory(plan: &Plan, report: &mut Report) -> Result<(), String> {
                 &[1]
             };
             for &events in events_list {
-                let cmd = match server {
-                    "specter" => bench_server("specter", 1, events),
-                    "raw socketioxide" => bench_server("raw", 1, events),
-                    other => server_command(other, 1)?,
-                };
-                let srv = Server::start(cmd).await?;
+                let srv = Server::start(idle_server(server, events)?).await?;
                 // Warm the server's allocator with a few connections first.
                 drop(loadgen::idle(&srv.url, 10).await?);
                 tokio::time::sleep(Duration::from_millis(300)).await;
@@ -837,12 +842,7 @@ async fn memory(plan: &Plan, report: &mut Report) -> Result<(), String> {
             }
         }
         // Connects per second: `burst_clients` clients connecting at once.
-        let cmd = match server {
-            "specter" => bench_server("specter", 1, 1),
-            "raw socketioxide" => bench_server("raw", 1, 1),
-            other => server_command(other, 1)?,
-        };
-        let srv = Server::start(cmd).await?;
+        let srv = Server::start(idle_server(server, 1)?).await?;
         let (sockets, took) = loadgen::burst_connect(&srv.url, plan.burst_clients, 512).await?;
         let rate = sockets.len() as f64 / took.as_secs_f64();
         eprintln!(
