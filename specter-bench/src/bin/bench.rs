@@ -252,6 +252,34 @@ async fn throughput(plan: &Plan, report: &mut Report) -> Result<(), String> {
     Ok(())
 }
 
+/// The median run (by server CPU per ack) of each variant at S = 3, over interleaved
+/// rounds, in the order of `variants`.
+async fn medians_at_3(plan: &Plan, variants: &[&str]) -> Result<Vec<Throughput>, String> {
+    let mut runs: Vec<Throughput> = Vec::new();
+    for round in 1..=plan.rounds {
+        for &variant in variants {
+            let t = measure(plan, variant, 3).await?;
+            eprintln!(
+                "round {round} {variant:>18} S=3  {:>9.0} acks/s  server {:>5.1} µs CPU/ack",
+                t.rate, t.cpu_us_per_ack
+            );
+            runs.push(t);
+        }
+    }
+    Ok(variants
+        .iter()
+        .map(|variant| {
+            let mut mine: Vec<_> = runs
+                .iter()
+                .filter(|t| t.server == *variant)
+                .cloned()
+                .collect();
+            mine.sort_by(|a, b| a.cpu_us_per_ack.total_cmp(&b.cpu_us_per_ack));
+            mine.swap_remove(mine.len() / 2)
+        })
+        .collect())
+}
+
 /// Per-socket order on and off, plain and async subscribers, at S = 3: medians of
 /// interleaved rounds.
 async fn order(plan: &Plan, report: &mut Report) -> Result<(), String> {
@@ -261,26 +289,7 @@ async fn order(plan: &Plan, report: &mut Report) -> Result<(), String> {
         "order-async-on",
         "order-async-off",
     ];
-    let mut runs: Vec<Throughput> = Vec::new();
-    for round in 1..=plan.rounds {
-        for variant in VARIANTS {
-            let t = measure(plan, variant, 3).await?;
-            eprintln!(
-                "round {round} {variant:>18} S=3  {:>9.0} acks/s  server {:>5.1} µs CPU/ack",
-                t.rate, t.cpu_us_per_ack
-            );
-            runs.push(t);
-        }
-    }
-    for variant in VARIANTS {
-        let mut mine: Vec<_> = runs
-            .iter()
-            .filter(|t| t.server == variant)
-            .cloned()
-            .collect();
-        mine.sort_by(|a, b| a.cpu_us_per_ack.total_cmp(&b.cpu_us_per_ack));
-        report.order.push(mine.swap_remove(mine.len() / 2));
-    }
+    report.order = medians_at_3(plan, &VARIANTS).await?;
     Ok(())
 }
 
@@ -288,30 +297,15 @@ async fn order(plan: &Plan, report: &mut Report) -> Result<(), String> {
 /// instructions per ack when valgrind is there), and the flood figure.
 async fn pipeline(plan: &Plan, report: &mut Report) -> Result<(), String> {
     const VARIANTS: [&str; 2] = ["order-sync-on", "pipeline"];
-    let mut runs: Vec<Throughput> = Vec::new();
-    for round in 1..=plan.rounds {
-        for variant in VARIANTS {
-            let t = measure(plan, variant, 3).await?;
-            eprintln!(
-                "round {round} {variant:>18} S=3  {:>9.0} acks/s  server {:>5.1} µs CPU/ack",
-                t.rate, t.cpu_us_per_ack
-            );
-            runs.push(t);
-        }
-    }
+    let medians = medians_at_3(plan, &VARIANTS).await?;
     let valgrind = plan.callgrind
         && std::process::Command::new("valgrind")
             .arg("--version")
             .output()
             .is_ok_and(|o| o.status.success());
-    for variant in VARIANTS {
-        let mut mine: Vec<_> = runs.iter().filter(|t| t.server == variant).collect();
-        mine.sort_by(|a, b| a.cpu_us_per_ack.total_cmp(&b.cpu_us_per_ack));
+    for (variant, median) in VARIANTS.into_iter().zip(medians) {
         let instructions = if valgrind {
-            let (low, high) = (1_000, 3_000);
-            let a = callgrind_instructions(variant, 3, 4, low).await?;
-            let b = callgrind_instructions(variant, 3, 4, high).await?;
-            let per_ack = b.saturating_sub(a) as f64 / ((high - low) * 4) as f64;
+            let per_ack = instructions_per_ack(variant, 3).await?;
             eprintln!("instructions {variant:>18} S=3  {per_ack:>9.0} per ack");
             Some(per_ack)
         } else {
@@ -319,7 +313,7 @@ async fn pipeline(plan: &Plan, report: &mut Report) -> Result<(), String> {
         };
         report.pipeline.push(specter_bench::report::PipelineCost {
             server: variant.to_owned(),
-            cpu_us_per_ack: mine[mine.len() / 2].cpu_us_per_ack,
+            cpu_us_per_ack: median.cpu_us_per_ack,
             instructions,
         });
     }
@@ -486,8 +480,6 @@ async fn instructions(report: &mut Report) -> Result<(), String> {
             .push("valgrind is not available here: no instruction counts.".into());
         return Ok(());
     }
-    const CONNECTIONS: usize = 4;
-    const RUNS: (u64, u64) = (1_000, 3_000);
     for (name, kind, s) in [
         ("specter", "specter", 10),
         ("raw socketioxide", "raw", 10),
@@ -496,10 +488,7 @@ async fn instructions(report: &mut Report) -> Result<(), String> {
         ("order-async-on", "order-async-on", 3),
         ("order-async-off", "order-async-off", 3),
     ] {
-        let low = callgrind_instructions(kind, s, CONNECTIONS, RUNS.0).await?;
-        let high = callgrind_instructions(kind, s, CONNECTIONS, RUNS.1).await?;
-        let per_ack =
-            high.saturating_sub(low) as f64 / ((RUNS.1 - RUNS.0) * CONNECTIONS as u64) as f64;
+        let per_ack = instructions_per_ack(kind, s).await?;
         eprintln!("instructions {name:>18} S={s:<2} {per_ack:>9.0} per ack");
         report
             .instructions
@@ -510,6 +499,16 @@ async fn instructions(report: &mut Report) -> Result<(), String> {
             });
     }
     Ok(())
+}
+
+/// Instructions per ack of the server `kind` with `s` subscribers: the difference of a
+/// 1,000- and a 3,000-ack run over 4 connections, divided by the extra acks.
+async fn instructions_per_ack(kind: &str, s: usize) -> Result<f64, String> {
+    const CONNECTIONS: usize = 4;
+    const RUNS: (u64, u64) = (1_000, 3_000);
+    let low = callgrind_instructions(kind, s, CONNECTIONS, RUNS.0).await?;
+    let high = callgrind_instructions(kind, s, CONNECTIONS, RUNS.1).await?;
+    Ok(high.saturating_sub(low) as f64 / ((RUNS.1 - RUNS.0) * CONNECTIONS as u64) as f64)
 }
 
 /// The instructions a server runs for `acks` acks per connection, start to exit.
