@@ -31,7 +31,7 @@ if ! target/py-venv/bin/python -c "import socketio, websocket, requests" >/dev/n
   target/py-venv/bin/pip install -q -r tests/python/requirements.txt
 fi
 
-cargo test --workspace --features specter-runtime/testing,specter-runtime/validate,specter-runtime/contract,specter-runtime/metrics
+cargo test --workspace --features specter-runtime/testing,specter-runtime/validate,specter-runtime/contract,specter-runtime/metrics,specter-runtime/admin
 # The published crates package and build on their own (examples and top-level tests stay
 # out of them, as their manifests say).
 cargo package --workspace --exclude specter-bench --allow-dirty

@@ -123,6 +123,9 @@
 #![warn(missing_docs)]
 
 pub mod adapter;
+/// The server side of the Socket.IO Admin UI (feature `admin`).
+#[cfg(feature = "admin")]
+pub use app::admin;
 mod app;
 #[cfg(feature = "contract")]
 pub mod contract;

@@ -150,6 +150,16 @@ impl ServiceManagerBuilder {
         self
     }
 
+    /// Serves the official Socket.IO Admin UI's protocol on `/admin` (feature `admin`):
+    /// see [`admin`](crate::admin).
+    #[cfg(feature = "admin")]
+    pub fn admin_ui(mut self, admin: crate::admin::AdminUi) -> Self {
+        self.steps.push(Step::Handler(Arc::new(
+            crate::app::admin::AdminHandler::new(admin),
+        )));
+        self
+    }
+
     /// Adds a [`Layer`] around the dispatch of every emitted event of the app. Layers
     /// nest in the order added: the first is the outermost; app-wide layers wrap every
     /// namespace's own.

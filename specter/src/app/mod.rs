@@ -3,6 +3,8 @@
 //! binds every event through [`Events`](crate::Events) and subscribes through the
 //! ingress; the ingress knows nothing of it.
 
+#[cfg(feature = "admin")]
+pub mod admin;
 pub mod background;
 pub mod component;
 pub mod connection;

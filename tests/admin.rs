@@ -1,0 +1,154 @@
+//! The server side of the Socket.IO Admin UI through the in-process `TestClient`,
+//! speaking to `/admin` as the UI does: basic auth, the session, `config`,
+//! `all_sockets`, `server_stats`, and a disconnect done from the UI.
+
+mod common;
+
+use std::time::Duration;
+
+use common::{Log, eventually};
+use serde_json::{Value, json};
+use specter::admin::AdminUi;
+use specter::prelude::*;
+use specter::testing::{TestClient, TestError};
+
+fn admin_app(log: &Log) -> ServiceManager {
+    let hash = bcrypt::hash("s3cret", 4).unwrap();
+    let app = ServiceManager::builder()
+        .admin_ui(AdminUi::basic_auth("admin", &hash).unwrap())
+        .build()
+        .unwrap();
+    let gone = log.clone();
+    app.ingress()
+        .subscribe(
+            "audit",
+            "disconnect",
+            move |socket: SocketRef, reason: DisconnectReason| {
+                gone.push(format!("{} left: {reason:?}", socket.id))
+            },
+            100,
+        )
+        .unwrap();
+    app
+}
+
+async fn admin(app: &ServiceManager, password: &str) -> Result<TestClient, TestError> {
+    TestClient::builder()
+        .namespace("/admin")
+        .auth(json!({"username": "admin", "password": password}))
+        .timeout(Duration::from_secs(5))
+        .connect(app)
+        .await
+}
+
+/// The next event named `name` the client receives.
+async fn next(client: &mut TestClient, name: &str) -> Vec<Value> {
+    loop {
+        let e = client
+            .recv()
+            .await
+            .unwrap_or_else(|e| panic!("waiting for {name}: {e}"));
+        if e.event == name {
+            return e.args;
+        }
+    }
+}
+
+#[tokio::test]
+async fn the_admin_ui_logs_in_sees_the_sockets_and_disconnects_one() {
+    let log = Log::default();
+    let app = admin_app(&log);
+    app.boot().await.unwrap();
+    let user = TestClient::connect(&app).await.unwrap();
+
+    let refused = admin(&app, "guess").await.err().expect("a wrong password");
+    assert_eq!(
+        refused.to_string(),
+        "connection refused: invalid credentials"
+    );
+
+    let mut ui = admin(&app, "s3cret").await.unwrap();
+    let session = next(&mut ui, "session").await;
+    assert_eq!(session[0].as_str().map(str::len), Some(16), "{session:?}");
+    let config = next(&mut ui, "config").await;
+    assert_eq!(
+        config[0]["supportedFeatures"],
+        json!([
+            "EMIT",
+            "JOIN",
+            "LEAVE",
+            "DISCONNECT",
+            "MJOIN",
+            "MLEAVE",
+            "MDISCONNECT",
+            "AGGREGATED_EVENTS"
+        ])
+    );
+    let sockets = next(&mut ui, "all_sockets").await;
+    let listed: Vec<(&str, &str)> = sockets[0]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| (s["id"].as_str().unwrap(), s["nsp"].as_str().unwrap()))
+        .collect();
+    assert_eq!(listed, [(user.id(), "/")]);
+
+    // The session id logs in again without the password.
+    let again = TestClient::builder()
+        .namespace("/admin")
+        .auth(json!({"sessionId": session[0]}))
+        .connect(&app)
+        .await;
+    assert!(again.is_ok(), "the session logs in: {:?}", again.err());
+
+    let stats = next(&mut ui, "server_stats").await;
+    assert_eq!(
+        stats[0]["namespaces"],
+        json!([{"name": "/", "socketsCount": 1}])
+    );
+    assert_eq!(stats[0]["clientsCount"], 1);
+
+    // The UI's disconnect button: `_disconnect(nsp, close, filter)`, the filter being
+    // the socket's own room.
+    ui.emit_args(
+        "_disconnect",
+        vec![
+            json!("/").into(),
+            json!(false).into(),
+            json!(user.id()).into(),
+        ],
+    )
+    .unwrap();
+    let id = user.id().to_owned();
+    eventually("the user disconnected by the UI", || {
+        log.snapshot()
+            .iter()
+            .any(|l| l == &format!("{id} left: ServerNSDisconnect"))
+    })
+    .await;
+    app.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_read_only_admin_ui_cannot_disconnect() {
+    let hash = bcrypt::hash("s3cret", 4).unwrap();
+    let app = ServiceManager::builder()
+        .admin_ui(AdminUi::basic_auth("admin", &hash).unwrap().readonly(true))
+        .build()
+        .unwrap();
+    app.boot().await.unwrap();
+    let _user = TestClient::connect(&app).await.unwrap();
+    let mut ui = admin(&app, "s3cret").await.unwrap();
+    let config = next(&mut ui, "config").await;
+    assert_eq!(config[0]["supportedFeatures"], json!(["AGGREGATED_EVENTS"]));
+    let answer = ui
+        .emit_args_with_ack(
+            "_disconnect",
+            vec![json!("/").into(), json!(false).into(), json!(null).into()],
+        )
+        .await
+        .unwrap();
+    assert_eq!(answer[0]["error"]["kind"], "unknown_event");
+    assert_eq!(app.io().of("/").unwrap().sockets().len(), 1);
+    app.shutdown().await;
+}
