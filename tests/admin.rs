@@ -59,7 +59,7 @@ async fn the_admin_ui_logs_in_sees_the_sockets_and_disconnects_one() {
     let log = Log::default();
     let app = admin_app(&log);
     app.boot().await.unwrap();
-    let user = TestClient::connect(&app).await.unwrap();
+    let mut user = TestClient::connect(&app).await.unwrap();
 
     let refused = admin(&app, "guess").await.err().expect("a wrong password");
     assert_eq!(
@@ -107,6 +107,22 @@ async fn the_admin_ui_logs_in_sees_the_sockets_and_disconnects_one() {
         json!([{"name": "/", "socketsCount": 1}])
     );
     assert_eq!(stats[0]["clientsCount"], 1);
+
+    // The UI's emit form: `emit(nsp, filter, event, ...args)`.
+    let answer = ui
+        .emit_args_with_ack(
+            "emit",
+            vec![
+                json!("/").into(),
+                json!(null).into(),
+                json!("notice").into(),
+                json!("hi").into(),
+            ],
+        )
+        .await
+        .unwrap();
+    assert_eq!(answer, Vec::<Value>::new(), "the emit is carried out");
+    assert_eq!(next(&mut user, "notice").await, [json!("hi")]);
 
     // The UI's disconnect button: `_disconnect(nsp, close, filter)`, the filter being
     // the socket's own room.

@@ -221,8 +221,13 @@ struct Timing(Log);
 
 impl Layer for Timing {
     fn after(&self, event: &EventInfo<'_>, done: &Done) {
-        assert!(done.elapsed >= Duration::from_millis(50) || event.event() != "slow");
-        self.0.push(format!("{} {:?}", event.event(), done.outcome));
+        // Recorded, not asserted here: a panic in a layer is caught and logged.
+        let slow_enough = done.elapsed >= Duration::from_millis(50);
+        self.0.push(format!(
+            "{} {:?} {slow_enough}",
+            event.event(),
+            done.outcome
+        ));
     }
 }
 
@@ -254,7 +259,12 @@ async fn a_layer_sees_how_each_dispatch_ended_and_how_long_it_took() {
     }
     assert_eq!(
         log.take(),
-        ["slow Nothing", "bad Failed(Returned)", "stop Rejected"]
+        [
+            "slow Nothing true",
+            "bad Failed(Returned) false",
+            "stop Rejected false"
+        ],
+        "the slow subscriber's 50 ms are in the elapsed time"
     );
     app.shutdown().await;
 }

@@ -169,16 +169,8 @@ impl AdminHandler {
         io: SocketIo,
         Data((nsp, room, filter)): Data<(String, String, Option<String>)>,
     ) {
-        if let Some(socket) = filter.as_deref().and_then(|f| socket_by_id(&io, &nsp, f)) {
-            socket.join(room);
-            return;
-        }
-        if let Some(op) = io.of(nsp) {
-            let op = match filter {
-                Some(f) => op.within(f),
-                None => op,
-            };
-            tokio::spawn(async move { op.join(room).await.ok() });
+        for socket in targets(&io, &nsp, filter.as_deref()) {
+            socket.join(room.clone());
         }
     }
 
@@ -187,67 +179,51 @@ impl AdminHandler {
         io: SocketIo,
         Data((nsp, room, filter)): Data<(String, String, Option<String>)>,
     ) {
-        if let Some(socket) = filter.as_deref().and_then(|f| socket_by_id(&io, &nsp, f)) {
-            socket.leave(room);
-            return;
-        }
-        if let Some(op) = io.of(nsp) {
-            let op = match filter {
-                Some(f) => op.within(f),
-                None => op,
-            };
-            tokio::spawn(async move { op.leave(room).await.ok() });
+        for socket in targets(&io, &nsp, filter.as_deref()) {
+            socket.leave(room.clone());
         }
     }
 
-    async fn disconnect(
+    fn disconnect(
         &self,
         io: SocketIo,
         Data((nsp, _close, filter)): Data<(String, bool, Option<String>)>,
     ) {
-        // In node's socket.io every socket is in a room named by its id, and the UI
-        // filters by it; here the id names the socket directly.
-        if let Some(socket) = filter.as_deref().and_then(|f| socket_by_id(&io, &nsp, f)) {
+        for socket in targets(&io, &nsp, filter.as_deref()) {
             socket.disconnect().ok();
-            return;
-        }
-        if let Some(op) = io.of(nsp) {
-            let op = match filter {
-                Some(f) => op.within(f),
-                None => op,
-            };
-            if let Err(e) = op.disconnect().await {
-                tracing::warn!(error = %e, "admin UI: disconnect failed");
-            }
         }
     }
 
-    /// `emit(nsp, filter, event, ...args)`.
-    async fn emit(&self, io: SocketIo, Data(args): Data<Vec<Value>>) {
-        let (Some(nsp), Some(event)) = (
-            args.first().and_then(Value::as_str),
-            args.get(2).and_then(Value::as_str),
-        ) else {
-            return;
-        };
-        let Some(op) = io.of(nsp) else {
-            return;
-        };
-        let op = match args.get(1).and_then(Value::as_str) {
-            Some(f) => op.within(f.to_owned()),
-            None => op,
-        };
-        let rest: Vec<Value> = args.iter().skip(3).cloned().collect();
-        op.emit(event.to_owned(), &rest).await.ok();
+    /// `emit(nsp, filter, event, arg)`: the UI's emit form, with one argument.
+    fn emit(
+        &self,
+        io: SocketIo,
+        Data((nsp, filter, event, arg)): Data<(String, Option<String>, String, Value)>,
+    ) {
+        for socket in targets(&io, &nsp, filter.as_deref()) {
+            socket.emit(event.clone(), &arg).ok();
+        }
     }
 }
 
-/// The socket of `nsp` whose id is `id`, if there is one.
-fn socket_by_id(io: &SocketIo, nsp: &str, id: &str) -> Option<SocketRef> {
-    io.of(nsp)?
-        .sockets()
-        .into_iter()
-        .find(|s| s.id.to_string() == id)
+/// The sockets of `nsp` an operation of the UI is for: those in the room `filter`, or
+/// all without one. In node's socket.io every socket is in a room named by its id and
+/// the UI filters by it to mean one socket; here such an id names the socket directly.
+/// This node's sockets only.
+fn targets(io: &SocketIo, nsp: &str, filter: Option<&str>) -> Vec<SocketRef> {
+    let Some(op) = io.of(nsp) else {
+        return Vec::new();
+    };
+    match filter {
+        None => op.sockets(),
+        Some(f) => {
+            let all = op.clone().sockets();
+            match all.into_iter().find(|s| s.id.to_string() == f) {
+                Some(socket) => vec![socket],
+                None => op.within(f.to_owned()).sockets(),
+            }
+        }
+    }
 }
 
 /// A random session id (engine.io's random socket id generator).

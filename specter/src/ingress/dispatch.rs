@@ -268,20 +268,19 @@ impl Dispatch {
         if self.layers.is_some() {
             self.layers_after();
         }
-        if self.refusal.is_none() {
-            metrics::finished();
-            if !self.span.is_disabled() {
-                spans::record_dispatch(&self.span, self.outcome());
+        match &self.refusal {
+            Some(error) => spans::record_refusal(&self.span, error.kind),
+            None => {
+                metrics::finished();
+                if !self.span.is_disabled() {
+                    spans::record_dispatch(&self.span, self.outcome());
+                }
             }
         }
         let Some(id) = self.ack else {
-            if let Some(error) = &self.refusal {
-                spans::record_refusal(&self.span, error.kind);
-            }
             return (self.ns, None);
         };
         if let Some(error) = self.refusal {
-            spans::record_refusal(&self.span, error.kind);
             let owed = Owed {
                 socket: self.socket,
                 id,

@@ -113,7 +113,6 @@ impl SocketLimits {
         let Some(entries) = entries else {
             return Ok(());
         };
-        let scope = format!("{event:?} events");
         let mut events = limiters.events.lock().unwrap();
         let mut own = false;
         for e in entries.iter() {
@@ -124,7 +123,12 @@ impl SocketLimits {
                 .or_insert_with(|| RateLimiter::direct(rate.quota()));
             if let Err(not_until) = limiter.check() {
                 let wait = not_until.wait_time_from(clock.now());
-                return Err(Limited::new(rate, &scope, wait, Some(&e.owner)));
+                return Err(Limited::new(
+                    rate,
+                    &format!("{event:?} events"),
+                    wait,
+                    Some(&e.owner),
+                ));
             }
         }
         if let (false, Some(rate)) = (own, policy.event_rate) {
@@ -139,7 +143,7 @@ impl SocketLimits {
                 .or_insert_with(|| RateLimiter::direct(rate.quota()));
             if let Err(not_until) = limiter.check() {
                 let wait = not_until.wait_time_from(clock.now());
-                return Err(Limited::new(rate, &scope, wait, None));
+                return Err(Limited::new(rate, &format!("{event:?} events"), wait, None));
             }
         }
         Ok(())
