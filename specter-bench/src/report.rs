@@ -83,6 +83,8 @@ pub struct Flood {
     pub refused: u64,
     /// Acks of kind `overloaded` (more than the queue bound waiting).
     pub overloaded: u64,
+    /// Whether the server closed the flooding connection.
+    pub closed_by_server: bool,
     /// Seconds from the first event to the last ack.
     pub secs: f64,
     /// Server RSS before the flood, bytes.
@@ -411,7 +413,7 @@ impl Report {
         if let Some(f) = &self.flood {
             let _ = write!(
                 md,
-                "\n### A flood against a rate limit\n\nOne websocket client writes {} `bench` events with acks as fast as it can, at an event limited to {} per socket; a second client meanwhile emits one `bench` every 10 ms and waits for each ack.\n\n| | |\n|---|---:|\n| events sent | {} |\n| answered | {} |\n| refused (`rate_limited`) | {} |\n| refused (`overloaded`) | {} |\n| never answered | {} |\n| flood duration | {:.2} s |\n| server RSS before | {:.1} MB |\n| server RSS at peak | {:.1} MB |\n| second client alone, p50 / p99 | {} / {} µs |\n| second client during the flood, p50 / p99 ({} acks) | {} / {} µs |\n",
+                "\n### A flood against a rate limit\n\nOne websocket client writes {} `bench` events with acks as fast as it can, at an event limited to {} per socket; a second client meanwhile emits one `bench` every 10 ms and waits for each ack.\n\n| | |\n|---|---:|\n| events sent | {} |\n| answered | {} |\n| refused (`rate_limited`) | {} |\n| refused (`overloaded`) | {} |\n| never answered | {} |\n| connection closed by the server | {} |\n| flood duration | {:.2} s |\n| server RSS before | {:.1} MB |\n| server RSS at peak | {:.1} MB |\n| second client alone, p50 / p99 | {} / {} µs |\n| second client during the flood, p50 / p99 ({} acks) | {} / {} µs |\n",
                 f.sent,
                 f.limit,
                 f.sent,
@@ -419,6 +421,7 @@ impl Report {
                 f.refused,
                 f.overloaded,
                 f.sent - f.answered - f.refused - f.overloaded,
+                if f.closed_by_server { "yes" } else { "no" },
                 f.secs,
                 f.rss_before as f64 / 1e6,
                 f.rss_peak as f64 / 1e6,

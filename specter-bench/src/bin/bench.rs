@@ -365,11 +365,12 @@ async fn flood(events: u64) -> Result<specter_bench::report::Flood, String> {
     let flood = flooder.join().map_err(|_| "flood panicked")??;
     let beside = beside.join().map_err(|_| "probe panicked")??;
     eprintln!(
-        "flood: {} sent, {} answered, {} rate_limited, {} overloaded in {:.2} s; RSS {} -> {} kB; probe p50/p99 {}/{} µs alone, {}/{} µs beside",
+        "flood: {} sent, {} answered, {} rate_limited, {} overloaded, closed by the server: {} in {:.2} s; RSS {} -> {} kB; probe p50/p99 {}/{} µs alone, {}/{} µs beside",
         flood.sent,
         flood.answered,
         flood.refused,
         flood.overloaded,
+        flood.closed_by_server,
         flood.elapsed.as_secs_f64(),
         rss_before / 1024,
         rss_peak / 1024,
@@ -384,6 +385,7 @@ async fn flood(events: u64) -> Result<specter_bench::report::Flood, String> {
         answered: flood.answered,
         refused: flood.refused,
         overloaded: flood.overloaded,
+        closed_by_server: flood.closed_by_server,
         secs: flood.elapsed.as_secs_f64(),
         rss_before,
         rss_peak,
