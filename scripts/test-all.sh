@@ -33,5 +33,13 @@ fi
 
 cargo test --workspace --features specter-runtime/testing,specter-runtime/validate,specter-runtime/contract,specter-runtime/metrics,specter-runtime/admin
 # The published crates package and build on their own (examples and top-level tests stay
-# out of them, as their manifests say).
-cargo package --workspace --exclude specter-bench --allow-dirty
+# out of them, as their manifests say). Cargo verifies them through a registry it makes
+# under the target dir, and treats what comes from a registry as never changing: it
+# reuses a copy unpacked into its cache (named after that registry's path) and a build
+# from an earlier run at the same path, though our crates changed since. So the check
+# builds in a target dir of its own, new each run, and drops the unpacked copies: our
+# crates are not on crates.io, every copy of them there is a leftover of this check.
+rm -rf target/package-check
+rm -rf -- "${CARGO_HOME:-$HOME/.cargo}"/registry/src/*/specter-macros-[0-9]* \
+  "${CARGO_HOME:-$HOME/.cargo}"/registry/src/*/specter-runtime-[0-9]*
+cargo package --workspace --exclude specter-bench --allow-dirty --target-dir target/package-check
