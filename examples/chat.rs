@@ -1,9 +1,11 @@
 //! The seed's ChatController (events "message" and "typing"), a ModerationController
 //! that also listens to "message" and runs first (it can reject a message), and a
-//! History service. The page is served under /chat.
+//! History service. The page is served under /chat, the official Socket.IO Admin UI
+//! under /admin/ (it logs in as `admin`: see [`admin_ui`]), metrics at /metrics and
+//! health at /health.
 //!
 //! ```sh
-//! npm ci --prefix examples/chat   # the socket.io-client browser bundle the page loads
+//! npm ci --prefix examples/chat   # the browser bundles: socket.io-client, the Admin UI
 //! cargo run --example chat        # 127.0.0.1:3000, or SPECTER_ADDR; open /chat
 //! # one node of many, sharing a Redis server (>= 7):
 //! SPECTER_REDIS_URL=redis://127.0.0.1:6379 cargo run --example chat --features specter-runtime/redis
@@ -20,12 +22,13 @@ use std::sync::{Arc, Mutex};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use axum::http::{StatusCode, header};
-use axum::response::{Html, IntoResponse};
+use axum::response::{Html, IntoResponse, Redirect};
 use axum::routing::get;
 use axum::{Extension, Json, Router};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use specter::ServerEvent;
+use specter::admin::AdminUi;
 use specter::prelude::*;
 use specter::validate::Valid;
 
@@ -336,6 +339,45 @@ impl Controller for MetricsController {
     }
 }
 
+/// The Admin UI's login: user `admin`, and the password whose bcrypt hash is
+/// `CHAT_ADMIN_HASH` (an operator's setting, as `htpasswd -nbB` or any bcrypt tool
+/// makes it). Without one, the example makes up a password and prints it.
+fn admin_ui() -> AdminUi {
+    let hash = std::env::var("CHAT_ADMIN_HASH").unwrap_or_else(|_| {
+        let password = socketioxide::socket::Sid::new().to_string();
+        println!("admin UI: /admin/ as admin, password {password}");
+        bcrypt::hash(password, bcrypt::DEFAULT_COST).expect("a bcrypt hash")
+    });
+    AdminUi::basic_auth("admin", &hash).expect("CHAT_ADMIN_HASH is a bcrypt hash")
+}
+
+/// The Admin UI's page, from its npm package (`@socket.io/admin-ui`), at /admin/: a
+/// single-page app whose files are named relative to it.
+#[derive(Default, Controller)]
+#[controller(name = "admin-ui-page", route = "/")]
+struct AdminPage;
+
+const ADMIN_UI_FILES: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../examples/chat/node_modules/@socket.io/admin-ui/ui/dist"
+);
+
+impl Controller for AdminPage {
+    fn build_events(&self, _: &mut Events<Self>) {}
+
+    fn build_routes(&self, routes: Router<Arc<Self>>) -> Router<Arc<Self>> {
+        if !std::path::Path::new(ADMIN_UI_FILES).is_dir() {
+            tracing::warn!("the Admin UI's files are missing: run `npm ci --prefix examples/chat`");
+        }
+        routes
+            .route("/admin", get(async || Redirect::permanent("/admin/")))
+            .nest_service(
+                "/admin/",
+                tower_http::services::ServeDir::new(ADMIN_UI_FILES),
+            )
+    }
+}
+
 #[tokio::main]
 async fn main() -> Result<(), specter::Error> {
     // The recorder every `metrics` call of Specter reports to.
@@ -347,6 +389,7 @@ async fn main() -> Result<(), specter::Error> {
         ServiceManager::builder()
             .service(History::default())
             .discover()
+            .admin_ui(admin_ui())
             .health_route("/health"),
     )
     .await

@@ -4,9 +4,8 @@ mod common;
 
 use std::time::Duration;
 
-use common::{Client, answer, ensure_node_packages, example, node_dir, start, terminate};
+use common::{BrowserRun, Client, answer, example, sorted, start, terminate};
 use serde_json::{Value, json};
-use tokio::process::Command;
 
 #[tokio::test]
 async fn presence_answers_heartbeats_and_stops_on_sigterm() {
@@ -164,63 +163,47 @@ async fn chat_validates_messages_and_limits_a_flooding_client_only() {
 
 #[tokio::test]
 async fn two_people_chat_in_headless_chromium() {
-    ensure_node_packages();
-    let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
-    assert!(
-        std::path::Path::new(&chromium).exists(),
-        "{chromium} is missing: the browser test needs Debian's chromium (apt-get install chromium; \
-         scripts/test-all.sh installs it)"
-    );
     let (child, url) = start(&example("chat"), &[]).await;
-    let run = Command::new("node")
-        .arg("browser.mjs")
-        .arg(&url)
-        .current_dir(node_dir())
-        .env("CHROMIUM", &chromium)
-        .kill_on_drop(true)
-        .output();
-    let out = tokio::time::timeout(Duration::from_secs(90), run)
-        .await
-        .expect("the browser run finishes")
-        .unwrap();
-    let text = String::from_utf8_lossy(&out.stdout);
-    let steps: Vec<serde_json::Value> = text
-        .lines()
-        .filter_map(|l| serde_json::from_str(l).ok())
-        .collect();
-    let step = |name: &str| {
-        steps
-            .iter()
-            .find(|s| s["step"] == name)
-            .unwrap_or_else(|| {
-                panic!(
-                    "no step {name}: {text}\n{}",
-                    String::from_utf8_lossy(&out.stderr)
-                )
-            })
-            .clone()
-    };
+    let run = BrowserRun::of("browser.mjs", &[&url]).await;
     assert_eq!(
-        step("present"),
+        run.step("present"),
         json!({"step": "present", "ann": ["ann", "bob"], "bob": ["ann", "bob"]})
     );
-    assert_eq!(step("typing")["bob"], "ann is typing…");
+    assert_eq!(run.step("typing")["bob"], "ann is typing…");
     assert_eq!(
-        step("message")["bob"],
+        run.step("message")["bob"],
         json!(["specterwelcome to the chat", "annhello bob"])
     );
     assert_eq!(
-        step("rejected")["ann"],
+        run.step("rejected")["ann"],
         "not sent: \"spam\" is not allowed here"
     );
     assert_eq!(
-        step("left")["ann"],
+        run.step("left")["ann"],
         json!(["ann"]),
         "presence updates when a page closes"
     );
-    step("done");
-    assert!(!steps.iter().any(|s| s["step"] == "pageerror"), "{text}");
-    assert!(out.status.success(), "{text}");
+    run.assert_clean();
+    terminate(child).await;
+}
+
+/// The official Admin UI, served by the chat example at /admin/, in Chromium: it logs
+/// in, lists the connected clients, sees one connect while it watches, puts one in a
+/// room, and disconnects another, which that client hears.
+#[tokio::test]
+async fn the_admin_ui_operates_the_chat_in_headless_chromium() {
+    let hash = bcrypt::hash("s3cret", 4).unwrap();
+    let (child, url) = start(&example("chat"), &[("CHAT_ADMIN_HASH", &hash)]).await;
+    let run = BrowserRun::of("admin-ui.mjs", &[&url, "s3cret", &url]).await;
+    let clients = run.step("clients");
+    let (ann, bob) = (&clients["ann"], &clients["bob"]);
+    assert_eq!(run.step("listed")["ids"], sorted([ann, bob]));
+    let live = run.step("live");
+    assert_eq!(live["ids"], sorted([ann, bob, &live["cid"]]));
+    assert_eq!(run.step("joined")["rooms"], json!(["vip"]));
+    assert_eq!(run.step("disconnected")["reason"], "io server disconnect");
+    assert_eq!(run.step("gone")["ids"], sorted([ann, &live["cid"]]));
+    run.assert_clean();
     terminate(child).await;
 }
 

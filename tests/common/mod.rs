@@ -76,7 +76,7 @@ pub fn ensure_node_packages() {
         );
         let chat = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../examples/chat");
         for dir in [node_dir(), chat] {
-            if dir.join("node_modules").exists() {
+            if installed(&dir) {
                 continue;
             }
             let status = std::process::Command::new("npm")
@@ -87,6 +87,84 @@ pub fn ensure_node_packages() {
             assert!(status.success(), "`npm ci` in {} failed", dir.display());
         }
     });
+}
+
+/// Whether `dir`'s node packages are installed from its current lockfile (npm keeps a
+/// copy of what it installed in `node_modules/.package-lock.json`).
+fn installed(dir: &Path) -> bool {
+    let modified = |p: PathBuf| std::fs::metadata(p).and_then(|m| m.modified()).ok();
+    match (
+        modified(dir.join("package-lock.json")),
+        modified(dir.join("node_modules/.package-lock.json")),
+    ) {
+        (Some(lock), Some(installed)) => installed >= lock,
+        _ => false,
+    }
+}
+
+/// A script of tests/node that drives headless Chromium, run to its end: it prints one
+/// JSON line per step (`{"step": name, ..}`).
+pub struct BrowserRun {
+    steps: Vec<Value>,
+    stdout: String,
+    stderr: String,
+    success: bool,
+}
+
+impl BrowserRun {
+    /// Runs `node SCRIPT ARGS..` in tests/node with Debian's Chromium, at most 90 s.
+    pub async fn of(script: &str, args: &[&str]) -> Self {
+        ensure_node_packages();
+        let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
+        assert!(
+            Path::new(&chromium).exists(),
+            "{chromium} is missing: the browser tests need Debian's chromium (apt-get install \
+             chromium; scripts/test-all.sh installs it)"
+        );
+        let run = Command::new("node")
+            .arg(script)
+            .args(args)
+            .current_dir(node_dir())
+            .env("CHROMIUM", &chromium)
+            .kill_on_drop(true)
+            .output();
+        let out = tokio::time::timeout(Duration::from_secs(90), run)
+            .await
+            .expect("the browser run finishes")
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+        Self {
+            steps: stdout
+                .lines()
+                .filter_map(|l| serde_json::from_str(l).ok())
+                .collect(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+            stdout,
+            success: out.status.success(),
+        }
+    }
+
+    /// The step named `name`; fails the test, with the run's output, when there is none.
+    pub fn step(&self, name: &str) -> Value {
+        let found = self.steps.iter().find(|s| s["step"] == name);
+        found
+            .unwrap_or_else(|| panic!("no step {name}: {}\n{}", self.stdout, self.stderr))
+            .clone()
+    }
+
+    /// Every step passed: no page error, and the script exited with success.
+    pub fn assert_clean(&self) {
+        self.step("done");
+        let errors = self.steps.iter().any(|s| s["step"] == "pageerror");
+        assert!(!errors && self.success, "{}\n{}", self.stdout, self.stderr);
+    }
+}
+
+/// Socket ids as a sorted JSON array, as the browser scripts list them.
+pub fn sorted<'a>(ids: impl IntoIterator<Item = &'a Value>) -> Value {
+    let mut ids: Vec<&str> = ids.into_iter().filter_map(Value::as_str).collect();
+    ids.sort_unstable();
+    json!(ids)
 }
 
 /// The directory of the node test clients.

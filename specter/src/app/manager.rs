@@ -154,9 +154,8 @@ impl ServiceManagerBuilder {
     /// see [`admin`](crate::admin).
     #[cfg(feature = "admin")]
     pub fn admin_ui(mut self, admin: crate::admin::AdminUi) -> Self {
-        self.steps.push(Step::Handler(Arc::new(
-            crate::app::admin::AdminHandler::new(admin),
-        )));
+        let handlers = admin.handlers().into_iter().map(Step::Handler);
+        self.steps.extend(handlers);
         self
     }
 

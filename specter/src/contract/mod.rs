@@ -20,6 +20,7 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 
 use crate::app::manager::ServiceManager;
+use crate::ingress::EventRow;
 use crate::subscriber::server_event::server_events;
 use crate::subscriber::signature::{TypeInfo, described};
 use crate::subscriber::{AckErrorWire, ErrorKind, Source};
@@ -126,6 +127,19 @@ impl ClientEvent {
     }
 }
 
+/// A row only the Admin UI's handlers subscribe to: the UI speaks a protocol of its
+/// own, not the app's.
+#[cfg(feature = "admin")]
+fn admin_ui_only(row: &EventRow) -> bool {
+    let owner = crate::app::admin::OWNER;
+    row.subscribers.iter().all(|s| s.owner == owner)
+}
+
+#[cfg(not(feature = "admin"))]
+fn admin_ui_only(_: &EventRow) -> bool {
+    false
+}
+
 impl Contract {
     /// The contract of `app`, which must be booted (its event table is filled at boot).
     pub fn of(app: &ServiceManager, title: &str, version: &str) -> Self {
@@ -134,7 +148,8 @@ impl Contract {
             name: t.name.to_owned(),
             schema: t.schema.map(|f| f(&mut generator).to_value()),
         };
-        let rows = app.event_table();
+        let mut rows = app.event_table();
+        rows.retain(|row| !admin_ui_only(row));
         let mut paths: Vec<String> = rows.iter().map(|r| r.namespace.clone()).collect();
         paths.sort_by_key(|p| (p != "/", p.clone()));
         paths.dedup();

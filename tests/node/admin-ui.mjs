@@ -1,0 +1,96 @@
+// The official Socket.IO Admin UI (served by the chat example at /admin/) operates a
+// Specter app in headless Chromium:
+//   node admin-ui.mjs UI_URL PASSWORD CLIENT_URL [CLIENT_URL ...]
+// Clients ann and bob connect (ann to the first client URL, bob to the last), the UI
+// logs in at UI_URL as `admin` and lists the sockets, cid connects while it watches
+// (to the last URL), the UI makes ann join a room, and disconnects bob. Prints one
+// JSON line per step; exits non-zero when a step fails.
+import { chromium } from "playwright-core";
+import { io } from "socket.io-client";
+
+const [ui, password, ...clientUrls] = process.argv.slice(2);
+const step = (name, detail = {}) => console.log(JSON.stringify({ step: name, ...detail }));
+const timeout = 15_000;
+
+const clients = [];
+const connect = (url, name) =>
+  new Promise((resolve, reject) => {
+    const socket = io(url, { auth: { name }, transports: ["websocket"], reconnection: false, forceNew: true });
+    clients.push(socket);
+    socket.once("connect", () => resolve(socket));
+    socket.once("connect_error", (e) => reject(new Error(`${name}: ${e.message}`)));
+  });
+const disconnected = (socket) => new Promise((resolve) => socket.once("disconnect", resolve));
+
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
+  args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
+});
+try {
+  const ann = await connect(clientUrls[0], "ann");
+  const bob = await connect(clientUrls.at(-1), "bob");
+  step("clients", { ann: ann.id, bob: bob.id });
+
+  const page = await browser.newPage();
+  page.setDefaultTimeout(timeout);
+  page.on("pageerror", (e) => step("pageerror", { error: String(e) }));
+  // The page asks for a web font and an icon font from CDNs: no internet here.
+  await page.route(/fonts\.googleapis\.com|cdn\.jsdelivr\.net/, (route) => route.abort());
+  await page.goto(`${ui}/admin/`);
+  await page.getByLabel("Server URL").fill(ui);
+  await page.getByLabel("Username").fill("admin");
+  await page.getByLabel("Password").fill(password);
+  await page.getByRole("button", { name: "Connect" }).click();
+  await page.getByRole("button", { name: "Connect" }).waitFor({ state: "hidden" });
+  step("logged in");
+
+  // The sockets page: the first cell of each row is the socket's id.
+  const listed = () =>
+    page.$$eval("table tbody tr td:first-child", (cells) => cells.map((c) => c.textContent.trim()).filter((t) => t).sort());
+  const waitListed = (want) =>
+    page.waitForFunction(
+      (want) =>
+        JSON.stringify([...document.querySelectorAll("table tbody tr td:first-child")].map((c) => c.textContent.trim()).filter((t) => t).sort()) ===
+        want,
+      JSON.stringify([...want].sort()),
+    );
+  await page.goto(`${ui}/admin/#/sockets/`);
+  await waitListed([ann.id, bob.id]);
+  step("listed", { ids: await listed() });
+
+  const cid = await connect(clientUrls.at(-1), "cid");
+  await waitListed([ann.id, bob.id, cid.id]);
+  step("live", { cid: cid.id, ids: await listed() });
+
+  // A socket's page, opened from the list as a user does.
+  const details = async (id) => {
+    await page.goto(`${ui}/admin/#/sockets/`);
+    await page.getByText(id, { exact: true }).click();
+    await page.waitForURL(`**/sockets/${id}`);
+    await page.getByText(id, { exact: true }).first().waitFor();
+  };
+
+  // Ann's page: join her to a room from the UI; its rooms table shows it once the
+  // server says she joined.
+  await details(ann.id);
+  await page.getByLabel("Join a room").fill("vip");
+  await page.locator("button:has(.mdi-tag-plus-outline)").click();
+  await page.locator("td", { hasText: "vip" }).first().waitFor();
+  step("joined", { rooms: await page.$$eval("td", (cells) => cells.map((c) => c.textContent.trim()).filter((t) => t === "vip")) });
+
+  // Bob's page: the socket's disconnect button (the second; the first is the client's).
+  await details(bob.id);
+  const reason = disconnected(bob);
+  await page.locator("button:has(.mdi-logout)").nth(1).click();
+  step("disconnected", { reason: await reason });
+  await page.goto(`${ui}/admin/#/sockets/`);
+  await waitListed([ann.id, cid.id]);
+  step("gone", { ids: await listed() });
+  step("done");
+} catch (e) {
+  step("failed", { error: String(e) });
+  process.exitCode = 1;
+} finally {
+  for (const c of clients) c.close();
+  await browser.close();
+}
