@@ -19,8 +19,9 @@ fi
 
 # npm packages, from the committed lockfiles: the test clients, the chat page's bundle,
 # typescript and the AsyncAPI parser for the contract tests
+# (again when the lockfile is newer than what npm installed, which it keeps a copy of)
 for dir in tests/node tests/ts examples/chat; do
-  if [ ! -d "$dir/node_modules" ]; then
+  if [ "$dir/package-lock.json" -nt "$dir/node_modules/.package-lock.json" ]; then
     (cd "$dir" && npm ci --no-audit --no-fund)
   fi
 done

@@ -1,6 +1,7 @@
 //! Several nodes of the chat example share one Redis server (socketioxide's Redis
 //! adapter, cargo feature `redis`): a message sent on one node reaches the clients of
-//! the others, and the survivors keep talking when a node dies.
+//! the others, the survivors keep talking when a node dies, and the Admin UI on one
+//! node sees and operates the sockets of every node.
 
 mod common;
 
@@ -8,7 +9,7 @@ use std::path::PathBuf;
 use std::process::Stdio;
 use std::time::Duration;
 
-use common::{Client, start};
+use common::{BrowserRun, Client, servers, sorted, start};
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::process::{Child, Command};
@@ -189,4 +190,35 @@ async fn a_message_on_one_node_reaches_the_others_and_survives_a_dead_node() {
         ("ann".into(), "node 1 too".into())
     );
     drop((node1, node3));
+}
+
+/// The official Admin UI, logged in on node 1 in Chromium, lists ann (node 1) and bob
+/// (node 2), sees cid connect to node 2, and disconnects bob on node 2.
+#[tokio::test]
+async fn the_admin_ui_on_one_node_sees_and_operates_every_node() {
+    let chat = tokio::task::spawn_blocking(chat_with_redis).await.unwrap();
+    let redis = redis().await;
+    let hash = bcrypt::hash("s3cret", 4).unwrap();
+    let env = [
+        ("SPECTER_REDIS_URL", redis.url.as_str()),
+        ("CHAT_ADMIN_HASH", hash.as_str()),
+    ];
+    let (node1, url1) = start(&chat, &env).await;
+    let (node2, url2) = start(&chat, &env).await;
+
+    let run = BrowserRun::of("admin-ui.mjs", &[&url1, "s3cret", &url1, &url2]).await;
+    assert_eq!(
+        run.step("servers")["ids"],
+        json!(servers(&[node1.id(), node2.id()]))
+    );
+    let clients = run.step("clients");
+    let (ann, bob) = (&clients["ann"], &clients["bob"]);
+    assert_eq!(run.step("listed")["ids"], sorted([ann, bob]));
+    let live = run.step("live");
+    assert_eq!(live["ids"], sorted([ann, bob, &live["cid"]]));
+    assert_eq!(run.step("joined")["rooms"], json!(["vip"]));
+    assert_eq!(run.step("disconnected")["reason"], "io server disconnect");
+    assert_eq!(run.step("gone")["ids"], sorted([ann, &live["cid"]]));
+    run.assert_clean();
+    drop((node1, node2));
 }

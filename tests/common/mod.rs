@@ -167,6 +167,17 @@ pub fn sorted<'a>(ids: impl IntoIterator<Item = &'a Value>) -> Value {
     json!(ids)
 }
 
+/// The Admin UI's server ids of the processes `pids`: `host#pid`.
+pub fn servers(pids: &[Option<u32>]) -> Vec<String> {
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap();
+    let mut ids: Vec<String> = pids
+        .iter()
+        .map(|pid| format!("{}#{}", host.trim(), pid.unwrap()))
+        .collect();
+    ids.sort();
+    ids
+}
+
 /// The directory of the node test clients.
 pub fn node_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../tests/node")

@@ -2,15 +2,18 @@
 // Specter app in headless Chromium:
 //   node admin-ui.mjs UI_URL PASSWORD CLIENT_URL [CLIENT_URL ...]
 // Clients ann and bob connect (ann to the first client URL, bob to the last), the UI
-// logs in at UI_URL as `admin` and lists the sockets, cid connects while it watches
-// (to the last URL), the UI makes ann join a room, and disconnects bob. Prints one
-// JSON line per step; exits non-zero when a step fails.
+// logs in at UI_URL as `admin`, lists the servers (one per client URL) and the
+// sockets, cid connects while it watches (to the last URL), the UI makes ann join a
+// room, and disconnects bob. Prints one JSON line per step; exits non-zero when a step
+// fails.
 import { chromium } from "playwright-core";
 import { io } from "socket.io-client";
 
 const [ui, password, ...clientUrls] = process.argv.slice(2);
 const step = (name, detail = {}) => console.log(JSON.stringify({ step: name, ...detail }));
 const timeout = 15_000;
+// The first cells of a table's rows, but its "No data available" row.
+const ROWS = "table tbody tr:not(.v-data-table__empty-wrapper) td:first-child";
 
 const clients = [];
 const connect = (url, name) =>
@@ -44,16 +47,20 @@ try {
   await page.getByRole("button", { name: "Connect" }).waitFor({ state: "hidden" });
   step("logged in");
 
-  // The sockets page: the first cell of each row is the socket's id.
-  const listed = () =>
-    page.$$eval("table tbody tr td:first-child", (cells) => cells.map((c) => c.textContent.trim()).filter((t) => t).sort());
+  // A table's rows, by their first cell (a socket's id, a server's id), sorted.
+  const listed = () => page.$$eval(ROWS, (cells) => cells.map((c) => c.textContent.trim()).sort());
   const waitListed = (want) =>
     page.waitForFunction(
-      (want) =>
-        JSON.stringify([...document.querySelectorAll("table tbody tr td:first-child")].map((c) => c.textContent.trim()).filter((t) => t).sort()) ===
-        want,
-      JSON.stringify([...want].sort()),
+      ({ rows, want }) => JSON.stringify([...document.querySelectorAll(rows)].map((c) => c.textContent.trim()).sort()) === want,
+      { rows: ROWS, want: JSON.stringify([...want].sort()) },
     );
+
+  // The servers page: one row per node, from each node's `server_stats`.
+  const nodes = new Set(clientUrls).size;
+  await page.goto(`${ui}/admin/#/servers/`);
+  await page.waitForFunction(({ rows, n }) => document.querySelectorAll(rows).length === n, { rows: ROWS, n: nodes });
+  step("servers", { ids: await listed() });
+
   await page.goto(`${ui}/admin/#/sockets/`);
   await waitListed([ann.id, bob.id]);
   step("listed", { ids: await listed() });
