@@ -168,3 +168,60 @@ async fn a_read_only_admin_ui_cannot_disconnect() {
     assert_eq!(app.io().of("/").unwrap().sockets().len(), 1);
     app.shutdown().await;
 }
+
+/// The UI is told as things happen: a socket connects (with when), joins a room from
+/// the UI, and leaves. And the app's contract does not list the UI's own namespace.
+#[tokio::test]
+async fn the_admin_ui_hears_sockets_connect_join_and_leave_as_they_do() {
+    let log = Log::default();
+    let app = admin_app(&log);
+    app.boot().await.unwrap();
+    let mut ui = admin(&app, "s3cret").await.unwrap();
+    assert_eq!(next(&mut ui, "all_sockets").await, [json!([])]);
+
+    let user = TestClient::connect(&app).await.unwrap();
+    let id = user.id().to_owned();
+    let connected = next(&mut ui, "socket_connected").await;
+    assert_eq!(
+        (&connected[0]["id"], &connected[0]["nsp"]),
+        (&json!(id), &json!("/"))
+    );
+    let issued = connected[0]["handshake"]["issued"].as_u64().unwrap();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as u64;
+    assert!(now - issued < 10_000, "connected at {issued}, now {now}");
+
+    // The UI's "join a room" form on the socket's page: `join(nsp, room, id)`.
+    ui.emit_args(
+        "join",
+        vec![json!("/").into(), json!("vip").into(), json!(id).into()],
+    )
+    .unwrap();
+    assert_eq!(
+        next(&mut ui, "room_joined").await,
+        [json!("/"), json!("vip"), json!(id)]
+    );
+    let socket = app.io().of("/").unwrap().sockets().pop().unwrap();
+    assert_eq!(socket.rooms(), ["vip"]);
+
+    user.disconnect().await;
+    assert_eq!(
+        next(&mut ui, "socket_disconnected").await,
+        [json!("/"), json!(id), json!("client namespace disconnect")]
+    );
+
+    let contract = specter::contract::Contract::of(&app, "app", "1.0.0");
+    let paths: Vec<&str> = contract
+        .namespaces
+        .iter()
+        .map(|n| n.path.as_str())
+        .collect();
+    assert_eq!(
+        paths,
+        ["/"],
+        "the UI's namespace is not part of the app's contract"
+    );
+    app.shutdown().await;
+}
