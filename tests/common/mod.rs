@@ -161,14 +161,30 @@ impl BrowserRun {
 }
 
 /// Socket ids as a sorted JSON array, as the browser scripts list them.
-pub fn sorted<'a>(ids: impl IntoIterator<Item = &'a Value>) -> Value {
+fn sorted<'a>(ids: impl IntoIterator<Item = &'a Value>) -> Value {
     let mut ids: Vec<&str> = ids.into_iter().filter_map(Value::as_str).collect();
     ids.sort_unstable();
     json!(ids)
 }
 
+/// What tests/node/admin-ui.mjs saw of the app served by the processes `pids`: the
+/// servers, the sockets before and while the UI watched, ann in room `vip`, bob
+/// disconnected and gone from the list.
+pub fn assert_admin_ui_run(run: &BrowserRun, pids: &[Option<u32>]) {
+    assert_eq!(run.step("servers")["ids"], json!(servers(pids)));
+    let clients = run.step("clients");
+    let (ann, bob) = (&clients["ann"], &clients["bob"]);
+    assert_eq!(run.step("listed")["ids"], sorted([ann, bob]));
+    let live = run.step("live");
+    assert_eq!(live["ids"], sorted([ann, bob, &live["cid"]]));
+    assert_eq!(run.step("joined")["rooms"], json!(["vip"]));
+    assert_eq!(run.step("disconnected")["reason"], "io server disconnect");
+    assert_eq!(run.step("gone")["ids"], sorted([ann, &live["cid"]]));
+    run.assert_clean();
+}
+
 /// The Admin UI's server ids of the processes `pids`: `host#pid`.
-pub fn servers(pids: &[Option<u32>]) -> Vec<String> {
+fn servers(pids: &[Option<u32>]) -> Vec<String> {
     let host = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap();
     let mut ids: Vec<String> = pids
         .iter()

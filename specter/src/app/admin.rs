@@ -200,42 +200,12 @@ impl AdminHandler {
         Ok(())
     }
 
-    async fn join(
-        &self,
-        io: SocketIo,
-        Data((nsp, room, filter)): Data<(String, String, Option<String>)>,
-    ) {
-        for socket in targets(&io, &nsp, filter.as_deref()).await {
-            if let Err(e) = socket.join(room.clone()).await {
-                tracing::warn!(error = %e, "the admin UI's join failed");
-                continue;
-            }
-            tell(
-                &io,
-                "room_joined",
-                &(&nsp, &room, socket.data().id.to_string()),
-            )
-            .await;
-        }
+    async fn join(&self, io: SocketIo, Data(args): Data<RoomChange>) {
+        change_rooms(&io, args, Room::Join).await;
     }
 
-    async fn leave(
-        &self,
-        io: SocketIo,
-        Data((nsp, room, filter)): Data<(String, String, Option<String>)>,
-    ) {
-        for socket in targets(&io, &nsp, filter.as_deref()).await {
-            if let Err(e) = socket.leave(room.clone()).await {
-                tracing::warn!(error = %e, "the admin UI's leave failed");
-                continue;
-            }
-            tell(
-                &io,
-                "room_left",
-                &(&nsp, &room, socket.data().id.to_string()),
-            )
-            .await;
-        }
+    async fn leave(&self, io: SocketIo, Data(args): Data<RoomChange>) {
+        change_rooms(&io, args, Room::Leave).await;
     }
 
     async fn disconnect(
@@ -261,6 +231,30 @@ impl AdminHandler {
                 tracing::warn!(error = %e, "the admin UI's emit failed");
             }
         }
+    }
+}
+
+/// The UI's `join` and `leave`: `(nsp, room, filter)`.
+type RoomChange = (String, String, Option<String>);
+
+enum Room {
+    Join,
+    Leave,
+}
+
+/// Makes the sockets `filter` names join or leave `room`, and tells the UI of each.
+async fn change_rooms(io: &SocketIo, (nsp, room, filter): RoomChange, change: Room) {
+    for socket in targets(io, &nsp, filter.as_deref()).await {
+        let (done, told) = match change {
+            Room::Join => (socket.join(room.clone()).await, "room_joined"),
+            Room::Leave => (socket.leave(room.clone()).await, "room_left"),
+        };
+        if let Err(e) = done {
+            tracing::warn!(error = %e, told, "the admin UI's room change failed");
+            continue;
+        }
+        let id = socket.data().id.to_string();
+        tell(io, told, &(&nsp, &room, id)).await;
     }
 }
 
