@@ -212,6 +212,30 @@ async fn the_admin_ui_hears_sockets_connect_join_and_leave_as_they_do() {
         [json!("/"), json!(id), json!("client namespace disconnect")]
     );
 
+    // The dashboard's connection chart: what `server_stats` counted since the last.
+    let mut counted = Vec::new();
+    for _ in 0..4 {
+        if counted.len() >= 2 {
+            break;
+        }
+        let stats = next(&mut ui, "server_stats").await;
+        for e in stats[0]["aggregatedEvents"].as_array().unwrap() {
+            assert_eq!(e["timestamp"].as_u64().unwrap() % 1000, 0, "{e}");
+            counted.push((e["type"].clone(), e["subType"].clone(), e["count"].clone()));
+        }
+    }
+    assert_eq!(
+        counted,
+        [
+            (json!("rawConnection"), Value::Null, json!(1)),
+            (
+                json!("rawDisconnection"),
+                json!("client namespace disconnect"),
+                json!(1)
+            )
+        ]
+    );
+
     let contract = specter::contract::Contract::of(&app, "app", "1.0.0");
     let paths: Vec<&str> = contract
         .namespaces

@@ -1,0 +1,255 @@
+//! The `/admin` handler: the UI's login, what it is sent, and its operations.
+
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+use socketioxide::extract::Data;
+
+use super::sockets::{all_sockets, targets};
+use super::watch::Aggregated;
+use super::{ADMIN_NAMESPACE, AdminUi, OWNER, tell};
+use crate::adapter::{SocketIo, SocketRef};
+use crate::app::events::Events;
+use crate::app::handler::Handler;
+use crate::app::hooks::{DynHooks, Hooks};
+use crate::app::lifecycle::Lifecycle;
+use crate::error::BoxError;
+use crate::subscriber::Source;
+
+/// How often the UI gets `server_stats`, as the npm package sends them.
+const STATS_EVERY: Duration = Duration::from_secs(2);
+
+/// The `/admin` handler.
+pub(crate) struct AdminHandler {
+    config: AdminUi,
+    sessions: Mutex<HashSet<String>>,
+    started: Instant,
+    aggregated: Arc<Aggregated>,
+}
+
+impl AdminHandler {
+    pub fn new(config: AdminUi, aggregated: Arc<Aggregated>) -> Self {
+        Self {
+            config,
+            sessions: Mutex::default(),
+            started: Instant::now(),
+            aggregated,
+        }
+    }
+
+    fn features(&self) -> Vec<&'static str> {
+        let mut features = if self.config.readonly {
+            vec![]
+        } else {
+            vec![
+                "EMIT",
+                "JOIN",
+                "LEAVE",
+                "DISCONNECT",
+                "MJOIN",
+                "MLEAVE",
+                "MDISCONNECT",
+            ]
+        };
+        features.push("AGGREGATED_EVENTS");
+        features
+    }
+
+    /// Authenticates the UI; once it is connected, sends its session, the config and
+    /// every socket.
+    fn on_connect(
+        &self,
+        socket: SocketRef,
+        io: SocketIo,
+        Data(auth): Data<Value>,
+    ) -> Result<(), String> {
+        let new_session = match &self.config.auth {
+            None => None,
+            Some((username, hash)) => {
+                let known = auth["sessionId"]
+                    .as_str()
+                    .is_some_and(|id| self.sessions.lock().unwrap().contains(id));
+                if known {
+                    None
+                } else {
+                    let user_ok = auth["username"].as_str() == Some(username.as_str());
+                    let password = auth["password"].as_str().unwrap_or_default();
+                    if !(user_ok && bcrypt::verify(password, hash).unwrap_or(false)) {
+                        return Err("invalid credentials".into());
+                    }
+                    let id = session_id();
+                    self.sessions.lock().unwrap().insert(id.clone());
+                    Some(id)
+                }
+            }
+        };
+        let config = json!({ "supportedFeatures": self.features() });
+        let namespaces = self.config.namespaces.clone();
+        // The socket is not connected yet (this runs as the connect middleware): the
+        // first emits wait for it.
+        tokio::spawn(async move {
+            for _ in 0..200 {
+                if socket.connected() {
+                    break;
+                }
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+            if let Some(id) = new_session {
+                socket.emit("session", &id).ok();
+            }
+            socket.emit("config", &config).ok();
+            let sockets = all_sockets(&io, &namespaces).await;
+            socket.emit("all_sockets", &(sockets,)).ok();
+        });
+        Ok(())
+    }
+
+    async fn join(&self, io: SocketIo, Data(args): Data<RoomChange>) {
+        change_rooms(&io, args, Room::Join).await;
+    }
+
+    async fn leave(&self, io: SocketIo, Data(args): Data<RoomChange>) {
+        change_rooms(&io, args, Room::Leave).await;
+    }
+
+    async fn disconnect(
+        &self,
+        io: SocketIo,
+        Data((nsp, _close, filter)): Data<(String, bool, Option<String>)>,
+    ) {
+        for socket in targets(&io, &nsp, filter.as_deref()).await {
+            if let Err(e) = socket.disconnect().await {
+                tracing::warn!(error = %e, "the admin UI's disconnect failed");
+            }
+        }
+    }
+
+    /// `emit(nsp, filter, event, arg)`: the UI's emit form, with one argument.
+    async fn emit(
+        &self,
+        io: SocketIo,
+        Data((nsp, filter, event, arg)): Data<(String, Option<String>, String, Value)>,
+    ) {
+        for socket in targets(&io, &nsp, filter.as_deref()).await {
+            if let Err(e) = socket.emit(&event, &(&arg,)).await {
+                tracing::warn!(error = %e, "the admin UI's emit failed");
+            }
+        }
+    }
+}
+
+/// The UI's `join` and `leave`: `(nsp, room, filter)`.
+type RoomChange = (String, String, Option<String>);
+
+enum Room {
+    Join,
+    Leave,
+}
+
+/// Makes the sockets `filter` names join or leave `room`, and tells the UI of each.
+async fn change_rooms(io: &SocketIo, (nsp, room, filter): RoomChange, change: Room) {
+    for socket in targets(io, &nsp, filter.as_deref()).await {
+        let (done, told) = match change {
+            Room::Join => (socket.join(room.clone()).await, "room_joined"),
+            Room::Leave => (socket.leave(room.clone()).await, "room_left"),
+        };
+        if let Err(e) = done {
+            tracing::warn!(error = %e, told, "the admin UI's room change failed");
+            continue;
+        }
+        let id = socket.data().id.to_string();
+        tell(io, told, &(&nsp, &room, id)).await;
+    }
+}
+
+/// A random session id (engine.io's random socket id generator).
+fn session_id() -> String {
+    socketioxide::socket::Sid::new().to_string()
+}
+
+/// This node, as the UI's server list names it: `host#pid`, so that several nodes on
+/// one host stay apart.
+fn server_id() -> String {
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|h| h.trim().to_owned())
+        .or_else(|_| std::env::var("HOSTNAME"))
+        .unwrap_or_else(|_| "specter".into());
+    format!("{host}#{}", std::process::id())
+}
+
+impl Handler for AdminHandler {
+    fn name(&self) -> &str {
+        OWNER
+    }
+
+    fn namespace(&self) -> &str {
+        ADMIN_NAMESPACE
+    }
+
+    fn source(&self) -> Source {
+        Source {
+            file: file!(),
+            line: line!(),
+        }
+    }
+
+    fn build_events(&self, events: &mut Events<Self>) {
+        events.on("connect", Self::on_connect);
+        if !self.config.readonly {
+            events.on("join", Self::join);
+            events.on("leave", Self::leave);
+            events.on("_disconnect", Self::disconnect);
+            events.on("emit", Self::emit);
+        }
+    }
+
+    fn hooks(&self) -> Option<&dyn DynHooks> {
+        Some(self)
+    }
+}
+
+impl Hooks for AdminHandler {
+    async fn on_setup(&self, lifecycle: &Lifecycle) -> Result<(), BoxError> {
+        let Some(io) = lifecycle.io().cloned() else {
+            return Ok(());
+        };
+        let namespaces = self.config.namespaces.clone();
+        let started = self.started;
+        let server = server_id();
+        let aggregated = self.aggregated.clone();
+        lifecycle.every("admin UI stats", STATS_EVERY, move || {
+            let (io, namespaces, server) = (io.clone(), namespaces.clone(), server.clone());
+            let aggregated = aggregated.take();
+            async move {
+                let mut clients = 0;
+                let mut polling = 0;
+                let counts: Vec<Value> = namespaces
+                    .iter()
+                    .filter_map(|nsp| io.of(nsp.clone()).map(|op| (nsp, op.sockets())))
+                    .map(|(nsp, sockets)| {
+                        clients += sockets.len();
+                        polling += sockets
+                            .iter()
+                            .filter(|s| s.transport_type() == crate::TransportType::Polling)
+                            .count();
+                        json!({ "name": nsp, "socketsCount": sockets.len() })
+                    })
+                    .collect();
+                let stats = json!({
+                    "serverId": server,
+                    "hostname": server.split('#').next(),
+                    "pid": std::process::id(),
+                    "uptime": started.elapsed().as_secs_f64(),
+                    "clientsCount": clients,
+                    "pollingClientsCount": polling,
+                    "aggregatedEvents": aggregated,
+                    "namespaces": counts,
+                });
+                tell(&io, "server_stats", &(stats,)).await;
+            }
+        });
+        Ok(())
+    }
+}

@@ -1,0 +1,147 @@
+//! The sockets as the UI shows them, and the ones an operation of the UI is for, on
+//! every node.
+
+use std::collections::HashMap;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use serde_json::{Value, json};
+use socketioxide::socket::RemoteSocket;
+
+use crate::adapter::{Adapter, SocketIo, SocketRef};
+
+/// When a socket of a shown namespace connected: the UI's "creation date".
+#[derive(Clone, Copy)]
+pub(super) struct ConnectedAt(pub SystemTime);
+
+/// Milliseconds since the epoch, as the UI's dates are.
+pub(super) fn epoch_ms(at: SystemTime) -> u64 {
+    at.duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64)
+}
+
+/// The sockets of `nsp`, on every node, an operation of the UI is for: those in the
+/// room `filter`, or all without one. In node's socket.io every socket is in a room
+/// named by its id and the UI filters by it to mean one socket; here such an id names
+/// the socket directly.
+pub(super) async fn targets(
+    io: &SocketIo,
+    nsp: &str,
+    filter: Option<&str>,
+) -> Vec<RemoteSocket<Adapter>> {
+    let fetch = async |room: Option<&str>| {
+        let Some(op) = io.of(nsp) else {
+            return Vec::new();
+        };
+        let op = match room {
+            Some(room) => op.within(room.to_owned()),
+            None => op,
+        };
+        op.fetch_sockets().await.unwrap_or_else(|e| {
+            tracing::warn!(error = %e, nsp, "the admin UI could not list the sockets");
+            Vec::new()
+        })
+    };
+    let all = fetch(None).await;
+    let Some(filter) = filter else {
+        return all;
+    };
+    match all.into_iter().find(|s| s.data().id.to_string() == filter) {
+        Some(socket) => vec![socket],
+        None => fetch(Some(filter)).await,
+    }
+}
+
+/// A socket of this node as the UI shows it: with its handshake and transport.
+pub(super) fn serialize(socket: &SocketRef, nsp: &str) -> Value {
+    let parts = socket.req_parts();
+    let headers: serde_json::Map<String, Value> = parts
+        .headers
+        .iter()
+        .map(|(k, v)| (k.to_string(), json!(v.to_str().unwrap_or_default())))
+        .collect();
+    let query: serde_json::Map<String, Value> = parts
+        .uri
+        .query()
+        .unwrap_or_default()
+        .split('&')
+        .filter_map(|p| p.split_once('='))
+        .map(|(k, v)| (k.to_owned(), json!(v)))
+        .collect();
+    let transport = match socket.transport_type() {
+        crate::TransportType::Websocket => "websocket",
+        crate::TransportType::Polling => "polling",
+    };
+    let address = parts
+        .headers
+        .get("x-forwarded-for")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let rooms = socket.rooms().iter().map(|r| r.to_string()).collect();
+    let mut value = shown(&socket.id.to_string(), nsp, rooms);
+    if let Some(ConnectedAt(at)) = socket.extensions.get::<ConnectedAt>() {
+        value["handshake"]["issued"] = json!(epoch_ms(at));
+    }
+    value["transport"] = json!(transport);
+    value["handshake"]["address"] = json!(address);
+    value["handshake"]["headers"] = Value::Object(headers);
+    value["handshake"]["query"] = Value::Object(query);
+    value["handshake"]["url"] = json!(parts.uri.to_string());
+    value
+}
+
+/// A socket as the UI shows it, from what every node knows of it.
+fn shown(id: &str, nsp: &str, rooms: Vec<String>) -> Value {
+    json!({
+        "id": id,
+        "clientId": id,
+        "transport": "",
+        "nsp": nsp,
+        "data": {},
+        "handshake": {
+            "address": "",
+            "headers": {},
+            "query": {},
+            "issued": 0,
+            "secure": false,
+            "time": "",
+            "url": "",
+            "xdomain": false,
+        },
+        "rooms": rooms,
+    })
+}
+
+/// The sockets of `namespaces` on every node: this node's in full, the others' with
+/// their rooms (asked of their nodes at once).
+pub(super) async fn all_sockets(io: &SocketIo, namespaces: &[String]) -> Vec<Value> {
+    let mut shown_sockets = Vec::new();
+    for nsp in namespaces {
+        let Some(op) = io.of(nsp) else { continue };
+        let local: HashMap<String, SocketRef> = op
+            .clone()
+            .sockets()
+            .into_iter()
+            .map(|s| (s.id.to_string(), s))
+            .collect();
+        let every = op.fetch_sockets().await.unwrap_or_else(|e| {
+            tracing::warn!(error = %e, nsp, "the admin UI could not list the sockets");
+            Vec::new()
+        });
+        let (here, there): (Vec<_>, Vec<_>) = every
+            .into_iter()
+            .partition(|s| local.contains_key(&s.data().id.to_string()));
+        shown_sockets.extend(
+            here.iter()
+                .filter_map(|s| local.get(&s.data().id.to_string()))
+                .map(|s| serialize(s, nsp)),
+        );
+        let rooms = futures_util::future::join_all(there.iter().map(|s| s.rooms())).await;
+        shown_sockets.extend(there.iter().zip(rooms).map(|(s, rooms)| {
+            let rooms = rooms
+                .map(|r| r.iter().map(|r| r.to_string()).collect())
+                .unwrap_or_default();
+            shown(&s.data().id.to_string(), nsp, rooms)
+        }));
+    }
+    shown_sockets
+}
