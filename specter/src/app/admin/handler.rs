@@ -7,9 +7,10 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 use socketioxide::extract::Data;
 
+use super::protocol::{ADMIN_NAMESPACE, OWNER, tell};
+use super::settings::AdminUi;
 use super::sockets::{all_sockets, targets};
 use super::watch::Aggregated;
-use super::{ADMIN_NAMESPACE, AdminUi, OWNER, tell};
 use crate::adapter::{SocketIo, SocketRef};
 use crate::app::events::Events;
 use crate::app::handler::Handler;

@@ -8,8 +8,8 @@ use std::time::SystemTime;
 use serde_json::{Value, json};
 use socketioxide::socket::DisconnectReason;
 
+use super::protocol::{OWNER, tell};
 use super::sockets::{ConnectedAt, epoch_ms, serialize};
-use super::{OWNER, tell};
 use crate::adapter::{SocketIo, SocketRef};
 use crate::app::events::Events;
 use crate::app::handler::Handler;
