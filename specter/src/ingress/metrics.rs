@@ -16,6 +16,18 @@
 //! that only catch-all subscribers take is counted as `*`, so a client cannot grow the
 //! number of series.
 
+use std::sync::Arc;
+
+/// What metrics read of a subscription (the event table's entries implement it): its
+/// handles and the labels it is counted under. Without the feature nothing reads it.
+#[cfg_attr(not(feature = "metrics"), allow(dead_code))]
+pub(crate) trait Labelled {
+    fn handles(&self) -> &PerEntry;
+    fn owner(&self) -> &Arc<str>;
+    /// The event it is subscribed to; a catch-all subscriber is counted as `*`.
+    fn event(&self) -> Option<&Arc<str>>;
+}
+
 #[cfg(feature = "metrics")]
 mod on {
     use std::sync::{Arc, OnceLock};
@@ -23,7 +35,7 @@ mod on {
 
     use metrics::{Counter, Gauge, Histogram, SharedString};
 
-    use crate::ingress::table::{ANY, Entry};
+    use super::Labelled;
     use crate::subscriber::{ErrorKind, Outcome};
 
     /// The handles of one subscriber's metrics, registered with the recorder on its
@@ -39,15 +51,12 @@ mod on {
     }
 
     impl EntryMetrics {
-        fn get(&self, namespace: &Arc<str>, entry: &Entry) -> &Handles {
+        fn get(&self, namespace: &Arc<str>, entry: &impl Labelled) -> &Handles {
             self.0.get_or_init(|| {
-                let event: SharedString = match &*entry.event {
-                    ANY => SharedString::const_str("*"),
-                    _ => SharedString::from(entry.event.clone()),
-                };
+                let event = event_label(entry);
                 Handles {
                     dispatches: metrics::counter!("specter_dispatches_total", "namespace" => arc(namespace), "event" => event.clone()),
-                    duration: metrics::histogram!("specter_subscriber_duration_seconds", "owner" => arc(&entry.owner), "event" => event),
+                    duration: metrics::histogram!("specter_subscriber_duration_seconds", "owner" => arc(entry.owner()), "event" => event),
                 }
             })
         }
@@ -66,6 +75,10 @@ mod on {
         SharedString::from(s.clone())
     }
 
+    fn event_label(entry: &impl Labelled) -> SharedString {
+        entry.event().map_or(SharedString::const_str("*"), arc)
+    }
+
     fn in_flight() -> &'static Gauge {
         static GAUGE: OnceLock<Gauge> = OnceLock::new();
         GAUGE.get_or_init(|| metrics::gauge!("specter_dispatches_in_flight"))
@@ -73,17 +86,17 @@ mod on {
 
     /// The event's own subscriber whose counter counts it: the first that is not a
     /// catch-all, else the first.
-    fn counted(entries: &[Entry]) -> Option<&Entry> {
+    fn counted<E: Labelled>(entries: &[E]) -> Option<&E> {
         entries
             .iter()
-            .find(|e| &*e.event != ANY)
+            .find(|e| e.event().is_some())
             .or_else(|| entries.first())
     }
 
     #[inline]
-    pub fn dispatched(namespace: &Arc<str>, entries: &[Entry]) {
+    pub fn dispatched(namespace: &Arc<str>, entries: &[impl Labelled]) {
         if let Some(e) = counted(entries) {
-            e.metrics.get(namespace, e).dispatches.increment(1);
+            e.handles().get(namespace, e).dispatches.increment(1);
         }
         in_flight().increment(1.0);
     }
@@ -94,26 +107,24 @@ mod on {
     }
 
     #[inline]
-    pub fn subscriber_done(namespace: &Arc<str>, entry: &Entry, outcome: &Outcome, took: Duration) {
-        entry
-            .metrics
-            .get(namespace, entry)
-            .duration
-            .record(took.as_secs_f64());
+    pub fn subscriber_done(
+        namespace: &Arc<str>,
+        entry: &impl Labelled,
+        outcome: &Outcome,
+        took: Duration,
+    ) {
+        let handles = entry.handles().get(namespace, entry);
+        handles.duration.record(took.as_secs_f64());
         // Failures and rejections are rare: their handles are looked up when they occur.
-        let event = || match &*entry.event {
-            ANY => SharedString::const_str("*"),
-            _ => SharedString::from(entry.event.clone()),
-        };
         match outcome {
             Outcome::Failed(f) => metrics::counter!(
                 "specter_subscriber_failures_total",
-                "owner" => arc(&entry.owner), "event" => event(), "kind" => f.kind.as_str()
+                "owner" => arc(entry.owner()), "event" => event_label(entry), "kind" => f.kind.as_str()
             )
             .increment(1),
             Outcome::Rejected(_) => metrics::counter!(
                 "specter_rejections_total",
-                "owner" => arc(&entry.owner), "event" => event()
+                "owner" => arc(entry.owner()), "event" => event_label(entry)
             )
             .increment(1),
             _ => {}
@@ -150,18 +161,18 @@ mod on {
     use std::sync::Arc;
     use std::time::Duration;
 
-    use crate::ingress::table::Entry;
+    use super::Labelled;
     use crate::subscriber::{ErrorKind, Outcome};
 
     /// What a subscription carries for its metrics: nothing.
     pub type PerEntry = ();
 
     #[inline(always)]
-    pub fn dispatched(_: &Arc<str>, _: &[Entry]) {}
+    pub fn dispatched(_: &Arc<str>, _: &[impl Labelled]) {}
     #[inline(always)]
     pub fn finished() {}
     #[inline(always)]
-    pub fn subscriber_done(_: &Arc<str>, _: &Entry, _: &Outcome, _: Duration) {}
+    pub fn subscriber_done(_: &Arc<str>, _: &impl Labelled, _: &Outcome, _: Duration) {}
     #[inline(always)]
     pub fn refused(_: &Arc<str>, _: ErrorKind) {}
     #[inline(always)]

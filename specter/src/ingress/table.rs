@@ -8,6 +8,7 @@ use std::sync::{Arc, RwLock};
 use serde::Serialize;
 
 use crate::ingress::layer::{Layer, Layers};
+use crate::ingress::metrics::{Labelled, PerEntry};
 use crate::ingress::sorted::{self, Keyed};
 use crate::subscriber::{Guard, Rate, Source, Subscriber};
 
@@ -32,7 +33,19 @@ pub(crate) struct Entry {
     pub event: Arc<str>,
     /// Its metrics' handles (feature `metrics`; nothing without it).
     #[cfg_attr(not(feature = "metrics"), allow(dead_code))]
-    pub metrics: crate::ingress::metrics::PerEntry,
+    pub metrics: PerEntry,
+}
+
+impl Labelled for Entry {
+    fn handles(&self) -> &PerEntry {
+        &self.metrics
+    }
+    fn owner(&self) -> &Arc<str> {
+        &self.owner
+    }
+    fn event(&self) -> Option<&Arc<str>> {
+        (&*self.event != ANY).then_some(&self.event)
+    }
 }
 
 impl Keyed for Entry {

@@ -20,7 +20,6 @@ use socketioxide::socket::Sid;
 use socketioxide::{SendError, SocketError};
 
 use crate::adapter::{Adapter, SocketRef};
-use crate::subscriber::extract::{EventCtx, ExtractError, FromEvent};
 use crate::subscriber::rate::Rate;
 use crate::subscriber::server_event::ServerEvent;
 
@@ -373,16 +372,12 @@ impl fmt::Debug for Deliver {
     }
 }
 
-impl FromEvent for Deliver {
-    fn from_event(ctx: &mut EventCtx<'_>) -> Result<Self, ExtractError> {
-        Ok(Deliver {
-            socket: SocketRef::from(ctx.socket.clone()),
-            delivery: ctx.delivery.clone(),
-        })
-    }
-}
-
 impl Deliver {
+    /// The `Deliver` of an event of `socket` (extracted by `FromEvent`).
+    pub(crate) fn new(socket: SocketRef, delivery: Arc<Delivery>) -> Self {
+        Self { socket, delivery }
+    }
+
     /// Emits `event` with `data` to the socket of this event, waiting for room.
     pub async fn emit<T: Serialize + Sync + ?Sized>(
         &self,

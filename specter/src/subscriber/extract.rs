@@ -13,7 +13,7 @@ use socketioxide::{ProtocolVersion, TransportType};
 
 use crate::adapter::{Socket, SocketIo, SocketRef};
 use crate::subscriber::ack_error::FieldError;
-use crate::subscriber::delivery::Delivery;
+use crate::subscriber::delivery::{Deliver, Delivery};
 use crate::subscriber::error_kind::ErrorKind;
 
 /// What an event hands to one subscriber: the socket, the event name, its payload, and
@@ -368,6 +368,14 @@ impl<T: DeserializeOwned> FromEvent for TryData<T> {
 impl FromEvent for Event {
     fn from_event(ctx: &mut EventCtx<'_>) -> Result<Self, ExtractError> {
         Ok(Event(ctx.event.to_owned()))
+    }
+}
+
+/// `Deliver`: emits of this event's subscriber that wait for room in a full buffer.
+impl FromEvent for Deliver {
+    fn from_event(ctx: &mut EventCtx<'_>) -> Result<Self, ExtractError> {
+        let socket = SocketRef::from(ctx.socket.clone());
+        Ok(Deliver::new(socket, ctx.delivery.clone()))
     }
 }
 
