@@ -169,19 +169,62 @@ async fn a_read_only_admin_ui_cannot_disconnect() {
     app.shutdown().await;
 }
 
+/// The UI's side of a test: the events it receives, and on the way the counts of the
+/// dashboard's chart from every `server_stats`, whichever event is awaited.
+struct Ui {
+    client: TestClient,
+    counted: Vec<(Value, Value, Value)>,
+}
+
+impl Ui {
+    /// The next event named one of `names`: its name and arguments.
+    async fn next_of(&mut self, names: &[&str]) -> (String, Vec<Value>) {
+        loop {
+            let e = self
+                .client
+                .recv()
+                .await
+                .unwrap_or_else(|e| panic!("waiting for {names:?}: {e}"));
+            if e.event == "server_stats" {
+                for c in e.args[0]["aggregatedEvents"].as_array().unwrap() {
+                    assert_eq!(c["timestamp"].as_u64().unwrap() % 1000, 0, "{c}");
+                    self.counted.push((
+                        c["type"].clone(),
+                        c["subType"].clone(),
+                        c["count"].clone(),
+                    ));
+                }
+            }
+            if names.contains(&e.event.as_str()) {
+                return (e.event, e.args);
+            }
+        }
+    }
+
+    async fn next(&mut self, name: &str) -> Vec<Value> {
+        self.next_of(&[name]).await.1
+    }
+}
+
 /// The UI is told as things happen: a socket connects (with when), joins a room from
-/// the UI, and leaves. And the app's contract does not list the UI's own namespace.
+/// the UI (once, however often asked), leaves it, and leaves; the dashboard counts the
+/// connect and the disconnect. And the app's contract does not list the UI's own
+/// namespace.
 #[tokio::test]
 async fn the_admin_ui_hears_sockets_connect_join_and_leave_as_they_do() {
     let log = Log::default();
     let app = admin_app(&log);
     app.boot().await.unwrap();
-    let mut ui = admin(&app, "s3cret").await.unwrap();
-    assert_eq!(next(&mut ui, "all_sockets").await, [json!([])]);
+    let client = admin(&app, "s3cret").await.unwrap();
+    let mut ui = Ui {
+        client,
+        counted: Vec::new(),
+    };
+    assert_eq!(ui.next("all_sockets").await, [json!([])]);
 
     let user = TestClient::connect(&app).await.unwrap();
     let id = user.id().to_owned();
-    let connected = next(&mut ui, "socket_connected").await;
+    let connected = ui.next("socket_connected").await;
     assert_eq!(
         (&connected[0]["id"], &connected[0]["nsp"]),
         (&json!(id), &json!("/"))
@@ -193,39 +236,49 @@ async fn the_admin_ui_hears_sockets_connect_join_and_leave_as_they_do() {
         .as_millis() as u64;
     assert!(now - issued < 10_000, "connected at {issued}, now {now}");
 
-    // The UI's "join a room" form on the socket's page: `join(nsp, room, id)`.
-    ui.emit_args(
-        "join",
-        vec![json!("/").into(), json!("vip").into(), json!(id).into()],
-    )
-    .unwrap();
+    // The UI's "join a room" form on the socket's page: `join(nsp, room, id)`; asked
+    // twice, then the room's "leave" button.
+    let room_args = || vec![json!("/").into(), json!("vip").into(), json!(id).into()];
+    ui.client.emit_args("join", room_args()).unwrap();
+    ui.client.emit_args("join", room_args()).unwrap();
+    let room_events = ["room_joined", "room_left"];
+    let joined = ui.next_of(&room_events).await;
     assert_eq!(
-        next(&mut ui, "room_joined").await,
-        [json!("/"), json!("vip"), json!(id)]
+        joined,
+        (
+            "room_joined".into(),
+            vec![json!("/"), json!("vip"), json!(id)]
+        )
     );
     let socket = app.io().of("/").unwrap().sockets().pop().unwrap();
     assert_eq!(socket.rooms(), ["vip"]);
+    ui.client.emit_args("leave", room_args()).unwrap();
+    let left = ui.next_of(&room_events).await;
+    assert_eq!(
+        left,
+        (
+            "room_left".into(),
+            vec![json!("/"), json!("vip"), json!(id)]
+        ),
+        "one join told"
+    );
+    assert!(socket.rooms().is_empty());
 
     user.disconnect().await;
     assert_eq!(
-        next(&mut ui, "socket_disconnected").await,
+        ui.next("socket_disconnected").await,
         [json!("/"), json!(id), json!("client namespace disconnect")]
     );
 
-    // The dashboard's connection chart: what `server_stats` counted since the last.
-    let mut counted = Vec::new();
+    // The dashboard's connection chart: what every `server_stats` counted.
     for _ in 0..4 {
-        if counted.len() >= 2 {
+        if ui.counted.len() >= 2 {
             break;
         }
-        let stats = next(&mut ui, "server_stats").await;
-        for e in stats[0]["aggregatedEvents"].as_array().unwrap() {
-            assert_eq!(e["timestamp"].as_u64().unwrap() % 1000, 0, "{e}");
-            counted.push((e["type"].clone(), e["subType"].clone(), e["count"].clone()));
-        }
+        ui.next("server_stats").await;
     }
     assert_eq!(
-        counted,
+        ui.counted,
         [
             (json!("rawConnection"), Value::Null, json!(1)),
             (

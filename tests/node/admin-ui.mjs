@@ -26,9 +26,17 @@ const connect = (url, name) =>
 const disconnected = (socket) => new Promise((resolve) => socket.once("disconnect", resolve));
 
 const browser = await chromium.launch({
+  timeout: 30_000,
   executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
   args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
 });
+// Ends the run well before the test's own limit (90 s), closing the browser it started:
+// a test that kills node on its limit would leave Chromium running.
+const deadline = setTimeout(async () => {
+  step("failed", { error: "deadline: the run took over 60 s" });
+  await browser.close().catch(() => {});
+  process.exit(1);
+}, 60_000);
 try {
   const ann = await connect(clientUrls[0], "ann");
   const bob = await connect(clientUrls.at(-1), "bob");
@@ -98,6 +106,7 @@ try {
   step("failed", { error: String(e) });
   process.exitCode = 1;
 } finally {
+  clearTimeout(deadline);
   for (const c of clients) c.close();
   await browser.close();
 }

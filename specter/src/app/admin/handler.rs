@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 use socketioxide::extract::Data;
 
-use super::protocol::{ADMIN_NAMESPACE, OWNER, tell};
+use super::protocol::{ADMIN_NAMESPACE, Notices, OWNER, tell};
 use super::settings::AdminUi;
 use super::sockets::{all_sockets, targets};
 use super::watch::Aggregated;
@@ -22,21 +22,30 @@ use crate::subscriber::Source;
 /// How often the UI gets `server_stats`, as the npm package sends them.
 const STATS_EVERY: Duration = Duration::from_secs(2);
 
+/// How long the UI's socket may take to be connected once its login passed.
+const CONNECT_WAIT: Duration = Duration::from_secs(10);
+
 /// The `/admin` handler.
 pub(crate) struct AdminHandler {
     config: AdminUi,
+    /// The sessions this node opened (a login on another node opens its own).
     sessions: Mutex<HashSet<String>>,
+    /// Taken by each password check: one at a time.
+    checking: tokio::sync::Mutex<()>,
     started: Instant,
     aggregated: Arc<Aggregated>,
+    notices: Arc<Notices>,
 }
 
 impl AdminHandler {
-    pub fn new(config: AdminUi, aggregated: Arc<Aggregated>) -> Self {
+    pub fn new(config: AdminUi, aggregated: Arc<Aggregated>, notices: Arc<Notices>) -> Self {
         Self {
             config,
             sessions: Mutex::default(),
+            checking: tokio::sync::Mutex::default(),
             started: Instant::now(),
             aggregated,
+            notices,
         }
     }
 
@@ -60,30 +69,25 @@ impl AdminHandler {
 
     /// Authenticates the UI; once it is connected, sends its session, the config and
     /// every socket.
-    fn on_connect(
+    async fn on_connect(
         &self,
         socket: SocketRef,
         io: SocketIo,
         Data(auth): Data<Value>,
     ) -> Result<(), String> {
+        let known = |id: &str| self.sessions.lock().unwrap().contains(id);
         let new_session = match &self.config.auth {
             None => None,
+            Some(_) if auth["sessionId"].as_str().is_some_and(known) => None,
             Some((username, hash)) => {
-                let known = auth["sessionId"]
-                    .as_str()
-                    .is_some_and(|id| self.sessions.lock().unwrap().contains(id));
-                if known {
-                    None
-                } else {
-                    let user_ok = auth["username"].as_str() == Some(username.as_str());
-                    let password = auth["password"].as_str().unwrap_or_default();
-                    if !(user_ok && bcrypt::verify(password, hash).unwrap_or(false)) {
-                        return Err("invalid credentials".into());
-                    }
-                    let id = session_id();
-                    self.sessions.lock().unwrap().insert(id.clone());
-                    Some(id)
+                let field = |name: &str| auth[name].as_str().unwrap_or_default().to_owned();
+                let given = (field("username"), field("password"));
+                if !self.check_login(username, hash, given).await {
+                    return Err("invalid credentials".into());
                 }
+                let id = session_id();
+                self.sessions.lock().unwrap().insert(id.clone());
+                Some(id)
             }
         };
         let config = json!({ "supportedFeatures": self.features() });
@@ -91,20 +95,38 @@ impl AdminHandler {
         // The socket is not connected yet (this runs as the connect middleware): the
         // first emits wait for it.
         tokio::spawn(async move {
-            for _ in 0..200 {
-                if socket.connected() {
-                    break;
+            let waited = Instant::now();
+            while !socket.connected() {
+                if waited.elapsed() > CONNECT_WAIT {
+                    tracing::warn!(socket = %socket.id, "the admin UI never finished connecting");
+                    return;
                 }
                 tokio::time::sleep(Duration::from_millis(5)).await;
             }
+            let mut sent = Vec::new();
             if let Some(id) = new_session {
-                socket.emit("session", &id).ok();
+                sent.push(socket.emit("session", &id));
             }
-            socket.emit("config", &config).ok();
+            sent.push(socket.emit("config", &config));
             let sockets = all_sockets(&io, &namespaces).await;
-            socket.emit("all_sockets", &(sockets,)).ok();
+            sent.push(socket.emit("all_sockets", &(sockets,)));
+            if let Some(Err(e)) = sent.into_iter().find(Result::is_err) {
+                tracing::warn!(error = %e, "the admin UI was not sent its session and sockets");
+            }
         });
         Ok(())
+    }
+
+    /// Whether `(user, password)` is the login. bcrypt is slow on purpose: it runs on a
+    /// blocking thread, one check at a time, so that guesses cannot stall the app's
+    /// workers; and it runs whatever the username, which its timing does not tell.
+    async fn check_login(&self, username: &str, hash: &str, given: (String, String)) -> bool {
+        let (user, password) = given;
+        let _turn = self.checking.lock().await;
+        let hash = hash.to_owned();
+        let check = move || bcrypt::verify(password, &hash).unwrap_or(false);
+        let password_ok = tokio::task::spawn_blocking(check).await.unwrap_or(false);
+        password_ok && user == username
     }
 
     async fn join(&self, io: SocketIo, Data(args): Data<RoomChange>) {
@@ -149,12 +171,16 @@ enum Room {
     Leave,
 }
 
-/// Makes the sockets `filter` names join or leave `room`, and tells the UI of each.
+/// Makes the sockets `filter` names join or leave `room`, and tells the UI of each
+/// that was not in it already (or was, to leave it).
 async fn change_rooms(io: &SocketIo, (nsp, room, filter): RoomChange, change: Room) {
     for socket in targets(io, &nsp, filter.as_deref()).await {
+        let rooms = socket.rooms().await.unwrap_or_default();
+        let inside = rooms.iter().any(|r| *r == room);
         let (done, told) = match change {
-            Room::Join => (socket.join(room.clone()).await, "room_joined"),
-            Room::Leave => (socket.leave(room.clone()).await, "room_left"),
+            Room::Join if !inside => (socket.join(room.clone()).await, "room_joined"),
+            Room::Leave if inside => (socket.leave(room.clone()).await, "room_left"),
+            _ => continue,
         };
         if let Err(e) = done {
             tracing::warn!(error = %e, told, "the admin UI's room change failed");
@@ -216,6 +242,7 @@ impl Hooks for AdminHandler {
         let Some(io) = lifecycle.io().cloned() else {
             return Ok(());
         };
+        lifecycle.spawn("admin UI notices", self.notices.clone().run(io.clone()));
         let namespaces = self.config.namespaces.clone();
         let started = self.started;
         let server = server_id();

@@ -18,11 +18,17 @@
 //!   of another node is shown with its id, namespace and rooms; its handshake stays on
 //!   its node.
 //!
+//! Every connect and disconnect of a shown namespace queues one notice, which a task
+//! of the node sends (on Redis, one publish): the handshake never waits for it.
+//!
 //! Not covered: the packet and byte counts of the dashboard (engine.io's, which
 //! socketioxide does not report), the events of each socket (the npm package's
-//! development mode), and rooms that the app's own code joins or leaves (the UI sees
-//! them at its next connection). Every connect and disconnect of a shown namespace
-//! costs one emit to `/admin`, which on Redis is one publish.
+//! development mode), rooms that the app's own code joins or leaves (the UI sees them
+//! at its next connection), and the UI's "disconnect the client" (`close`), which here
+//! disconnects the socket from its namespace only. Sessions are each node's, and last
+//! as long as it runs: a UI that reconnects to another node logs in again. Every UI,
+//! read-only too, sees each socket's handshake headers, cookies included, as with the
+//! npm package.
 
 mod handler;
 mod protocol;
@@ -34,6 +40,8 @@ use std::sync::Arc;
 
 use crate::app::handler::EventOwner;
 use handler::AdminHandler;
+use protocol::Notices;
+#[cfg(feature = "contract")]
 pub(crate) use protocol::OWNER;
 pub use settings::AdminUi;
 use watch::{AdminWatch, Aggregated};
@@ -43,12 +51,14 @@ impl AdminUi {
     /// it shows.
     pub(crate) fn handlers(self) -> Vec<Arc<dyn EventOwner>> {
         let aggregated = Arc::new(Aggregated::default());
-        let watches = self
-            .namespaces
-            .iter()
-            .map(|ns| Arc::new(AdminWatch::new(ns, aggregated.clone())) as Arc<dyn EventOwner>);
+        let notices = Arc::new(Notices::new());
+        let watches = self.namespaces.iter().map(|ns| {
+            let watch = AdminWatch::new(ns, aggregated.clone(), notices.clone());
+            Arc::new(watch) as Arc<dyn EventOwner>
+        });
         let mut handlers: Vec<Arc<dyn EventOwner>> = watches.collect();
-        handlers.insert(0, Arc::new(AdminHandler::new(self, aggregated)));
+        let admin = AdminHandler::new(self, aggregated, notices);
+        handlers.insert(0, Arc::new(admin));
         handlers
     }
 }

@@ -1,6 +1,10 @@
 //! The names the UI and the server share, and how the server speaks to every UI.
 
+use std::sync::Mutex;
+
 use serde::Serialize;
+use serde_json::Value;
+use tokio::sync::mpsc;
 
 use crate::adapter::SocketIo;
 
@@ -18,5 +22,56 @@ pub(crate) async fn tell(io: &SocketIo, event: &str, args: &impl Serialize) {
     };
     if let Err(e) = admin.emit(event, args).await {
         tracing::debug!(error = %e, event, "the admin UI was not told");
+    }
+}
+
+/// How many notices may wait for the adapter before new ones are dropped.
+const NOTICES_WAITING: usize = 4096;
+
+/// What a watch tells the UI.
+pub(crate) enum Notice {
+    /// `socket_connected(socket)`: the socket as the UI shows it.
+    Connected(Value),
+    /// `socket_disconnected(nsp, id, reason)`.
+    Disconnected(String, String, &'static str),
+}
+
+/// What the watches tell the UI, sent in order by one task of this node: the handshake
+/// that causes a notice never waits for the adapter (a Redis publish). A UI being a
+/// monitor, notices past [`NOTICES_WAITING`] are dropped rather than held.
+pub(crate) struct Notices {
+    tx: mpsc::Sender<Notice>,
+    rx: Mutex<Option<mpsc::Receiver<Notice>>>,
+}
+
+impl Notices {
+    pub(crate) fn new() -> Self {
+        let (tx, rx) = mpsc::channel(NOTICES_WAITING);
+        Self {
+            tx,
+            rx: Mutex::new(Some(rx)),
+        }
+    }
+
+    pub(crate) fn send(&self, notice: Notice) {
+        if self.tx.try_send(notice).is_err() {
+            tracing::debug!("an admin UI notice was dropped");
+        }
+    }
+
+    /// Sends the queued notices, in order, until the app stops (its lifecycle aborts
+    /// this task). Runs once per node: the receiver is taken.
+    pub(crate) async fn run(self: std::sync::Arc<Self>, io: SocketIo) {
+        let Some(mut rx) = self.rx.lock().unwrap().take() else {
+            return;
+        };
+        while let Some(notice) = rx.recv().await {
+            match notice {
+                Notice::Connected(socket) => tell(&io, "socket_connected", &(socket,)).await,
+                Notice::Disconnected(nsp, id, reason) => {
+                    tell(&io, "socket_disconnected", &(nsp, id, reason)).await
+                }
+            }
+        }
     }
 }

@@ -8,9 +8,9 @@ use std::time::SystemTime;
 use serde_json::{Value, json};
 use socketioxide::socket::DisconnectReason;
 
-use super::protocol::{OWNER, tell};
+use super::protocol::{Notice, Notices, OWNER};
 use super::sockets::{ConnectedAt, epoch_ms, serialize};
-use crate::adapter::{SocketIo, SocketRef};
+use crate::adapter::SocketRef;
 use crate::app::events::Events;
 use crate::app::handler::Handler;
 use crate::subscriber::Source;
@@ -67,30 +67,32 @@ pub(super) struct AdminWatch {
     name: String,
     namespace: String,
     aggregated: Arc<Aggregated>,
+    notices: Arc<Notices>,
 }
 
 impl AdminWatch {
-    pub(super) fn new(namespace: &str, aggregated: Arc<Aggregated>) -> Self {
+    pub(super) fn new(namespace: &str, aggregated: Arc<Aggregated>, notices: Arc<Notices>) -> Self {
         Self {
             name: format!("{OWNER} watch {namespace}"),
             namespace: namespace.to_owned(),
             aggregated,
+            notices,
         }
     }
 
     /// Runs after every other `connect` subscriber: the socket is in.
-    async fn connected(&self, socket: SocketRef, io: SocketIo) {
+    fn connected(&self, socket: SocketRef) {
         socket.extensions.insert(ConnectedAt(SystemTime::now()));
         self.aggregated.count("rawConnection", None);
         let shown = serialize(&socket, &self.namespace);
-        tell(&io, "socket_connected", &(shown,)).await;
+        self.notices.send(Notice::Connected(shown));
     }
 
-    async fn disconnected(&self, socket: SocketRef, io: SocketIo, reason: DisconnectReason) {
+    fn disconnected(&self, socket: SocketRef, reason: DisconnectReason) {
         let reason = reason_name(reason);
         self.aggregated.count("rawDisconnection", Some(reason));
-        let args = (&self.namespace, socket.id.to_string(), reason);
-        tell(&io, "socket_disconnected", &args).await;
+        let (nsp, id) = (self.namespace.clone(), socket.id.to_string());
+        self.notices.send(Notice::Disconnected(nsp, id, reason));
     }
 }
 
