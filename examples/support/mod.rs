@@ -15,8 +15,6 @@ pub async fn serve(builder: ServiceManagerBuilder) -> Result<(), Error> {
             tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
         )
         .init();
-    let addr = std::env::var("SPECTER_ADDR").unwrap_or_else(|_| "127.0.0.1:3000".into());
-    let listener = tokio::net::TcpListener::bind(&addr).await?;
     // Built with `--features redis`: every node sharing this Redis server is one app.
     #[cfg(feature = "redis")]
     let builder = {
@@ -40,6 +38,14 @@ pub async fn serve(builder: ServiceManagerBuilder) -> Result<(), Error> {
             return Ok(());
         }
     }
+    let addr = std::env::var("SPECTER_ADDR").unwrap_or_else(|_| "127.0.0.1:3000".into());
+    let listener = match tokio::net::TcpListener::bind(&addr).await {
+        Ok(listener) => listener,
+        Err(e) => {
+            app.shutdown().await; // the components started: stop them
+            return Err(e.into());
+        }
+    };
     print!("{}", app.print_event_table());
     println!("listening on http://{}", listener.local_addr()?);
     app.serve_listener(listener).await

@@ -242,7 +242,8 @@ impl Hooks for AdminHandler {
         let Some(io) = lifecycle.io().cloned() else {
             return Ok(());
         };
-        lifecycle.spawn("admin UI notices", self.notices.clone().run(io.clone()));
+        let notices = self.notices.clone().run(io.clone(), lifecycle.stopping());
+        lifecycle.spawn("admin UI notices", notices);
         let namespaces = self.config.namespaces.clone();
         let started = self.started;
         let server = server_id();

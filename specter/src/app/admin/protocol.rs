@@ -59,13 +59,25 @@ impl Notices {
         }
     }
 
-    /// Sends the queued notices, in order, until the app stops (its lifecycle aborts
-    /// this task). Runs once per node: the receiver is taken.
-    pub(crate) async fn run(self: std::sync::Arc<Self>, io: SocketIo) {
+    /// Sends the queued notices, in order, until `stopping` resolves (the teardown of
+    /// the handler's lifecycle). Runs once per node: the receiver is taken.
+    pub(crate) async fn run(
+        self: std::sync::Arc<Self>,
+        io: SocketIo,
+        stopping: impl Future<Output = ()>,
+    ) {
         let Some(mut rx) = self.rx.lock().unwrap().take() else {
             return;
         };
-        while let Some(notice) = rx.recv().await {
+        let mut stopping = std::pin::pin!(stopping);
+        loop {
+            let notice = tokio::select! {
+                notice = rx.recv() => notice,
+                () = &mut stopping => None,
+            };
+            let Some(notice) = notice else {
+                return;
+            };
             match notice {
                 Notice::Connected(socket) => tell(&io, "socket_connected", &(socket,)).await,
                 Notice::Disconnected(nsp, id, reason) => {
