@@ -6,11 +6,10 @@
 // sockets, cid connects while it watches (to the last URL), the UI makes ann join a
 // room, and disconnects bob. Prints one JSON line per step; exits non-zero when a step
 // fails.
-import { chromium } from "playwright-core";
+import { launch, step } from "./chromium.mjs";
 import { io } from "socket.io-client";
 
 const [ui, password, ...clientUrls] = process.argv.slice(2);
-const step = (name, detail = {}) => console.log(JSON.stringify({ step: name, ...detail }));
 const timeout = 15_000;
 // The first cells of a table's rows, but its "No data available" row.
 const ROWS = "table tbody tr:not(.v-data-table__empty-wrapper) td:first-child";
@@ -25,18 +24,7 @@ const connect = (url, name) =>
   });
 const disconnected = (socket) => new Promise((resolve) => socket.once("disconnect", resolve));
 
-const browser = await chromium.launch({
-  timeout: 30_000,
-  executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
-  args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
-});
-// Ends the run well before the test's own limit (90 s), closing the browser it started:
-// a test that kills node on its limit would leave Chromium running.
-const deadline = setTimeout(async () => {
-  step("failed", { error: "deadline: the run took over 60 s" });
-  await browser.close().catch(() => {});
-  process.exit(1);
-}, 60_000);
+const browser = await launch();
 try {
   const ann = await connect(clientUrls[0], "ann");
   const bob = await connect(clientUrls.at(-1), "bob");
@@ -106,7 +94,6 @@ try {
   step("failed", { error: String(e) });
   process.exitCode = 1;
 } finally {
-  clearTimeout(deadline);
   for (const c of clients) c.close();
   await browser.close();
 }

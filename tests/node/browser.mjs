@@ -1,21 +1,9 @@
 // Two people chat in headless Chromium: `node browser.mjs http://127.0.0.1:PORT`.
 // Prints one JSON line per step; exits non-zero when a step fails.
-import { chromium } from "playwright-core";
+import { launch, step } from "./chromium.mjs";
 
 const base = process.argv[2];
-const step = (name, detail = {}) => console.log(JSON.stringify({ step: name, ...detail }));
-const browser = await chromium.launch({
-  timeout: 30_000,
-  executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
-  args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
-});
-// Ends the run well before the test's own limit (90 s), closing the browser it started:
-// a test that kills node on its limit would leave Chromium running.
-const deadline = setTimeout(async () => {
-  step("failed", { error: "deadline: the run took over 60 s" });
-  await browser.close().catch(() => {});
-  process.exit(1);
-}, 60_000);
+const browser = await launch();
 const timeout = 10_000;
 try {
   const open = async (name) => {
@@ -62,6 +50,5 @@ try {
   step("failed", { error: String(e) });
   process.exitCode = 1;
 } finally {
-  clearTimeout(deadline);
   await browser.close();
 }
