@@ -28,27 +28,30 @@ pub(super) async fn targets(
     nsp: &str,
     filter: Option<&str>,
 ) -> Vec<RemoteSocket<Adapter>> {
-    let fetch = async |room: Option<&str>| {
-        let Some(op) = io.of(nsp) else {
-            return Vec::new();
-        };
-        let op = match room {
-            Some(room) => op.within(room.to_owned()),
-            None => op,
-        };
-        op.fetch_sockets().await.unwrap_or_else(|e| {
-            tracing::warn!(error = %e, nsp, "the admin UI could not list the sockets");
-            Vec::new()
-        })
-    };
-    let all = fetch(None).await;
+    let all = fetch(io, nsp, None).await;
     let Some(filter) = filter else {
         return all;
     };
     match all.into_iter().find(|s| s.data().id.to_string() == filter) {
         Some(socket) => vec![socket],
-        None => fetch(Some(filter)).await,
+        None => fetch(io, nsp, Some(filter)).await,
     }
+}
+
+/// The sockets of `nsp` (in `room`, when given) on every node; none, with a warning,
+/// when the adapter cannot list them.
+async fn fetch(io: &SocketIo, nsp: &str, room: Option<&str>) -> Vec<RemoteSocket<Adapter>> {
+    let Some(op) = io.of(nsp) else {
+        return Vec::new();
+    };
+    let op = match room {
+        Some(room) => op.within(room.to_owned()),
+        None => op,
+    };
+    op.fetch_sockets().await.unwrap_or_else(|e| {
+        tracing::warn!(error = %e, nsp, "the admin UI could not list the sockets");
+        Vec::new()
+    })
 }
 
 /// A socket of this node as the UI shows it: with its handshake and transport.
@@ -118,15 +121,11 @@ pub(super) async fn all_sockets(io: &SocketIo, namespaces: &[String]) -> Vec<Val
     for nsp in namespaces {
         let Some(op) = io.of(nsp) else { continue };
         let local: HashMap<String, SocketRef> = op
-            .clone()
             .sockets()
             .into_iter()
             .map(|s| (s.id.to_string(), s))
             .collect();
-        let every = op.fetch_sockets().await.unwrap_or_else(|e| {
-            tracing::warn!(error = %e, nsp, "the admin UI could not list the sockets");
-            Vec::new()
-        });
+        let every = fetch(io, nsp, None).await;
         let (here, there): (Vec<_>, Vec<_>) = every
             .into_iter()
             .partition(|s| local.contains_key(&s.data().id.to_string()));
