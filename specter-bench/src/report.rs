@@ -164,11 +164,14 @@ impl Report {
     }
 
     /// Server CPU µs per ack of `server` at `s` subscribers.
+    /// None too when the run was too short for the process clock (10 ms ticks) to see
+    /// any CPU time: a ratio to it would read `inf` or `NaN`.
     pub fn cpu(&self, server: &str, s: usize) -> Option<f64> {
         self.throughput
             .iter()
             .find(|t| t.server == server && t.subscribers == s)
             .map(|t| t.cpu_us_per_ack)
+            .filter(|cpu| *cpu > 0.0)
     }
 
     /// The report as Markdown; the chart is linked as `chart`.
