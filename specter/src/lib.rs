@@ -127,6 +127,7 @@ pub mod adapter;
 #[cfg(feature = "admin")]
 pub use app::admin;
 mod app;
+mod client_text;
 #[cfg(feature = "contract")]
 pub mod contract;
 pub mod error;

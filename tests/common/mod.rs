@@ -2,6 +2,9 @@
 //! node's socket.io-client driven over a pipe.
 #![allow(dead_code)]
 
+pub mod logs;
+pub mod raw;
+
 use std::collections::{HashMap, VecDeque};
 use std::path::{Path, PathBuf};
 use std::process::Stdio;

@@ -1,14 +1,25 @@
 //! Answering an ack: the value, error or emptiness a dispatch owes its client, sent at
 //! once when the connection's buffer has room, or after waiting for room.
 
+use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
 
 use socketioxide::SendError;
 use socketioxide::handler::{FromMessageParts, Value};
+use socketioxide_core::parser::ParserError;
 
 use crate::adapter::{AckSender, Socket};
 use crate::subscriber::delivery::{Attempt, Delivery, Sending};
 use crate::subscriber::{AckError, ErrorKind, Reply};
+
+/// A panic while serializing, as the serializer's error (its text stays in the log).
+fn panicked(panic: Box<dyn std::any::Any + Send>) -> ParserError {
+    let failure = crate::subscriber::Failure::from_panic(panic);
+    ParserError::new(std::io::Error::other(format!(
+        "panicked: {}",
+        failure.message
+    )))
+}
 
 /// How an ack is answered.
 pub(crate) enum Answer {
@@ -39,12 +50,18 @@ impl Owed {
             }
         };
         match &self.answer {
-            Answer::Reply(reply) => match reply.send(sender()) {
+            // A `Serialize` of the app's may panic: that is the subscriber's failure,
+            // answered like any panic, and it must not unwind through the dispatch (the
+            // socket's queue would stay busy and its `disconnect` never run).
+            Answer::Reply(reply) => match catch_unwind(AssertUnwindSafe(|| reply.send(sender())))
+                .unwrap_or_else(|panic| Err(SendError::Serialize(panicked(panic))))
+            {
                 Err(SendError::Serialize(e)) => {
-                    tracing::error!(error = %e, "ack value is not serializable");
+                    // The serializer's text names the app's types: the log has it.
+                    tracing::error!(socket = %self.socket.id, error = %e, "ack value is not serializable");
                     let error = AckError::new(
                         ErrorKind::Unserializable,
-                        format!("ack value is not serializable: {e}"),
+                        "the answer could not be serialized",
                     );
                     sender().send(&error.to_wire())
                 }

@@ -19,16 +19,19 @@ use socketioxide_core::Str;
 use tracing::{Instrument, Span};
 
 use crate::adapter::Socket;
+use crate::client_text::Shown;
 use crate::ingress::answer::{Answer, Owed};
 use crate::ingress::inflight::InflightGuard;
 use crate::ingress::layer::{self, DispatchOutcome, Done, EventInfo, Layers};
 use crate::ingress::metrics;
 use crate::ingress::namespace::Namespace;
-use crate::ingress::rate_limit::SocketLimits;
 use crate::ingress::socket_queue::{Admit, SocketQueue};
+use crate::ingress::socketio::SocketGuards;
 use crate::ingress::spans;
 use crate::ingress::table::Entry;
+use crate::ingress::unknown_events::Verdict;
 use crate::subscriber::Delivery;
+use crate::subscriber::event_name::client_may_emit;
 use crate::subscriber::extract::{Decoded, Payload};
 use crate::subscriber::{
     AckError, BoxOutcomeFuture, Call, ErrorKind, EventCtx, Failure, Outcome, Reply,
@@ -225,7 +228,7 @@ impl Dispatch {
                     .then_some(Blocked::Report(f))
             }
             Outcome::Rejected(reason) => {
-                tracing::info!(namespace = %self.ns.path, event = %self.event, handler = %entry.owner, reason, "event rejected");
+                tracing::info!(namespace = %self.ns.path, event = ?Shown(&self.event), handler = %entry.owner, reason, "event rejected");
                 self.rejected = Some((entry.owner.clone(), reason));
                 self.next = self.entries.len();
                 None
@@ -397,7 +400,7 @@ impl Dispatch {
             tracing::warn!(
                 namespace = %self.ns.path,
                 socket = %self.socket.id,
-                event = %self.event,
+                event = ?Shown(&self.event),
                 max,
                 "too many events of this socket are waiting: refusing the next ones"
             );
@@ -465,7 +468,7 @@ pub(crate) type Queue = SocketQueue<Dispatch>;
 pub(crate) fn message(
     ns: &Arc<Namespace>,
     queue: &Arc<Queue>,
-    limits: &SocketLimits,
+    guards: &SocketGuards,
     s: Arc<Socket>,
     mut data: Value,
     ack: Option<i64>,
@@ -475,24 +478,35 @@ pub(crate) fn message(
         None => match socketioxide::extract::Event::from_message_parts(&s, &mut data, &None) {
             Ok(e) => Str::from(e.0),
             Err(e) => {
-                tracing::warn!(namespace = %ns.path, error = %e, "unreadable event name");
+                tracing::warn!(namespace = %ns.path, socket = %s.id, error = %e, "unreadable event name");
                 return;
             }
         },
     };
+    if !client_may_emit(&event) {
+        return protocol_violation(ns, s, &event);
+    }
     let span = spans::dispatch(&ns.path, &event, &s);
     let (entries, layers) = ns.table.route(&event);
     // An event refused before any subscriber (over a rate limit, or nobody subscribes)
     // still owes its ack: it takes its turn in the queue like any other, so its answer
     // waits for room in order with the others, bounded by the same queue.
-    let refusal = match limits.check(&ns.delivery.policy, &event, entries.as_deref()) {
+    let refusal = match guards
+        .limits
+        .check(&ns.delivery.policy, &event, entries.as_deref())
+    {
         Err(limited) => {
             ns.delivery.count_rate_limited();
-            tracing::debug!(namespace = %ns.path, socket = %s.id, event = %event, "event over its rate limit");
+            tracing::debug!(namespace = %ns.path, socket = %s.id, event = ?Shown(&event), "event over its rate limit");
             Some(limited.into_error())
         }
         Ok(()) if entries.is_none() => {
-            tracing::warn!(namespace = %ns.path, event = %event, "no subscriber for event");
+            let budget = ns.delivery.policy.max_unknown_events;
+            if guards.unknown.count(&ns.path, s.id, &event, budget) == Verdict::Disconnect {
+                // The ack, if asked for, is not answered: the socket is gone.
+                let _ = s.disconnect();
+                return;
+            }
             Some(AckError::unknown_event(&event))
         }
         Ok(()) => None,
@@ -553,14 +567,30 @@ pub(crate) fn message(
     }
 }
 
+/// An event from a client with a name only the server may use (`connect`,
+/// `disconnect`, ...): a protocol violation, as node's parser has it. Nothing of the app
+/// runs; the socket is disconnected (its `disconnect` subscribers run once, for the
+/// socket that really goes).
+#[cold]
+fn protocol_violation(ns: &Namespace, s: Arc<Socket>, event: &str) {
+    tracing::warn!(
+        namespace = %ns.path,
+        socket = %s.id,
+        event = ?Shown(event),
+        "a client emitted an event with a reserved name: disconnecting it"
+    );
+    let _ = s.disconnect();
+}
+
 /// Finishes what the inline run left, then runs the socket's waiting events one after
 /// the other until none is left (and the socket is free).
 async fn drain(
     queue: Arc<Queue>,
     rest: Option<Rest>,
     next: Option<Dispatch>,
-    _inflight: InflightGuard,
+    inflight: InflightGuard,
 ) {
+    let turn = Turn(Some((queue.clone(), inflight)));
     if let Some(rest) = rest {
         rest.finish().await;
     }
@@ -568,6 +598,36 @@ async fn drain(
     while let Some(dispatch) = next {
         dispatch.run_to_end().await;
         next = queue.next();
+    }
+    turn.end();
+}
+
+/// The draining task's hold on its socket's queue. Dropped before [`end`](Turn::end)
+/// (the task panicked or was cancelled), it hands the socket's waiting events to a new
+/// task, or, when no runtime is left to run one, frees the queue: either way the socket
+/// is not left busy, and its `disconnect` subscribers still run.
+struct Turn(Option<(Arc<Queue>, InflightGuard)>);
+
+impl Turn {
+    fn end(mut self) {
+        self.0 = None;
+    }
+}
+
+impl Drop for Turn {
+    fn drop(&mut self) {
+        let Some((queue, inflight)) = self.0.take() else {
+            return;
+        };
+        tracing::error!(
+            "a dispatch ended without finishing: going on with its socket's next events"
+        );
+        match tokio::runtime::Handle::try_current() {
+            Ok(runtime) => {
+                runtime.spawn(drain(queue, None, None, inflight));
+            }
+            Err(_) => while queue.next().is_some() {},
+        }
     }
 }
 

@@ -19,6 +19,7 @@ mod sorted;
 mod spans;
 mod subscription;
 mod table;
+mod unknown_events;
 
 use std::collections::HashMap;
 use std::future::Future;

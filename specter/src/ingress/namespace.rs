@@ -4,6 +4,7 @@
 use std::sync::{Arc, Mutex};
 
 use crate::adapter::{Socket, SocketRef};
+use crate::client_text::Shown;
 use crate::ingress::error_subscribers::{ErrorEvent, ErrorTable};
 use crate::ingress::inflight::Inflight;
 use crate::ingress::layer::Layer;
@@ -33,7 +34,7 @@ impl Namespace {
     pub fn log_failure(&self, event: &str, entry: &Entry, failure: &Failure) {
         tracing::error!(
             namespace = %self.path,
-            event,
+            event = ?Shown(event),
             handler = %entry.owner,
             source = %entry.source,
             error = %failure,

@@ -14,6 +14,7 @@ use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultDirectRateLimiter, RateLimiter};
 use rustc_hash::FxHashMap;
 
+use crate::client_text::Shown;
 use crate::ingress::table::{ANY, Entry};
 use crate::subscriber::{AckError, DeliveryPolicy, ErrorKind, Rate};
 
@@ -125,7 +126,7 @@ impl SocketLimits {
                 let wait = not_until.wait_time_from(clock.now());
                 return Err(Limited::new(
                     rate,
-                    &format!("{event:?} events"),
+                    &format!("{:?} events", Shown(event)),
                     wait,
                     Some(&e.owner),
                 ));
@@ -143,7 +144,12 @@ impl SocketLimits {
                 .or_insert_with(|| RateLimiter::direct(rate.quota()));
             if let Err(not_until) = limiter.check() {
                 let wait = not_until.wait_time_from(clock.now());
-                return Err(Limited::new(rate, &format!("{event:?} events"), wait, None));
+                return Err(Limited::new(
+                    rate,
+                    &format!("{:?} events", Shown(event)),
+                    wait,
+                    None,
+                ));
             }
         }
         Ok(())

@@ -16,6 +16,7 @@ use crate::ingress::dispatch::{self, Queue};
 use crate::ingress::metrics;
 use crate::ingress::namespace::Namespace;
 use crate::ingress::rate_limit::SocketLimits;
+use crate::ingress::unknown_events::UnknownEvents;
 
 /// Marker for socketioxide's handler traits: ours are structs, not closures.
 pub(crate) enum Listener {}
@@ -26,7 +27,15 @@ pub(crate) struct OnConnect(pub Arc<Namespace>);
 
 /// The message listener of a socket: every event it emits, through its rate limits and
 /// its queue. The limiters live as long as the listener, that is the socket.
-struct OnMessage(Arc<Namespace>, Arc<Queue>, SocketLimits);
+struct OnMessage(Arc<Namespace>, Arc<Queue>, SocketGuards);
+
+/// What bounds one socket's events before they are dispatched: its rate limiters and
+/// its count of events nobody subscribes to.
+#[derive(Default)]
+pub(crate) struct SocketGuards {
+    pub limits: SocketLimits,
+    pub unknown: UnknownEvents,
+}
 
 /// The disconnect listener of a socket: runs after the socket's queued events.
 struct OnDisconnect(Arc<Namespace>, Arc<Queue>);
@@ -42,7 +51,7 @@ impl ConnectHandler<Adapter, Listener> for OnConnect {
         s.on_fallback(OnMessage(
             self.0.clone(),
             queue.clone(),
-            SocketLimits::default(),
+            SocketGuards::default(),
         ));
         s.on_disconnect(OnDisconnect(self.0.clone(), queue));
     }

@@ -8,6 +8,7 @@ use tracing::Span;
 use tracing::field::Empty;
 
 use crate::adapter::Socket;
+use crate::client_text::Shown;
 use crate::ingress::layer::DispatchOutcome;
 use crate::ingress::table::Entry;
 use crate::subscriber::{ErrorKind, Outcome};
@@ -18,7 +19,7 @@ pub(crate) fn dispatch(namespace: &str, event: &str, socket: &Socket) -> Span {
     tracing::info_span!(
         "dispatch",
         namespace,
-        event,
+        event = ?Shown(event),
         socket = %socket.id,
         transport = ?socket.transport_type(),
         outcome = Empty,

@@ -4,6 +4,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+use crate::client_text::Shown;
 use crate::subscriber::error_kind::ErrorKind;
 use crate::subscriber::outcome::Failure;
 
@@ -84,11 +85,12 @@ impl AckError {
         self
     }
 
-    /// The answer to an event nobody subscribes to.
+    /// The answer to an event nobody subscribes to. The name is the client's own: it is
+    /// cut to 64 characters and escaped, never echoed whole.
     pub fn unknown_event(event: &str) -> Self {
         Self::new(
             ErrorKind::UnknownEvent,
-            format!("no subscriber for event {event:?}"),
+            format!("no subscriber for event {:?}", Shown(event)),
         )
     }
 

@@ -52,6 +52,10 @@ pub struct DeliveryPolicy {
     /// How often one socket may send each event that has no limit of its own
     /// (default: no limit).
     pub event_rate: Option<Rate>,
+    /// How many events nobody subscribes to one socket may send within a minute before
+    /// it is disconnected (default 1,000). Each is answered `unknown_event`; the first
+    /// of a minute is logged, the rest counted.
+    pub max_unknown_events: u64,
 }
 
 impl Default for DeliveryPolicy {
@@ -64,11 +68,19 @@ impl Default for DeliveryPolicy {
             subscriber_timeout: None,
             socket_rate: None,
             event_rate: None,
+            max_unknown_events: 1000,
         }
     }
 }
 
 impl DeliveryPolicy {
+    /// How many events nobody subscribes to one socket may send within a minute before
+    /// it is disconnected.
+    pub fn max_unknown_events(mut self, n: u64) -> Self {
+        self.max_unknown_events = n;
+        self
+    }
+
     /// Whether events are dispatched in arrival order per socket.
     pub fn ordered(mut self, ordered: bool) -> Self {
         self.ordered = ordered;

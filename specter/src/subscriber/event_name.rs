@@ -11,6 +11,41 @@ pub const RESERVED_EVENTS: [&str; 4] = [
     "removeListener",
 ];
 
+/// Names a client's event can never have: the socket's lifecycle events and the names
+/// Socket.IO reserves. An event from a client with one of them is a protocol violation
+/// (node's parser closes such a connection): it reaches no subscriber, catch-all or layer,
+/// and the socket is disconnected.
+pub const CLIENT_FORBIDDEN_EVENTS: [&str; 6] = [
+    "connect",
+    "connect_error",
+    "disconnect",
+    "disconnecting",
+    "newListener",
+    "removeListener",
+];
+
+/// Whether a client may emit an event called `name`: not one of
+/// [`CLIENT_FORBIDDEN_EVENTS`].
+///
+/// ```
+/// use specter::event_name::client_may_emit;
+///
+/// assert!(client_may_emit("message"));
+/// assert!(!client_may_emit("connect"));
+/// assert!(!client_may_emit("disconnect"));
+/// ```
+pub const fn client_may_emit(name: &str) -> bool {
+    let bytes = name.as_bytes();
+    let mut i = 0;
+    while i < CLIENT_FORBIDDEN_EVENTS.len() {
+        if bytes_eq(bytes, CLIENT_FORBIDDEN_EVENTS[i].as_bytes()) {
+            return false;
+        }
+        i += 1;
+    }
+    true
+}
+
 /// Why an event name was rejected by [`check_event_name`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum EventNameError {
