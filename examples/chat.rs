@@ -172,13 +172,13 @@ impl ChatController {
         socket: SocketRef,
         io: SocketIo,
         Data(auth): Data<JoinAuth>,
-    ) -> Result<(), String> {
+    ) -> Result<(), Reject> {
         let name = auth.name.trim();
         if name.is_empty() || name.len() > 32 {
-            return Err("pick a name of 1 to 32 characters".into());
+            return Err(Reject::new("pick a name of 1 to 32 characters"));
         }
         if Self::present(&io, None).0.iter().any(|n| n == name) {
-            return Err(format!("{name} is already here"));
+            return Err(Reject::new(format!("{name} is already here")));
         }
         Session::insert(&socket, Member(name.to_owned()));
         Ok(())

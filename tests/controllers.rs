@@ -417,10 +417,22 @@ async fn components_registered_after_boot_start_at_once() {
         "{err}"
     );
     let ack = emit_ack(&s, "greet", json!([])).await;
+    // A server's mistake: the client reads that something failed and the id of the log
+    // line that says what.
+    let error = &ack[0]["error"];
     assert_eq!(
-        ack[0]["error"],
-        json!({"handler": "greeter", "kind": "missing_state", "message": "State<Arc<Greeting>>: no state of type `Arc<Greeting>` is registered: add it with `ServiceManager::builder().service(..)` or `configure_io(|io| io.with_state(..))`"}),
+        (&error["handler"], &error["kind"], &error["message"]),
+        (
+            &json!("greeter"),
+            &json!("missing_state"),
+            &json!("internal error")
+        ),
         "no Greeting service: {ack}"
+    );
+    let id = error["id"].as_str().expect("an id");
+    assert!(
+        id.len() == 12 && id.chars().all(|c| c.is_ascii_hexdigit()),
+        "{id}"
     );
     app.shutdown().await;
     assert_eq!(counters.log.take(), ["store stop", "store cleanup"]);

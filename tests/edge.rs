@@ -9,10 +9,10 @@ use common::logs::{logged, logs};
 use common::raw::Polling;
 use common::{Log, TestServer, emit_ack, eventually};
 use serde_json::{Value, json};
-use specter::DeliveryPolicy;
 use specter::layer::{EventInfo, Layer};
 use specter::prelude::*;
 use specter::testing::{TestClient, TestError};
+use specter::{DeliveryPolicy, Public};
 
 /// An app that records every subscriber, catch-all and layer that runs.
 struct Watched(Log);
@@ -223,4 +223,415 @@ async fn a_reply_whose_serialize_panics_is_answered_and_the_socket_still_disconn
     })
     .await;
     app.shutdown().await;
+}
+
+// ---- origins ---------------------------------------------------------------------------
+
+const HANDSHAKE: &str = "/socket.io/?EIO=4&transport=polling";
+
+fn upgrade_headers(origin: Option<&'static str>) -> Vec<(&'static str, &'static str)> {
+    let mut headers = vec![
+        ("Upgrade", "websocket"),
+        ("Connection", "Upgrade"),
+        ("Sec-WebSocket-Version", "13"),
+        ("Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ=="),
+    ];
+    headers.extend(origin.map(|o| ("Origin", o)));
+    headers
+}
+
+#[tokio::test]
+async fn a_page_of_another_origin_is_refused_on_both_transports_and_others_are_served() {
+    let server =
+        TestServer::start(ServiceManager::builder().handler(Strict).build().unwrap()).await;
+    let own = format!("http://{}", common::raw::host(&server.url));
+    let own: &'static str = Box::leak(own.into_boxed_str());
+    let ws = "/socket.io/?EIO=4&transport=websocket";
+    for (origin, polling, upgrade) in [
+        (Some("http://evil.invalid"), 403, 403),
+        (Some("null"), 403, 403),
+        (None, 200, 101),
+        (Some(own), 200, 101),
+    ] {
+        let headers: Vec<_> = origin.map(|o| ("Origin", o)).into_iter().collect();
+        let answer = common::raw::request(&server.url, "GET", HANDSHAKE, &headers, "").await;
+        assert_eq!(
+            answer.status, polling,
+            "polling from {origin:?}: {answer:?}"
+        );
+        let answer = common::raw::upgrade(&server.url, ws, &upgrade_headers(origin)).await;
+        assert_eq!(
+            answer.status, upgrade,
+            "websocket from {origin:?}: {answer:?}"
+        );
+    }
+    assert_eq!(server.app.edge_stats().refused_origins, 4);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn allowed_origins_get_cors_headers_and_patterns_match_subdomains() {
+    let app = ServiceManager::builder()
+        .handler(Strict)
+        .allowed_origins(["https://app.example.com", "https://*.example.org"])
+        .build()
+        .unwrap();
+    let server = TestServer::start(app).await;
+    let from = async |origin: &str| {
+        common::raw::request(&server.url, "GET", HANDSHAKE, &[("Origin", origin)], "").await
+    };
+    for origin in ["https://app.example.com", "https://eu.example.org"] {
+        let answer = from(origin).await;
+        assert_eq!(answer.status, 200, "{origin}");
+        assert_eq!(
+            answer.header("access-control-allow-origin").as_deref(),
+            Some(origin)
+        );
+        assert_eq!(
+            answer.header("access-control-allow-credentials").as_deref(),
+            Some("true")
+        );
+    }
+    assert_eq!(from("https://example.org").await.status, 403);
+    assert_eq!(from("http://app.example.com").await.status, 403);
+    // A browser's preflight for a POST with a custom header.
+    let preflight = common::raw::request(
+        &server.url,
+        "OPTIONS",
+        HANDSHAKE,
+        &[
+            ("Origin", "https://app.example.com"),
+            ("Access-Control-Request-Method", "POST"),
+            ("Access-Control-Request-Headers", "content-type"),
+        ],
+        "",
+    )
+    .await;
+    assert_eq!(preflight.status, 200);
+    assert_eq!(
+        preflight.header("access-control-allow-origin").as_deref(),
+        Some("https://app.example.com")
+    );
+    server.stop().await;
+
+    let bad = ServiceManager::builder()
+        .allowed_origins(["example.com"])
+        .build();
+    assert_eq!(
+        bad.err().map(|e| e.to_string()),
+        Some("allowed origin \"example.com\" must be `scheme://host[:port]`, like `https://app.example.com`".to_owned())
+    );
+}
+
+#[tokio::test]
+async fn the_allow_request_hook_refuses_with_its_status_before_engine_io() {
+    let app = ServiceManager::builder()
+        .handler(Strict)
+        .allow_request(|head: axum::http::request::Parts| async move {
+            match head.headers.get("x-api-key") {
+                Some(key) if key == "let-me-in" => Ok(()),
+                _ => Err(axum::http::StatusCode::UNAUTHORIZED),
+            }
+        })
+        .build()
+        .unwrap();
+    let server = TestServer::start(app).await;
+    let without = common::raw::request(&server.url, "GET", HANDSHAKE, &[], "").await;
+    assert_eq!(without.status, 401);
+    let with = common::raw::request(
+        &server.url,
+        "GET",
+        HANDSHAKE,
+        &[("x-api-key", "let-me-in")],
+        "",
+    )
+    .await;
+    assert_eq!(with.status, 200);
+    assert!(with.body.starts_with("0{"), "{with:?}");
+    server.stop().await;
+}
+
+// ---- sizes and times -------------------------------------------------------------------
+
+#[tokio::test]
+async fn a_silent_or_half_sent_connection_is_closed_by_the_default_header_timeout() {
+    use tokio::io::AsyncWriteExt;
+    let server =
+        TestServer::start(ServiceManager::builder().handler(Strict).build().unwrap()).await;
+    let host = common::raw::host(&server.url).to_owned();
+    let silent = tokio::net::TcpStream::connect(&host).await.unwrap();
+    let mut half = tokio::net::TcpStream::connect(&host).await.unwrap();
+    half.write_all(b"GET /socket.io/?EIO=4&transport=polling HTTP/1.1\r\nHost: x\r\nX-Slow: ")
+        .await
+        .unwrap();
+    let started = std::time::Instant::now();
+    let (silent_closed, half_closed) = tokio::join!(
+        async move {
+            let mut s = silent;
+            common::raw::closed_within(&mut s, Duration::from_secs(15)).await
+        },
+        async move { common::raw::closed_within(&mut half, Duration::from_secs(15)).await },
+    );
+    assert!(silent_closed && half_closed, "both closed within 15 s");
+    assert!(
+        started.elapsed() >= Duration::from_secs(9),
+        "not before the 10 s timeout"
+    );
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_session_that_never_joins_a_namespace_is_closed_after_the_connect_timeout() {
+    let server = TestServer::start(
+        ServiceManager::builder()
+            .handler(Strict)
+            .connect_timeout(Duration::from_millis(500))
+            .build()
+            .unwrap(),
+    )
+    .await;
+    let open = common::raw::request(&server.url, "GET", HANDSHAKE, &[], "").await;
+    let sid = open
+        .body
+        .split("\"sid\":\"")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(1_500)).await;
+    let path = format!("{HANDSHAKE}&sid={sid}");
+    let later = common::raw::request(&server.url, "GET", &path, &[], "").await;
+    assert_eq!(later.status, 400, "the session is gone: {later:?}");
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_message_over_the_default_1_mb_closes_that_connection_on_both_transports() {
+    use futures_util::{SinkExt, StreamExt};
+    use tokio_tungstenite::tungstenite::Message;
+    let server =
+        TestServer::start(ServiceManager::builder().handler(Strict).build().unwrap()).await;
+    let bystander = TestClient::builder()
+        .connect_url(&server.url)
+        .await
+        .unwrap();
+    let big = format!("42[\"count\",\"{}\"]", "x".repeat(2_000_000));
+
+    let url = format!(
+        "ws://{}/socket.io/?EIO=4&transport=websocket",
+        common::raw::host(&server.url)
+    );
+    let (mut ws, _) = tokio_tungstenite::connect_async(url).await.unwrap();
+    ws.send(Message::text("40")).await.unwrap();
+    ws.send(Message::text(big.clone())).await.unwrap_or(());
+    let closed = tokio::time::timeout(Duration::from_secs(10), async {
+        loop {
+            match ws.next().await {
+                None | Some(Err(_)) | Some(Ok(Message::Close(_))) => return true,
+                Some(Ok(_)) => continue,
+            }
+        }
+    })
+    .await;
+    assert_eq!(closed, Ok(true), "the websocket is closed");
+
+    let session = Polling::connect(&server.url).await;
+    assert_eq!(session.post(&big).await.status, 413);
+
+    assert_eq!(
+        emit_ack(&bystander, "count", json!([1])).await,
+        json!([2]),
+        "others are served"
+    );
+    bystander.disconnect().await;
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn connections_past_a_cap_are_answered_503_and_counted() {
+    let app = ServiceManager::builder()
+        .handler(Strict)
+        .max_connections_per_address(2)
+        .build()
+        .unwrap();
+    let server = TestServer::start(app).await;
+    let host = common::raw::host(&server.url).to_owned();
+    let _held: Vec<_> = futures_util::future::join_all(
+        (0..2).map(|_| tokio::net::TcpStream::connect(host.clone())),
+    )
+    .await;
+    common::eventually("two connections held", || {
+        server.app.edge_stats().open_connections == 2
+    })
+    .await;
+    let refused = common::raw::request(&server.url, "GET", HANDSHAKE, &[], "").await;
+    assert_eq!(refused.status, 503, "{refused:?}");
+    assert_eq!(refused.body, "too many connections from this address");
+    assert_eq!(server.app.edge_stats().refused_connections, 1);
+    drop(_held);
+    common::eventually("places freed", || {
+        server.app.edge_stats().open_connections == 0
+    })
+    .await;
+    let served = common::raw::request(&server.url, "GET", HANDSHAKE, &[], "").await;
+    assert_eq!(served.status, 200);
+    server.stop().await;
+}
+
+// ---- what clients are told -------------------------------------------------------------
+
+#[derive(serde::Deserialize)]
+struct JoinAuth {
+    name: String,
+}
+
+#[derive(serde::Deserialize)]
+#[allow(dead_code)]
+struct Incoming {
+    text: String,
+}
+
+#[derive(Default)]
+struct Told;
+
+#[handler(name = "told", discover = false)]
+impl Told {
+    #[on("connect")]
+    fn connect(&self, Data(auth): Data<JoinAuth>) -> Result<(), Reject> {
+        (auth.name != "mallory")
+            .then_some(())
+            .ok_or(Reject::new("not you"))
+    }
+
+    #[on("message")]
+    fn message(&self, Data(_m): Data<Incoming>) {}
+
+    #[on("lookup")]
+    fn lookup(&self) -> Result<(), String> {
+        Err("connection to 10.0.0.7:5432 refused (os error 111)".to_owned())
+    }
+
+    #[on("join")]
+    fn join(&self) -> Result<(), Public<&'static str>> {
+        Err(Public("the room is full"))
+    }
+}
+
+#[tokio::test]
+async fn clients_are_told_what_is_wrong_in_their_terms_and_never_the_servers_inside() {
+    logs();
+    let app = ServiceManager::builder().handler(Told).build().unwrap();
+    let refused = TestClient::builder()
+        .auth(json!({"nom": 5}))
+        .connect(&app)
+        .await
+        .err();
+    assert_eq!(
+        refused,
+        Some(TestError::Refused("invalid payload: name: missing".into()))
+    );
+
+    let client = TestClient::builder()
+        .auth(json!({"name": "ann"}))
+        .connect(&app)
+        .await
+        .unwrap();
+    let ack = emit_ack(&client, "message", json!([{"text": 5}])).await;
+    assert_eq!(
+        ack,
+        json!([{"error": {"handler": "told", "kind": "invalid_payload",
+            "message": "text: expected a string",
+            "fields": [{"path": "text", "message": "expected a string"}]}}])
+    );
+    // The log keeps what the developer needs.
+    assert_eq!(
+        logged(&["subscriber failed", "Data<Incoming>", "expected a string"]),
+        1
+    );
+
+    let ack = emit_ack(&client, "lookup", json!([])).await;
+    let error = &ack[0]["error"];
+    assert_eq!(error["message"], "internal error");
+    let id = error["id"].as_str().unwrap();
+    assert_eq!(
+        logged(&[
+            "subscriber failed",
+            "os error 111",
+            &format!("error_id={id}")
+        ]),
+        1,
+        "the id names the log line"
+    );
+
+    let ack = emit_ack(&client, "join", json!([])).await;
+    assert_eq!(
+        ack,
+        json!([{"error": {"handler": "told", "kind": "returned", "message": "the room is full"}}])
+    );
+    client.disconnect().await;
+    app.shutdown().await;
+}
+
+// ---- shutdown --------------------------------------------------------------------------
+
+#[derive(Default)]
+struct Slow;
+
+#[handler(name = "slow", discover = false)]
+impl Slow {
+    #[on("slow")]
+    async fn slow(&self) -> &'static str {
+        tokio::time::sleep(Duration::from_millis(800)).await;
+        "done"
+    }
+}
+
+#[tokio::test]
+async fn after_the_signal_new_handshakes_get_503_and_sessions_without_a_namespace_close() {
+    use futures_util::StreamExt;
+    let mut server =
+        TestServer::start(ServiceManager::builder().handler(Slow).build().unwrap()).await;
+    let url = format!(
+        "ws://{}/socket.io/?EIO=4&transport=websocket",
+        common::raw::host(&server.url)
+    );
+    // An engine.io session that never sends CONNECT.
+    let (mut lurker, _) = tokio_tungstenite::connect_async(url).await.unwrap();
+    let client = TestClient::builder()
+        .connect_url(&server.url)
+        .await
+        .unwrap();
+    let asked = client.emit_with_ack("slow", ());
+    let signalled = async {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        server.signal_stop();
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        common::raw::request(&server.url, "GET", HANDSHAKE, &[], "").await
+    };
+    let (ack, refused) = tokio::join!(asked, signalled);
+    assert_eq!(
+        refused.status, 503,
+        "a new handshake after the signal: {refused:?}"
+    );
+    assert_eq!(
+        ack.unwrap(),
+        [json!("done")],
+        "the ack asked before the signal is answered"
+    );
+    let closed = tokio::time::timeout(Duration::from_secs(11), async {
+        loop {
+            match lurker.next().await {
+                None | Some(Err(_)) => return,
+                Some(Ok(m)) if m.is_close() => return,
+                Some(Ok(_)) => continue,
+            }
+        }
+    })
+    .await;
+    assert!(
+        closed.is_ok(),
+        "the session without a namespace is closed by the shutdown"
+    );
+    server.stop().await;
 }

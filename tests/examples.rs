@@ -106,7 +106,7 @@ async fn chat_validates_messages_and_limits_a_flooding_client_only() {
         empty,
         json!([{"error": {
             "handler": "chat", "kind": "invalid_payload",
-            "message": "Valid<Incoming>: text: is blank; text: length is lower than 1",
+            "message": "text: is blank; text: length is lower than 1",
             "fields": [
                 {"path": "text", "message": "is blank"},
                 {"path": "text", "message": "length is lower than 1"}

@@ -149,7 +149,7 @@ async fn python_connect_refusal_and_namespaces() {
             "connect",
             |Data(auth): Data<Value>| match auth["token"].as_str() {
                 Some("ok") => Ok(()),
-                _ => Err("bad token"),
+                _ => Err(Reject::new("bad token")),
             },
             100,
         )

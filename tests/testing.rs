@@ -15,8 +15,8 @@ struct Room {
 #[handler(name = "room", discover = false)]
 impl Room {
     #[on("connect")]
-    fn connect(&self, socket: SocketRef, Data(auth): Data<Value>) -> Result<(), String> {
-        let name = auth["name"].as_str().ok_or("who are you?")?;
+    fn connect(&self, socket: SocketRef, Data(auth): Data<Value>) -> Result<(), Reject> {
+        let name = auth["name"].as_str().ok_or(Reject::new("who are you?"))?;
         socket.join(name.to_owned());
         Ok(())
     }

@@ -59,6 +59,8 @@ pub enum Error {
     Redis(String),
     /// Binding or serving the HTTP listener failed.
     Io(std::io::Error),
+    /// An allowed origin that is not an origin (`allowed_origins`).
+    InvalidOrigin(String),
 }
 
 impl fmt::Display for Error {
@@ -101,6 +103,7 @@ impl fmt::Display for Error {
             }
             Error::Redis(e) => write!(f, "redis adapter: {e}"),
             Error::Io(e) => write!(f, "i/o error: {e}"),
+            Error::InvalidOrigin(e) => f.write_str(e),
         }
     }
 }

@@ -159,8 +159,8 @@ pub use subscriber::{
     Ack, AckError, AckErrorWire, Binding, BoxOutcomeFuture, Call, DEFAULT_NAMESPACE,
     DEFAULT_PRIORITY, Deliver, Delivery, DeliveryPolicy, DeliveryStats, EmitEvent, ErrorKind,
     EventCtx, EventKind, EventKinds, ExtractError, Failure, FieldError, FromEvent, Guard,
-    IntoGuard, IntoOutcome, IntoSubscriber, IntoVerdict, Method, Outcome, Rate, RateError, Reject,
-    ServerEvent, Session, SharedData, Signature, Source, Subscriber, TypeInfo, Undelivered,
+    IntoGuard, IntoOutcome, IntoSubscriber, IntoVerdict, Method, Outcome, Public, Rate, RateError,
+    Reject, ServerEvent, Session, SharedData, Signature, Source, Subscriber, TypeInfo, Undelivered,
 };
 
 pub use adapter::{Adapter, SocketIo, SocketRef};

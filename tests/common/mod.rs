@@ -46,9 +46,16 @@ impl TestServer {
         }
     }
 
+    /// Sends the stop signal, and returns at once: the shutdown runs meanwhile.
+    pub fn signal_stop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+
     /// Stops serving (disconnecting every client) and shuts the app down.
     pub async fn stop(mut self) {
-        let _ = self.stop.take().unwrap().send(());
+        self.signal_stop();
         let task = self.task.take().unwrap();
         tokio::time::timeout(WAIT, task)
             .await

@@ -170,3 +170,39 @@ pub async fn closed_within(stream: &mut TcpStream, limit: Duration) -> bool {
         }
     }
 }
+
+/// Sends a websocket upgrade request and reads the answer's head only (a `101` leaves
+/// the connection open: the head is all there is to read).
+pub async fn upgrade(url: &str, path: &str, headers: &[(&str, &str)]) -> Answer {
+    let mut stream = TcpStream::connect(host(url)).await.unwrap();
+    let mut req = format!("GET {path} HTTP/1.1\r\nHost: {}\r\n", host(url));
+    for (name, value) in headers {
+        req.push_str(&format!("{name}: {value}\r\n"));
+    }
+    req.push_str("\r\n");
+    stream.write_all(req.as_bytes()).await.unwrap();
+    let mut bytes = Vec::new();
+    let mut buf = [0u8; 1024];
+    tokio::time::timeout(WAIT, async {
+        while !bytes.windows(4).any(|w| w == b"\r\n\r\n") {
+            match stream.read(&mut buf).await {
+                Ok(0) | Err(_) => break,
+                Ok(n) => bytes.extend_from_slice(&buf[..n]),
+            }
+        }
+    })
+    .await
+    .expect("the server answers the upgrade in time");
+    let text = String::from_utf8_lossy(&bytes).to_string();
+    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    let status = head
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    Answer {
+        status,
+        head: head.to_owned(),
+        body: body.to_owned(),
+    }
+}

@@ -14,6 +14,8 @@ export interface AckErrorBody {
   fields?: FieldError[];
   /** Who answered with the error. */
   handler?: string | null;
+  /** An `internal error`: the id of the server's log line that says what went wrong. */
+  id?: string | null;
   /** Why. */
   kind: ErrorKind;
   /** A sentence for the client. */

@@ -16,11 +16,15 @@ type SocketIoBuilder = socketioxide::SocketIoBuilder<Adapter>;
 use tokio::net::{TcpListener, ToSocketAddrs};
 
 use crate::app::component::{Component, ComponentHealth};
-use crate::app::connection::TimedListener;
 use crate::app::controller::{Controller, ControllerParts};
+use crate::app::edge::EdgeStats;
+use crate::app::edge::accept::{self, Accepted};
+use crate::app::edge::caps::Caps;
+use crate::app::edge::gate::{self, AllowRequest, Gate};
+use crate::app::edge::origin::{OriginPattern, Origins};
+use crate::app::edge::settings::{DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_PAYLOAD, EdgeLimits};
 use crate::app::handler::{EventOwner, Handler};
 use crate::app::registry::{self, ComponentKind, Construct};
-use crate::app::request_head;
 use crate::app::service::{DynService, Service, Services};
 use crate::error::Error;
 use crate::ingress::{EventRow, SocketIngress, format_table};
@@ -35,9 +39,6 @@ pub const DEFAULT_MAX_BUFFERED_PACKETS: usize = 1024;
 /// `configure_io(|io| io.ws_read_buffer_size(..))` changes it.
 pub const DEFAULT_WS_READ_BUFFER: usize = 1024;
 
-/// How long a graceful shutdown waits for dispatches under way.
-const DRAIN_LIMIT: Duration = Duration::from_secs(10);
-
 /// How long a graceful shutdown keeps reading and dispatching after its signal, so that
 /// events sent before the signal, still unread, are answered.
 const SETTLE: Duration = Duration::from_millis(300);
@@ -46,8 +47,8 @@ const SETTLE: Duration = Duration::from_millis(300);
 /// (the last acks) before closing the sessions.
 const FLUSH: Duration = Duration::from_millis(100);
 
-/// How long a graceful shutdown waits for HTTP requests once every client is closed.
-const CONNECTION_GRACE: Duration = Duration::from_secs(2);
+/// A layer the app wraps its whole HTTP service in (`http_layer`).
+type HttpLayer = Arc<dyn Fn(Router) -> Router + Send + Sync>;
 
 /// Builds a [`ServiceManager`].
 ///
@@ -63,6 +64,12 @@ pub struct ServiceManagerBuilder {
     /// Layers, each with its namespace (`None`: app-wide), in the order added.
     layers: Vec<(Option<String>, Arc<dyn Layer>)>,
     health_path: Option<String>,
+    edge: EdgeLimits,
+    origins: Origins,
+    /// Allowed origins that are not origins, reported by `build`.
+    origin_errors: Vec<String>,
+    allow_request: Option<AllowRequest>,
+    http_layers: Vec<HttpLayer>,
     #[cfg(feature = "redis")]
     redis: Option<crate::adapter::RedisConnection>,
 }
@@ -115,13 +122,130 @@ impl ServiceManagerBuilder {
     }
 
     /// The largest message a client may send, in bytes, over either transport
-    /// (socketioxide's defaults: 100 kB per long-polling request, 64 MiB per websocket
-    /// message). A client that sends more is disconnected.
+    /// (default 1 MB, [`DEFAULT_MAX_PAYLOAD`], node's `maxHttpBufferSize`): a long-polling
+    /// request's body, a websocket message and each of its frames. A client that sends
+    /// more is disconnected.
     pub fn max_payload(self, bytes: u64) -> Self {
-        self.configure_io(move |io| {
-            io.max_payload(bytes)
-                .ws_max_message_size(usize::try_from(bytes).unwrap_or(usize::MAX))
-        })
+        self.configure_io(move |io| max_payload(io, bytes))
+    }
+
+    /// How long an engine.io session may stay without joining a namespace before it is
+    /// closed (default 10 s, [`DEFAULT_CONNECT_TIMEOUT`]).
+    pub fn connect_timeout(self, timeout: Duration) -> Self {
+        self.configure_io(move |io| io.connect_timeout(timeout))
+    }
+
+    /// The pages of other origins that may connect, besides the server's own: exact
+    /// origins (`"https://app.example.com"`) or every subdomain of a domain
+    /// (`"https://*.example.com"`). Requests without `Origin` (non-browser clients) are
+    /// always served. By default a page of another origin is refused with 403 on both
+    /// transports; allowed ones get the CORS headers browsers need. A pattern that is not
+    /// an origin fails [`build`](Self::build).
+    pub fn allowed_origins<I, S>(mut self, origins: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<str>,
+    {
+        let mut list = match std::mem::take(&mut self.origins) {
+            Origins::Listed(list) => list,
+            _ => Vec::new(),
+        };
+        for origin in origins {
+            match OriginPattern::parse(origin.as_ref()) {
+                Ok(pattern) => list.push(pattern),
+                Err(e) => self.origin_errors.push(e),
+            }
+        }
+        self.origins = Origins::Listed(list);
+        self
+    }
+
+    /// Serves pages of every origin (with CORS headers for each): for a public API that
+    /// authenticates each connection itself, never by cookie.
+    pub fn allow_any_origin(mut self) -> Self {
+        self.origins = Origins::Any;
+        self
+    }
+
+    /// An async check of every Socket.IO handshake and websocket upgrade, after the
+    /// origin check, for what an origin list cannot express: `Err(status)` refuses the
+    /// request with that status, before engine.io sees it.
+    ///
+    /// ```
+    /// use specter::ServiceManager;
+    /// use axum::http::StatusCode;
+    ///
+    /// let app = ServiceManager::builder()
+    ///     .allow_request(|head: axum::http::request::Parts| async move {
+    ///         match head.headers.get("x-api-key") {
+    ///             Some(key) if key == "let-me-in" => Ok(()),
+    ///             _ => Err(StatusCode::UNAUTHORIZED),
+    ///         }
+    ///     })
+    ///     .build()?;
+    /// # Ok::<(), specter::Error>(())
+    /// ```
+    pub fn allow_request<F, Fut>(mut self, check: F) -> Self
+    where
+        F: Fn(axum::http::request::Parts) -> Fut + Send + Sync + 'static,
+        Fut: std::future::Future<Output = Result<(), axum::http::StatusCode>> + Send + 'static,
+    {
+        self.allow_request = Some(Arc::new(move |head| Box::pin(check(head))));
+        self
+    }
+
+    /// Wraps the app's whole HTTP service (every route, Socket.IO included) in a tower
+    /// layer: compression, request ids, anything from tower-http. `serve` keeps its
+    /// bounds and its graceful shutdown; [`router`](ServiceManager::router) has the
+    /// layers too. Layers nest in the order added: the last is the outermost.
+    pub fn http_layer<L>(mut self, layer: L) -> Self
+    where
+        L: tower::Layer<axum::routing::Route> + Clone + Send + Sync + 'static,
+        L::Service: tower::Service<axum::extract::Request> + Clone + Send + Sync + 'static,
+        <L::Service as tower::Service<axum::extract::Request>>::Response:
+            axum::response::IntoResponse + 'static,
+        <L::Service as tower::Service<axum::extract::Request>>::Error:
+            Into<std::convert::Infallible> + 'static,
+        <L::Service as tower::Service<axum::extract::Request>>::Future: Send + 'static,
+    {
+        self.http_layers
+            .push(Arc::new(move |router: Router| router.layer(layer.clone())));
+        self
+    }
+
+    /// How long a connection may take to send a request's head, counted from when it is
+    /// ready for one (default 10 s): a connection that sends nothing, stops in the middle
+    /// of its headers, or idles between requests without upgrading is closed.
+    pub fn header_read_timeout(mut self, timeout: Duration) -> Self {
+        self.edge.header_read_timeout = timeout;
+        self
+    }
+
+    /// The largest request head a client may send (default 16 KiB; at least 8 KiB).
+    pub fn max_header_bytes(mut self, bytes: usize) -> Self {
+        self.edge.max_header_bytes = bytes;
+        self
+    }
+
+    /// How many TCP connections `serve` holds at once (default 50,000); past it, a new
+    /// connection is answered 503 and closed.
+    pub fn max_connections(mut self, n: usize) -> Self {
+        self.edge.max_connections = n;
+        self
+    }
+
+    /// How many TCP connections one client address may hold at once (default 1,000);
+    /// past it, 503. Behind a reverse proxy every client has the proxy's address.
+    pub fn max_connections_per_address(mut self, n: usize) -> Self {
+        self.edge.max_connections_per_address = n;
+        self
+    }
+
+    /// How long `serve`'s graceful shutdown may take, every phase together (default
+    /// 10 s): what is still running at the deadline is closed.
+    pub fn shutdown_deadline(mut self, deadline: Duration) -> Self {
+        self.edge.shutdown_deadline = deadline;
+        self
     }
 
     /// The Redis connection the app's adapter uses (from
@@ -206,6 +330,9 @@ impl ServiceManagerBuilder {
     /// Checks the components (names must be unique) and builds the app; nothing starts
     /// until [`ServiceManager::boot`].
     pub fn build(self) -> Result<ServiceManager, Error> {
+        if let Some(e) = self.origin_errors.into_iter().next() {
+            return Err(Error::InvalidOrigin(e));
+        }
         let services = Services::default();
         #[cfg(not(feature = "redis"))]
         let io = socketioxide::SocketIo::builder();
@@ -222,10 +349,12 @@ impl ServiceManagerBuilder {
         // Room for bursts in each connection's outgoing buffer (socketioxide's default is
         // 128 packets); its blocks are allocated as they fill, so idle sockets pay
         // nothing. `configure_io` can change it.
-        let mut io = io
+        let io = io
             .with_state(services.clone())
             .max_buffer_size(DEFAULT_MAX_BUFFERED_PACKETS)
-            .ws_read_buffer_size(DEFAULT_WS_READ_BUFFER);
+            .ws_read_buffer_size(DEFAULT_WS_READ_BUFFER)
+            .connect_timeout(DEFAULT_CONNECT_TIMEOUT);
+        let mut io = max_payload(io, DEFAULT_MAX_PAYLOAD);
         for configure in self.configure {
             io = configure(io);
         }
@@ -263,6 +392,8 @@ impl ServiceManagerBuilder {
             check_unique(&components[..i], c)?;
         }
         let (layer, io) = io.build_layer();
+        let path = io.config().engine_config.req_path.to_string();
+        let gate = Arc::new(Gate::new(&path, self.origins, self.allow_request));
         let ingress = SocketIngress::with_policy(io, self.delivery);
         for (namespace, l) in self.layers {
             match namespace {
@@ -280,9 +411,22 @@ impl ServiceManagerBuilder {
                 gate: tokio::sync::Mutex::new(false),
                 closing: std::sync::atomic::AtomicBool::new(false),
                 health_path: self.health_path,
+                origin_gate: gate,
+                caps: Arc::default(),
+                edge: self.edge,
+                http_layers: self.http_layers,
             }),
         })
     }
+}
+
+/// Bounds every message a client sends: engine.io's long-polling body, and tungstenite's
+/// websocket message and frame (the frame bound is the smaller of the two).
+fn max_payload(io: SocketIoBuilder, bytes: u64) -> SocketIoBuilder {
+    let ws = usize::try_from(bytes).unwrap_or(usize::MAX);
+    io.max_payload(bytes)
+        .ws_max_message_size(ws)
+        .ws_max_frame_size(ws)
 }
 
 /// `health()` as JSON: 200 when up, 503 otherwise.
@@ -332,6 +476,11 @@ struct Inner {
     closing: std::sync::atomic::AtomicBool,
     /// Where `router()` serves `health()`, when the app asked for it.
     health_path: Option<String>,
+    /// The gate on the Socket.IO path, the connection caps and the HTTP bounds.
+    origin_gate: Arc<Gate>,
+    caps: Arc<Caps>,
+    edge: EdgeLimits,
+    http_layers: Vec<HttpLayer>,
 }
 
 /// What [`ServiceManager::health`] reports.
@@ -511,9 +660,12 @@ impl ServiceManager {
             .fold(Router::new(), Router::merge)
             .layer(axum::Extension(self.inner.services.clone()))
             .layer(self.inner.layer.clone())
-            // Outside socketioxide's layer, so it runs first: see `request_head`.
-            .layer(axum::middleware::map_request(request_head::detach));
-        match &self.inner.health_path {
+            // Outside socketioxide's layer, so it runs first: see `edge::gate`.
+            .layer(axum::middleware::from_fn_with_state(
+                self.inner.origin_gate.clone(),
+                gate::gate,
+            ));
+        let router = match &self.inner.health_path {
             Some(path) => {
                 let app = self.clone();
                 router.route(
@@ -522,6 +674,27 @@ impl ServiceManager {
                 )
             }
             None => router,
+        };
+        self.inner
+            .http_layers
+            .iter()
+            .fold(router, |r, layer| layer(r))
+    }
+
+    /// What the edge refused, and the connections open now.
+    pub fn edge_stats(&self) -> EdgeStats {
+        EdgeStats {
+            refused_connections: self
+                .inner
+                .caps
+                .refused
+                .load(std::sync::atomic::Ordering::Relaxed),
+            refused_origins: self
+                .inner
+                .origin_gate
+                .refused_origins
+                .load(std::sync::atomic::Ordering::Relaxed),
+            open_connections: self.inner.caps.open(),
         }
     }
 
@@ -536,9 +709,11 @@ impl ServiceManager {
         self.serve_until(listener, shutdown_signal()).await
     }
 
-    /// Boots and serves until `stop` completes; then shuts down gracefully: no new
-    /// connections, dispatches under way finish and their acks are sent, every client
-    /// is disconnected, and [`shutdown`](Self::shutdown) runs.
+    /// Boots and serves until `stop` completes; then shuts down gracefully, every phase
+    /// within one deadline ([`shutdown_deadline`](ServiceManagerBuilder::shutdown_deadline)):
+    /// new handshakes are answered 503, events that arrived are dispatched and their acks
+    /// sent, every client is disconnected (sessions that never joined a namespace too),
+    /// and [`shutdown`](Self::shutdown) runs.
     pub async fn serve_until(
         self,
         listener: TcpListener,
@@ -550,47 +725,60 @@ impl ServiceManager {
         }
         tracing::info!("listening on http://{}", listener.local_addr()?);
         let ingress = self.inner.ingress.clone();
-        let listener = TimedListener {
-            inner: listener,
-            write_timeout: ingress.delivery_policy().write_timeout,
-        };
-        let (closed_tx, closed_rx) = tokio::sync::oneshot::channel::<()>();
-        let closing = self.clone();
-        let served = axum::serve(listener, self.router()).with_graceful_shutdown(async move {
-            stop.await;
-            closing.start_draining();
-            tracing::info!("shutting down: finishing dispatches under way");
-            // Events a client sent before the signal may still be on their way or
-            // unread: keep reading and dispatching for a moment before draining.
-            tokio::time::sleep(SETTLE).await;
-            if !ingress.drain(DRAIN_LIMIT).await {
-                tracing::warn!("dispatches still under way after {DRAIN_LIMIT:?}");
-            }
-            // Acks just answered sit in the connections' outgoing buffers: let the
-            // writers send them before the sessions close.
-            tokio::time::sleep(FLUSH).await;
-            ingress.io().close().await;
-            let _ = closed_tx.send(());
-        });
-        // Every client is closed: HTTP requests still open get a grace period, not more
-        // (a long-polling request can outlive its closed session).
-        let grace = async {
-            if closed_rx.await.is_err() {
-                std::future::pending::<()>().await;
-            }
-            tokio::time::sleep(CONNECTION_GRACE).await;
-        };
-        let served = tokio::select! {
-            served = served => served,
-            () = grace => {
-                tracing::warn!("HTTP connections still open {CONNECTION_GRACE:?} after every client was closed: not waiting for them");
-                Ok(())
-            }
-        };
+        let stop_accepting = tokio_util::sync::CancellationToken::new();
+        let accepting = tokio::spawn(accept::accept_until(
+            listener,
+            self.router(),
+            self.inner.edge,
+            ingress.delivery_policy().write_timeout,
+            self.inner.caps.clone(),
+            stop_accepting.clone(),
+        ));
+        stop.await;
+        let deadline = tokio::time::Instant::now() + self.inner.edge.shutdown_deadline;
+        let left = || deadline.saturating_duration_since(tokio::time::Instant::now());
+        self.start_draining();
+        self.inner
+            .origin_gate
+            .closed
+            .store(true, std::sync::atomic::Ordering::Relaxed);
+        tracing::info!("shutting down: finishing dispatches under way");
+        // Events a client sent before the signal may still be on their way or unread:
+        // keep reading and dispatching for a moment before draining.
+        tokio::time::sleep(SETTLE.min(left())).await;
+        if !ingress.drain(left()).await {
+            tracing::warn!("dispatches still under way at the shutdown deadline");
+        }
+        // Acks just answered sit in the connections' outgoing buffers: let the writers
+        // send them before the sessions close.
+        tokio::time::sleep(FLUSH.min(left())).await;
+        if tokio::time::timeout(left(), ingress.io().close())
+            .await
+            .is_err()
+        {
+            tracing::warn!("clients still being closed at the shutdown deadline");
+        }
+        stop_accepting.cancel();
+        let accepted: Accepted = accepting
+            .await
+            .map_err(|e| Error::Io(std::io::Error::other(e)))?;
+        if tokio::time::timeout(left(), accepted.drain())
+            .await
+            .is_err()
+        {
+            tracing::warn!("HTTP connections still open at the shutdown deadline: closing them");
+        }
+        // What is still open (a websocket that never joined a namespace, a request held
+        // past the deadline) reads end-of-file and closes.
+        accepted.close_all.cancel();
         // Disconnect subscribers of the clients just closed.
-        self.inner.ingress.drain(DRAIN_LIMIT).await;
-        self.shutdown().await;
-        served.map_err(Error::from)
+        ingress.drain(left()).await;
+        if tokio::time::timeout(left(), self.shutdown()).await.is_err() {
+            tracing::warn!(
+                "components still stopping at the shutdown deadline: not waiting for them"
+            );
+        }
+        Ok(())
     }
 }
 

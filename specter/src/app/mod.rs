@@ -7,8 +7,8 @@
 pub mod admin;
 pub mod background;
 pub mod component;
-pub mod connection;
 pub mod controller;
+pub mod edge;
 pub mod events;
 pub mod handler;
 pub mod hooks;
@@ -16,5 +16,4 @@ pub mod lifecycle;
 pub mod manager;
 pub mod mounted;
 pub mod registry;
-pub mod request_head;
 pub mod service;

@@ -220,8 +220,8 @@ impl Dispatch {
                 self.reply = Some(v);
                 None
             }
-            Outcome::Failed(f) => {
-                self.ns.log_failure(&self.event, entry, &f);
+            Outcome::Failed(mut f) => {
+                self.ns.log_failure(&self.event, entry, &mut f);
                 self.failed.get_or_insert((entry.owner.clone(), f.clone()));
                 self.ns
                     .has_error_subscribers()
@@ -683,14 +683,10 @@ async fn connect_in(
         let refusal = match outcome {
             Outcome::Nothing | Outcome::Reply(_) => continue,
             Outcome::Rejected(reason) => reason,
-            Outcome::Failed(f) => {
-                ns.log_failure("connect", entry, &f);
+            Outcome::Failed(mut f) => {
+                ns.log_failure("connect", entry, &mut f);
                 ns.report(&s, "connect", entry, &f).await;
-                match f.kind {
-                    ErrorKind::Returned => f.message,
-                    ErrorKind::Panicked => "internal error".to_owned(),
-                    _ => f.to_string(),
-                }
+                f.refusal()
             }
         };
         tracing::info!(namespace = %ns.path, handler = %entry.owner, reason = %refusal, "connection refused");
@@ -728,8 +724,8 @@ async fn disconnect_in(ns: &Namespace, s: Arc<Socket>, reason: DisconnectReason,
         if guards_allow(entry, ctx).is_err() {
             continue;
         }
-        if let Outcome::Failed(f) = run_traced(span, entry, ctx()).await {
-            ns.log_failure("disconnect", entry, &f);
+        if let Outcome::Failed(mut f) = run_traced(span, entry, ctx()).await {
+            ns.log_failure("disconnect", entry, &mut f);
             ns.report(&s, "disconnect", entry, &f).await;
         }
     }

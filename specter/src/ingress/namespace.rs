@@ -30,14 +30,17 @@ impl std::fmt::Debug for Namespace {
 }
 
 impl Namespace {
-    /// The one log line of a failure.
-    pub fn log_failure(&self, event: &str, entry: &Entry, failure: &Failure) {
+    /// The one log line of a failure. A failure whose text the client is not told gets
+    /// an id here, in the line and in the client's answer alike.
+    pub fn log_failure(&self, event: &str, entry: &Entry, failure: &mut Failure) {
+        let id = failure.identify().map(tracing::field::display);
         tracing::error!(
             namespace = %self.path,
             event = ?Shown(event),
             handler = %entry.owner,
             source = %entry.source,
             error = %failure,
+            error_id = id,
             "subscriber failed"
         );
     }

@@ -42,6 +42,9 @@ pub struct AckError {
     /// Kind `invalid_payload` from a validating extractor: each invalid field.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub fields: Vec<FieldError>,
+    /// An `internal error`: the id of the server's log line that says what went wrong.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
 }
 
 /// One invalid field of a payload: its path (`"text"`, `"items[2].name"`, empty for the
@@ -76,6 +79,7 @@ impl AckError {
             message: message.into(),
             retry_after_ms: None,
             fields: Vec::new(),
+            id: None,
         }
     }
 
@@ -94,15 +98,16 @@ impl AckError {
         )
     }
 
-    /// The answer for `owner`'s failure. A panic's text is for the server's log, not
-    /// for clients: they read `internal error`.
+    /// The answer for `owner`'s failure: what the client may be told of it (see
+    /// [`Failure::told`]); `internal error` carries the `id` of the failure's log line.
     pub fn from_failure(owner: &str, failure: &Failure) -> Self {
-        let message = match failure.kind {
-            ErrorKind::Panicked => "internal error".to_owned(),
-            _ => failure.message.clone(),
+        let message = match &failure.public {
+            Some(text) => text.clone(),
+            None => "internal error".to_owned(),
         };
         Self {
             fields: failure.fields.clone(),
+            id: failure.id.map(|id| id.to_string()),
             ..Self::new(failure.kind, message).with_handler(owner)
         }
     }

@@ -66,6 +66,33 @@ impl ErrorKind {
     }
 }
 
+impl ErrorKind {
+    /// The kind as a log line and a refused connection name it.
+    pub(crate) const fn label(self) -> &'static str {
+        match self {
+            Self::Returned => "returned an error",
+            Self::InvalidPayload => "invalid payload",
+            Self::Panicked => "panicked",
+            Self::Unserializable => "return value is not serializable",
+            Self::MissingState => "missing state",
+            kind => kind.as_str(),
+        }
+    }
+
+    /// Whether a failure of this kind is about the server's inside: its text is for the
+    /// log, not for the client.
+    pub(crate) const fn is_internal(self) -> bool {
+        matches!(
+            self,
+            Self::Returned
+                | Self::Panicked
+                | Self::MissingState
+                | Self::MissingSession
+                | Self::Unserializable
+        )
+    }
+}
+
 impl fmt::Display for ErrorKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())

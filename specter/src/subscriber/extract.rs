@@ -15,6 +15,7 @@ use crate::adapter::{Socket, SocketIo, SocketRef};
 use crate::subscriber::ack_error::FieldError;
 use crate::subscriber::delivery::{Deliver, Delivery};
 use crate::subscriber::error_kind::ErrorKind;
+use crate::subscriber::payload_error;
 
 /// What an event hands to one subscriber: the socket, the event name, its payload, and
 /// the values decoded once for every subscriber of this dispatch.
@@ -127,6 +128,8 @@ pub struct ExtractError {
     kind: ErrorKind,
     pub(crate) message: String,
     pub(crate) fields: Vec<FieldError>,
+    /// What the client is told, when it differs from `message` (which the log has).
+    pub(crate) told: Option<String>,
 }
 
 impl ExtractError {
@@ -143,7 +146,41 @@ impl ExtractError {
             kind,
             message: message.to_string(),
             fields: Vec::new(),
+            told: None,
         }
+    }
+
+    /// The payload did not deserialize into `T` (the extractor `X`): the log has serde's
+    /// `error`, the client the path of the field and a short reason, found by decoding
+    /// `args` again.
+    pub(crate) fn payload<X, T: DeserializeOwned>(
+        error: impl fmt::Display,
+        args: &[serde_json::Value],
+    ) -> Self {
+        let mut e = Self::new::<X>(error);
+        match payload_error::describe::<T>(args) {
+            Some(field) => {
+                e.told = Some(match field.path.as_str() {
+                    "" => field.message.clone(),
+                    path => format!("{path}: {}", field.message),
+                });
+                e.fields = vec![field];
+            }
+            None => e.told = Some("the payload does not have the expected form".to_owned()),
+        }
+        e
+    }
+
+    /// The same error, as the error of extractor `X` (one that wraps the one that failed).
+    pub(crate) fn for_extractor<X>(mut self) -> Self {
+        self.extractor = type_name::<X>();
+        self
+    }
+
+    /// What the client is told of it: for a payload that does not deserialize, the
+    /// field and a short reason; else the message.
+    pub fn told(&self) -> &str {
+        self.told.as_deref().unwrap_or(&self.message)
     }
 
     /// The same error, listing the invalid fields of the payload (the ack carries them).
@@ -327,7 +364,7 @@ impl<T: DeserializeOwned + Send + Sync + 'static> FromEvent for SharedData<T> {
             Payload::Connect(auth) => Data::<T>::from_connect_parts(s, auth),
             Payload::Disconnect(_) => return Err(unavailable::<Self>(ctx)),
         };
-        let Data(v) = decoded.map_err(ExtractError::new::<Self>)?;
+        let Data(v) = decoded.map_err(|e| invalid::<Self, T>(ctx, e))?;
         let v = Arc::new(v);
         ctx.decoded.put(v.clone());
         Ok(SharedData(v))
@@ -345,8 +382,20 @@ impl<T: DeserializeOwned> FromEvent for Data<T> {
             Payload::Connect(auth) => Data::from_connect_parts(s, auth),
             Payload::Disconnect(_) => return Err(unavailable::<Self>(ctx)),
         }
-        .map_err(ExtractError::new::<Self>)
+        .map_err(|e| invalid::<Self, T>(ctx, e))
     }
+}
+
+/// A payload of `ctx` that did not deserialize into `T` (extractor `X`).
+#[cold]
+fn invalid<X, T: DeserializeOwned>(ctx: &EventCtx<'_>, error: impl fmt::Display) -> ExtractError {
+    let args = match &ctx.payload {
+        Payload::Message(v) => payload_error::arguments(v, true),
+        Payload::Connect(Some(auth)) => payload_error::arguments(auth, false),
+        Payload::Connect(None) => vec![serde_json::json!({})],
+        Payload::Disconnect(_) => Vec::new(),
+    };
+    ExtractError::payload::<X, T>(error, &args)
 }
 
 /// `TryData<T>` never fails: it hands the decoding result to the subscriber.

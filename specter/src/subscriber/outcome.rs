@@ -26,6 +26,11 @@ pub enum Outcome {
 }
 
 /// A subscriber's failure: its kind and a human sentence.
+///
+/// The sentence is for the server's log. What the client is told ([`told`](Self::told))
+/// names nothing of the server's inside: a returned error's text only when the app
+/// returned it as [`Public`], a panic's never; those get `internal error` and the id of
+/// the log line that has the rest.
 #[derive(Debug, Clone)]
 pub struct Failure {
     /// What went wrong: `returned`, `invalid_payload`, `missing_state`, `panicked` or
@@ -36,16 +41,61 @@ pub struct Failure {
     /// Kind `invalid_payload` from a validating extractor: each invalid field, which
     /// the ack lists.
     pub fields: Vec<crate::subscriber::FieldError>,
+    /// What the client may be told; `None`: only that something failed.
+    pub(crate) public: Option<String>,
+    /// The id of the log line of this failure, which the client is told instead.
+    pub(crate) id: Option<ErrorId>,
 }
 
 impl Failure {
-    /// A failure of `kind`.
+    /// A failure of `kind`. Its text reaches the client for kinds that describe the
+    /// client's own request (`invalid_payload`, `timeout`, ...), never for `returned`,
+    /// `panicked`, `missing_state`, `missing_session` or `unserializable`.
     pub fn new(kind: ErrorKind, message: impl fmt::Display) -> Self {
+        let message = message.to_string();
+        let public = (!kind.is_internal()).then(|| message.clone());
         Self {
             kind,
-            message: message.to_string(),
+            message,
             fields: Vec::new(),
+            public,
+            id: None,
         }
+    }
+
+    /// A failure whose text the client may read, whatever its kind.
+    pub fn public(kind: ErrorKind, message: impl fmt::Display) -> Self {
+        let mut failure = Self::new(kind, message);
+        failure.public = Some(failure.message.clone());
+        failure
+    }
+
+    /// What the client is told: the public text, or `internal error` with the id of the
+    /// log line.
+    pub fn told(&self) -> String {
+        match (&self.public, self.id) {
+            (Some(text), _) => text.clone(),
+            (None, Some(id)) => format!("internal error (id {id})"),
+            (None, None) => "internal error".to_owned(),
+        }
+    }
+
+    /// What a refused connection is told (`connect_error`): [`told`](Self::told), after
+    /// the kind when the text is not the app's own (`timeout: did not finish within 5s`).
+    pub(crate) fn refusal(&self) -> String {
+        match (self.kind, &self.public) {
+            (ErrorKind::Returned, _) | (_, None) => self.told(),
+            (_, Some(_)) => format!("{}: {}", self.kind.label(), self.told()),
+        }
+    }
+
+    /// Gives a failure whose text the client is not told an id, for the log line and
+    /// the client's answer alike.
+    pub(crate) fn identify(&mut self) -> Option<ErrorId> {
+        if self.public.is_none() && self.id.is_none() {
+            self.id = Some(ErrorId::next());
+        }
+        self.id
     }
 
     pub(crate) fn from_panic(payload: Box<dyn std::any::Any + Send>) -> Self {
@@ -60,18 +110,38 @@ impl Failure {
     }
 }
 
+/// The id of a failure's log line, which the client is told in its place: 12 hex
+/// digits, unique within the process and unlikely to repeat across restarts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct ErrorId(u64);
+
+impl ErrorId {
+    fn next() -> Self {
+        use std::sync::atomic::{AtomicU64, Ordering};
+        use std::time::{SystemTime, UNIX_EPOCH};
+        static NEXT: AtomicU64 = AtomicU64::new(0);
+        static SEED: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
+        let seed = *SEED.get_or_init(|| {
+            let nanos = SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .map_or(0, |d| d.as_nanos() as u64);
+            nanos ^ u64::from(std::process::id()).rotate_left(32)
+        });
+        // Consecutive ids differ in many digits (a multiplicative step), yet never repeat.
+        let n = NEXT.fetch_add(1, Ordering::Relaxed);
+        Self(seed.wrapping_add(n.wrapping_mul(0x9E37_79B9_7F4A_7C15)) & 0xFFFF_FFFF_FFFF)
+    }
+}
+
+impl fmt::Display for ErrorId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:012x}", self.0)
+    }
+}
+
 impl fmt::Display for Failure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.kind {
-            ErrorKind::Returned => write!(f, "returned an error: {}", self.message),
-            ErrorKind::InvalidPayload => write!(f, "invalid payload: {}", self.message),
-            ErrorKind::Panicked => write!(f, "panicked: {}", self.message),
-            ErrorKind::Unserializable => {
-                write!(f, "return value is not serializable: {}", self.message)
-            }
-            ErrorKind::MissingState => write!(f, "missing state: {}", self.message),
-            kind => write!(f, "{kind}: {}", self.message),
-        }
+        write!(f, "{}: {}", self.kind.label(), self.message)
     }
 }
 
@@ -166,6 +236,38 @@ impl<T: Serialize + Send + 'static> IntoOutcome for Result<T, Reject> {
     }
 }
 
+/// An error whose text the client may read: return `Err(Public(e))` (or
+/// `Result<T, Public<E>>`) for errors written for the client. Any other `Err(e)` reaches
+/// the client as `internal error` with an id that its log line repeats, so that an error
+/// from a database or a library never tells a client what the server runs.
+///
+/// ```
+/// use specter::{IntoOutcome, Outcome, Public};
+///
+/// fn join(room: &str) -> Result<(), Public<String>> {
+///     Err(Public(format!("no room called {room}")))
+/// }
+/// match join("lobby").into_outcome() {
+///     Outcome::Failed(f) => assert_eq!(f.told(), "no room called lobby"),
+///     _ => unreachable!(),
+/// }
+/// match Err::<(), _>("connection refused (os error 111)").into_outcome() {
+///     Outcome::Failed(f) => assert!(f.told().starts_with("internal error")),
+///     _ => unreachable!(),
+/// }
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Public<E>(pub E);
+
+impl<T: Serialize + Send + 'static, E: fmt::Display> IntoOutcome for Result<T, Public<E>> {
+    fn into_outcome(self) -> Outcome {
+        match self {
+            Ok(v) => serialized(v),
+            Err(Public(e)) => Outcome::Failed(Failure::public(ErrorKind::Returned, e)),
+        }
+    }
+}
+
 /// Wraps any `Serialize` value to return it as an ack: `Ack(pong)`.
 ///
 /// Common types (`serde_json::Value`, `String`, numbers, `bool`, `Vec<T>`, maps,
@@ -180,7 +282,8 @@ pub struct Ack<T>(pub T);
 /// |-----------------------|------------------------------------------------|
 /// | `()`                  | none                                           |
 /// | `Option<T>`           | `Some(v)`: `v`; `None`: none                   |
-/// | `Result<T, E>`        | `Ok(v)`: `v` (`Ok(())`: none); `Err(e)`: a failure, `e.to_string()` |
+/// | `Result<T, E>`        | `Ok(v)`: `v` (`Ok(())`: none); `Err(e)`: a failure; the client reads `internal error` and an id |
+/// | `Result<T, Public<E>>` | the same; the client reads `e.to_string()`    |
 /// | `serde_json::Value`, `String`, `&'static str`, numbers, `bool`, `Vec<T>`, maps, `bytes::Bytes`, `Ack<T>` | the value (`Value::Null`: none) |
 /// | [`Reject`], `Option<Reject>`, `Result<T, Reject>` | stops the dispatch      |
 #[diagnostic::on_unimplemented(

@@ -23,6 +23,9 @@ impl Call {
     /// A call whose arguments could not be extracted.
     pub fn invalid(e: ExtractError) -> Self {
         let mut failure = Failure::new(e.kind(), &e);
+        if !e.kind().is_internal() {
+            failure.public = Some(e.told().to_owned());
+        }
         failure.fields = e.fields;
         Call::Ready(Outcome::Failed(failure))
     }

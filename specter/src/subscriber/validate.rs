@@ -39,8 +39,7 @@ where
     const KINDS: EventKinds = EventKinds::WITH_PAYLOAD;
 
     fn from_event(ctx: &mut EventCtx<'_>) -> Result<Self, ExtractError> {
-        let Data(value) =
-            Data::<T>::from_event(ctx).map_err(|e| ExtractError::new::<Self>(e.message))?;
+        let Data(value) = Data::<T>::from_event(ctx).map_err(|e| e.for_extractor::<Self>())?;
         match value.validate_with(&T::Context::default()) {
             Ok(()) => Ok(Valid(value)),
             Err(report) => {

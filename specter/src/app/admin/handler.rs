@@ -17,7 +17,7 @@ use crate::app::handler::Handler;
 use crate::app::hooks::{DynHooks, Hooks};
 use crate::app::lifecycle::Lifecycle;
 use crate::error::BoxError;
-use crate::subscriber::Source;
+use crate::subscriber::{Reject, Source};
 
 /// How often the UI gets `server_stats`, as the npm package sends them.
 const STATS_EVERY: Duration = Duration::from_secs(2);
@@ -74,7 +74,7 @@ impl AdminHandler {
         socket: SocketRef,
         io: SocketIo,
         Data(auth): Data<Value>,
-    ) -> Result<(), String> {
+    ) -> Result<(), Reject> {
         let known = |id: &str| self.sessions.lock().unwrap().contains(id);
         let new_session = match &self.config.auth {
             None => None,
@@ -83,7 +83,7 @@ impl AdminHandler {
                 let field = |name: &str| auth[name].as_str().unwrap_or_default().to_owned();
                 let given = (field("username"), field("password"));
                 if !self.check_login(username, hash, given).await {
-                    return Err("invalid credentials".into());
+                    return Err(Reject::new("invalid credentials"));
                 }
                 let id = session_id();
                 self.sessions.lock().unwrap().insert(id.clone());

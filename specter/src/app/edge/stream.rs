@@ -1,55 +1,55 @@
-//! How `ServiceManager::serve` accepts connections: each TCP stream is wrapped so that a
-//! write which makes no progress for the write timeout fails instead of waiting forever.
+//! The TCP stream of each connection that `ServiceManager::serve` accepts: writes that
+//! make no progress for the write timeout fail, it holds the connection's place in the
+//! connection caps until it is dropped (after a websocket upgrade too), and it reads
+//! end-of-file once shutdown closes what is still open.
 //!
-//! Why: engine.io's websocket writer (in engineioxide) awaits each write to the socket;
-//! when a client stops reading, the TCP window closes and that write never completes,
-//! so the session can be neither drained nor closed, not even by the heartbeat. With the
-//! timeout, the write fails, the writer moves on, and the heartbeat (which the stalled
-//! client does not answer) disconnects the client with `HeartbeatTimeout`.
+//! Why the write timeout: engine.io's websocket writer (in engineioxide) awaits each
+//! write to the socket; when a client stops reading, the TCP window closes and that write
+//! never completes, so the session can be neither drained nor closed, not even by the
+//! heartbeat. With the timeout, the write fails, the writer moves on, and the heartbeat
+//! (which the stalled client does not answer) disconnects the client with
+//! `HeartbeatTimeout`.
 
+use std::future::Future;
 use std::io;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpStream;
 use tokio::time::Sleep;
+use tokio_util::sync::{CancellationToken, WaitForCancellationFutureOwned};
 
-/// A TCP listener whose connections time out writes that make no progress.
-pub(crate) struct TimedListener {
-    pub inner: TcpListener,
-    pub write_timeout: Duration,
-}
-
-impl axum::serve::Listener for TimedListener {
-    type Io = TimedStream;
-    type Addr = std::net::SocketAddr;
-
-    async fn accept(&mut self) -> (Self::Io, Self::Addr) {
-        let (stream, addr) = axum::serve::Listener::accept(&mut self.inner).await;
-        let stream = TimedStream {
-            inner: stream,
-            timeout: self.write_timeout,
-            stalled: None,
-        };
-        (stream, addr)
-    }
-
-    fn local_addr(&self) -> io::Result<Self::Addr> {
-        self.inner.local_addr()
-    }
-}
+use super::caps::Permit;
 
 /// A TCP stream whose writes fail after making no progress for `timeout`.
-pub(crate) struct TimedStream {
+pub(crate) struct EdgeStream {
     inner: TcpStream,
     timeout: Duration,
     /// Armed when a write first waits; cleared by any progress.
     stalled: Option<Pin<Box<Sleep>>>,
+    /// Resolves when shutdown closes every connection still open: reads end.
+    closing: Pin<Box<WaitForCancellationFutureOwned>>,
+    _permit: Permit,
 }
 
-impl TimedStream {
+impl EdgeStream {
+    pub fn new(
+        inner: TcpStream,
+        timeout: Duration,
+        permit: Permit,
+        closing: CancellationToken,
+    ) -> Self {
+        Self {
+            inner,
+            timeout,
+            stalled: None,
+            closing: Box::pin(closing.cancelled_owned()),
+            _permit: permit,
+        }
+    }
+
     /// `poll` is a write or flush of the inner stream: a pending one arms the timer, and
     /// an expired timer turns it into a `TimedOut` error.
     fn timed<T>(&mut self, cx: &mut Context<'_>, poll: Poll<io::Result<T>>) -> Poll<io::Result<T>> {
@@ -75,17 +75,21 @@ impl TimedStream {
     }
 }
 
-impl AsyncRead for TimedStream {
+impl AsyncRead for EdgeStream {
     fn poll_read(
         mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,
         buf: &mut ReadBuf<'_>,
     ) -> Poll<io::Result<()>> {
+        if self.closing.as_mut().poll(cx).is_ready() {
+            // End of file: whoever reads (hyper, engine.io's websocket) closes the session.
+            return Poll::Ready(Ok(()));
+        }
         Pin::new(&mut self.inner).poll_read(cx, buf)
     }
 }
 
-impl AsyncWrite for TimedStream {
+impl AsyncWrite for EdgeStream {
     fn poll_write(
         mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,

@@ -10,39 +10,38 @@
 //! (`sid` in the query, no upgrade) are not kept by anyone and pass untouched.
 
 use axum::extract::{OriginalUri, Request};
-use axum::http::{HeaderMap, HeaderValue, Uri, header};
+use axum::http::{HeaderMap, HeaderValue, Uri, header, request::Parts};
 
-/// Whether engineioxide will keep this request's head: a handshake (no `sid` yet) or a
-/// websocket upgrade.
-fn kept(req: &Request) -> bool {
-    let has_sid = req
-        .uri()
+/// Whether engineioxide will keep this request's head: a request that opens something,
+/// a handshake (no `sid` yet) or a websocket upgrade.
+pub(super) fn opens(head: &Parts) -> bool {
+    let has_sid = head
+        .uri
         .query()
         .is_some_and(|q| q.split('&').any(|p| p.starts_with("sid=")));
-    !has_sid || req.headers().contains_key(header::UPGRADE)
+    !has_sid || head.headers.contains_key(header::UPGRADE)
 }
 
-/// The request, its head copied out of the connection's read buffer when it is kept.
-pub(crate) async fn detach(mut req: Request) -> Request {
-    if kept(&req) {
-        let headers = std::mem::take(req.headers_mut());
-        let mut copy = HeaderMap::with_capacity(headers.len());
-        for (name, value) in &headers {
-            let mut owned =
-                HeaderValue::from_bytes(value.as_bytes()).expect("a valid value stays valid");
-            owned.set_sensitive(value.is_sensitive());
-            copy.append(name.clone(), owned);
-        }
-        *req.headers_mut() = copy;
-        if let Ok(uri) = Uri::try_from(req.uri().to_string()) {
-            // axum's router keeps a copy of the URI too, in the extensions.
-            if let Some(OriginalUri(original)) = req.extensions_mut().get_mut::<OriginalUri>() {
-                if let Ok(copy) = Uri::try_from(original.to_string()) {
-                    *original = copy;
-                }
+/// The request, its head copied out of the connection's read buffer: for requests that
+/// engineioxide keeps ([`opens`]).
+pub(super) fn detach(mut req: Request) -> Request {
+    let headers = std::mem::take(req.headers_mut());
+    let mut copy = HeaderMap::with_capacity(headers.len());
+    for (name, value) in &headers {
+        let mut owned =
+            HeaderValue::from_bytes(value.as_bytes()).expect("a valid value stays valid");
+        owned.set_sensitive(value.is_sensitive());
+        copy.append(name.clone(), owned);
+    }
+    *req.headers_mut() = copy;
+    if let Ok(uri) = Uri::try_from(req.uri().to_string()) {
+        // axum's router keeps a copy of the URI too, in the extensions.
+        if let Some(OriginalUri(original)) = req.extensions_mut().get_mut::<OriginalUri>() {
+            if let Ok(copy) = Uri::try_from(original.to_string()) {
+                *original = copy;
             }
-            *req.uri_mut() = uri;
         }
+        *req.uri_mut() = uri;
     }
     req
 }
@@ -51,15 +50,15 @@ pub(crate) async fn detach(mut req: Request) -> Request {
 mod tests {
     use super::*;
 
-    #[tokio::test]
-    async fn a_handshake_keeps_its_head_intact() {
+    #[test]
+    fn a_handshake_keeps_its_head_intact() {
         let req = Request::builder()
             .uri("/socket.io/?EIO=4&transport=websocket")
             .header("sec-websocket-key", "abc")
             .header("x-forwarded-for", "10.0.0.1")
             .body(axum::body::Body::empty())
             .unwrap();
-        let out = detach(req).await;
+        let out = detach(req);
         assert_eq!(out.uri(), "/socket.io/?EIO=4&transport=websocket");
         assert_eq!(out.headers()["sec-websocket-key"], "abc");
         assert_eq!(out.headers()["x-forwarded-for"], "10.0.0.1");
@@ -73,7 +72,8 @@ mod tests {
                 .body(axum::body::Body::empty())
                 .unwrap()
         };
-        assert!(kept(&req("/socket.io/?EIO=4&transport=polling")));
-        assert!(!kept(&req("/socket.io/?EIO=4&transport=polling&sid=abc")));
+        let head = |uri| req(uri).into_parts().0;
+        assert!(opens(&head("/socket.io/?EIO=4&transport=polling")));
+        assert!(!opens(&head("/socket.io/?EIO=4&transport=polling&sid=abc")));
     }
 }
