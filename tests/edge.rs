@@ -635,3 +635,42 @@ async fn after_the_signal_new_handshakes_get_503_and_sessions_without_a_namespac
     );
     server.stop().await;
 }
+
+// ---- HTTP layers on serve --------------------------------------------------------------
+
+#[tokio::test]
+async fn an_http_layer_wraps_every_answer_of_serve_the_gates_refusals_too() {
+    use axum::http::{HeaderName, HeaderValue};
+    use tower_http::set_header::SetResponseHeaderLayer;
+    let app = ServiceManager::builder()
+        .handler(Strict)
+        .health_route("/health")
+        .http_layer(SetResponseHeaderLayer::overriding(
+            HeaderName::from_static("x-served-by"),
+            HeaderValue::from_static("specter"),
+        ))
+        .build()
+        .unwrap();
+    let server = TestServer::start(app).await;
+    for (path, headers, status) in [
+        (HANDSHAKE, vec![], 200),
+        (HANDSHAKE, vec![("Origin", "http://evil.invalid")], 403),
+        ("/health", vec![], 200),
+    ] {
+        let answer = common::raw::request(&server.url, "GET", path, &headers, "").await;
+        assert_eq!(answer.status, status, "{path}");
+        assert_eq!(
+            answer.header("x-served-by").as_deref(),
+            Some("specter"),
+            "{path}"
+        );
+    }
+    // And serve's own bounds still hold: events are served through the layer.
+    let client = TestClient::builder()
+        .connect_url(&server.url)
+        .await
+        .unwrap();
+    assert_eq!(emit_ack(&client, "count", json!([1])).await, json!([2]));
+    client.disconnect().await;
+    server.stop().await;
+}

@@ -45,9 +45,21 @@ pub struct ComponentHealth {
     pub error: Option<String>,
     /// How many event subscriptions it holds.
     pub subscriptions: usize,
+    /// How many of its background tasks panicked.
+    pub failed_tasks: usize,
     /// Its background tasks that panicked, as `name: message`.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub task_failures: Vec<String>,
+}
+
+impl ComponentHealth {
+    /// The same, without the texts of errors and panics: what the health route tells
+    /// anyone who asks, unless the app opts into details.
+    pub(crate) fn states_only(mut self) -> Self {
+        self.error = None;
+        self.task_failures = Vec::new();
+        self
+    }
 }
 
 impl Component {
@@ -133,13 +145,15 @@ impl Component {
             (false, Some(_)) => "failed",
             (false, None) => "down",
         };
+        let task_failures = self.lifecycle().task_failures();
         ComponentHealth {
             name: self.name.clone(),
             kind: self.kind,
             state,
             error,
             subscriptions,
-            task_failures: self.lifecycle().task_failures(),
+            failed_tasks: task_failures.len(),
+            task_failures,
         }
     }
 }

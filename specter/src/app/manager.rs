@@ -64,6 +64,7 @@ pub struct ServiceManagerBuilder {
     /// Layers, each with its namespace (`None`: app-wide), in the order added.
     layers: Vec<(Option<String>, Arc<dyn Layer>)>,
     health_path: Option<String>,
+    health_details: bool,
     edge: EdgeLimits,
     origins: Origins,
     /// Allowed origins that are not origins, reported by `build`.
@@ -269,8 +270,19 @@ impl ServiceManagerBuilder {
     /// router: status 200 when every component is up, 503 when one is not (or a
     /// background task of one panicked) or the app is shutting down, so that a load
     /// balancer drains the node.
+    ///
+    /// It tells anyone who asks each component's state, never the texts of boot errors
+    /// or panics (they are in the log): [`health_details`](Self::health_details) adds
+    /// them, for a route that only operators reach.
     pub fn health_route(mut self, path: &str) -> Self {
         self.health_path = Some(path.to_owned());
+        self
+    }
+
+    /// Whether the health route includes the texts of boot errors and of background
+    /// tasks' panics (default `false`; [`ServiceManager::health`] always has them).
+    pub fn health_details(mut self, details: bool) -> Self {
+        self.health_details = details;
         self
     }
 
@@ -411,6 +423,7 @@ impl ServiceManagerBuilder {
                 gate: tokio::sync::Mutex::new(false),
                 closing: std::sync::atomic::AtomicBool::new(false),
                 health_path: self.health_path,
+                health_details: self.health_details,
                 origin_gate: gate,
                 caps: Arc::default(),
                 edge: self.edge,
@@ -429,10 +442,17 @@ fn max_payload(io: SocketIoBuilder, bytes: u64) -> SocketIoBuilder {
         .ws_max_frame_size(ws)
 }
 
-/// `health()` as JSON: 200 when up, 503 otherwise.
-fn health_response(app: &ServiceManager) -> axum::response::Response {
+/// `health()` as JSON: 200 when up, 503 otherwise; states only, unless `details`.
+fn health_response(app: &ServiceManager, details: bool) -> axum::response::Response {
     use axum::response::IntoResponse;
-    let health = app.health();
+    let mut health = app.health();
+    if !details {
+        health.components = health
+            .components
+            .into_iter()
+            .map(ComponentHealth::states_only)
+            .collect();
+    }
     let code = match health.status {
         "up" => axum::http::StatusCode::OK,
         _ => axum::http::StatusCode::SERVICE_UNAVAILABLE,
@@ -474,8 +494,9 @@ struct Inner {
     gate: tokio::sync::Mutex<bool>,
     /// Set when a shutdown begins: health answers 503 from then on.
     closing: std::sync::atomic::AtomicBool,
-    /// Where `router()` serves `health()`, when the app asked for it.
+    /// Where `router()` serves `health()`, when the app asked for it, and with what.
     health_path: Option<String>,
+    health_details: bool,
     /// The gate on the Socket.IO path, the connection caps and the HTTP bounds.
     origin_gate: Arc<Gate>,
     caps: Arc<Caps>,
@@ -667,10 +688,10 @@ impl ServiceManager {
             ));
         let router = match &self.inner.health_path {
             Some(path) => {
-                let app = self.clone();
+                let (app, details) = (self.clone(), self.inner.health_details);
                 router.route(
                     path,
-                    axum::routing::get(async move || health_response(&app)),
+                    axum::routing::get(async move || health_response(&app, details)),
                 )
             }
             None => router,
