@@ -674,3 +674,35 @@ async fn an_http_layer_wraps_every_answer_of_serve_the_gates_refusals_too() {
     client.disconnect().await;
     server.stop().await;
 }
+
+#[derive(Default)]
+struct Hold;
+
+#[handler(name = "hold", discover = false)]
+impl Hold {
+    #[on("hold")]
+    async fn hold(&self, Data(_text): Data<String>) {
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+}
+
+#[tokio::test]
+async fn waiting_payloads_past_their_byte_budget_disconnect_that_socket_only() {
+    let app = ServiceManager::builder()
+        .handler(Hold)
+        .handler(Strict)
+        .delivery(DeliveryPolicy::default().max_queued_bytes(1_000_000))
+        .build()
+        .unwrap();
+    let bystander = TestClient::connect(&app).await.unwrap();
+    let mut flooder = TestClient::connect(&app).await.unwrap();
+    let chunk = "x".repeat(300_000);
+    // The first holds the socket's queue; three wait (900 kB); the fifth passes 1 MB.
+    for _ in 0..5 {
+        flooder.emit("hold", &chunk).unwrap();
+    }
+    assert_eq!(flooder.recv().await, Err(TestError::Closed));
+    assert_eq!(emit_ack(&bystander, "count", json!([1])).await, json!([2]));
+    bystander.disconnect().await;
+    app.shutdown().await;
+}

@@ -426,6 +426,24 @@ impl Dispatch {
     }
 }
 
+impl Dispatch {
+    /// Refuses the event and disconnects its socket: the payloads waiting for the one in
+    /// flight would pass their byte budget. A client that sends that much faster than
+    /// it is served is flooding; its acks are not answered.
+    #[cold]
+    fn over_budget(self) {
+        self.ns.delivery.count_overloaded();
+        metrics::refused(&self.ns.path, ErrorKind::Overloaded);
+        tracing::warn!(
+            namespace = %self.ns.path,
+            socket = %self.socket.id,
+            max_bytes = self.ns.delivery.policy.max_queued_bytes,
+            "the events this socket has waiting pass their byte budget: disconnecting it"
+        );
+        let _ = self.socket.disconnect();
+    }
+}
+
 /// What is left of a dispatch that could not finish at once.
 // It moves into the task's future, which is on the heap already: boxing the large
 // variant would only add an allocation per async dispatch.
@@ -553,7 +571,8 @@ pub(crate) fn message(
         }
         return;
     }
-    match queue.admit(dispatch, max) {
+    let bytes = payload_bytes(&dispatch.data);
+    match queue.admit(dispatch, bytes, max, ns.delivery.policy.max_queued_bytes) {
         Admit::Run(dispatch) => {
             let rest = dispatch.run_inline();
             // Events wait only if socketioxide called in concurrently (long-polling).
@@ -564,6 +583,21 @@ pub(crate) fn message(
         }
         Admit::Queued => {}
         Admit::Refused { event, first } => event.refuse(first),
+        Admit::OverBudget(event) => event.over_budget(),
+    }
+}
+
+/// The bytes of an event's payload: its text and its binary attachments.
+#[inline]
+fn payload_bytes(data: &Value) -> usize {
+    match data {
+        Value::Str(text, binaries) => {
+            text.len()
+                + binaries
+                    .as_ref()
+                    .map_or(0, |b| b.iter().map(|b| b.len()).sum())
+        }
+        Value::Bytes(bytes) => bytes.len(),
     }
 }
 

@@ -22,7 +22,10 @@ pub(crate) struct SocketQueue<T> {
 struct State<T> {
     /// A dispatch of this socket is running (inline or in the draining task).
     busy: bool,
-    waiting: VecDeque<T>,
+    /// The waiting events, each with the size of its payload.
+    waiting: VecDeque<(T, usize)>,
+    /// The payload bytes of the waiting events.
+    waiting_bytes: usize,
     /// Refusing events since the queue was last empty (to log once per episode).
     overflowing: bool,
 }
@@ -35,6 +38,8 @@ pub(crate) enum Admit<T> {
     Queued,
     /// The queue is full: refuse it. `first` is true for the first refusal of an episode.
     Refused { event: T, first: bool },
+    /// Its payload would take the waiting events past their byte budget.
+    OverBudget(T),
 }
 
 impl<T> Default for SocketQueue<T> {
@@ -43,6 +48,7 @@ impl<T> Default for SocketQueue<T> {
             state: Mutex::new(State {
                 busy: false,
                 waiting: VecDeque::new(),
+                waiting_bytes: 0,
                 overflowing: false,
             }),
             concurrent: AtomicUsize::new(0),
@@ -52,9 +58,10 @@ impl<T> Default for SocketQueue<T> {
 }
 
 impl<T> SocketQueue<T> {
-    /// An ordered event arrives: run it when the socket is free, else queue it (at most
-    /// `max` waiting, counting concurrent dispatches in flight).
-    pub fn admit(&self, event: T, max: usize) -> Admit<T> {
+    /// An ordered event arrives, with a payload of `bytes`: run it when the socket is
+    /// free, else queue it (at most `max` waiting, counting concurrent dispatches in
+    /// flight, and at most `max_bytes` of waiting payloads).
+    pub fn admit(&self, event: T, bytes: usize, max: usize, max_bytes: usize) -> Admit<T> {
         let mut state = self.state.lock().unwrap();
         if !state.busy {
             state.busy = true;
@@ -64,7 +71,11 @@ impl<T> SocketQueue<T> {
             let first = !std::mem::replace(&mut state.overflowing, true);
             return Admit::Refused { event, first };
         }
-        state.waiting.push_back(event);
+        if state.waiting_bytes + bytes > max_bytes {
+            return Admit::OverBudget(event);
+        }
+        state.waiting_bytes += bytes;
+        state.waiting.push_back((event, bytes));
         Admit::Queued
     }
 
@@ -93,7 +104,10 @@ impl<T> SocketQueue<T> {
     /// free.
     pub fn next(&self) -> Option<T> {
         let mut state = self.state.lock().unwrap();
-        let next = state.waiting.pop_front();
+        let next = state.waiting.pop_front().map(|(event, bytes)| {
+            state.waiting_bytes -= bytes;
+            event
+        });
         if next.is_none() {
             state.busy = false;
             state.overflowing = false;
@@ -124,18 +138,19 @@ mod tests {
     #[test]
     fn events_wait_for_the_one_in_flight_in_arrival_order_up_to_the_bound() {
         let q = SocketQueue::default();
-        assert!(matches!(q.admit(1, 2), Admit::Run(1)));
-        assert!(matches!(q.admit(2, 2), Admit::Queued));
-        assert!(matches!(q.admit(3, 2), Admit::Queued));
+        let admit = |n| q.admit(n, 1, 2, usize::MAX);
+        assert!(matches!(admit(1), Admit::Run(1)));
+        assert!(matches!(admit(2), Admit::Queued));
+        assert!(matches!(admit(3), Admit::Queued));
         assert!(matches!(
-            q.admit(4, 2),
+            admit(4),
             Admit::Refused {
                 event: 4,
                 first: true
             }
         ));
         assert!(matches!(
-            q.admit(5, 2),
+            admit(5),
             Admit::Refused {
                 event: 5,
                 first: false
@@ -144,6 +159,23 @@ mod tests {
         assert_eq!(q.next(), Some(2));
         assert_eq!(q.next(), Some(3));
         assert_eq!(q.next(), None);
-        assert!(matches!(q.admit(6, 2), Admit::Run(6)), "free again");
+        assert!(matches!(admit(6), Admit::Run(6)), "free again");
+    }
+
+    #[test]
+    fn waiting_payloads_are_bounded_in_bytes_and_give_their_bytes_back() {
+        let q = SocketQueue::default();
+        assert!(
+            matches!(q.admit(1, 900, 10, 1000), Admit::Run(1)),
+            "a running event is not counted"
+        );
+        assert!(matches!(q.admit(2, 600, 10, 1000), Admit::Queued));
+        assert!(matches!(q.admit(3, 500, 10, 1000), Admit::OverBudget(3)));
+        assert!(matches!(q.admit(4, 400, 10, 1000), Admit::Queued));
+        assert_eq!(q.next(), Some(2));
+        assert!(
+            matches!(q.admit(5, 600, 10, 1000), Admit::Queued),
+            "2's bytes are free"
+        );
     }
 }

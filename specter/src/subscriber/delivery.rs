@@ -56,6 +56,11 @@ pub struct DeliveryPolicy {
     /// it is disconnected (default 1,000). Each is answered `unknown_event`; the first
     /// of a minute is logged, the rest counted.
     pub max_unknown_events: u64,
+    /// How many bytes of payload the events of one socket that wait for the one in
+    /// flight may hold together (default 16 MiB); an event past it disconnects the
+    /// socket. With the message size bound (1 MB), it bounds a socket's queue in memory
+    /// as `max_queued_events` does in number.
+    pub max_queued_bytes: usize,
 }
 
 impl Default for DeliveryPolicy {
@@ -69,11 +74,19 @@ impl Default for DeliveryPolicy {
             socket_rate: None,
             event_rate: None,
             max_unknown_events: 1000,
+            max_queued_bytes: 16 << 20,
         }
     }
 }
 
 impl DeliveryPolicy {
+    /// How many bytes of payload the waiting events of one socket may hold together
+    /// before the socket is disconnected.
+    pub fn max_queued_bytes(mut self, bytes: usize) -> Self {
+        self.max_queued_bytes = bytes;
+        self
+    }
+
     /// How many events nobody subscribes to one socket may send within a minute before
     /// it is disconnected.
     pub fn max_unknown_events(mut self, n: u64) -> Self {
