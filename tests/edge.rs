@@ -706,3 +706,16 @@ async fn waiting_payloads_past_their_byte_budget_disconnect_that_socket_only() {
     bystander.disconnect().await;
     app.shutdown().await;
 }
+
+#[tokio::test]
+async fn a_request_head_over_16_kib_is_refused() {
+    let server =
+        TestServer::start(ServiceManager::builder().handler(Strict).build().unwrap()).await;
+    let big = "v".repeat(20 * 1024);
+    let answer = common::raw::request(&server.url, "GET", HANDSHAKE, &[("X-Big", &big)], "").await;
+    assert_eq!(answer.status, 431, "{}", answer.head);
+    let fits = "v".repeat(8 * 1024);
+    let answer = common::raw::request(&server.url, "GET", HANDSHAKE, &[("X-Big", &fits)], "").await;
+    assert_eq!(answer.status, 200);
+    server.stop().await;
+}

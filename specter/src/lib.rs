@@ -54,8 +54,11 @@
 //! When the client asked for an ack, it is answered once all subscribers ran: with the
 //! value returned by the **last** subscriber that returned one; else, if a subscriber
 //! failed, with an [`AckError`] `{"error": {"handler": .., "kind": .., "message": ..}}`
-//! for the first failure (see [`ErrorKind`] for every kind; a panic's message is
-//! replaced by `internal error`); else with no value. An event that nobody subscribes to
+//! for the first failure (see [`ErrorKind`] for every kind); else with no value. What
+//! the client reads names nothing of the server's inside: a payload that does not
+//! deserialize is described by its field path (`name: missing`), and an `Err(e)`, a
+//! panic or a missing state reads `internal error` with the `id` of the log line that
+//! has the rest, unless the app returns `Err(Public(e))` ([`Public`]). An event that nobody subscribes to
 //! is answered with kind `unknown_event`, a rejected one with kind `rejected`.
 //!
 //! ## Order and delivery

@@ -63,7 +63,7 @@ pub use table::{EventRow, SubscriberRow, format_table};
 ///   An event nobody subscribes to is answered with an error of kind `unknown_event`.
 /// * `connect` subscribers run before the client is told it is connected; the first
 ///   one that fails or rejects refuses the connection and the client receives
-///   `connect_error` with the error's text. `disconnect` subscribers all run, in order,
+///   `connect_error` with the rejection's reason (or what [`Failure::told`](crate::Failure::told) says). `disconnect` subscribers all run, in order,
 ///   whatever each of them returns.
 /// * Subscribing and unsubscribing take effect at once, also for sockets that are
 ///   already connected.
