@@ -378,3 +378,120 @@ async fn chat_serves_its_metrics_and_health_over_http() {
     assert_eq!(get("specter_dispatches_in_flight", &[]), 0.0);
     terminate(child).await;
 }
+
+/// The resident memory of process `pid`, in kB.
+fn rss_kb(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap()
+}
+
+/// Whether the server closes websocket `ws` within 10 s.
+async fn closed<S>(ws: &mut tokio_tungstenite::WebSocketStream<S>) -> bool
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
+{
+    use futures_util::StreamExt;
+    tokio::time::timeout(Duration::from_secs(10), async {
+        loop {
+            match ws.next().await {
+                None | Some(Err(_)) => return,
+                Some(Ok(m)) if m.is_close() => return,
+                Some(Ok(_)) => continue,
+            }
+        }
+    })
+    .await
+    .is_ok()
+}
+
+#[tokio::test]
+async fn the_chat_meets_hostile_clients_with_its_default_bounds() {
+    use futures_util::SinkExt;
+    use tokio_tungstenite::tungstenite::Message;
+    let (child, url) = start(&example("chat"), &[]).await;
+    let pid = child.id().unwrap();
+    let host = common::raw::host(&url).to_owned();
+    let handshake = "/socket.io/?EIO=4&transport=polling";
+
+    // A page of another origin: refused on both transports.
+    let evil = [("Origin", "http://evil.invalid")];
+    let polled = common::raw::request(&url, "GET", handshake, &evil, "").await;
+    assert_eq!(polled.status, 403);
+    let mut upgrade = vec![
+        ("Upgrade", "websocket"),
+        ("Connection", "Upgrade"),
+        ("Sec-WebSocket-Version", "13"),
+        ("Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ=="),
+    ];
+    upgrade.push(evil[0]);
+    let upgraded =
+        common::raw::upgrade(&url, "/socket.io/?EIO=4&transport=websocket", &upgrade).await;
+    assert_eq!(upgraded.status, 403);
+
+    // What clients are told names no Rust type.
+    let mut node = Client::node().await;
+    let refused = node
+        .connect_with(&url, json!({"nom": 5}), "websocket")
+        .await
+        .unwrap_err();
+    assert_eq!(refused, "invalid payload: name: missing");
+    let ann = node
+        .connect_with(&url, json!({"name": "ann"}), "websocket")
+        .await
+        .unwrap();
+    let ack = node.emit_ack(&ann, "message", json!([{"text": 5}])).await;
+    assert_eq!(ack[0]["error"]["message"], "text: expected a string");
+    let name = "n".repeat(100_000);
+    let ack = node.emit_ack(&ann, &name, json!([1])).await;
+    let told = ack[0]["error"]["message"].as_str().unwrap();
+    assert!(
+        told.len() < 150,
+        "a 100 KB name is not echoed: {} bytes",
+        told.len()
+    );
+
+    // A 2 MB message closes its connection; ann is still served.
+    let ws_url = format!("ws://{host}/socket.io/?EIO=4&transport=websocket");
+    let (mut big, _) = tokio_tungstenite::connect_async(&ws_url).await.unwrap();
+    big.send(Message::text("40{\"name\":\"big\"}"))
+        .await
+        .unwrap();
+    let _ = big
+        .send(Message::text(format!(
+            "42[\"message\",{{\"text\":\"{}\"}}]",
+            "x".repeat(2_000_000)
+        )))
+        .await;
+    assert!(
+        closed(&mut big).await,
+        "a 2 MB message closes the websocket"
+    );
+
+    // A 16 MB unauthenticated CONNECT to the Admin UI's namespace: refused before the
+    // password is looked at, and the server does not grow by it.
+    let before = rss_kb(pid);
+    let (mut admin, _) = tokio_tungstenite::connect_async(&ws_url).await.unwrap();
+    let password = "p".repeat(16 << 20);
+    let _ = admin
+        .send(Message::text(format!(
+            "40/admin,{{\"username\":\"admin\",\"password\":\"{password}\"}}"
+        )))
+        .await;
+    assert!(
+        closed(&mut admin).await,
+        "the 16 MB CONNECT closes the websocket"
+    );
+    let grown = rss_kb(pid).saturating_sub(before);
+    assert!(grown < 4_096, "the server grew by {grown} kB");
+
+    let ack = node
+        .emit_ack(&ann, "message", json!([{"text": "still here"}]))
+        .await;
+    assert!(ack[0].get("error").is_none(), "{ack}");
+    node.disconnect(&ann).await;
+    terminate(child).await;
+}
