@@ -391,14 +391,7 @@ async fn a_session_that_never_joins_a_namespace_is_closed_after_the_connect_time
     )
     .await;
     let open = common::raw::request(&server.url, "GET", HANDSHAKE, &[], "").await;
-    let sid = open
-        .body
-        .split("\"sid\":\"")
-        .nth(1)
-        .unwrap()
-        .split('"')
-        .next()
-        .unwrap();
+    let sid = open.sid();
     tokio::time::sleep(Duration::from_millis(1_500)).await;
     let path = format!("{HANDSHAKE}&sid={sid}");
     let later = common::raw::request(&server.url, "GET", &path, &[], "").await;

@@ -17,6 +17,40 @@ pub struct Answer {
 }
 
 impl Answer {
+    /// An answer read off the wire: its status line, head and (de-chunked) body.
+    fn parse(bytes: &[u8]) -> Self {
+        let text = String::from_utf8_lossy(bytes).to_string();
+        let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+        let status = head
+            .split(' ')
+            .nth(1)
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(0);
+        let body = if head
+            .to_ascii_lowercase()
+            .contains("transfer-encoding: chunked")
+        {
+            dechunk(body)
+        } else {
+            body.to_owned()
+        };
+        Answer {
+            status,
+            head: head.to_owned(),
+            body,
+        }
+    }
+
+    /// The session id of an engine.io handshake's answer.
+    pub fn sid(&self) -> String {
+        let after = self
+            .body
+            .split("\"sid\":\"")
+            .nth(1)
+            .expect("a handshake answer");
+        after.split('"').next().unwrap().to_owned()
+    }
+
     /// The value of header `name` (lowercase), when the answer has it.
     pub fn header(&self, name: &str) -> Option<String> {
         self.head.lines().find_map(|l| {
@@ -61,26 +95,7 @@ pub async fn request(
         .await
         .expect("the server answers in time")
         .unwrap();
-    let text = String::from_utf8_lossy(&bytes).to_string();
-    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
-    let status = head
-        .split(' ')
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(0);
-    let body = if head
-        .to_ascii_lowercase()
-        .contains("transfer-encoding: chunked")
-    {
-        dechunk(body)
-    } else {
-        body.to_owned()
-    };
-    Answer {
-        status,
-        head: head.to_owned(),
-        body,
-    }
+    Answer::parse(&bytes)
 }
 
 fn dechunk(mut body: &str) -> String {
@@ -107,18 +122,9 @@ impl Polling {
     pub async fn connect(url: &str) -> Self {
         let open = request(url, "GET", "/socket.io/?EIO=4&transport=polling", &[], "").await;
         assert_eq!(open.status, 200, "handshake: {open:?}");
-        let sid = open
-            .body
-            .split("\"sid\":\"")
-            .nth(1)
-            .unwrap()
-            .split('"')
-            .next()
-            .unwrap()
-            .to_owned();
         let session = Self {
             url: url.to_owned(),
-            sid,
+            sid: open.sid(),
         };
         session.post("40").await;
         let connected = session.next().await;
@@ -193,16 +199,5 @@ pub async fn upgrade(url: &str, path: &str, headers: &[(&str, &str)]) -> Answer 
     })
     .await
     .expect("the server answers the upgrade in time");
-    let text = String::from_utf8_lossy(&bytes).to_string();
-    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
-    let status = head
-        .split(' ')
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(0);
-    Answer {
-        status,
-        head: head.to_owned(),
-        body: body.to_owned(),
-    }
+    Answer::parse(&bytes)
 }
