@@ -361,7 +361,8 @@ async fn a_failing_hook_does_not_stop_the_others() {
     assert_eq!(
         serde_json::to_value(&health.components[0]).unwrap(),
         json!({"name": "broken", "kind": "service", "state": "failed",
-               "error": "`broken`: on_start failed: database unreachable", "subscriptions": 0})
+               "error": "`broken`: on_start failed: database unreachable", "subscriptions": 0,
+               "failed_tasks": 0})
     );
 }
 
