@@ -139,13 +139,14 @@ mod subscriber;
 #[cfg(feature = "testing")]
 pub mod testing;
 
+pub use app::builder::ServiceManagerBuilder;
 pub use app::component::ComponentHealth;
 pub use app::controller::{Controller, ControllerInfo};
 pub use app::events::Events;
 pub use app::handler::Handler;
 pub use app::hooks::{HookFuture, Hooks};
 pub use app::lifecycle::Lifecycle;
-pub use app::manager::{Health, ServiceManager, ServiceManagerBuilder};
+pub use app::manager::{Health, ServiceManager};
 pub use app::mounted::Mounted;
 pub use app::registry;
 pub use app::registry::ComponentKind;

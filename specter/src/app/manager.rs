@@ -1,446 +1,25 @@
-//! [`ServiceManager`]: builds the app from discovered and registered components, boots
-//! it, serves it and shuts it down.
+//! [`ServiceManager`]: the app built from discovered and registered components; it
+//! boots them, serves them ([`edge::serve`](crate::app::edge)) and shuts them down.
 
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 use axum::Router;
 use serde::Serialize;
 use socketioxide::layer::SocketIoLayer;
 
 use crate::adapter::{Adapter, SocketIo};
-use crate::ingress::layer::Layer;
-use crate::subscriber::{DeliveryPolicy, Rate, Source};
-
-type SocketIoBuilder = socketioxide::SocketIoBuilder<Adapter>;
-use tokio::net::{TcpListener, ToSocketAddrs};
-
 use crate::app::component::{Component, ComponentHealth};
 use crate::app::controller::{Controller, ControllerParts};
 use crate::app::edge::EdgeStats;
-use crate::app::edge::accept::{self, Accepted};
 use crate::app::edge::caps::Caps;
-use crate::app::edge::gate::{self, AllowRequest, Gate};
-use crate::app::edge::origin::{OriginPattern, Origins};
-use crate::app::edge::settings::{DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_PAYLOAD, EdgeLimits};
-use crate::app::handler::{EventOwner, Handler};
-use crate::app::registry::{self, ComponentKind, Construct};
-use crate::app::service::{DynService, Service, Services};
+use crate::app::edge::gate::{self, Gate};
+use crate::app::edge::settings::EdgeLimits;
+use crate::app::handler::Handler;
+use crate::app::registry::ComponentKind;
+use crate::app::service::{Service, Services};
 use crate::error::Error;
 use crate::ingress::{EventRow, SocketIngress, format_table};
-
-/// How many packets may wait in one connection's outgoing buffer, by default.
-pub const DEFAULT_MAX_BUFFERED_PACKETS: usize = 1024;
-
-/// The websocket read buffer of each connection, by default: 1 KiB instead of
-/// socketioxide's 4 KiB. Socket.IO messages are mostly far smaller; a larger one is read
-/// in several steps. It is allocated per connection for the connection's whole life, so
-/// it is a quarter of what an idle connection costs with 4 KiB (see BENCHMARKS.md).
-/// `configure_io(|io| io.ws_read_buffer_size(..))` changes it.
-pub const DEFAULT_WS_READ_BUFFER: usize = 1024;
-
-/// How long a graceful shutdown keeps reading and dispatching after its signal, so that
-/// events sent before the signal, still unread, are answered.
-const SETTLE: Duration = Duration::from_millis(300);
-
-/// How long a graceful shutdown lets the connections' writers send what is queued
-/// (the last acks) before closing the sessions.
-const FLUSH: Duration = Duration::from_millis(100);
-
-/// A layer the app wraps its whole HTTP service in (`http_layer`).
-type HttpLayer = Arc<dyn Fn(Router) -> Router + Send + Sync>;
-
-/// Builds a [`ServiceManager`].
-///
-/// Services start in the order they are added, then handlers and controllers are set
-/// up in the order they are added; [`discover`](Self::discover) adds every discovered
-/// handler and controller at that point, sorted by name.
-#[derive(Default)]
-#[must_use]
-pub struct ServiceManagerBuilder {
-    steps: Vec<Step>,
-    configure: Vec<Box<dyn FnOnce(SocketIoBuilder) -> SocketIoBuilder>>,
-    delivery: DeliveryPolicy,
-    /// Layers, each with its namespace (`None`: app-wide), in the order added.
-    layers: Vec<(Option<String>, Arc<dyn Layer>)>,
-    health_path: Option<String>,
-    health_details: bool,
-    edge: EdgeLimits,
-    origins: Origins,
-    /// Allowed origins that are not origins, reported by `build`.
-    origin_errors: Vec<String>,
-    allow_request: Option<AllowRequest>,
-    http_layers: Vec<HttpLayer>,
-    #[cfg(feature = "redis")]
-    redis: Option<crate::adapter::RedisConnection>,
-}
-
-/// Puts a service in the typed registry and in socketioxide's state.
-type InstallService = Box<dyn FnOnce(&Services, SocketIoBuilder) -> SocketIoBuilder>;
-
-enum Step {
-    Discover,
-    Handler(Arc<dyn EventOwner>),
-    Controller(ControllerParts),
-    Service(Arc<dyn DynService>, InstallService),
-}
-
-impl ServiceManagerBuilder {
-    /// Adds every `#[handler]` and `#[derive(Controller)]` type linked into the program,
-    /// sorted by name (see [`registry`]). Types declared with `discover = false` are
-    /// not among them: add an instance.
-    pub fn discover(mut self) -> Self {
-        self.steps.push(Step::Discover);
-        self
-    }
-
-    /// Adds a handler instance: for handlers that need state, or are not discovered.
-    pub fn handler(mut self, handler: impl Handler) -> Self {
-        self.steps.push(Step::Handler(Arc::new(handler)));
-        self
-    }
-
-    /// Adds a controller instance.
-    pub fn controller<C: Controller>(mut self, controller: C) -> Self {
-        self.steps
-            .push(Step::Controller(ControllerParts::new(controller)));
-        self
-    }
-
-    /// Adds a service. Subscribers reach it with `State<Arc<S>>`, or through
-    /// `State<Services>` and [`Services::require`].
-    pub fn service<S: Service>(mut self, service: S) -> Self {
-        let service = Arc::new(service);
-        let dynamic: Arc<dyn DynService> = service.clone();
-        self.steps.push(Step::Service(
-            dynamic,
-            Box::new(move |services, io| {
-                services.insert(service.clone());
-                io.with_state(service)
-            }),
-        ));
-        self
-    }
-
-    /// The largest message a client may send, in bytes, over either transport
-    /// (default 1 MB, [`DEFAULT_MAX_PAYLOAD`], node's `maxHttpBufferSize`): a long-polling
-    /// request's body, a websocket message and each of its frames. A client that sends
-    /// more is disconnected.
-    pub fn max_payload(self, bytes: u64) -> Self {
-        self.configure_io(move |io| max_payload(io, bytes))
-    }
-
-    /// How long an engine.io session may stay without joining a namespace before it is
-    /// closed (default 10 s, [`DEFAULT_CONNECT_TIMEOUT`]).
-    pub fn connect_timeout(self, timeout: Duration) -> Self {
-        self.configure_io(move |io| io.connect_timeout(timeout))
-    }
-
-    /// The pages of other origins that may connect, besides the server's own: exact
-    /// origins (`"https://app.example.com"`) or every subdomain of a domain
-    /// (`"https://*.example.com"`). Requests without `Origin` (non-browser clients) are
-    /// always served. By default a page of another origin is refused with 403 on both
-    /// transports; allowed ones get the CORS headers browsers need. A pattern that is not
-    /// an origin fails [`build`](Self::build).
-    pub fn allowed_origins<I, S>(mut self, origins: I) -> Self
-    where
-        I: IntoIterator<Item = S>,
-        S: AsRef<str>,
-    {
-        let mut list = match std::mem::take(&mut self.origins) {
-            Origins::Listed(list) => list,
-            _ => Vec::new(),
-        };
-        for origin in origins {
-            match OriginPattern::parse(origin.as_ref()) {
-                Ok(pattern) => list.push(pattern),
-                Err(e) => self.origin_errors.push(e),
-            }
-        }
-        self.origins = Origins::Listed(list);
-        self
-    }
-
-    /// Serves pages of every origin (with CORS headers for each): for a public API that
-    /// authenticates each connection itself, never by cookie.
-    pub fn allow_any_origin(mut self) -> Self {
-        self.origins = Origins::Any;
-        self
-    }
-
-    /// An async check of every Socket.IO handshake and websocket upgrade, after the
-    /// origin check, for what an origin list cannot express: `Err(status)` refuses the
-    /// request with that status, before engine.io sees it.
-    ///
-    /// ```
-    /// use specter::ServiceManager;
-    /// use axum::http::StatusCode;
-    ///
-    /// let app = ServiceManager::builder()
-    ///     .allow_request(|head: axum::http::request::Parts| async move {
-    ///         match head.headers.get("x-api-key") {
-    ///             Some(key) if key == "let-me-in" => Ok(()),
-    ///             _ => Err(StatusCode::UNAUTHORIZED),
-    ///         }
-    ///     })
-    ///     .build()?;
-    /// # Ok::<(), specter::Error>(())
-    /// ```
-    pub fn allow_request<F, Fut>(mut self, check: F) -> Self
-    where
-        F: Fn(axum::http::request::Parts) -> Fut + Send + Sync + 'static,
-        Fut: std::future::Future<Output = Result<(), axum::http::StatusCode>> + Send + 'static,
-    {
-        self.allow_request = Some(Arc::new(move |head| Box::pin(check(head))));
-        self
-    }
-
-    /// Wraps the app's whole HTTP service (every route, Socket.IO included) in a tower
-    /// layer: compression, request ids, anything from tower-http. `serve` keeps its
-    /// bounds and its graceful shutdown; [`router`](ServiceManager::router) has the
-    /// layers too. Layers nest in the order added: the last is the outermost.
-    pub fn http_layer<L>(mut self, layer: L) -> Self
-    where
-        L: tower::Layer<axum::routing::Route> + Clone + Send + Sync + 'static,
-        L::Service: tower::Service<axum::extract::Request> + Clone + Send + Sync + 'static,
-        <L::Service as tower::Service<axum::extract::Request>>::Response:
-            axum::response::IntoResponse + 'static,
-        <L::Service as tower::Service<axum::extract::Request>>::Error:
-            Into<std::convert::Infallible> + 'static,
-        <L::Service as tower::Service<axum::extract::Request>>::Future: Send + 'static,
-    {
-        self.http_layers
-            .push(Arc::new(move |router: Router| router.layer(layer.clone())));
-        self
-    }
-
-    /// How long a connection may take to send a request's head, counted from when it is
-    /// ready for one (default 10 s): a connection that sends nothing, stops in the middle
-    /// of its headers, or idles between requests without upgrading is closed.
-    pub fn header_read_timeout(mut self, timeout: Duration) -> Self {
-        self.edge.header_read_timeout = timeout;
-        self
-    }
-
-    /// The largest request head a client may send (default 16 KiB; at least 8 KiB).
-    pub fn max_header_bytes(mut self, bytes: usize) -> Self {
-        self.edge.max_header_bytes = bytes;
-        self
-    }
-
-    /// How many TCP connections `serve` holds at once (default 50,000); past it, a new
-    /// connection is answered 503 and closed.
-    pub fn max_connections(mut self, n: usize) -> Self {
-        self.edge.max_connections = n;
-        self
-    }
-
-    /// How many TCP connections one client address may hold at once (default 1,000);
-    /// past it, 503. Behind a reverse proxy every client has the proxy's address.
-    pub fn max_connections_per_address(mut self, n: usize) -> Self {
-        self.edge.max_connections_per_address = n;
-        self
-    }
-
-    /// How long `serve`'s graceful shutdown may take, every phase together (default
-    /// 10 s): what is still running at the deadline is closed.
-    pub fn shutdown_deadline(mut self, deadline: Duration) -> Self {
-        self.edge.shutdown_deadline = deadline;
-        self
-    }
-
-    /// The Redis connection the app's adapter uses (from
-    /// [`connect_redis`](crate::adapter::connect_redis)); required with the `redis`
-    /// feature.
-    #[cfg(feature = "redis")]
-    pub fn redis(mut self, connection: crate::adapter::RedisConnection) -> Self {
-        self.redis = Some(connection);
-        self
-    }
-
-    /// How events are dispatched and delivered: per-socket order, the bound on events
-    /// waiting per socket, how long a send waits for room in a full buffer (see
-    /// [`DeliveryPolicy`]).
-    pub fn delivery(mut self, policy: DeliveryPolicy) -> Self {
-        self.delivery = policy;
-        self
-    }
-
-    /// Serves [`ServiceManager::health`] as JSON at `path` (`"/health"`) on the app's
-    /// router: status 200 when every component is up, 503 when one is not (or a
-    /// background task of one panicked) or the app is shutting down, so that a load
-    /// balancer drains the node.
-    ///
-    /// It tells anyone who asks each component's state, never the texts of boot errors
-    /// or panics (they are in the log): [`health_details`](Self::health_details) adds
-    /// them, for a route that only operators reach.
-    pub fn health_route(mut self, path: &str) -> Self {
-        self.health_path = Some(path.to_owned());
-        self
-    }
-
-    /// Whether the health route includes the texts of boot errors and of background
-    /// tasks' panics (default `false`; [`ServiceManager::health`] always has them).
-    pub fn health_details(mut self, details: bool) -> Self {
-        self.health_details = details;
-        self
-    }
-
-    /// Serves the official Socket.IO Admin UI's protocol on `/admin` (feature `admin`):
-    /// see [`admin`](crate::admin).
-    #[cfg(feature = "admin")]
-    pub fn admin_ui(mut self, admin: crate::admin::AdminUi) -> Self {
-        let handlers = admin.handlers().into_iter().map(Step::Handler);
-        self.steps.extend(handlers);
-        self
-    }
-
-    /// Adds a [`Layer`] around the dispatch of every emitted event of the app. Layers
-    /// nest in the order added: the first is the outermost; app-wide layers wrap every
-    /// namespace's own.
-    pub fn layer(mut self, layer: impl Layer) -> Self {
-        self.layers.push((None, Arc::new(layer)));
-        self
-    }
-
-    /// Adds a [`Layer`] around the dispatch of every emitted event of `namespace`.
-    pub fn layer_in(mut self, namespace: &str, layer: impl Layer) -> Self {
-        self.layers
-            .push((Some(namespace.to_owned()), Arc::new(layer)));
-        self
-    }
-
-    /// Limits how many events, of any name, one socket may send; past it, events are
-    /// refused with kind `rate_limited`. Shorthand for the [`DeliveryPolicy`] field.
-    pub fn rate_limit_per_socket(mut self, rate: Rate) -> Self {
-        self.delivery = self.delivery.rate_limit_per_socket(rate);
-        self
-    }
-
-    /// Limits how often one socket may send each event that has no limit of its own.
-    pub fn rate_limit_per_event(mut self, rate: Rate) -> Self {
-        self.delivery = self.delivery.rate_limit_per_event(rate);
-        self
-    }
-
-    /// How long an async subscriber may run unless its binding says otherwise; past
-    /// it, kind `timeout`. Shorthand for the [`DeliveryPolicy`] field.
-    pub fn subscriber_timeout(mut self, timeout: Duration) -> Self {
-        self.delivery = self.delivery.subscriber_timeout(timeout);
-        self
-    }
-
-    /// Any other socketioxide setting: `.configure_io(|io| io.ping_interval(..))`.
-    pub fn configure_io(
-        mut self,
-        configure: impl FnOnce(SocketIoBuilder) -> SocketIoBuilder + 'static,
-    ) -> Self {
-        self.configure.push(Box::new(configure));
-        self
-    }
-
-    /// Checks the components (names must be unique) and builds the app; nothing starts
-    /// until [`ServiceManager::boot`].
-    pub fn build(self) -> Result<ServiceManager, Error> {
-        if let Some(e) = self.origin_errors.into_iter().next() {
-            return Err(Error::InvalidOrigin(e));
-        }
-        let services = Services::default();
-        #[cfg(not(feature = "redis"))]
-        let io = socketioxide::SocketIo::builder();
-        #[cfg(feature = "redis")]
-        let io = socketioxide::SocketIo::builder().with_adapter::<Adapter>(self.redis.ok_or_else(
-            || {
-                Error::Redis(
-                    "the `redis` feature runs the app on Redis: give the builder a connection, \
-                 `.redis(specter::adapter::connect_redis(url).await?)`"
-                        .into(),
-                )
-            },
-        )?);
-        // Room for bursts in each connection's outgoing buffer (socketioxide's default is
-        // 128 packets); its blocks are allocated as they fill, so idle sockets pay
-        // nothing. `configure_io` can change it.
-        let io = io
-            .with_state(services.clone())
-            .max_buffer_size(DEFAULT_MAX_BUFFERED_PACKETS)
-            .ws_read_buffer_size(DEFAULT_WS_READ_BUFFER)
-            .connect_timeout(DEFAULT_CONNECT_TIMEOUT);
-        let mut io = max_payload(io, DEFAULT_MAX_PAYLOAD);
-        for configure in self.configure {
-            io = configure(io);
-        }
-        let mut components = Vec::new();
-        let mut routes = Vec::new();
-        let mut add_controller = |parts: ControllerParts, components: &mut Vec<Arc<Component>>| {
-            routes.push(parts.routes);
-            components.push(Arc::new(Component::socket(
-                parts.handler,
-                ComponentKind::Controller,
-            )));
-        };
-        for step in self.steps {
-            match step {
-                Step::Discover => {
-                    for r in registry::discovered() {
-                        match r.construct {
-                            Construct::Handler(make) => components
-                                .push(Arc::new(Component::socket(make(), ComponentKind::Handler))),
-                            Construct::Controller(make) => add_controller(make(), &mut components),
-                        }
-                    }
-                }
-                Step::Handler(h) => {
-                    components.push(Arc::new(Component::socket(h, ComponentKind::Handler)))
-                }
-                Step::Controller(parts) => add_controller(parts, &mut components),
-                Step::Service(service, install) => {
-                    io = install(&services, io);
-                    components.push(Arc::new(Component::service(service)));
-                }
-            }
-        }
-        for (i, c) in components.iter().enumerate() {
-            check_unique(&components[..i], c)?;
-        }
-        let (layer, io) = io.build_layer();
-        let path = io.config().engine_config.req_path.to_string();
-        let gate = Arc::new(Gate::new(&path, self.origins, self.allow_request));
-        let ingress = SocketIngress::with_policy(io, self.delivery);
-        for (namespace, l) in self.layers {
-            match namespace {
-                None => ingress.add_layer(l),
-                Some(ns) => ingress.add_layer_in(&ns, l)?,
-            }
-        }
-        Ok(ServiceManager {
-            inner: Arc::new(Inner {
-                layer,
-                ingress,
-                services,
-                components: Mutex::new(components),
-                routes: Mutex::new(routes),
-                gate: tokio::sync::Mutex::new(false),
-                closing: std::sync::atomic::AtomicBool::new(false),
-                health_path: self.health_path,
-                health_details: self.health_details,
-                origin_gate: gate,
-                caps: Arc::default(),
-                edge: self.edge,
-                http_layers: self.http_layers,
-            }),
-        })
-    }
-}
-
-/// Bounds every message a client sends: engine.io's long-polling body, and tungstenite's
-/// websocket message and frame (the frame bound is the smaller of the two).
-fn max_payload(io: SocketIoBuilder, bytes: u64) -> SocketIoBuilder {
-    let ws = usize::try_from(bytes).unwrap_or(usize::MAX);
-    io.max_payload(bytes)
-        .ws_max_message_size(ws)
-        .ws_max_frame_size(ws)
-}
+use crate::subscriber::Source;
 
 /// `health()` as JSON: 200 when up, 503 otherwise; states only, unless `details`.
 fn health_response(app: &ServiceManager, details: bool) -> axum::response::Response {
@@ -460,8 +39,11 @@ fn health_response(app: &ServiceManager, details: bool) -> axum::response::Respo
     (code, axum::Json(health)).into_response()
 }
 
+/// A layer the app wraps its whole HTTP service in (`http_layer`).
+pub(crate) type HttpLayer = Arc<dyn Fn(Router) -> Router + Send + Sync>;
+
 /// Fails when `c`'s name is already taken, naming both places.
-fn check_unique(existing: &[Arc<Component>], c: &Component) -> Result<(), Error> {
+pub(crate) fn check_unique(existing: &[Arc<Component>], c: &Component) -> Result<(), Error> {
     match existing.iter().find(|e| e.name == c.name) {
         Some(first) => Err(Error::DuplicateName {
             name: c.name.clone(),
@@ -481,27 +63,27 @@ fn check_unique(existing: &[Arc<Component>], c: &Component) -> Result<(), Error>
 /// The app: its ingress, its services, handlers and controllers, and their lifecycles.
 #[derive(Clone)]
 pub struct ServiceManager {
-    inner: Arc<Inner>,
+    pub(crate) inner: Arc<Inner>,
 }
 
-struct Inner {
-    layer: SocketIoLayer<Adapter>,
-    ingress: SocketIngress,
-    services: Services,
-    components: Mutex<Vec<Arc<Component>>>,
-    routes: Mutex<Vec<Router>>,
+pub(crate) struct Inner {
+    pub(crate) layer: SocketIoLayer<Adapter>,
+    pub(crate) ingress: SocketIngress,
+    pub(crate) services: Services,
+    pub(crate) components: Mutex<Vec<Arc<Component>>>,
+    pub(crate) routes: Mutex<Vec<Router>>,
     /// Serializes boot, shutdown and registration; true while booted.
-    gate: tokio::sync::Mutex<bool>,
+    pub(crate) gate: tokio::sync::Mutex<bool>,
     /// Set when a shutdown begins: health answers 503 from then on.
-    closing: std::sync::atomic::AtomicBool,
+    pub(crate) closing: std::sync::atomic::AtomicBool,
     /// Where `router()` serves `health()`, when the app asked for it, and with what.
-    health_path: Option<String>,
-    health_details: bool,
+    pub(crate) health_path: Option<String>,
+    pub(crate) health_details: bool,
     /// The gate on the Socket.IO path, the connection caps and the HTTP bounds.
-    origin_gate: Arc<Gate>,
-    caps: Arc<Caps>,
-    edge: EdgeLimits,
-    http_layers: Vec<HttpLayer>,
+    pub(crate) origin_gate: Arc<Gate>,
+    pub(crate) caps: Arc<Caps>,
+    pub(crate) edge: EdgeLimits,
+    pub(crate) http_layers: Vec<HttpLayer>,
 }
 
 /// What [`ServiceManager::health`] reports.
@@ -515,11 +97,6 @@ pub struct Health {
 }
 
 impl ServiceManager {
-    /// Starts building an app.
-    pub fn builder() -> ServiceManagerBuilder {
-        ServiceManagerBuilder::default()
-    }
-
     /// The ingress every component subscribes through.
     pub fn ingress(&self) -> &SocketIngress {
         &self.inner.ingress
@@ -717,111 +294,5 @@ impl ServiceManager {
                 .load(std::sync::atomic::Ordering::Relaxed),
             open_connections: self.inner.caps.open(),
         }
-    }
-
-    /// Binds `addr`, then [`serve_listener`](Self::serve_listener).
-    pub async fn serve(self, addr: impl ToSocketAddrs) -> Result<(), Error> {
-        let listener = TcpListener::bind(addr).await?;
-        self.serve_listener(listener).await
-    }
-
-    /// Boots, serves until Ctrl-C or SIGTERM, then shuts down gracefully.
-    pub async fn serve_listener(self, listener: TcpListener) -> Result<(), Error> {
-        self.serve_until(listener, shutdown_signal()).await
-    }
-
-    /// Boots and serves until `stop` completes; then shuts down gracefully, every phase
-    /// within one deadline ([`shutdown_deadline`](ServiceManagerBuilder::shutdown_deadline)):
-    /// new handshakes are answered 503, events that arrived are dispatched and their acks
-    /// sent, every client is disconnected (sessions that never joined a namespace too),
-    /// and [`shutdown`](Self::shutdown) runs.
-    pub async fn serve_until(
-        self,
-        listener: TcpListener,
-        stop: impl std::future::Future<Output = ()> + Send + 'static,
-    ) -> Result<(), Error> {
-        if let Err(e) = self.boot().await {
-            self.shutdown().await;
-            return Err(e);
-        }
-        tracing::info!("listening on http://{}", listener.local_addr()?);
-        let ingress = self.inner.ingress.clone();
-        let stop_accepting = tokio_util::sync::CancellationToken::new();
-        let accepting = tokio::spawn(accept::accept_until(
-            listener,
-            self.router(),
-            self.inner.edge,
-            ingress.delivery_policy().write_timeout,
-            self.inner.caps.clone(),
-            stop_accepting.clone(),
-        ));
-        stop.await;
-        let deadline = tokio::time::Instant::now() + self.inner.edge.shutdown_deadline;
-        let left = || deadline.saturating_duration_since(tokio::time::Instant::now());
-        self.start_draining();
-        self.inner
-            .origin_gate
-            .closed
-            .store(true, std::sync::atomic::Ordering::Relaxed);
-        tracing::info!("shutting down: finishing dispatches under way");
-        // Events a client sent before the signal may still be on their way or unread:
-        // keep reading and dispatching for a moment before draining.
-        tokio::time::sleep(SETTLE.min(left())).await;
-        if !ingress.drain(left()).await {
-            tracing::warn!("dispatches still under way at the shutdown deadline");
-        }
-        // Acks just answered sit in the connections' outgoing buffers: let the writers
-        // send them before the sessions close.
-        tokio::time::sleep(FLUSH.min(left())).await;
-        if tokio::time::timeout(left(), ingress.io().close())
-            .await
-            .is_err()
-        {
-            tracing::warn!("clients still being closed at the shutdown deadline");
-        }
-        stop_accepting.cancel();
-        let accepted: Accepted = accepting
-            .await
-            .map_err(|e| Error::Io(std::io::Error::other(e)))?;
-        if tokio::time::timeout(left(), accepted.drain())
-            .await
-            .is_err()
-        {
-            tracing::warn!("HTTP connections still open at the shutdown deadline: closing them");
-        }
-        // What is still open (a websocket that never joined a namespace, a request held
-        // past the deadline) reads end-of-file and closes.
-        accepted.close_all.cancel();
-        // Disconnect subscribers of the clients just closed.
-        ingress.drain(left()).await;
-        if tokio::time::timeout(left(), self.shutdown()).await.is_err() {
-            tracing::warn!(
-                "components still stopping at the shutdown deadline: not waiting for them"
-            );
-        }
-        Ok(())
-    }
-}
-
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        if tokio::signal::ctrl_c().await.is_err() {
-            std::future::pending::<()>().await;
-        }
-    };
-    #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {},
-        () = term => {},
     }
 }

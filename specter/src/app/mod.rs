@@ -6,6 +6,7 @@
 #[cfg(feature = "admin")]
 pub mod admin;
 pub mod background;
+pub mod builder;
 pub mod component;
 pub mod controller;
 pub mod edge;
@@ -16,4 +17,5 @@ pub mod lifecycle;
 pub mod manager;
 pub mod mounted;
 pub mod registry;
+pub mod serve;
 pub mod service;

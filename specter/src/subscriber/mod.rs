@@ -13,6 +13,7 @@ pub mod guard;
 pub mod method;
 pub mod outcome;
 mod payload_error;
+pub mod policy;
 pub mod rate;
 pub mod server_event;
 pub mod session;

@@ -8,108 +8,40 @@
 //! a task, and the socket's next events wait in its queue (`socket_queue`) until that
 //! task runs them. Order and semantics are the same either way.
 
-use std::panic::AssertUnwindSafe;
+//! The folder: `call` runs one subscriber (panics caught, timeouts), `arrival` takes
+//! an event in (its name, the bounds on it, the socket's queue), `lifecycle` runs
+//! `connect` and `disconnect`; this file walks an emitted event through its subscribers
+//! and owes its ack.
+
+mod arrival;
+mod call;
+mod lifecycle;
+
+pub(crate) use arrival::{Queue, message};
+pub(crate) use lifecycle::{connect, disconnect};
+
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use futures_util::FutureExt;
-use socketioxide::handler::{FromMessageParts, Value};
-use socketioxide::socket::DisconnectReason;
+use socketioxide::handler::Value;
 use socketioxide_core::Str;
 use tracing::{Instrument, Span};
 
 use crate::adapter::Socket;
 use crate::client_text::Shown;
 use crate::ingress::answer::{Answer, Owed};
-use crate::ingress::inflight::InflightGuard;
 use crate::ingress::layer::{self, DispatchOutcome, Done, EventInfo, Layers};
 use crate::ingress::metrics;
 use crate::ingress::namespace::Namespace;
-use crate::ingress::socket_queue::{Admit, SocketQueue};
-use crate::ingress::socketio::SocketGuards;
 use crate::ingress::spans;
 use crate::ingress::table::Entry;
-use crate::ingress::unknown_events::Verdict;
 use crate::subscriber::Delivery;
-use crate::subscriber::event_name::client_may_emit;
 use crate::subscriber::extract::{Decoded, Payload};
 use crate::subscriber::{
     AckError, BoxOutcomeFuture, Call, ErrorKind, EventCtx, Failure, Outcome, Reply,
 };
 
-/// Calls one subscriber, turning a panic into a failure.
-fn call(entry: &Entry, ctx: EventCtx<'_>) -> Call {
-    let limit = entry.timeout.or(ctx.delivery.policy.subscriber_timeout);
-    let call = match std::panic::catch_unwind(AssertUnwindSafe(|| entry.subscriber.call(ctx))) {
-        Ok(call) => call,
-        Err(panic) => return Call::Ready(Outcome::Failed(Failure::from_panic(panic))),
-    };
-    match (call, limit) {
-        (Call::Pending(fut), Some(limit)) => Call::Pending(Box::pin(within(limit, fut))),
-        (call, _) => call,
-    }
-}
-
-/// Runs the guards of `entry`, in order, each with a fresh context: the first refusal's
-/// reason, or `Ok` (also when there are none).
-fn guards_allow<'a>(entry: &Entry, ctx: impl Fn() -> EventCtx<'a>) -> Result<(), String> {
-    match &entry.guards {
-        None => Ok(()),
-        Some(guards) => guards.iter().try_for_each(|g| g.check(ctx())),
-    }
-}
-
-/// A subscriber's future, dropped when it runs past `limit`.
-async fn within(limit: Duration, fut: BoxOutcomeFuture) -> Outcome {
-    match tokio::time::timeout(limit, fut).await {
-        Ok(outcome) => outcome,
-        Err(_) => Outcome::Failed(Failure::new(
-            ErrorKind::Timeout,
-            format_args!("did not finish within {limit:?}"),
-        )),
-    }
-}
-
-/// Awaits a subscriber's future, turning a panic into a failure.
-async fn finish(fut: BoxOutcomeFuture) -> Outcome {
-    match AssertUnwindSafe(fut).catch_unwind().await {
-        Ok(outcome) => outcome,
-        Err(panic) => Outcome::Failed(Failure::from_panic(panic)),
-    }
-}
-
-/// Runs one subscriber to its end.
-async fn run(entry: &Entry, ctx: EventCtx<'_>) -> Outcome {
-    match call(entry, ctx) {
-        Call::Ready(outcome) => outcome,
-        Call::Pending(fut) => finish(fut).await,
-    }
-}
-
-/// [`run`] inside a subscriber span of `parent`, when that one is on.
-async fn run_traced(parent: &Span, entry: &Entry, ctx: EventCtx<'_>) -> Outcome {
-    if parent.is_disabled() {
-        return run(entry, ctx).await;
-    }
-    let span = spans::subscriber(parent, entry);
-    let outcome = run(entry, ctx).instrument(span.clone()).await;
-    spans::record_outcome(&span, &outcome);
-    outcome
-}
-
-/// The event name of a text payload `["name",...]` whose name has no escapes, as a
-/// slice of the payload (no copy); `None` sends the caller to the parser.
-fn plain_event_name(data: &Value) -> Option<Str> {
-    let Value::Str(text, _) = data else {
-        return None;
-    };
-    let bytes = text.as_bytes();
-    if !bytes.starts_with(b"[\"") {
-        return None;
-    }
-    let len = bytes[2..].iter().position(|&b| b == b'"' || b == b'\\')?;
-    (bytes[2 + len] == b'"').then(|| text.slice(2..2 + len))
-}
+use call::{call, finish, guards_allow};
 
 /// One emitted event on its way through its subscribers.
 pub(crate) struct Dispatch {
@@ -474,318 +406,5 @@ impl Rest {
             }
             Rest::Unsent(owed, delivery) => owed.send(&delivery).await,
         }
-    }
-}
-
-/// The queue of a socket's ordered events.
-pub(crate) type Queue = SocketQueue<Dispatch>;
-
-/// Dispatches an emitted event of socket `s`, in arrival order with its socket's other
-/// events unless it skips the queue: at once while subscribers answer at once, then in
-/// a task, which then runs the events that queued meanwhile. Answers the ack at the end.
-pub(crate) fn message(
-    ns: &Arc<Namespace>,
-    queue: &Arc<Queue>,
-    guards: &SocketGuards,
-    s: Arc<Socket>,
-    mut data: Value,
-    ack: Option<i64>,
-) {
-    let event = match plain_event_name(&data) {
-        Some(name) => name,
-        None => match socketioxide::extract::Event::from_message_parts(&s, &mut data, &None) {
-            Ok(e) => Str::from(e.0),
-            Err(e) => {
-                tracing::warn!(namespace = %ns.path, socket = %s.id, error = %e, "unreadable event name");
-                return;
-            }
-        },
-    };
-    if !client_may_emit(&event) {
-        return protocol_violation(ns, s, &event);
-    }
-    let span = spans::dispatch(&ns.path, &event, &s);
-    let (entries, layers) = ns.table.route(&event);
-    // An event refused before any subscriber (over a rate limit, or nobody subscribes)
-    // still owes its ack: it takes its turn in the queue like any other, so its answer
-    // waits for room in order with the others, bounded by the same queue.
-    let refusal = match guards
-        .limits
-        .check(&ns.delivery.policy, &event, entries.as_deref())
-    {
-        Err(limited) => {
-            ns.delivery.count_rate_limited();
-            tracing::debug!(namespace = %ns.path, socket = %s.id, event = ?Shown(&event), "event over its rate limit");
-            Some(limited.into_error())
-        }
-        Ok(()) if entries.is_none() => {
-            let budget = ns.delivery.policy.max_unknown_events;
-            if guards.unknown.count(&ns.path, s.id, &event, budget) == Verdict::Disconnect {
-                // The ack, if asked for, is not answered: the socket is gone.
-                let _ = s.disconnect();
-                return;
-            }
-            Some(AckError::unknown_event(&event))
-        }
-        Ok(()) => None,
-    };
-    if refusal.is_some() && ack.is_none() {
-        return;
-    }
-    let dispatch = Dispatch {
-        ns: ns.clone(),
-        decoded: Decoded::default(),
-        socket: s,
-        event,
-        entries: entries.unwrap_or_else(|| ns.no_entries.clone()),
-        data,
-        ack,
-        next: 0,
-        reply: None,
-        failed: None,
-        rejected: None,
-        forbidden: None,
-        layers: if refusal.is_some() { None } else { layers },
-        started: None,
-        passed: 0,
-        refusal,
-        span,
-        current: Span::none(),
-        sub_started: metrics::start(),
-    };
-    let max = ns.delivery.policy.max_queued_events;
-    if dispatch.skips_queue() {
-        if let Err(first) = queue.enter_concurrent(max) {
-            return dispatch.refuse(first);
-        }
-        match dispatch.run_inline() {
-            None => queue.leave_concurrent(),
-            Some(rest) => {
-                let (queue, inflight) = (queue.clone(), ns.inflight.enter());
-                tokio::spawn(async move {
-                    rest.finish().await;
-                    queue.leave_concurrent();
-                    drop(inflight);
-                });
-            }
-        }
-        return;
-    }
-    let bytes = payload_bytes(&dispatch.data);
-    match queue.admit(dispatch, bytes, max, ns.delivery.policy.max_queued_bytes) {
-        Admit::Run(dispatch) => {
-            let rest = dispatch.run_inline();
-            // Events wait only if socketioxide called in concurrently (long-polling).
-            let next = if rest.is_none() { queue.next() } else { None };
-            if rest.is_some() || next.is_some() {
-                tokio::spawn(drain(queue.clone(), rest, next, ns.inflight.enter()));
-            }
-        }
-        Admit::Queued => {}
-        Admit::Refused { event, first } => event.refuse(first),
-        Admit::OverBudget(event) => event.over_budget(),
-    }
-}
-
-/// The bytes of an event's payload: its text and its binary attachments.
-#[inline]
-fn payload_bytes(data: &Value) -> usize {
-    match data {
-        Value::Str(text, binaries) => {
-            text.len()
-                + binaries
-                    .as_ref()
-                    .map_or(0, |b| b.iter().map(|b| b.len()).sum())
-        }
-        Value::Bytes(bytes) => bytes.len(),
-    }
-}
-
-/// An event from a client with a name only the server may use (`connect`,
-/// `disconnect`, ...): a protocol violation, as node's parser has it. Nothing of the app
-/// runs; the socket is disconnected (its `disconnect` subscribers run once, for the
-/// socket that really goes).
-#[cold]
-fn protocol_violation(ns: &Namespace, s: Arc<Socket>, event: &str) {
-    tracing::warn!(
-        namespace = %ns.path,
-        socket = %s.id,
-        event = ?Shown(event),
-        "a client emitted an event with a reserved name: disconnecting it"
-    );
-    let _ = s.disconnect();
-}
-
-/// Finishes what the inline run left, then runs the socket's waiting events one after
-/// the other until none is left (and the socket is free).
-async fn drain(
-    queue: Arc<Queue>,
-    rest: Option<Rest>,
-    next: Option<Dispatch>,
-    inflight: InflightGuard,
-) {
-    let turn = Turn(Some((queue.clone(), inflight)));
-    if let Some(rest) = rest {
-        rest.finish().await;
-    }
-    let mut next = next.or_else(|| queue.next());
-    while let Some(dispatch) = next {
-        dispatch.run_to_end().await;
-        next = queue.next();
-    }
-    turn.end();
-}
-
-/// The draining task's hold on its socket's queue. Dropped before [`end`](Turn::end)
-/// (the task panicked or was cancelled), it hands the socket's waiting events to a new
-/// task, or, when no runtime is left to run one, frees the queue: either way the socket
-/// is not left busy, and its `disconnect` subscribers still run.
-struct Turn(Option<(Arc<Queue>, InflightGuard)>);
-
-impl Turn {
-    fn end(mut self) {
-        self.0 = None;
-    }
-}
-
-impl Drop for Turn {
-    fn drop(&mut self) {
-        let Some((queue, inflight)) = self.0.take() else {
-            return;
-        };
-        tracing::error!(
-            "a dispatch ended without finishing: going on with its socket's next events"
-        );
-        match tokio::runtime::Handle::try_current() {
-            Ok(runtime) => {
-                runtime.spawn(drain(queue, None, None, inflight));
-            }
-            Err(_) => while queue.next().is_some() {},
-        }
-    }
-}
-
-/// Runs the `connect` subscribers; the first that fails or rejects refuses the
-/// connection with its text. A failure is also logged and handed to the error
-/// subscribers, as on any other event.
-pub(crate) async fn connect(
-    ns: &Namespace,
-    s: Arc<Socket>,
-    auth: &Option<Value>,
-) -> Result<(), String> {
-    let span = spans::dispatch(&ns.path, "connect", &s);
-    if span.is_disabled() {
-        return connect_in(ns, s, auth, &span).await;
-    }
-    let result = connect_in(ns, s, auth, &span)
-        .instrument(span.clone())
-        .await;
-    span.record(
-        "outcome",
-        if result.is_ok() {
-            "nothing"
-        } else {
-            "rejected"
-        },
-    );
-    result
-}
-
-async fn connect_in(
-    ns: &Namespace,
-    s: Arc<Socket>,
-    auth: &Option<Value>,
-    span: &Span,
-) -> Result<(), String> {
-    let Some(entries) = ns.table.get("connect") else {
-        return Ok(());
-    };
-    let decoded = Decoded::default();
-    for entry in entries.iter() {
-        let ctx = || EventCtx {
-            socket: &s,
-            event: "connect",
-            payload: Payload::Connect(auth),
-            decoded: &decoded,
-            delivery: &ns.delivery,
-        };
-        // A refused guard skips its subscriber, as on any event.
-        if guards_allow(entry, ctx).is_err() {
-            continue;
-        }
-        let outcome = run_traced(span, entry, ctx()).await;
-        let refusal = match outcome {
-            Outcome::Nothing | Outcome::Reply(_) => continue,
-            Outcome::Rejected(reason) => reason,
-            Outcome::Failed(mut f) => {
-                ns.log_failure("connect", entry, &mut f);
-                ns.report(&s, "connect", entry, &f).await;
-                f.refusal()
-            }
-        };
-        tracing::info!(namespace = %ns.path, handler = %entry.owner, reason = %refusal, "connection refused");
-        return Err(refusal);
-    }
-    Ok(())
-}
-
-/// Runs every `disconnect` subscriber in order: a failure or a rejection does not stop
-/// the others.
-pub(crate) async fn disconnect(ns: &Namespace, s: Arc<Socket>, reason: DisconnectReason) {
-    let span = spans::dispatch(&ns.path, "disconnect", &s);
-    if span.is_disabled() {
-        return disconnect_in(ns, s, reason, &span).await;
-    }
-    disconnect_in(ns, s, reason, &span)
-        .instrument(span.clone())
-        .await;
-    span.record("outcome", "nothing");
-}
-
-async fn disconnect_in(ns: &Namespace, s: Arc<Socket>, reason: DisconnectReason, span: &Span) {
-    let Some(entries) = ns.table.get("disconnect") else {
-        return;
-    };
-    let decoded = Decoded::default();
-    for entry in entries.iter() {
-        let ctx = || EventCtx {
-            socket: &s,
-            event: "disconnect",
-            payload: Payload::Disconnect(reason),
-            decoded: &decoded,
-            delivery: &ns.delivery,
-        };
-        if guards_allow(entry, ctx).is_err() {
-            continue;
-        }
-        if let Outcome::Failed(mut f) = run_traced(span, entry, ctx()).await {
-            ns.log_failure("disconnect", entry, &mut f);
-            ns.report(&s, "disconnect", entry, &f).await;
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn text(s: &'static str) -> Value {
-        Value::Str(Str::from(s), None)
-    }
-
-    #[test]
-    fn event_names_without_escapes_are_read_in_place() {
-        assert_eq!(
-            plain_event_name(&text(r#"["héllo",1]"#)).as_deref(),
-            Some("héllo")
-        );
-        assert_eq!(plain_event_name(&text(r#"["a"]"#)).as_deref(), Some("a"));
-        assert_eq!(
-            plain_event_name(&text(r#"["a\"b",1]"#)),
-            None,
-            "escapes go to the parser"
-        );
-        assert_eq!(plain_event_name(&text(r#"["unterminated"#)), None);
-        assert_eq!(plain_event_name(&text("[1]")), None);
     }
 }
