@@ -20,8 +20,9 @@ fn root() -> PathBuf {
 
 /// A private redis-server on a free loopback port, in a temp dir; killed on drop.
 struct Redis {
-    _child: Child,
-    _dir: TempDir,
+    child: Child,
+    dir: TempDir,
+    port: u16,
     url: String,
 }
 
@@ -50,6 +51,29 @@ async fn redis() -> Redis {
     let dir =
         TempDir(std::env::temp_dir().join(format!("specter-redis-{}-{port}", std::process::id())));
     std::fs::create_dir_all(&dir.0).unwrap();
+    let child = redis_server(port, &dir.0).await;
+    Redis {
+        child,
+        dir,
+        port,
+        url: format!("redis://127.0.0.1:{port}"),
+    }
+}
+
+impl Redis {
+    /// Stops the server, as a crash or an upgrade would.
+    async fn stop(&mut self) {
+        let _ = self.child.kill().await;
+    }
+
+    /// Starts it again on the same port.
+    async fn start_again(&mut self) {
+        self.child = redis_server(self.port, &self.dir.0).await;
+    }
+}
+
+/// Starts redis-server on `port`, and returns once it answers PING.
+async fn redis_server(port: u16, dir: &std::path::Path) -> Child {
     let child = Command::new("redis-server")
         .args([
             "--bind",
@@ -62,7 +86,7 @@ async fn redis() -> Redis {
             "no",
         ])
         .arg("--dir")
-        .arg(&dir.0)
+        .arg(dir)
         .stdout(Stdio::null())
         .kill_on_drop(true)
         .spawn()
@@ -85,11 +109,7 @@ async fn redis() -> Redis {
         );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    Redis {
-        _child: child,
-        _dir: dir,
-        url: format!("redis://127.0.0.1:{port}"),
-    }
+    child
 }
 
 /// The chat example built with `--features redis`, in a target dir of its own so the
@@ -208,5 +228,84 @@ async fn the_admin_ui_on_one_node_sees_and_operates_every_node() {
 
     let run = BrowserRun::of("admin-ui.mjs", &[&url1, "s3cret", &url1, &url2]).await;
     assert_admin_ui_run(&run, &[node1.id(), node2.id()]);
+    drop((node1, node2));
+}
+
+/// The status of `GET /health` on the node at `url`.
+async fn health(url: &str) -> (u16, Value) {
+    let answer = common::raw::request(url, "GET", "/health", &[], "").await;
+    (
+        answer.status,
+        serde_json::from_str(&answer.body).unwrap_or(Value::Null),
+    )
+}
+
+/// Polls node `url`'s health until its status is `code`, for at most 10 s.
+async fn health_becomes(url: &str, code: u16) -> Value {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let (status, body) = health(url).await;
+        if status == code {
+            return body;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "health of {url} stayed {status}: {body}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Redis stops for a while and starts again, as in an upgrade: meanwhile the sender's
+/// own node still delivers to its clients and says it is degraded; afterwards the nodes
+/// hear each other again, with no restart.
+#[tokio::test]
+async fn the_cluster_survives_a_redis_restart() {
+    let chat = tokio::task::spawn_blocking(chat_with_redis).await.unwrap();
+    let mut redis = redis().await;
+    let redis_url = redis.url.clone();
+    let env = [("SPECTER_REDIS_URL", redis_url.as_str())];
+    let (node1, url1) = start(&chat, &env).await;
+    let (node2, url2) = start(&chat, &env).await;
+    let mut c = Client::node().await;
+    let ann = join(&mut c, &url1, "ann").await;
+    let dan = join(&mut c, &url1, "dan").await;
+    let bob = join(&mut c, &url2, "bob").await;
+    assert_eq!(health(&url1).await.0, 200);
+    say(&mut c, &ann, "before").await;
+    for s in [&ann, &dan, &bob] {
+        assert_eq!(heard(&mut c, s).await, ("ann".into(), "before".into()));
+    }
+
+    redis.stop().await;
+    let degraded = health_becomes(&url1, 503).await;
+    assert_eq!(degraded["status"], "degraded");
+    assert_eq!(degraded["broker"]["state"], "down");
+    // The sender's own node delivers at once; the other node cannot hear it.
+    say(&mut c, &ann, "during").await;
+    for s in [&ann, &dan] {
+        assert_eq!(heard(&mut c, s).await, ("ann".into(), "during".into()));
+    }
+    let (_, degraded) = health(&url1).await;
+    assert!(
+        degraded["broker"]["unpublished"].as_u64().unwrap() >= 1,
+        "{degraded}"
+    );
+
+    redis.start_again().await;
+    health_becomes(&url1, 200).await;
+    health_becomes(&url2, 200).await;
+    say(&mut c, &ann, "after").await;
+    assert_eq!(
+        heard(&mut c, &bob).await,
+        ("ann".into(), "after".into()),
+        "node 2 hears node 1 again (and never heard what was said during the outage)"
+    );
+    say(&mut c, &bob, "bob is back").await;
+    assert_eq!(heard(&mut c, &ann).await.1, "after");
+    assert_eq!(
+        heard(&mut c, &ann).await,
+        ("bob".into(), "bob is back".into())
+    );
     drop((node1, node2));
 }

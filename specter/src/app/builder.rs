@@ -333,15 +333,17 @@ impl ServiceManagerBuilder {
         #[cfg(not(feature = "redis"))]
         let io = socketioxide::SocketIo::builder();
         #[cfg(feature = "redis")]
-        let io = socketioxide::SocketIo::builder().with_adapter::<Adapter>(self.redis.ok_or_else(
-            || {
-                Error::Redis(
-                    "the `redis` feature runs the app on Redis: give the builder a connection, \
+        let redis = self.redis.ok_or_else(|| {
+            Error::Redis(
+                "the `redis` feature runs the app on Redis: give the builder a connection, \
                  `.redis(specter::adapter::connect_redis(url).await?)`"
-                        .into(),
-                )
-            },
-        )?);
+                    .into(),
+            )
+        })?;
+        #[cfg(feature = "redis")]
+        let link = redis.link;
+        #[cfg(feature = "redis")]
+        let io = socketioxide::SocketIo::builder().with_adapter::<Adapter>(redis.adapter);
         // Room for bursts in each connection's outgoing buffer (socketioxide's default is
         // 128 packets); its blocks are allocated as they fill, so idle sockets pay
         // nothing. `configure_io` can change it.
@@ -412,6 +414,8 @@ impl ServiceManagerBuilder {
                 caps: Arc::default(),
                 edge: self.edge,
                 http_layers: self.http_layers,
+                #[cfg(feature = "redis")]
+                link,
             }),
         })
     }

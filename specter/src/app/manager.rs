@@ -31,6 +31,9 @@ fn health_response(app: &ServiceManager, details: bool) -> axum::response::Respo
             .into_iter()
             .map(ComponentHealth::states_only)
             .collect();
+        if let Some(broker) = &mut health.broker {
+            broker.reason = None;
+        }
     }
     let code = match health.status {
         "up" => axum::http::StatusCode::OK,
@@ -84,6 +87,9 @@ pub(crate) struct Inner {
     pub(crate) caps: Arc<Caps>,
     pub(crate) edge: EdgeLimits,
     pub(crate) http_layers: Vec<HttpLayer>,
+    /// The link to Redis, whose state health reports.
+    #[cfg(feature = "redis")]
+    pub(crate) link: Arc<crate::adapter::redis_link::Link>,
 }
 
 /// What [`ServiceManager::health`] reports.
@@ -94,6 +100,10 @@ pub struct Health {
     pub status: &'static str,
     /// Every component in registration order.
     pub components: Vec<ComponentHealth>,
+    /// The link to the other nodes (feature `redis`): while it is down the app is
+    /// `degraded`, its broadcasts reaching this node's clients only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub broker: Option<crate::adapter::LinkHealth>,
 }
 
 impl ServiceManager {
@@ -228,13 +238,22 @@ impl ServiceManager {
             .inner
             .closing
             .load(std::sync::atomic::Ordering::Relaxed);
+        #[cfg(feature = "redis")]
+        let broker = Some(self.inner.link.health());
+        #[cfg(not(feature = "redis"))]
+        let broker: Option<crate::adapter::LinkHealth> = None;
+        let broker_down = broker.as_ref().is_some_and(|b| b.state != "up");
         let status = match up {
             0 if !components.is_empty() => "down",
             _ if closing => "shutting_down",
-            n if n == components.len() && !failed_tasks => "up",
+            n if n == components.len() && !failed_tasks && !broker_down => "up",
             _ => "degraded",
         };
-        Health { status, components }
+        Health {
+            status,
+            components,
+            broker,
+        }
     }
 
     /// The event table: every namespace and event with its subscribers in dispatch

@@ -18,7 +18,8 @@ pub type Adapter = socketioxide::adapter::LocalAdapter;
 
 /// The adapter of this build.
 #[cfg(feature = "redis")]
-pub type Adapter = socketioxide_redis::RedisAdapter<socketioxide::adapter::Emitter>;
+pub type Adapter =
+    socketioxide_redis::CustomRedisAdapter<socketioxide::adapter::Emitter, redis_link::LinkDriver>;
 
 /// A connected socket, on this build's adapter.
 pub type SocketRef = socketioxide::extract::SocketRef<Adapter>;
@@ -30,10 +31,30 @@ pub(crate) type Socket = socketioxide::socket::Socket<Adapter>;
 
 pub(crate) type AckSender = socketioxide::extract::AckSender<Adapter>;
 
-/// What the Redis adapter needs: a connection to a Redis server (>= 7, RESP3).
 #[cfg(feature = "redis")]
-pub type RedisConnection =
-    socketioxide_redis::RedisAdapterCtr<socketioxide_redis::drivers::redis::RedisDriver>;
+pub mod redis_link;
+
+/// What [`ServiceManager::health`](crate::ServiceManager::health) says of the link.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct LinkHealth {
+    /// `up` or `down`.
+    pub state: &'static str,
+    /// Messages for other nodes that could not be published (delivered on this node
+    /// only), since the app started.
+    pub unpublished: u64,
+    /// Why the link is down, when it is (omitted from the health route unless
+    /// `health_details`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+/// What the Redis adapter needs: a link to a Redis server (>= 7, RESP3) that reconnects
+/// and re-subscribes by itself (see [`redis_link`]).
+#[cfg(feature = "redis")]
+pub struct RedisConnection {
+    pub(crate) adapter: socketioxide_redis::RedisAdapterCtr<redis_link::LinkDriver>,
+    pub(crate) link: std::sync::Arc<redis_link::Link>,
+}
 
 /// Connects to Redis at `url` (`redis://127.0.0.1:6379`); RESP3 is requested for you.
 ///
@@ -45,7 +66,6 @@ pub type RedisConnection =
 /// ```
 #[cfg(feature = "redis")]
 pub async fn connect_redis(url: &str) -> Result<RedisConnection, crate::Error> {
-    use socketioxide_redis::drivers::redis::redis_client as redis;
     let url = if url.contains("protocol=") {
         url.to_owned()
     } else if url.contains('?') {
@@ -53,9 +73,13 @@ pub async fn connect_redis(url: &str) -> Result<RedisConnection, crate::Error> {
     } else {
         format!("{url}?protocol=resp3")
     };
-    let fail = |e: redis::RedisError| crate::Error::Redis(e.to_string());
-    let client = redis::Client::open(url).map_err(fail)?;
-    socketioxide_redis::RedisAdapterCtr::new_with_redis(&client)
+    let client = redis::Client::open(url).map_err(|e| crate::Error::Redis(e.to_string()))?;
+    let (driver, link) = redis_link::LinkDriver::connect(client)
         .await
-        .map_err(fail)
+        .map_err(|e| crate::Error::Redis(e.to_string()))?;
+    let adapter = socketioxide_redis::RedisAdapterCtr::new_with_driver(
+        driver,
+        socketioxide_redis::RedisAdapterConfig::default(),
+    );
+    Ok(RedisConnection { adapter, link })
 }

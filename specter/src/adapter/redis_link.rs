@@ -1,0 +1,257 @@
+//! The link to Redis of an app on several nodes (feature `redis`): a socketioxide-redis
+//! driver that survives its broker.
+//!
+//! socketioxide-redis's own driver holds one connection that neither reconnects nor
+//! re-subscribes, and its adapter publishes a broadcast before sending it to the node's
+//! own clients, returning the publish error first: a Redis restart split the nodes for
+//! good, and during an outage even the sender's own node received nothing while acks
+//! said "ok". This driver
+//!
+//! - rides redis-rs's `ConnectionManager`, which reconnects with backoff and
+//!   re-subscribes to every channel by itself;
+//! - checks the link every half second (a `PING`), so that it knows when Redis is gone
+//!   and when it is back even while nobody publishes; one `warn` line when it goes, one
+//!   `info` line when it is back, with how much could not be published meanwhile;
+//! - never fails a publish: while the link is down (or a publish fails) the message is
+//!   counted as not published and the adapter goes on to deliver it on this node;
+//!   requests that wait for other nodes (`fetch_sockets`, the Admin UI's lists) count
+//!   only this node, so they answer at once instead of waiting for nodes that cannot hear.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, RwLock, Weak};
+use std::time::{Duration, Instant};
+
+use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use redis::{AsyncCommands, FromRedisValue, PushInfo, PushKind};
+use socketioxide_redis::drivers::{ChanItem, Driver, MessageStream};
+use tokio::sync::mpsc;
+
+use super::LinkHealth;
+
+/// How often the link is checked.
+const CHECK_EVERY: Duration = Duration::from_millis(500);
+
+/// How long one command to Redis may take before the link counts as down.
+const COMMAND_TIMEOUT: Duration = Duration::from_secs(1);
+
+/// An error of the Redis link.
+#[derive(Debug)]
+pub struct LinkError(String);
+
+impl fmt::Display for LinkError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for LinkError {}
+
+impl From<redis::RedisError> for LinkError {
+    fn from(e: redis::RedisError) -> Self {
+        Self(e.to_string())
+    }
+}
+
+/// The state of the link, shared by the driver's clones and the health check.
+#[derive(Default)]
+pub(crate) struct Link {
+    down: AtomicBool,
+    unpublished: AtomicU64,
+    /// Since when, and why, the link is down.
+    outage: Mutex<Option<(Instant, String, u64)>>,
+}
+
+impl Link {
+    fn is_down(&self) -> bool {
+        self.down.load(Ordering::Relaxed)
+    }
+
+    /// The link failed: logged once per outage, with the true reason.
+    fn failed(&self, reason: &str) {
+        let mut outage = self.outage.lock().unwrap();
+        if outage.is_none() {
+            tracing::warn!(
+                reason,
+                "the Redis link is down: broadcasts reach this node's clients only until it is back"
+            );
+            *outage = Some((Instant::now(), reason.to_owned(), self.unpublished()));
+        }
+        self.down.store(true, Ordering::Relaxed);
+    }
+
+    fn recovered(&self) {
+        let mut outage = self.outage.lock().unwrap();
+        if let Some((since, _, unpublished_before)) = outage.take() {
+            tracing::info!(
+                after_ms = since.elapsed().as_millis() as u64,
+                unpublished = self.unpublished() - unpublished_before,
+                "the Redis link is back: broadcasts reach every node again"
+            );
+        }
+        self.down.store(false, Ordering::Relaxed);
+    }
+
+    fn count_unpublished(&self) {
+        self.unpublished.fetch_add(1, Ordering::Relaxed);
+    }
+
+    fn unpublished(&self) -> u64 {
+        self.unpublished.load(Ordering::Relaxed)
+    }
+
+    pub fn health(&self) -> LinkHealth {
+        let outage = self.outage.lock().unwrap();
+        LinkHealth {
+            state: if self.is_down() { "down" } else { "up" },
+            unpublished: self.unpublished(),
+            reason: outage.as_ref().map(|(_, reason, _)| reason.clone()),
+        }
+    }
+}
+
+type Handlers = Arc<RwLock<HashMap<String, mpsc::Sender<ChanItem>>>>;
+
+/// The driver: see the module's documentation.
+#[derive(Clone)]
+pub struct LinkDriver {
+    conn: ConnectionManager,
+    handlers: Handlers,
+    link: Arc<Link>,
+}
+
+impl fmt::Debug for LinkDriver {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("LinkDriver")
+    }
+}
+
+/// A message of a subscribed channel, to its handler.
+fn route(push: PushInfo, handlers: &Handlers) {
+    if !matches!(push.kind, PushKind::Message | PushKind::SMessage) || push.data.len() < 2 {
+        return;
+    }
+    let mut data = push.data.into_iter();
+    let (Some(chan), Some(msg)) = (data.next(), data.next()) else {
+        return;
+    };
+    let (Ok(chan), Ok(msg)) = (
+        String::from_redis_value(chan),
+        Vec::<u8>::from_redis_value(msg),
+    ) else {
+        return;
+    };
+    if let Some(tx) = handlers.read().unwrap().get(&chan) {
+        if tx.try_send((chan, msg)).is_err() {
+            tracing::warn!("a Redis channel's buffer is full: a message from another node is lost");
+        }
+    }
+}
+
+impl LinkDriver {
+    /// Connects to `client` (RESP3) and starts checking the link.
+    pub(crate) async fn connect(client: redis::Client) -> Result<(Self, Arc<Link>), LinkError> {
+        let handlers: Handlers = Arc::default();
+        let link = Arc::new(Link::default());
+        let routed = handlers.clone();
+        let config = ConnectionManagerConfig::new()
+            .set_push_sender(move |push: PushInfo| {
+                route(push, &routed);
+                Ok::<(), std::convert::Infallible>(())
+            })
+            .set_automatic_resubscription()
+            .set_connection_timeout(Some(COMMAND_TIMEOUT))
+            .set_response_timeout(Some(COMMAND_TIMEOUT))
+            .set_number_of_retries(1)
+            .set_max_delay(Duration::from_millis(500));
+        let conn = ConnectionManager::new_with_config(client, config).await?;
+        tokio::spawn(watch(conn.clone(), Arc::downgrade(&link)));
+        let driver = Self {
+            conn,
+            handlers,
+            link: link.clone(),
+        };
+        Ok((driver, link))
+    }
+}
+
+/// Checks the link until the app's last driver is gone.
+async fn watch(conn: ConnectionManager, link: Weak<Link>) {
+    let mut every = tokio::time::interval(CHECK_EVERY);
+    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        every.tick().await;
+        let Some(link) = link.upgrade() else { return };
+        let mut conn = conn.clone();
+        let ping = redis::cmd("PING");
+        match tokio::time::timeout(COMMAND_TIMEOUT, ping.query_async::<String>(&mut conn)).await {
+            Ok(Ok(_)) => link.recovered(),
+            Ok(Err(e)) => link.failed(&e.to_string()),
+            Err(_) => link.failed("Redis did not answer a PING within 1 s"),
+        }
+    }
+}
+
+impl Driver for LinkDriver {
+    type Error = LinkError;
+
+    async fn publish(&self, chan: String, val: Vec<u8>) -> Result<(), Self::Error> {
+        if self.link.is_down() {
+            self.link.count_unpublished();
+            return Ok(());
+        }
+        let mut conn = self.conn.clone();
+        let publish = conn.publish::<_, _, redis::Value>(chan, val);
+        match tokio::time::timeout(COMMAND_TIMEOUT, publish).await {
+            Ok(Ok(_)) => {}
+            Ok(Err(e)) => {
+                self.link.count_unpublished();
+                self.link.failed(&e.to_string());
+            }
+            Err(_) => {
+                self.link.count_unpublished();
+                self.link.failed("a publish to Redis took over 1 s");
+            }
+        }
+        Ok(())
+    }
+
+    async fn subscribe(
+        &self,
+        chan: String,
+        size: usize,
+    ) -> Result<MessageStream<ChanItem>, Self::Error> {
+        let (tx, rx) = mpsc::channel(size);
+        self.handlers.write().unwrap().insert(chan.clone(), tx);
+        self.conn.clone().subscribe(chan.as_str()).await?;
+        Ok(MessageStream::new(rx))
+    }
+
+    async fn unsubscribe(&self, chan: String) -> Result<(), Self::Error> {
+        self.handlers.write().unwrap().remove(&chan);
+        if !self.link.is_down() {
+            self.conn.clone().unsubscribe(chan).await?;
+        }
+        Ok(())
+    }
+
+    /// The nodes listening on `chan`; while the link is down, this node alone.
+    async fn num_serv(&self, chan: &str) -> Result<u16, Self::Error> {
+        if self.link.is_down() {
+            return Ok(1);
+        }
+        let mut conn = self.conn.clone();
+        let mut numsub = redis::cmd("PUBSUB");
+        numsub.arg("NUMSUB").arg(chan);
+        let counted = numsub.query_async::<(String, u16)>(&mut conn);
+        match tokio::time::timeout(COMMAND_TIMEOUT, counted).await {
+            Ok(Ok((_, count))) => Ok(count),
+            Ok(Err(e)) => {
+                self.link.failed(&e.to_string());
+                Ok(1)
+            }
+            Err(_) => Ok(1),
+        }
+    }
+}
