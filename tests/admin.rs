@@ -302,3 +302,126 @@ async fn the_admin_ui_hears_sockets_connect_join_and_leave_as_they_do() {
     );
     app.shutdown().await;
 }
+
+// ---- safe to expose --------------------------------------------------------------------
+
+#[tokio::test]
+async fn wrong_logins_slow_then_lock_out_and_a_long_field_is_refused_unread() {
+    let app = admin_app(&Log::default());
+    app.boot().await.unwrap();
+    for _ in 0..3 {
+        let refused = admin(&app, "guess").await.err().unwrap();
+        assert_eq!(refused, TestError::Refused("invalid credentials".into()));
+    }
+    // The fourth must wait a second after the third; the right password too.
+    let refused = admin(&app, "s3cret").await.err().unwrap();
+    assert_eq!(
+        refused,
+        TestError::Refused("too many attempts: retry in 1 s".into())
+    );
+    tokio::time::sleep(Duration::from_millis(1_100)).await;
+    assert!(
+        admin(&app, "s3cret").await.is_ok(),
+        "after the wait the login passes"
+    );
+
+    let long = "p".repeat(100_000);
+    let refused = admin(&app, &long).await.err().unwrap();
+    assert_eq!(
+        refused,
+        TestError::Refused("invalid payload: password: longer than 256 bytes".into())
+    );
+    app.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_session_id_is_resumed_and_an_unknown_one_is_not() {
+    let app = admin_app(&Log::default());
+    app.boot().await.unwrap();
+    let mut ui = admin(&app, "s3cret").await.unwrap();
+    let session = next(&mut ui, "session").await[0]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let resume = |id: String| {
+        TestClient::builder()
+            .namespace("/admin")
+            .auth(json!({ "sessionId": id }))
+            .timeout(Duration::from_secs(5))
+            .connect(&app)
+    };
+    assert!(resume(session).await.is_ok());
+    assert_eq!(
+        resume("made-up".into()).await.err(),
+        Some(TestError::Refused("invalid credentials".into()))
+    );
+    app.shutdown().await;
+}
+
+#[tokio::test]
+async fn the_ui_sees_no_credentials_and_operates_only_its_namespaces() {
+    use futures_util::SinkExt;
+    use tokio_tungstenite::tungstenite::{Message, client::IntoClientRequest};
+    let log = Log::default();
+    let server = common::TestServer::start(admin_app(&log)).await;
+    let host = common::raw::host(&server.url).to_owned();
+    let mut ui = TestClient::builder()
+        .namespace("/admin")
+        .auth(json!({"username": "admin", "password": "s3cret"}))
+        .timeout(Duration::from_secs(5))
+        .connect_url(&server.url)
+        .await
+        .unwrap();
+    next(&mut ui, "all_sockets").await;
+
+    // A client whose handshake carries credentials.
+    let url = format!("ws://{host}/socket.io/?EIO=4&transport=websocket&token=abc123&room=lobby");
+    let mut request = url.into_client_request().unwrap();
+    request
+        .headers_mut()
+        .insert("cookie", "sid=topsecret".parse().unwrap());
+    request
+        .headers_mut()
+        .insert("authorization", "Bearer topsecret".parse().unwrap());
+    let (mut ws, _) = tokio_tungstenite::connect_async(request).await.unwrap();
+    ws.send(Message::text("40")).await.unwrap();
+    let connected = next(&mut ui, "socket_connected").await;
+    let handshake = &connected[0]["handshake"];
+    assert_eq!(handshake["headers"]["cookie"], "[redacted]");
+    assert_eq!(handshake["headers"]["authorization"], "[redacted]");
+    assert_eq!(handshake["query"]["token"], "[redacted]");
+    assert_eq!(
+        handshake["query"]["room"], "lobby",
+        "what is not a secret is shown"
+    );
+    assert_eq!(
+        handshake["address"], "127.0.0.1",
+        "the connection's own address"
+    );
+    let told = Value::from(connected.clone()).to_string();
+    assert!(
+        !told.contains("topsecret") && !told.contains("abc123"),
+        "{told}"
+    );
+
+    // Another administrator is not a target: the UI's own namespace is not among its.
+    let other = TestClient::builder()
+        .namespace("/admin")
+        .auth(json!({"username": "admin", "password": "s3cret"}))
+        .connect_url(&server.url)
+        .await
+        .unwrap();
+    ui.emit("_disconnect", json!(["/admin", false, other.id()]))
+        .unwrap();
+    ui.emit("_disconnect", json!(["/elsewhere", false, Value::Null]))
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(
+        log.snapshot().is_empty(),
+        "nobody was disconnected: {:?}",
+        log.snapshot()
+    );
+    other.disconnect().await;
+    let _ = ws.close(None).await;
+    server.stop().await;
+}

@@ -1,12 +1,12 @@
 //! The `/admin` handler: the UI's login, what it is sent, and its operations.
 
-use std::collections::HashSet;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 use socketioxide::extract::Data;
 
+use super::login::{self, LoginAuth, LoginBudget, Sessions};
 use super::protocol::{ADMIN_NAMESPACE, Notices, OWNER, tell};
 use super::settings::AdminUi;
 use super::sockets::{all_sockets, targets};
@@ -29,9 +29,9 @@ const CONNECT_WAIT: Duration = Duration::from_secs(10);
 pub(crate) struct AdminHandler {
     config: AdminUi,
     /// The sessions this node opened (a login on another node opens its own).
-    sessions: Mutex<HashSet<String>>,
-    /// Taken by each password check: one at a time.
-    checking: tokio::sync::Mutex<()>,
+    sessions: Sessions,
+    /// The login attempts this node checks.
+    budget: LoginBudget,
     started: Instant,
     aggregated: Arc<Aggregated>,
     notices: Arc<Notices>,
@@ -41,8 +41,8 @@ impl AdminHandler {
     pub fn new(config: AdminUi, aggregated: Arc<Aggregated>, notices: Arc<Notices>) -> Self {
         Self {
             config,
-            sessions: Mutex::default(),
-            checking: tokio::sync::Mutex::default(),
+            sessions: Sessions::default(),
+            budget: LoginBudget::new(),
             started: Instant::now(),
             aggregated,
             notices,
@@ -73,25 +73,30 @@ impl AdminHandler {
         &self,
         socket: SocketRef,
         io: SocketIo,
-        Data(auth): Data<Value>,
+        Data(auth): Data<LoginAuth>,
     ) -> Result<(), Reject> {
-        let known = |id: &str| self.sessions.lock().unwrap().contains(id);
+        let resumed = |id: &login::Field| self.sessions.resume(&id.0);
         let new_session = match &self.config.auth {
             None => None,
-            Some(_) if auth["sessionId"].as_str().is_some_and(known) => None,
+            Some(_) if auth.session_id.as_ref().is_some_and(resumed) => None,
             Some((username, hash)) => {
-                let field = |name: &str| auth[name].as_str().unwrap_or_default().to_owned();
-                let given = (field("username"), field("password"));
-                if !self.check_login(username, hash, given).await {
+                let address = login::peer(&socket);
+                let refused = |r: login::Refusal| Reject::new(r.message());
+                self.budget.admit(address).map_err(refused)?;
+                let turn = self.budget.turn().await.map_err(refused)?;
+                let given = (auth.username.0, auth.password.0);
+                let passed = self.check_login(username, hash, given).await;
+                drop(turn);
+                self.budget.record(address, passed);
+                if !passed {
                     return Err(Reject::new("invalid credentials"));
                 }
-                let id = session_id();
-                self.sessions.lock().unwrap().insert(id.clone());
-                Some(id)
+                Some(self.sessions.open())
             }
         };
         let config = json!({ "supportedFeatures": self.features() });
         let namespaces = self.config.namespaces.clone();
+        let reveal = self.config.reveal;
         // The socket is not connected yet (this runs as the connect middleware): the
         // first emits wait for it.
         tokio::spawn(async move {
@@ -108,7 +113,7 @@ impl AdminHandler {
                 sent.push(socket.emit("session", &id));
             }
             sent.push(socket.emit("config", &config));
-            let sockets = all_sockets(&io, &namespaces).await;
+            let sockets = all_sockets(&io, &namespaces, reveal).await;
             sent.push(socket.emit("all_sockets", &(sockets,)));
             if let Some(Err(e)) = sent.into_iter().find(Result::is_err) {
                 tracing::warn!(error = %e, "the admin UI was not sent its session and sockets");
@@ -118,23 +123,37 @@ impl AdminHandler {
     }
 
     /// Whether `(user, password)` is the login. bcrypt is slow on purpose: it runs on a
-    /// blocking thread, one check at a time, so that guesses cannot stall the app's
-    /// workers; and it runs whatever the username, which its timing does not tell.
+    /// blocking thread, a few checks at a time (the budget's turns), so that guesses
+    /// cannot stall the app's workers; and it runs whatever the username, which its
+    /// timing does not tell.
     async fn check_login(&self, username: &str, hash: &str, given: (String, String)) -> bool {
         let (user, password) = given;
-        let _turn = self.checking.lock().await;
         let hash = hash.to_owned();
         let check = move || bcrypt::verify(password, &hash).unwrap_or(false);
         let password_ok = tokio::task::spawn_blocking(check).await.unwrap_or(false);
         password_ok && user == username
     }
 
+    /// Whether an operation may act on `nsp`: one of the namespaces the UI was given,
+    /// never the UI's own (other administrators).
+    fn may_operate(&self, nsp: &str) -> bool {
+        let allowed = nsp != ADMIN_NAMESPACE && self.config.namespaces.iter().any(|n| n == nsp);
+        if !allowed {
+            tracing::warn!(nsp = ?crate::client_text::Shown(nsp), "the admin UI asked to operate outside its namespaces: refused");
+        }
+        allowed
+    }
+
     async fn join(&self, io: SocketIo, Data(args): Data<RoomChange>) {
-        change_rooms(&io, args, Room::Join).await;
+        if self.may_operate(&args.0) {
+            change_rooms(&io, args, Room::Join).await;
+        }
     }
 
     async fn leave(&self, io: SocketIo, Data(args): Data<RoomChange>) {
-        change_rooms(&io, args, Room::Leave).await;
+        if self.may_operate(&args.0) {
+            change_rooms(&io, args, Room::Leave).await;
+        }
     }
 
     async fn disconnect(
@@ -142,6 +161,9 @@ impl AdminHandler {
         io: SocketIo,
         Data((nsp, _close, filter)): Data<(String, bool, Option<String>)>,
     ) {
+        if !self.may_operate(&nsp) {
+            return;
+        }
         for socket in targets(&io, &nsp, filter.as_deref()).await {
             if let Err(e) = socket.disconnect().await {
                 tracing::warn!(error = %e, "the admin UI's disconnect failed");
@@ -155,6 +177,9 @@ impl AdminHandler {
         io: SocketIo,
         Data((nsp, filter, event, arg)): Data<(String, Option<String>, String, Value)>,
     ) {
+        if !self.may_operate(&nsp) {
+            return;
+        }
         for socket in targets(&io, &nsp, filter.as_deref()).await {
             if let Err(e) = socket.emit(&event, &(&arg,)).await {
                 tracing::warn!(error = %e, "the admin UI's emit failed");
@@ -189,11 +214,6 @@ async fn change_rooms(io: &SocketIo, (nsp, room, filter): RoomChange, change: Ro
         let id = socket.data().id.to_string();
         tell(io, told, &(&nsp, &room, id)).await;
     }
-}
-
-/// A random session id (engine.io's random socket id generator).
-fn session_id() -> String {
-    socketioxide::socket::Sid::new().to_string()
 }
 
 /// This node, as the UI's server list names it: `host#pid`, so that several nodes on

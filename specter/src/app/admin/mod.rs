@@ -31,6 +31,7 @@
 //! npm package.
 
 mod handler;
+mod login;
 mod protocol;
 mod settings;
 mod sockets;
@@ -53,7 +54,7 @@ impl AdminUi {
         let aggregated = Arc::new(Aggregated::default());
         let notices = Arc::new(Notices::new());
         let watches = self.namespaces.iter().map(|ns| {
-            let watch = AdminWatch::new(ns, aggregated.clone(), notices.clone());
+            let watch = AdminWatch::new(ns, self.reveal, aggregated.clone(), notices.clone());
             Arc::new(watch) as Arc<dyn EventOwner>
         });
         let mut handlers: Vec<Arc<dyn EventOwner>> = watches.collect();

@@ -16,6 +16,16 @@ pub struct AdminUi {
     pub(super) auth: Option<(String, String)>,
     pub(super) readonly: bool,
     pub(super) namespaces: Vec<String>,
+    pub(super) reveal: Reveal,
+}
+
+/// What of a socket's handshake the UI is shown beyond what is safe by default.
+#[derive(Debug, Clone, Copy, Default)]
+pub(super) struct Reveal {
+    /// `Cookie`, `Authorization` and secret-looking query parameters, unredacted.
+    pub credentials: bool,
+    /// The client's address from `X-Forwarded-For` (a trusted proxy sets it).
+    pub forwarded_for: bool,
 }
 
 impl AdminUi {
@@ -28,6 +38,7 @@ impl AdminUi {
             auth: Some((username.to_owned(), password_hash.to_owned())),
             readonly: false,
             namespaces: vec!["/".to_owned()],
+            reveal: Reveal::default(),
         })
     }
 
@@ -37,7 +48,25 @@ impl AdminUi {
             auth: None,
             readonly: false,
             namespaces: vec!["/".to_owned()],
+            reveal: Reveal::default(),
         }
+    }
+
+    /// Shows the UI each socket's credentials: its `Cookie`, `Authorization`,
+    /// `Proxy-Authorization` headers and secret-looking query parameters (`token`,
+    /// `key`, `secret`, `password`, `auth`, `sig`, ...), which it otherwise sees as
+    /// `[redacted]` (default `false`).
+    pub fn show_credentials(mut self, show: bool) -> Self {
+        self.reveal.credentials = show;
+        self
+    }
+
+    /// Shows as each socket's address the first address of its `X-Forwarded-For`
+    /// header, for an app behind a proxy that sets it (default `false`: the address of
+    /// the TCP connection, which a client cannot forge).
+    pub fn trust_forwarded_for(mut self, trust: bool) -> Self {
+        self.reveal.forwarded_for = trust;
+        self
     }
 
     /// Read-only: the UI shows, and may not join, leave, disconnect or emit.
@@ -46,7 +75,8 @@ impl AdminUi {
         self
     }
 
-    /// The namespaces the UI shows (default `/`).
+    /// The namespaces the UI shows and operates on (default `/`); its own, `/admin`,
+    /// is never a target of its operations.
     pub fn namespaces(mut self, namespaces: &[&str]) -> Self {
         self.namespaces = namespaces.iter().map(|n| (*n).to_owned()).collect();
         self

@@ -7,7 +7,38 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use serde_json::{Value, json};
 use socketioxide::socket::RemoteSocket;
 
+use super::login;
+use super::settings::Reveal;
 use crate::adapter::{Adapter, SocketIo, SocketRef};
+
+/// What the UI sees in place of a credential.
+const REDACTED: &str = "[redacted]";
+
+/// Headers that carry credentials.
+const SECRET_HEADERS: [&str; 4] = [
+    "cookie",
+    "authorization",
+    "proxy-authorization",
+    "set-cookie",
+];
+
+/// Whether a query parameter's name looks like it carries a secret.
+fn secret_param(name: &str) -> bool {
+    let name = name.to_ascii_lowercase();
+    [
+        "token",
+        "key",
+        "secret",
+        "pass",
+        "auth",
+        "sig",
+        "session",
+        "jwt",
+        "credential",
+    ]
+    .iter()
+    .any(|s| name.contains(s))
+}
 
 /// When a socket of a shown namespace connected: the UI's "creation date".
 #[derive(Clone, Copy)]
@@ -54,13 +85,21 @@ async fn fetch(io: &SocketIo, nsp: &str, room: Option<&str>) -> Vec<RemoteSocket
     })
 }
 
-/// A socket of this node as the UI shows it: with its handshake and transport.
-pub(super) fn serialize(socket: &SocketRef, nsp: &str) -> Value {
+/// A socket of this node as the UI shows it: with its handshake (credentials redacted
+/// unless `reveal` says otherwise) and transport.
+pub(super) fn serialize(socket: &SocketRef, nsp: &str, reveal: Reveal) -> Value {
     let parts = socket.req_parts();
+    let hide = !reveal.credentials;
     let headers: serde_json::Map<String, Value> = parts
         .headers
         .iter()
-        .map(|(k, v)| (k.to_string(), json!(v.to_str().unwrap_or_default())))
+        .map(|(k, v)| {
+            let value = match hide && SECRET_HEADERS.contains(&k.as_str()) {
+                true => REDACTED,
+                false => v.to_str().unwrap_or_default(),
+            };
+            (k.to_string(), json!(value))
+        })
         .collect();
     let query: serde_json::Map<String, Value> = parts
         .uri
@@ -68,17 +107,33 @@ pub(super) fn serialize(socket: &SocketRef, nsp: &str) -> Value {
         .unwrap_or_default()
         .split('&')
         .filter_map(|p| p.split_once('='))
-        .map(|(k, v)| (k.to_owned(), json!(v)))
+        .map(|(k, v)| match hide && secret_param(k) {
+            true => (k.to_owned(), json!(REDACTED)),
+            false => (k.to_owned(), json!(v)),
+        })
         .collect();
+    let mut url = parts.uri.path().to_owned();
+    if !query.is_empty() {
+        let shown: Vec<String> = query
+            .iter()
+            .map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or_default()))
+            .collect();
+        url = format!("{url}?{}", shown.join("&"));
+    }
     let transport = match socket.transport_type() {
         crate::TransportType::Websocket => "websocket",
         crate::TransportType::Polling => "polling",
     };
-    let address = parts
+    let forwarded = parts
         .headers
         .get("x-forwarded-for")
         .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
+        .and_then(|v| v.split(',').next())
+        .map(|v| v.trim().to_owned());
+    let address = match (reveal.forwarded_for, forwarded) {
+        (true, Some(forwarded)) => forwarded,
+        _ => login::peer(socket).map_or_else(String::new, |a| a.ip().to_string()),
+    };
     let rooms = socket.rooms().iter().map(|r| r.to_string()).collect();
     let mut value = shown(&socket.id.to_string(), nsp, rooms);
     if let Some(ConnectedAt(at)) = socket.extensions.get::<ConnectedAt>() {
@@ -88,7 +143,7 @@ pub(super) fn serialize(socket: &SocketRef, nsp: &str) -> Value {
     value["handshake"]["address"] = json!(address);
     value["handshake"]["headers"] = Value::Object(headers);
     value["handshake"]["query"] = Value::Object(query);
-    value["handshake"]["url"] = json!(parts.uri.to_string());
+    value["handshake"]["url"] = json!(url);
     value
 }
 
@@ -116,7 +171,11 @@ fn shown(id: &str, nsp: &str, rooms: Vec<String>) -> Value {
 
 /// The sockets of `namespaces` on every node: this node's in full, the others' with
 /// their rooms (asked of their nodes at once).
-pub(super) async fn all_sockets(io: &SocketIo, namespaces: &[String]) -> Vec<Value> {
+pub(super) async fn all_sockets(
+    io: &SocketIo,
+    namespaces: &[String],
+    reveal: Reveal,
+) -> Vec<Value> {
     let mut shown_sockets = Vec::new();
     for nsp in namespaces {
         let Some(op) = io.of(nsp) else { continue };
@@ -132,7 +191,7 @@ pub(super) async fn all_sockets(io: &SocketIo, namespaces: &[String]) -> Vec<Val
         shown_sockets.extend(
             here.iter()
                 .filter_map(|s| local.get(&s.data().id.to_string()))
-                .map(|s| serialize(s, nsp)),
+                .map(|s| serialize(s, nsp, reveal)),
         );
         let rooms = futures_util::future::join_all(there.iter().map(|s| s.rooms())).await;
         shown_sockets.extend(there.iter().zip(rooms).map(|(s, rooms)| {

@@ -9,6 +9,7 @@ use serde_json::{Value, json};
 use socketioxide::socket::DisconnectReason;
 
 use super::protocol::{Notice, Notices, OWNER};
+use super::settings::Reveal;
 use super::sockets::{ConnectedAt, epoch_ms, serialize};
 use crate::adapter::SocketRef;
 use crate::app::events::Events;
@@ -68,13 +69,20 @@ pub(super) struct AdminWatch {
     namespace: String,
     aggregated: Arc<Aggregated>,
     notices: Arc<Notices>,
+    reveal: Reveal,
 }
 
 impl AdminWatch {
-    pub(super) fn new(namespace: &str, aggregated: Arc<Aggregated>, notices: Arc<Notices>) -> Self {
+    pub(super) fn new(
+        namespace: &str,
+        reveal: Reveal,
+        aggregated: Arc<Aggregated>,
+        notices: Arc<Notices>,
+    ) -> Self {
         Self {
             name: format!("{OWNER} watch {namespace}"),
             namespace: namespace.to_owned(),
+            reveal,
             aggregated,
             notices,
         }
@@ -84,7 +92,7 @@ impl AdminWatch {
     fn connected(&self, socket: SocketRef) {
         socket.extensions.insert(ConnectedAt(SystemTime::now()));
         self.aggregated.count("rawConnection", None);
-        let shown = serialize(&socket, &self.namespace);
+        let shown = serialize(&socket, &self.namespace, self.reveal);
         self.notices.send(Notice::Connected(shown));
     }
 

@@ -1,0 +1,367 @@
+//! The Admin UI's login, safe to expose: an auth payload of bounded fields, a budget of
+//! attempts per client address and overall, at most a few password checks at a time
+//! with a bounded waiting line, and sessions that end.
+//!
+//! The rule, per node (each node checks its own logins, as each keeps its own sessions):
+//!
+//! | what | bound |
+//! |---|---|
+//! | username, password, session id | at most 256 bytes each; anything larger is refused unread |
+//! | failed logins from one address | the 4th and later wait 1 s, 2 s, 4 s ... (at most 60 s) after the last failure; past 10 within 15 minutes, the address is refused for 15 minutes (`too many attempts`) |
+//! | addresses tracked | 4,096; past that, new addresses are refused (`busy`) until old entries expire |
+//! | password checks | 2 at a time, 8 waiting; past that, `busy` |
+//! | sessions | idle 30 minutes, at most 12 hours, 1,000 at once (the oldest go first) |
+
+use std::collections::HashMap;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use serde::{Deserialize, Deserializer};
+use tokio::time::Instant;
+
+use crate::adapter::SocketRef;
+
+/// The longest username, password or session id read.
+pub(super) const MAX_FIELD: usize = 256;
+/// Failures after which each attempt waits longer.
+const FREE_FAILURES: u32 = 3;
+/// Failures within the window after which an address is refused for the window.
+const LOCKOUT_FAILURES: u32 = 10;
+/// How long failures are remembered, and how long a locked-out address waits.
+const WINDOW: Duration = Duration::from_secs(15 * 60);
+/// The longest wait between attempts before the lockout.
+const MAX_DELAY: Duration = Duration::from_secs(60);
+/// Addresses tracked at once.
+const MAX_ADDRESSES: usize = 4096;
+/// Password checks at once, and waiting.
+const CHECKS_AT_ONCE: usize = 2;
+const CHECKS_WAITING: usize = 8;
+/// Sessions: idle and absolute lifetimes, and how many at once.
+pub(super) const SESSION_IDLE: Duration = Duration::from_secs(30 * 60);
+pub(super) const SESSION_MAX: Duration = Duration::from_secs(12 * 3600);
+const MAX_SESSIONS: usize = 1000;
+
+/// A text field of the login, refused past [`MAX_FIELD`] bytes.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub(super) struct Field(pub String);
+
+impl<'de> Deserialize<'de> for Field {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl serde::de::Visitor<'_> for Visitor {
+            type Value = Field;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                write!(f, "a string of at most {MAX_FIELD} bytes")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Field, E> {
+                if v.len() > MAX_FIELD {
+                    return Err(E::custom(format_args!("longer than {MAX_FIELD} bytes")));
+                }
+                Ok(Field(v.to_owned()))
+            }
+        }
+        d.deserialize_str(Visitor)
+    }
+}
+
+/// What the UI sends to log in: its credentials, or the session it was given.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct LoginAuth {
+    #[serde(default)]
+    pub username: Field,
+    #[serde(default)]
+    pub password: Field,
+    #[serde(default)]
+    pub session_id: Option<Field>,
+}
+
+/// The client address of a socket: the TCP peer `serve` accepted, or none (in-process).
+pub(super) fn peer(socket: &SocketRef) -> Option<SocketAddr> {
+    socket
+        .req_parts()
+        .extensions
+        .get::<axum::extract::ConnectInfo<SocketAddr>>()
+        .map(|c| c.0)
+}
+
+/// Why a login is not checked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) enum Refusal {
+    /// This address failed too often: retry after the wait.
+    TooMany(Duration),
+    /// Too many logins are being checked or tracked: retry later.
+    Busy,
+}
+
+impl Refusal {
+    pub fn message(&self) -> String {
+        match self {
+            Self::TooMany(wait) => format!(
+                "too many attempts: retry in {} s",
+                wait.as_secs() + u64::from(wait.subsec_nanos() > 0)
+            ),
+            Self::Busy => "busy: retry later".to_owned(),
+        }
+    }
+}
+
+struct Attempts {
+    failures: u32,
+    last: Instant,
+}
+
+/// The budget of login attempts of one node.
+pub(super) struct LoginBudget {
+    addresses: Mutex<HashMap<IpAddr, Attempts>>,
+    checks: tokio::sync::Semaphore,
+    waiting: AtomicUsize,
+    /// Refusals since the last admitted attempt (one log line per episode).
+    refusing: std::sync::atomic::AtomicBool,
+}
+
+/// A place among the waiting checks, given back when dropped.
+struct InLine<'a>(&'a AtomicUsize);
+
+impl Drop for InLine<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+/// A place in the line of password checks, given back when dropped.
+pub(super) struct Turn<'a> {
+    _permit: tokio::sync::SemaphorePermit<'a>,
+}
+
+impl LoginBudget {
+    pub fn new() -> Self {
+        Self {
+            addresses: Mutex::default(),
+            checks: tokio::sync::Semaphore::new(CHECKS_AT_ONCE),
+            waiting: AtomicUsize::new(0),
+            refusing: std::sync::atomic::AtomicBool::new(false),
+        }
+    }
+
+    /// How long `failures` recent failures make an address wait after the last one.
+    fn delay(failures: u32) -> Option<Duration> {
+        match failures {
+            n if n >= LOCKOUT_FAILURES => Some(WINDOW),
+            n if n >= FREE_FAILURES => {
+                Some((Duration::from_secs(1) * 2u32.pow(n - FREE_FAILURES)).min(MAX_DELAY))
+            }
+            _ => None,
+        }
+    }
+
+    /// Whether an attempt from `address` may be checked now.
+    pub fn admit(&self, address: Option<SocketAddr>) -> Result<(), Refusal> {
+        let ip = address.map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |a| a.ip());
+        let now = Instant::now();
+        let mut addresses = self.addresses.lock().unwrap();
+        if addresses.len() >= MAX_ADDRESSES && !addresses.contains_key(&ip) {
+            addresses.retain(|_, a| now.duration_since(a.last) < WINDOW);
+            if addresses.len() >= MAX_ADDRESSES {
+                return self.refuse(ip, Refusal::Busy);
+            }
+        }
+        if let Some(a) = addresses.get_mut(&ip) {
+            if now.duration_since(a.last) >= WINDOW {
+                a.failures = 0;
+            }
+            if let Some(wait) = Self::delay(a.failures) {
+                let ready = a.last + wait;
+                if now < ready {
+                    let left = ready - now;
+                    return self.refuse(ip, Refusal::TooMany(left));
+                }
+            }
+        }
+        self.refusing.store(false, Ordering::Relaxed);
+        Ok(())
+    }
+
+    fn refuse(&self, ip: IpAddr, refusal: Refusal) -> Result<(), Refusal> {
+        if !self.refusing.swap(true, Ordering::Relaxed) {
+            tracing::warn!(address = %ip, reason = %refusal.message(), "refusing admin UI logins (logged once until one is admitted)");
+        }
+        #[cfg(feature = "metrics")]
+        metrics::counter!("specter_admin_logins_refused_total").increment(1);
+        Err(refusal)
+    }
+
+    /// Waits for a turn to check a password; `busy` when the line is full. A wait that
+    /// is dropped (its client left) gives its place in the line back.
+    pub async fn turn(&self) -> Result<Turn<'_>, Refusal> {
+        if self.waiting.fetch_add(1, Ordering::Relaxed) >= CHECKS_WAITING {
+            self.waiting.fetch_sub(1, Ordering::Relaxed);
+            return Err(Refusal::Busy);
+        }
+        let in_line = InLine(&self.waiting);
+        let permit = self.checks.acquire().await.map_err(|_| Refusal::Busy)?;
+        drop(in_line);
+        Ok(Turn { _permit: permit })
+    }
+
+    /// The check of an attempt from `address` ended.
+    pub fn record(&self, address: Option<SocketAddr>, passed: bool) {
+        let ip = address.map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |a| a.ip());
+        let mut addresses = self.addresses.lock().unwrap();
+        if passed {
+            addresses.remove(&ip);
+            return;
+        }
+        let now = Instant::now();
+        let entry = addresses.entry(ip).or_insert(Attempts {
+            failures: 0,
+            last: now,
+        });
+        entry.failures += 1;
+        entry.last = now;
+    }
+}
+
+struct Session {
+    created: Instant,
+    used: Instant,
+}
+
+/// The sessions of one node: each ends when idle too long, or too old.
+#[derive(Default)]
+pub(super) struct Sessions(Mutex<HashMap<String, Session>>);
+
+impl Sessions {
+    /// A new session.
+    pub fn open(&self) -> String {
+        let id = socketioxide::socket::Sid::new().to_string();
+        let now = Instant::now();
+        let mut sessions = self.0.lock().unwrap();
+        sessions.retain(|_, s| alive(s, now));
+        if sessions.len() >= MAX_SESSIONS {
+            if let Some(oldest) = sessions
+                .iter()
+                .min_by_key(|(_, s)| s.used)
+                .map(|(id, _)| id.clone())
+            {
+                sessions.remove(&oldest);
+            }
+        }
+        sessions.insert(
+            id.clone(),
+            Session {
+                created: now,
+                used: now,
+            },
+        );
+        id
+    }
+
+    /// Whether `id` is a live session; using it keeps it from idling out.
+    pub fn resume(&self, id: &str) -> bool {
+        let now = Instant::now();
+        let mut sessions = self.0.lock().unwrap();
+        match sessions.get_mut(id) {
+            Some(s) if alive(s, now) => {
+                s.used = now;
+                true
+            }
+            Some(_) => {
+                sessions.remove(id);
+                false
+            }
+            None => false,
+        }
+    }
+}
+
+fn alive(s: &Session, now: Instant) -> bool {
+    now.duration_since(s.used) < SESSION_IDLE && now.duration_since(s.created) < SESSION_MAX
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn addr(ip: &str) -> Option<SocketAddr> {
+        Some(SocketAddr::new(ip.parse().unwrap(), 1000))
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn failures_make_an_address_wait_longer_then_lock_it_out_and_the_window_frees_it() {
+        let budget = LoginBudget::new();
+        let (a, b) = (addr("10.0.0.1"), addr("10.0.0.2"));
+        for _ in 0..3 {
+            assert_eq!(budget.admit(a), Ok(()));
+            budget.record(a, false);
+        }
+        assert_eq!(
+            budget.admit(a),
+            Err(Refusal::TooMany(Duration::from_secs(1)))
+        );
+        assert_eq!(budget.admit(b), Ok(()), "another address is not slowed");
+        tokio::time::advance(Duration::from_secs(1)).await;
+        assert_eq!(budget.admit(a), Ok(()));
+        budget.record(a, false);
+        assert_eq!(
+            budget.admit(a),
+            Err(Refusal::TooMany(Duration::from_secs(2)))
+        );
+        for _ in 0..6 {
+            tokio::time::advance(MAX_DELAY).await;
+            budget.record(a, false);
+        }
+        assert_eq!(budget.admit(a), Err(Refusal::TooMany(WINDOW)), "locked out");
+        assert_eq!(
+            Refusal::TooMany(WINDOW).message(),
+            "too many attempts: retry in 900 s"
+        );
+        tokio::time::advance(WINDOW).await;
+        assert_eq!(budget.admit(a), Ok(()), "the window forgets");
+        budget.record(a, true);
+    }
+
+    #[tokio::test]
+    async fn at_most_a_few_checks_run_and_a_few_wait() {
+        let budget = LoginBudget::new();
+        let running: Vec<_> =
+            futures_util::future::join_all((0..CHECKS_AT_ONCE).map(|_| budget.turn()))
+                .await
+                .into_iter()
+                .map(Result::unwrap)
+                .collect();
+        let waiting: Vec<_> = (0..CHECKS_WAITING)
+            .map(|_| Box::pin(budget.turn()))
+            .collect();
+        let mut waiting = waiting;
+        for w in &mut waiting {
+            assert!(futures_util::poll!(w.as_mut()).is_pending());
+        }
+        assert!(
+            matches!(budget.turn().await, Err(Refusal::Busy)),
+            "the line is full"
+        );
+        drop(running);
+        drop(waiting);
+        assert!(budget.turn().await.is_ok());
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn sessions_end_when_idle_or_old() {
+        let sessions = Sessions::default();
+        let id = sessions.open();
+        assert!(sessions.resume(&id));
+        tokio::time::advance(SESSION_IDLE - Duration::from_secs(1)).await;
+        assert!(sessions.resume(&id), "used in time");
+        tokio::time::advance(SESSION_IDLE).await;
+        assert!(!sessions.resume(&id), "idle too long");
+        let old = sessions.open();
+        for _ in 0..50 {
+            tokio::time::advance(SESSION_IDLE / 2).await;
+            sessions.resume(&old);
+        }
+        assert!(!sessions.resume(&old), "older than the absolute limit");
+    }
+}
