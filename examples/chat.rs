@@ -28,7 +28,7 @@ use axum::{Extension, Json, Router};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use specter::ServerEvent;
-use specter::admin::AdminUi;
+use specter::admin::{AdminMode, AdminUi};
 use specter::prelude::*;
 use specter::validate::Valid;
 
@@ -341,14 +341,17 @@ impl Controller for MetricsController {
 
 /// The Admin UI's login: user `admin`, and the password whose bcrypt hash is
 /// `CHAT_ADMIN_HASH` (an operator's setting, as `htpasswd -nbB` or any bcrypt tool
-/// makes it). Without one, the example makes up a password and prints it.
+/// makes it). Without one, the example makes up a password and prints it. The UI runs in
+/// development mode: its menu leads to the sockets, rooms, clients and the event log.
 fn admin_ui() -> AdminUi {
     let hash = std::env::var("CHAT_ADMIN_HASH").unwrap_or_else(|_| {
         let password = socketioxide::socket::Sid::new().to_string();
         println!("admin UI: /admin/ as admin, password {password}");
         bcrypt::hash(password, bcrypt::DEFAULT_COST).expect("a bcrypt hash")
     });
-    AdminUi::basic_auth("admin", &hash).expect("CHAT_ADMIN_HASH is a bcrypt hash")
+    AdminUi::basic_auth("admin", &hash)
+        .expect("CHAT_ADMIN_HASH is a bcrypt hash")
+        .mode(AdminMode::Development)
 }
 
 /// The Admin UI's page, from its npm package (`@socket.io/admin-ui`), at /admin/: a

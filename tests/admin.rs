@@ -8,14 +8,18 @@ use std::time::Duration;
 
 use common::{Log, eventually};
 use serde_json::{Value, json};
-use specter::admin::AdminUi;
+use specter::admin::{AdminMode, AdminUi};
 use specter::prelude::*;
 use specter::testing::{TestClient, TestError};
 
 fn admin_app(log: &Log) -> ServiceManager {
     let hash = bcrypt::hash("s3cret", 4).unwrap();
     let app = ServiceManager::builder()
-        .admin_ui(AdminUi::basic_auth("admin", &hash).unwrap())
+        .admin_ui(
+            AdminUi::basic_auth("admin", &hash)
+                .unwrap()
+                .mode(AdminMode::Development),
+        )
         .build()
         .unwrap();
     let gone = log.clone();
@@ -81,7 +85,8 @@ async fn the_admin_ui_logs_in_sees_the_sockets_and_disconnects_one() {
             "MJOIN",
             "MLEAVE",
             "MDISCONNECT",
-            "AGGREGATED_EVENTS"
+            "AGGREGATED_EVENTS",
+            "ALL_EVENTS"
         ])
     );
     let sockets = next(&mut ui, "all_sockets").await;
@@ -149,14 +154,22 @@ async fn the_admin_ui_logs_in_sees_the_sockets_and_disconnects_one() {
 async fn a_read_only_admin_ui_cannot_disconnect() {
     let hash = bcrypt::hash("s3cret", 4).unwrap();
     let app = ServiceManager::builder()
-        .admin_ui(AdminUi::basic_auth("admin", &hash).unwrap().readonly(true))
+        .admin_ui(
+            AdminUi::basic_auth("admin", &hash)
+                .unwrap()
+                .readonly(true)
+                .mode(AdminMode::Development),
+        )
         .build()
         .unwrap();
     app.boot().await.unwrap();
     let _user = TestClient::connect(&app).await.unwrap();
     let mut ui = admin(&app, "s3cret").await.unwrap();
     let config = next(&mut ui, "config").await;
-    assert_eq!(config[0]["supportedFeatures"], json!(["AGGREGATED_EVENTS"]));
+    assert_eq!(
+        config[0]["supportedFeatures"],
+        json!(["AGGREGATED_EVENTS", "ALL_EVENTS"])
+    );
     let answer = ui
         .emit_args_with_ack(
             "_disconnect",
@@ -424,4 +437,57 @@ async fn the_ui_sees_no_credentials_and_operates_only_its_namespaces() {
     other.disconnect().await;
     let _ = ws.close(None).await;
     server.stop().await;
+}
+
+#[tokio::test]
+async fn in_development_the_event_log_shows_what_clients_send_and_production_shows_figures_only() {
+    let app = admin_app(&Log::default());
+    app.ingress()
+        .subscribe("chat", "message", |Data(_m): Data<Value>| (), 100)
+        .unwrap();
+    app.boot().await.unwrap();
+    let mut ui = admin(&app, "s3cret").await.unwrap();
+    next(&mut ui, "all_sockets").await;
+    let user = TestClient::connect(&app).await.unwrap();
+    user.emit("message", json!({"text": "hello"})).unwrap();
+    let logged = next(&mut ui, "event_received").await;
+    assert_eq!(logged[0], "/");
+    assert_eq!(logged[1], user.id());
+    assert_eq!(logged[2], json!(["message", {"text": "hello"}]));
+    assert!(
+        logged[3].as_str().unwrap().ends_with('Z'),
+        "a date as node writes it"
+    );
+    user.emit("message", json!({"text": "x".repeat(5_000)}))
+        .unwrap();
+    let logged = next(&mut ui, "event_received").await;
+    assert_eq!(logged[2][1], "(5023 bytes, not shown)");
+    app.shutdown().await;
+
+    // Production, the default: the dashboard's figures, no sockets, no live events.
+    let hash = bcrypt::hash("s3cret", 4).unwrap();
+    let app = ServiceManager::builder()
+        .admin_ui(AdminUi::basic_auth("admin", &hash).unwrap())
+        .build()
+        .unwrap();
+    app.boot().await.unwrap();
+    let mut ui = admin(&app, "s3cret").await.unwrap();
+    let config = next(&mut ui, "config").await;
+    assert!(
+        !config[0]["supportedFeatures"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("ALL_EVENTS"))
+    );
+    let _user = TestClient::connect(&app).await.unwrap();
+    let stats = next(&mut ui, "server_stats").await;
+    assert_eq!(stats[0]["clientsCount"], 1);
+    let told: Vec<String> = ui.received().into_iter().map(|e| e.event).collect();
+    assert!(
+        !told
+            .iter()
+            .any(|e| e == "all_sockets" || e == "socket_connected"),
+        "{told:?}"
+    );
+    app.shutdown().await;
 }

@@ -181,6 +181,20 @@ fn sorted<'a>(ids: impl IntoIterator<Item = &'a Value>) -> Value {
 /// servers, the sockets before and while the UI watched, ann in room `vip`, bob
 /// disconnected and gone from the list.
 pub fn assert_admin_ui_run(run: &BrowserRun, pids: &[Option<u32>]) {
+    let menu = run.step("menu")["entries"].clone();
+    for page in [
+        "Dashboard",
+        "Sockets",
+        "Rooms",
+        "Clients",
+        "Events",
+        "Servers",
+    ] {
+        assert!(
+            menu.as_array().unwrap().iter().any(|e| e == page),
+            "the menu leads to {page}: {menu}"
+        );
+    }
     assert_eq!(run.step("servers")["ids"], json!(servers(pids)));
     let clients = run.step("clients");
     let (ann, bob) = (&clients["ann"], &clients["bob"]);
@@ -188,6 +202,13 @@ pub fn assert_admin_ui_run(run: &BrowserRun, pids: &[Option<u32>]) {
     let live = run.step("live");
     assert_eq!(live["ids"], sorted([ann, bob, &live["cid"]]));
     assert_eq!(run.step("joined")["rooms"], json!(["vip"]));
+    let events = run.step("events");
+    assert!(
+        events["cells"]
+            .as_array()
+            .is_some_and(|cells| cells.iter().any(|c| c == "Event name: message")),
+        "the event log shows ann's message: {events}"
+    );
     assert_eq!(run.step("disconnected")["reason"], "io server disconnect");
     assert_eq!(run.step("gone")["ids"], sorted([ann, &live["cid"]]));
     run.assert_clean();

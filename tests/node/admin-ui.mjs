@@ -4,8 +4,9 @@
 // Clients ann and bob connect (ann to the first client URL, bob to the last), the UI
 // logs in at UI_URL as `admin`, lists the servers (one per client URL) and the
 // sockets, cid connects while it watches (to the last URL), the UI makes ann join a
-// room, and disconnects bob. Prints one JSON line per step; exits non-zero when a step
-// fails.
+// room, ann sends a message that the event log shows, and the UI disconnects bob. It
+// goes from page to page by the menu, as a person does. Prints one JSON line per step;
+// exits non-zero when a step fails.
 import { launch, step } from "./chromium.mjs";
 import { io } from "socket.io-client";
 
@@ -30,7 +31,8 @@ try {
   const bob = await connect(clientUrls.at(-1), "bob");
   step("clients", { ann: ann.id, bob: bob.id });
 
-  const page = await browser.newPage();
+  // Wide enough for the menu to stay open beside the page, as on a desktop.
+  const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
   page.setDefaultTimeout(timeout);
   page.on("pageerror", (e) => step("pageerror", { error: String(e) }));
   // The page asks for a web font and an icon font from CDNs: no internet here.
@@ -51,13 +53,21 @@ try {
       { rows: ROWS, want: JSON.stringify([...want].sort()) },
     );
 
+  // A page of the menu, opened as a person does.
+  const menu = async (name, path) => {
+    await page.locator("nav").getByText(name, { exact: true }).click();
+    // The menu changes the page's hash: a navigation without a load event.
+    await page.waitForFunction((path) => location.hash.startsWith(`#/${path}`), path);
+  };
+  step("menu", { entries: await page.locator("nav .v-list-item__title").allTextContents() });
+
   // The servers page: one row per node, from each node's `server_stats`.
   const nodes = new Set(clientUrls).size;
-  await page.goto(`${ui}/admin/#/servers/`);
+  await menu("Servers", "servers");
   await page.waitForFunction(({ rows, n }) => document.querySelectorAll(rows).length === n, { rows: ROWS, n: nodes });
   step("servers", { ids: await listed() });
 
-  await page.goto(`${ui}/admin/#/sockets/`);
+  await menu("Sockets", "sockets");
   await waitListed([ann.id, bob.id]);
   step("listed", { ids: await listed() });
 
@@ -67,7 +77,7 @@ try {
 
   // A socket's page, opened from the list as a user does.
   const details = async (id) => {
-    await page.goto(`${ui}/admin/#/sockets/`);
+    await menu("Sockets", "sockets");
     await page.getByText(id, { exact: true }).click();
     await page.waitForURL(`**/sockets/${id}`);
     await page.getByText(id, { exact: true }).first().waitFor();
@@ -81,12 +91,18 @@ try {
   await page.locator("td", { hasText: "vip" }).first().waitFor();
   step("joined", { rooms: await page.$$eval("td", (cells) => cells.map((c) => c.textContent.trim()).filter((t) => t === "vip")) });
 
+  // The event log: a message ann sends, as it arrives.
+  ann.emit("message", { text: "hello from ann" });
+  await menu("Events", "events");
+  await page.locator("td", { hasText: "Event name: message" }).first().waitFor();
+  step("events", { cells: await page.$$eval("td", (cells) => cells.map((c) => c.textContent.trim())) });
+
   // Bob's page: the socket's disconnect button (the second; the first is the client's).
   await details(bob.id);
   const reason = disconnected(bob);
   await page.locator("button:has(.mdi-logout)").nth(1).click();
   step("disconnected", { reason: await reason });
-  await page.goto(`${ui}/admin/#/sockets/`);
+  await menu("Sockets", "sockets");
   await waitListed([ann.id, cid.id]);
   step("gone", { ids: await listed() });
   step("done");

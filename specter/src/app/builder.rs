@@ -274,8 +274,10 @@ impl ServiceManagerBuilder {
     /// see [`admin`](crate::admin).
     #[cfg(feature = "admin")]
     pub fn admin_ui(mut self, admin: crate::admin::AdminUi) -> Self {
-        let handlers = admin.handlers().into_iter().map(Step::Handler);
-        self.steps.extend(handlers);
+        let (handlers, layers) = admin.handlers();
+        self.steps.extend(handlers.into_iter().map(Step::Handler));
+        self.layers
+            .extend(layers.into_iter().map(|(ns, layer)| (Some(ns), layer)));
         self
     }
 

@@ -8,7 +8,7 @@ use socketioxide::extract::Data;
 
 use super::login::{self, LoginAuth, LoginBudget, Sessions};
 use super::protocol::{ADMIN_NAMESPACE, Notices, OWNER, tell};
-use super::settings::AdminUi;
+use super::settings::{AdminMode, AdminUi};
 use super::sockets::{all_sockets, targets};
 use super::watch::Aggregated;
 use crate::adapter::{SocketIo, SocketRef};
@@ -64,6 +64,9 @@ impl AdminHandler {
             ]
         };
         features.push("AGGREGATED_EVENTS");
+        if self.config.mode == AdminMode::Development {
+            features.push("ALL_EVENTS");
+        }
         features
     }
 
@@ -97,6 +100,7 @@ impl AdminHandler {
         let config = json!({ "supportedFeatures": self.features() });
         let namespaces = self.config.namespaces.clone();
         let reveal = self.config.reveal;
+        let development = self.config.mode == AdminMode::Development;
         // The socket is not connected yet (this runs as the connect middleware): the
         // first emits wait for it.
         tokio::spawn(async move {
@@ -113,8 +117,10 @@ impl AdminHandler {
                 sent.push(socket.emit("session", &id));
             }
             sent.push(socket.emit("config", &config));
-            let sockets = all_sockets(&io, &namespaces, reveal).await;
-            sent.push(socket.emit("all_sockets", &(sockets,)));
+            if development {
+                let sockets = all_sockets(&io, &namespaces, reveal).await;
+                sent.push(socket.emit("all_sockets", &(sockets,)));
+            }
             if let Some(Err(e)) = sent.into_iter().find(Result::is_err) {
                 tracing::warn!(error = %e, "the admin UI was not sent its session and sockets");
             }

@@ -21,15 +21,23 @@
 //! Every connect and disconnect of a shown namespace queues one notice, which a task
 //! of the node sends (on Redis, one publish): the handshake never waits for it.
 //!
+//! * `login`: the bounded login, its budget of attempts, and sessions that end.
+//! * `event_log`: in development mode ([`AdminMode`]), the events clients send, as the
+//!   UI's event log shows them.
+//!
+//! In production mode (the default) the UI gets the dashboard's aggregated figures and
+//! the servers only; in development mode also the socket lists, live socket events and
+//! the event log, and its menu leads to every page.
+//!
 //! Not covered: the packet and byte counts of the dashboard (engine.io's, which
-//! socketioxide does not report), the events of each socket (the npm package's
-//! development mode), rooms that the app's own code joins or leaves (the UI sees them
+//! socketioxide does not report), the events the server sends (socketioxide has no hook
+//! on outgoing packets), rooms that the app's own code joins or leaves (the UI sees them
 //! at its next connection), and the UI's "disconnect the client" (`close`), which here
-//! disconnects the socket from its namespace only. Sessions are each node's, and last
-//! as long as it runs: a UI that reconnects to another node logs in again. Every UI,
-//! read-only too, sees each socket's handshake headers, cookies included, as with the
-//! npm package.
+//! disconnects the socket from its namespace only. Sessions are each node's: a UI that
+//! reconnects to another node logs in again. The handshakes the UI sees have their
+//! credentials redacted (see [`AdminUi::show_credentials`]).
 
+mod event_log;
 mod handler;
 mod login;
 mod protocol;
@@ -40,26 +48,49 @@ mod watch;
 use std::sync::Arc;
 
 use crate::app::handler::EventOwner;
+use crate::ingress::layer::Layer;
+use event_log::EventLog;
+
+/// A layer for one namespace, by its path.
+pub(crate) type NamespaceLayer = (String, Arc<dyn Layer>);
 use handler::AdminHandler;
 use protocol::Notices;
 #[cfg(feature = "contract")]
 pub(crate) use protocol::OWNER;
-pub use settings::AdminUi;
+pub use settings::{AdminMode, AdminUi};
 use watch::{AdminWatch, Aggregated};
 
 impl AdminUi {
     /// The handlers that serve the UI: the `/admin` one, and a watch of each namespace
     /// it shows.
-    pub(crate) fn handlers(self) -> Vec<Arc<dyn EventOwner>> {
+    /// The handlers that serve the UI, the `/admin` one and a watch of each namespace
+    /// it shows; and in development mode the event log's layer of each of those.
+    pub(crate) fn handlers(self) -> (Vec<Arc<dyn EventOwner>>, Vec<NamespaceLayer>) {
         let aggregated = Arc::new(Aggregated::default());
         let notices = Arc::new(Notices::new());
+        let development = self.mode == AdminMode::Development;
         let watches = self.namespaces.iter().map(|ns| {
-            let watch = AdminWatch::new(ns, self.reveal, aggregated.clone(), notices.clone());
+            let watch = AdminWatch::new(
+                ns,
+                self.reveal,
+                development,
+                aggregated.clone(),
+                notices.clone(),
+            );
             Arc::new(watch) as Arc<dyn EventOwner>
         });
         let mut handlers: Vec<Arc<dyn EventOwner>> = watches.collect();
+        let mut layers = Vec::new();
+        if development {
+            let log: Arc<dyn Layer> = Arc::new(EventLog::new(notices.clone()));
+            layers = self
+                .namespaces
+                .iter()
+                .map(|ns| (ns.clone(), log.clone()))
+                .collect();
+        }
         let admin = AdminHandler::new(self, aggregated, notices);
         handlers.insert(0, Arc::new(admin));
-        handlers
+        (handlers, layers)
     }
 }

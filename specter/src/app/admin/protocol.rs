@@ -34,6 +34,8 @@ pub(crate) enum Notice {
     Connected(Value),
     /// `socket_disconnected(nsp, id, reason)`.
     Disconnected(String, String, &'static str),
+    /// `event_received(nsp, id, [event, args..], date)` (development mode).
+    EventReceived(String, String, Value, String),
 }
 
 /// What the watches tell the UI, sent in order by one task of this node: the handshake
@@ -82,6 +84,9 @@ impl Notices {
                 Notice::Connected(socket) => tell(&io, "socket_connected", &(socket,)).await,
                 Notice::Disconnected(nsp, id, reason) => {
                     tell(&io, "socket_disconnected", &(nsp, id, reason)).await
+                }
+                Notice::EventReceived(nsp, id, args, date) => {
+                    tell(&io, "event_received", &(nsp, id, args, date)).await
                 }
             }
         }

@@ -17,6 +17,20 @@ pub struct AdminUi {
     pub(super) readonly: bool,
     pub(super) namespaces: Vec<String>,
     pub(super) reveal: Reveal,
+    pub(super) mode: AdminMode,
+}
+
+/// What the UI is shown, as the npm package's `mode`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum AdminMode {
+    /// The dashboard's aggregated figures and the servers only: no socket lists, no
+    /// live socket events (the default).
+    #[default]
+    Production,
+    /// Also every socket, room and client, live as they connect and leave, and the
+    /// log of the events clients send (at most 50 a second per node, payloads over
+    /// 2 KB shown by size): the UI's menu leads to every page.
+    Development,
 }
 
 /// What of a socket's handshake the UI is shown beyond what is safe by default.
@@ -39,6 +53,7 @@ impl AdminUi {
             readonly: false,
             namespaces: vec!["/".to_owned()],
             reveal: Reveal::default(),
+            mode: AdminMode::default(),
         })
     }
 
@@ -49,7 +64,14 @@ impl AdminUi {
             readonly: false,
             namespaces: vec!["/".to_owned()],
             reveal: Reveal::default(),
+            mode: AdminMode::default(),
         }
+    }
+
+    /// What the UI is shown (default [`AdminMode::Production`]).
+    pub fn mode(mut self, mode: AdminMode) -> Self {
+        self.mode = mode;
+        self
     }
 
     /// Shows the UI each socket's credentials: its `Cookie`, `Authorization`,

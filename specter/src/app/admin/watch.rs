@@ -70,12 +70,15 @@ pub(super) struct AdminWatch {
     aggregated: Arc<Aggregated>,
     notices: Arc<Notices>,
     reveal: Reveal,
+    /// Live socket events are told in development mode only.
+    development: bool,
 }
 
 impl AdminWatch {
     pub(super) fn new(
         namespace: &str,
         reveal: Reveal,
+        development: bool,
         aggregated: Arc<Aggregated>,
         notices: Arc<Notices>,
     ) -> Self {
@@ -83,6 +86,7 @@ impl AdminWatch {
             name: format!("{OWNER} watch {namespace}"),
             namespace: namespace.to_owned(),
             reveal,
+            development,
             aggregated,
             notices,
         }
@@ -92,15 +96,19 @@ impl AdminWatch {
     fn connected(&self, socket: SocketRef) {
         socket.extensions.insert(ConnectedAt(SystemTime::now()));
         self.aggregated.count("rawConnection", None);
-        let shown = serialize(&socket, &self.namespace, self.reveal);
-        self.notices.send(Notice::Connected(shown));
+        if self.development {
+            let shown = serialize(&socket, &self.namespace, self.reveal);
+            self.notices.send(Notice::Connected(shown));
+        }
     }
 
     fn disconnected(&self, socket: SocketRef, reason: DisconnectReason) {
         let reason = reason_name(reason);
         self.aggregated.count("rawDisconnection", Some(reason));
-        let (nsp, id) = (self.namespace.clone(), socket.id.to_string());
-        self.notices.send(Notice::Disconnected(nsp, id, reason));
+        if self.development {
+            let (nsp, id) = (self.namespace.clone(), socket.id.to_string());
+            self.notices.send(Notice::Disconnected(nsp, id, reason));
+        }
     }
 }
 
