@@ -491,3 +491,92 @@ async fn in_development_the_event_log_shows_what_clients_send_and_production_sho
     );
     app.shutdown().await;
 }
+
+#[tokio::test]
+async fn revoking_the_sessions_disconnects_every_ui_and_its_session_is_gone() {
+    let hash = bcrypt::hash("s3cret", 4).unwrap();
+    let admin_ui = AdminUi::basic_auth("admin", &hash)
+        .unwrap()
+        .mode(AdminMode::Development);
+    let sessions = admin_ui.sessions();
+    let app = ServiceManager::builder()
+        .admin_ui(admin_ui)
+        .build()
+        .unwrap();
+    app.boot().await.unwrap();
+    let mut ui = admin(&app, "s3cret").await.unwrap();
+    let session = next(&mut ui, "session").await[0]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    next(&mut ui, "all_sockets").await;
+    sessions.revoke_all();
+    loop {
+        match ui.recv().await {
+            Ok(_) => continue,
+            Err(e) => break assert_eq!(e, TestError::Closed),
+        }
+    }
+    let resumed = TestClient::builder()
+        .namespace("/admin")
+        .auth(json!({ "sessionId": session }))
+        .connect(&app)
+        .await;
+    assert_eq!(
+        resumed.err(),
+        Some(TestError::Refused("invalid credentials".into()))
+    );
+    app.shutdown().await;
+}
+
+/// This process's CPU time so far (user and system), from /proc.
+fn cpu_time() -> Duration {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap();
+    let fields: Vec<&str> = stat
+        .rsplit(')')
+        .next()
+        .unwrap()
+        .split_whitespace()
+        .collect();
+    // After the command's name: utime and stime are the 12th and 13th fields, in ticks.
+    let ticks: u64 = fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap();
+    Duration::from_millis(ticks * 10)
+}
+
+#[tokio::test]
+async fn four_hundred_abandoned_logins_from_many_addresses_leave_the_server_idle() {
+    use futures_util::SinkExt;
+    use tokio_tungstenite::tungstenite::Message;
+    // A hash slow enough that 400 checks would keep a core busy for many seconds.
+    let hash = bcrypt::hash("s3cret", 10).unwrap();
+    let app = ServiceManager::builder()
+        .admin_ui(AdminUi::basic_auth("admin", &hash).unwrap())
+        .build()
+        .unwrap();
+    let server = common::TestServer::start(app).await;
+    let target: std::net::SocketAddr = common::raw::host(&server.url).parse().unwrap();
+    let attempts = (0..400u32).map(|i| async move {
+        // 200 loopback addresses, two attempts each: none is over its own budget.
+        let socket = tokio::net::TcpSocket::new_v4().unwrap();
+        let ip = std::net::Ipv4Addr::new(127, 0, (i / 2 / 250) as u8, 2 + (i / 2 % 250) as u8);
+        socket.bind((ip, 0).into()).unwrap();
+        let tcp = socket.connect(target).await.unwrap();
+        let url = format!("ws://{target}/socket.io/?EIO=4&transport=websocket");
+        let (mut ws, _) = tokio_tungstenite::client_async(url, tcp).await.unwrap();
+        let login = r#"40/admin,{"username":"admin","password":"guess"}"#;
+        ws.send(Message::text(login)).await.unwrap();
+        // Gone at once, without waiting for the answer.
+        drop(ws);
+    });
+    futures_util::future::join_all(attempts).await;
+    // The checks already running end; what waited is refused or dropped.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let before = cpu_time();
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let spent = cpu_time() - before;
+    assert!(
+        spent < Duration::from_millis(300),
+        "the server kept checking logins of clients that left: {spent:?} of CPU in 2 s"
+    );
+    server.stop().await;
+}

@@ -29,7 +29,7 @@ const CONNECT_WAIT: Duration = Duration::from_secs(10);
 pub(crate) struct AdminHandler {
     config: AdminUi,
     /// The sessions this node opened (a login on another node opens its own).
-    sessions: Sessions,
+    sessions: Arc<Sessions>,
     /// The login attempts this node checks.
     budget: LoginBudget,
     started: Instant,
@@ -40,8 +40,8 @@ pub(crate) struct AdminHandler {
 impl AdminHandler {
     pub fn new(config: AdminUi, aggregated: Arc<Aggregated>, notices: Arc<Notices>) -> Self {
         Self {
+            sessions: config.sessions.inner.clone(),
             config,
-            sessions: Sessions::default(),
             budget: LoginBudget::new(),
             started: Instant::now(),
             aggregated,
@@ -78,12 +78,13 @@ impl AdminHandler {
         io: SocketIo,
         Data(auth): Data<LoginAuth>,
     ) -> Result<(), Reject> {
-        let resumed = |id: &login::Field| self.sessions.resume(&id.0);
+        let address = login::peer(&socket);
+        let ip = address.map(|a| a.ip());
+        let resumed = |id: &login::Field| self.sessions.resume(&id.0, ip);
         let new_session = match &self.config.auth {
             None => None,
             Some(_) if auth.session_id.as_ref().is_some_and(resumed) => None,
             Some((username, hash)) => {
-                let address = login::peer(&socket);
                 let refused = |r: login::Refusal| Reject::new(r.message());
                 self.budget.admit(address).map_err(refused)?;
                 let turn = self.budget.turn().await.map_err(refused)?;
@@ -94,7 +95,8 @@ impl AdminHandler {
                 if !passed {
                     return Err(Reject::new("invalid credentials"));
                 }
-                Some(self.sessions.open())
+                let bound = self.config.bind_sessions.then_some(ip).flatten();
+                Some(self.sessions.open(bound))
             }
         };
         let config = json!({ "supportedFeatures": self.features() });
@@ -268,6 +270,7 @@ impl Hooks for AdminHandler {
         let Some(io) = lifecycle.io().cloned() else {
             return Ok(());
         };
+        let _ = self.config.sessions.io.set(io.clone());
         let notices = self.notices.clone().run(io.clone(), lifecycle.stopping());
         lifecycle.spawn("admin UI notices", notices);
         let namespaces = self.config.namespaces.clone();

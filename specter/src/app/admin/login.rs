@@ -227,15 +227,17 @@ impl LoginBudget {
 struct Session {
     created: Instant,
     used: Instant,
+    /// The address that logged in, when sessions are bound to it.
+    address: Option<IpAddr>,
 }
 
 /// The sessions of one node: each ends when idle too long, or too old.
 #[derive(Default)]
-pub(super) struct Sessions(Mutex<HashMap<String, Session>>);
+pub(crate) struct Sessions(Mutex<HashMap<String, Session>>);
 
 impl Sessions {
-    /// A new session.
-    pub fn open(&self) -> String {
+    /// A new session, of the client at `address` when sessions are bound to it.
+    pub fn open(&self, address: Option<IpAddr>) -> String {
         let id = socketioxide::socket::Sid::new().to_string();
         let now = Instant::now();
         let mut sessions = self.0.lock().unwrap();
@@ -254,16 +256,19 @@ impl Sessions {
             Session {
                 created: now,
                 used: now,
+                address,
             },
         );
         id
     }
 
-    /// Whether `id` is a live session; using it keeps it from idling out.
-    pub fn resume(&self, id: &str) -> bool {
+    /// Whether `id` is a live session of a client at `address`; using it keeps it from
+    /// idling out.
+    pub fn resume(&self, id: &str, address: Option<IpAddr>) -> bool {
         let now = Instant::now();
         let mut sessions = self.0.lock().unwrap();
         match sessions.get_mut(id) {
+            Some(s) if s.address.is_some() && s.address != address => false,
             Some(s) if alive(s, now) => {
                 s.used = now;
                 true
@@ -274,6 +279,11 @@ impl Sessions {
             }
             None => false,
         }
+    }
+
+    /// Ends every session.
+    pub fn clear(&self) {
+        self.0.lock().unwrap().clear();
     }
 }
 
@@ -351,17 +361,29 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn sessions_end_when_idle_or_old() {
         let sessions = Sessions::default();
-        let id = sessions.open();
-        assert!(sessions.resume(&id));
+        let id = sessions.open(None);
+        assert!(sessions.resume(&id, None));
         tokio::time::advance(SESSION_IDLE - Duration::from_secs(1)).await;
-        assert!(sessions.resume(&id), "used in time");
+        assert!(sessions.resume(&id, None), "used in time");
         tokio::time::advance(SESSION_IDLE).await;
-        assert!(!sessions.resume(&id), "idle too long");
-        let old = sessions.open();
+        assert!(!sessions.resume(&id, None), "idle too long");
+        let old = sessions.open(None);
         for _ in 0..50 {
             tokio::time::advance(SESSION_IDLE / 2).await;
-            sessions.resume(&old);
+            sessions.resume(&old, None);
         }
-        assert!(!sessions.resume(&old), "older than the absolute limit");
+        assert!(
+            !sessions.resume(&old, None),
+            "older than the absolute limit"
+        );
+        let here = addr("10.0.0.1").map(|a| a.ip());
+        let bound = sessions.open(here);
+        assert!(
+            !sessions.resume(&bound, addr("10.0.0.2").map(|a| a.ip())),
+            "another address"
+        );
+        assert!(sessions.resume(&bound, here));
+        sessions.clear();
+        assert!(!sessions.resume(&bound, here), "revoked");
     }
 }

@@ -57,7 +57,7 @@ use handler::AdminHandler;
 use protocol::Notices;
 #[cfg(feature = "contract")]
 pub(crate) use protocol::OWNER;
-pub use settings::{AdminMode, AdminUi};
+pub use settings::{AdminMode, AdminSessions, AdminUi};
 use watch::{AdminWatch, Aggregated};
 
 impl AdminUi {

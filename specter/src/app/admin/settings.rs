@@ -18,6 +18,48 @@ pub struct AdminUi {
     pub(super) namespaces: Vec<String>,
     pub(super) reveal: Reveal,
     pub(super) mode: AdminMode,
+    pub(super) bind_sessions: bool,
+    pub(super) sessions: AdminSessions,
+}
+
+/// The sessions of the Admin UIs logged in on this node: [`revoke_all`](Self::revoke_all)
+/// ends them, and disconnects every UI connected now, which must then log in again.
+///
+/// ```
+/// use specter::admin::AdminUi;
+///
+/// let hash = bcrypt::hash("changeit", 4).unwrap();
+/// let admin = AdminUi::basic_auth("admin", &hash).unwrap();
+/// let sessions = admin.sessions(); // keep it: an operator's "log everyone out"
+/// sessions.revoke_all();
+/// ```
+#[derive(Clone, Default)]
+pub struct AdminSessions {
+    pub(super) inner: std::sync::Arc<super::login::Sessions>,
+    pub(super) io: std::sync::Arc<std::sync::OnceLock<crate::adapter::SocketIo>>,
+}
+
+impl std::fmt::Debug for AdminSessions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("AdminSessions")
+    }
+}
+
+impl AdminSessions {
+    /// Ends every session of this node and disconnects the UIs connected to it.
+    pub fn revoke_all(&self) {
+        self.inner.clear();
+        if let Some(admin) = self
+            .io
+            .get()
+            .and_then(|io| io.of(super::protocol::ADMIN_NAMESPACE))
+        {
+            for socket in admin.sockets() {
+                let _ = socket.disconnect();
+            }
+        }
+        tracing::info!("every admin UI session was revoked");
+    }
 }
 
 /// What the UI is shown, as the npm package's `mode`.
@@ -54,6 +96,8 @@ impl AdminUi {
             namespaces: vec!["/".to_owned()],
             reveal: Reveal::default(),
             mode: AdminMode::default(),
+            bind_sessions: false,
+            sessions: AdminSessions::default(),
         })
     }
 
@@ -65,7 +109,21 @@ impl AdminUi {
             namespaces: vec!["/".to_owned()],
             reveal: Reveal::default(),
             mode: AdminMode::default(),
+            bind_sessions: false,
+            sessions: AdminSessions::default(),
         }
+    }
+
+    /// Binds each session to the address that logged in: another address cannot resume
+    /// it (default `false`: a UI whose address changes, on a phone, logs in again then).
+    pub fn bind_sessions_to_address(mut self, bind: bool) -> Self {
+        self.bind_sessions = bind;
+        self
+    }
+
+    /// The handle that revokes the sessions of this UI.
+    pub fn sessions(&self) -> AdminSessions {
+        self.sessions.clone()
     }
 
     /// What the UI is shown (default [`AdminMode::Production`]).
