@@ -309,3 +309,41 @@ async fn the_cluster_survives_a_redis_restart() {
     );
     drop((node1, node2));
 }
+
+/// A live `socket_connected` carries the handshake to the UIs of the socket's own node
+/// only: a UI on another node gets its id, namespace and rooms, so no header crosses
+/// Redis.
+#[tokio::test]
+async fn a_sockets_handshake_stays_on_its_node() {
+    let chat = tokio::task::spawn_blocking(chat_with_redis).await.unwrap();
+    let redis = redis().await;
+    let hash = bcrypt::hash("s3cret", 4).unwrap();
+    let env = [
+        ("SPECTER_REDIS_URL", redis.url.as_str()),
+        ("CHAT_ADMIN_HASH", hash.as_str()),
+    ];
+    let (node1, url1) = start(&chat, &env).await;
+    let (node2, url2) = start(&chat, &env).await;
+    let mut c = Client::node().await;
+    let ui = c
+        .connect_with(
+            &format!("{url1}/admin"),
+            json!({"username": "admin", "password": "s3cret"}),
+            "websocket",
+        )
+        .await
+        .unwrap();
+    c.next_event(&ui, "all_sockets").await;
+    let bob = join(&mut c, &url2, "bob").await;
+    let there = c.next_event(&ui, "socket_connected").await;
+    let _ = bob;
+    assert_eq!(there[0]["nsp"], "/", "{there}");
+    assert_eq!(there[0]["handshake"]["headers"], json!({}), "{there}");
+    let _ann = join(&mut c, &url1, "ann").await;
+    let here = c.next_event(&ui, "socket_connected").await;
+    assert!(
+        here[0]["handshake"]["headers"]["host"].is_string(),
+        "{here}"
+    );
+    drop((node1, node2));
+}

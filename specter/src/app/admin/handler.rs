@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 use socketioxide::extract::Data;
 
 use super::login::{self, LoginAuth, LoginBudget, Sessions};
-use super::protocol::{ADMIN_NAMESPACE, Notices, OWNER, tell};
+use super::protocol::{ADMIN_NAMESPACE, Notices, OWNER, node_room, server_id, tell};
 use super::settings::{AdminMode, AdminUi};
 use super::sockets::{all_sockets, targets};
 use super::watch::Aggregated;
@@ -99,6 +99,8 @@ impl AdminHandler {
                 Some(self.sessions.open(bound))
             }
         };
+        // A full handshake is told to the UIs of this node only: see `node_room`.
+        socket.join(node_room());
         let config = json!({ "supportedFeatures": self.features() });
         let namespaces = self.config.namespaces.clone();
         let reveal = self.config.reveal;
@@ -222,16 +224,6 @@ async fn change_rooms(io: &SocketIo, (nsp, room, filter): RoomChange, change: Ro
         let id = socket.data().id.to_string();
         tell(io, told, &(&nsp, &room, id)).await;
     }
-}
-
-/// This node, as the UI's server list names it: `host#pid`, so that several nodes on
-/// one host stay apart.
-fn server_id() -> String {
-    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
-        .map(|h| h.trim().to_owned())
-        .or_else(|_| std::env::var("HOSTNAME"))
-        .unwrap_or_else(|_| "specter".into());
-    format!("{host}#{}", std::process::id())
 }
 
 impl Handler for AdminHandler {

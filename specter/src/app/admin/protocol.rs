@@ -25,13 +25,30 @@ pub(crate) async fn tell(io: &SocketIo, event: &str, args: &impl Serialize) {
     }
 }
 
+/// This node, as the UI's server list names it: `host#pid`, so that several nodes on
+/// one host stay apart.
+pub(crate) fn server_id() -> String {
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|h| h.trim().to_owned())
+        .or_else(|_| std::env::var("HOSTNAME"))
+        .unwrap_or_else(|_| "specter".into());
+    format!("{host}#{}", std::process::id())
+}
+
+/// The room of the UIs connected to this node: a socket's full handshake is told to
+/// them only, the other nodes' UIs get its id, namespace and rooms.
+pub(crate) fn node_room() -> String {
+    format!("admin-ui node {}", server_id())
+}
+
 /// How many notices may wait for the adapter before new ones are dropped.
 const NOTICES_WAITING: usize = 4096;
 
 /// What a watch tells the UI.
 pub(crate) enum Notice {
-    /// `socket_connected(socket)`: the socket as the UI shows it.
-    Connected(Value),
+    /// `socket_connected(socket)`: the socket as this node's UIs see it, and as the
+    /// other nodes' do (its id, namespace and rooms: no handshake leaves the node).
+    Connected { here: Value, elsewhere: Value },
     /// `socket_disconnected(nsp, id, reason)`.
     Disconnected(String, String, &'static str),
     /// `event_received(nsp, id, [event, args..], date)` (development mode).
@@ -81,7 +98,23 @@ impl Notices {
                 return;
             };
             match notice {
-                Notice::Connected(socket) => tell(&io, "socket_connected", &(socket,)).await,
+                Notice::Connected { here, elsewhere } => {
+                    let Some(admin) = io.of(ADMIN_NAMESPACE) else {
+                        continue;
+                    };
+                    if let Err(e) = admin
+                        .clone()
+                        .local()
+                        .emit("socket_connected", &(here,))
+                        .await
+                    {
+                        tracing::debug!(error = %e, "the admin UI was not told");
+                    }
+                    let others = admin.except(node_room());
+                    if let Err(e) = others.emit("socket_connected", &(elsewhere,)).await {
+                        tracing::debug!(error = %e, "the other nodes' admin UIs were not told");
+                    }
+                }
                 Notice::Disconnected(nsp, id, reason) => {
                     tell(&io, "socket_disconnected", &(nsp, id, reason)).await
                 }

@@ -148,7 +148,7 @@ pub(super) fn serialize(socket: &SocketRef, nsp: &str, reveal: Reveal) -> Value 
 }
 
 /// A socket as the UI shows it, from what every node knows of it.
-fn shown(id: &str, nsp: &str, rooms: Vec<String>) -> Value {
+pub(super) fn shown(id: &str, nsp: &str, rooms: Vec<String>) -> Value {
     json!({
         "id": id,
         "clientId": id,

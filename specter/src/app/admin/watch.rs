@@ -10,7 +10,7 @@ use socketioxide::socket::DisconnectReason;
 
 use super::protocol::{Notice, Notices, OWNER};
 use super::settings::Reveal;
-use super::sockets::{ConnectedAt, epoch_ms, serialize};
+use super::sockets::{ConnectedAt, epoch_ms, serialize, shown};
 use crate::adapter::SocketRef;
 use crate::app::events::Events;
 use crate::app::handler::Handler;
@@ -97,8 +97,10 @@ impl AdminWatch {
         socket.extensions.insert(ConnectedAt(SystemTime::now()));
         self.aggregated.count("rawConnection", None);
         if self.development {
-            let shown = serialize(&socket, &self.namespace, self.reveal);
-            self.notices.send(Notice::Connected(shown));
+            let here = serialize(&socket, &self.namespace, self.reveal);
+            let rooms = socket.rooms().iter().map(|r| r.to_string()).collect();
+            let elsewhere = shown(&socket.id.to_string(), &self.namespace, rooms);
+            self.notices.send(Notice::Connected { here, elsewhere });
         }
     }
 
