@@ -202,6 +202,13 @@ pub fn assert_admin_ui_run(run: &BrowserRun, pids: &[Option<u32>]) {
     let live = run.step("live");
     assert_eq!(live["ids"], sorted([ann, bob, &live["cid"]]));
     assert_eq!(run.step("joined")["rooms"], json!(["vip"]));
+    let has = |step: &str, text: &Value| {
+        run.step(step)["cells"]
+            .as_array()
+            .is_some_and(|cells| cells.iter().any(|c| c == text))
+    };
+    assert!(has("rooms", &json!("vip")), "the Rooms page lists vip");
+    assert!(has("clients page", ann), "the Clients page lists ann");
     let events = run.step("events");
     assert!(
         events["cells"]

@@ -78,7 +78,8 @@ try {
   // A socket's page, opened from the list as a user does.
   const details = async (id) => {
     await menu("Sockets", "sockets");
-    await page.getByText(id, { exact: true }).click();
+    // Pages left stay in the document, hidden: click the one shown.
+    await page.getByText(id, { exact: true }).filter({ visible: true }).first().click();
     await page.waitForURL(`**/sockets/${id}`);
     await page.getByText(id, { exact: true }).first().waitFor();
   };
@@ -90,6 +91,14 @@ try {
   await page.locator("button:has(.mdi-tag-plus-outline)").click();
   await page.locator("td", { hasText: "vip" }).first().waitFor();
   step("joined", { rooms: await page.$$eval("td", (cells) => cells.map((c) => c.textContent.trim()).filter((t) => t === "vip")) });
+
+  // The rooms and the clients, each by the menu.
+  await menu("Rooms", "rooms");
+  await page.locator("td", { hasText: "vip" }).first().waitFor();
+  step("rooms", { cells: await page.$$eval("td", (cells) => cells.map((c) => c.textContent.trim())) });
+  await menu("Clients", "clients");
+  await page.getByText(ann.id, { exact: true }).first().waitFor();
+  step("clients page", { cells: await page.$$eval("td", (cells) => cells.map((c) => c.textContent.trim())) });
 
   // The event log: a message ann sends, as it arrives.
   ann.emit("message", { text: "hello from ann" });

@@ -2,7 +2,8 @@
 //! of a shown namespace emits is told to the UI as `event_received(nsp, id, args,
 //! date)`, through a [`Layer`] on those namespaces. It is bounded: at most
 //! [`EVENTS_PER_SECOND`] a second per node (the rest are counted, not shown), and a
-//! payload over [`MAX_SHOWN`] bytes is shown as its name and its size only.
+//! payload over [`MAX_SHOWN`] bytes is shown as its name and its size only. Fields
+//! named like secrets (`password`, `token`, ...) read `[redacted]`, as in handshakes.
 //!
 //! Events the server sends (`event_sent`) are not logged: socketioxide has no hook on
 //! outgoing packets.
@@ -13,6 +14,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use serde_json::{Value, json};
 
 use super::protocol::{ADMIN_NAMESPACE, Notice, Notices};
+use super::sockets::{REDACTED, secret_param};
 use crate::ingress::layer::{EventInfo, Layer};
 
 /// How many events a second one node tells the UI.
@@ -26,13 +28,16 @@ pub(super) struct EventLog {
     notices: Arc<Notices>,
     /// The current second, and how many events it told.
     second: Mutex<(Instant, u32)>,
+    /// Show secret-looking fields (`AdminUi::show_credentials`).
+    credentials: bool,
 }
 
 impl EventLog {
-    pub(super) fn new(notices: Arc<Notices>) -> Self {
+    pub(super) fn new(notices: Arc<Notices>, credentials: bool) -> Self {
         Self {
             notices,
             second: Mutex::new((Instant::now(), 0)),
+            credentials,
         }
     }
 
@@ -51,7 +56,7 @@ impl Layer for EventLog {
         if event.namespace() == ADMIN_NAMESPACE || !self.admit() {
             return Ok(());
         }
-        let args = match event.payload_text() {
+        let mut args = match event.payload_text() {
             Some(text) if event.payload_len() <= MAX_SHOWN => {
                 serde_json::from_str::<Value>(text).unwrap_or_else(|_| json!([event.event()]))
             }
@@ -60,6 +65,9 @@ impl Layer for EventLog {
                 format!("({} bytes, not shown)", event.payload_len())
             ]),
         };
+        if !self.credentials {
+            redact(&mut args);
+        }
         self.notices.send(Notice::EventReceived(
             event.namespace().to_owned(),
             event.socket_id().to_string(),
@@ -71,6 +79,23 @@ impl Layer for EventLog {
 
     fn name(&self) -> &str {
         "admin-ui event log"
+    }
+}
+
+/// Replaces the values of fields named like secrets, at any depth.
+fn redact(value: &mut Value) {
+    match value {
+        Value::Object(map) => {
+            for (key, v) in map.iter_mut() {
+                if secret_param(key) {
+                    *v = json!(REDACTED);
+                } else {
+                    redact(v);
+                }
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(redact),
+        _ => {}
     }
 }
 
@@ -102,6 +127,17 @@ pub(super) fn iso_date(at: SystemTime) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn fields_named_like_secrets_are_redacted_at_any_depth() {
+        let mut args =
+            json!(["login", {"user": "ann", "password": "x", "nested": [{"apiKey": "k"}]}]);
+        redact(&mut args);
+        assert_eq!(
+            args,
+            json!(["login", {"user": "ann", "password": "[redacted]", "nested": [{"apiKey": "[redacted]"}]}])
+        );
+    }
 
     #[test]
     fn dates_are_written_as_node_writes_them() {

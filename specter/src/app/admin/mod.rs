@@ -82,7 +82,8 @@ impl AdminUi {
         let mut handlers: Vec<Arc<dyn EventOwner>> = watches.collect();
         let mut layers = Vec::new();
         if development {
-            let log: Arc<dyn Layer> = Arc::new(EventLog::new(notices.clone()));
+            let log: Arc<dyn Layer> =
+                Arc::new(EventLog::new(notices.clone(), self.reveal.credentials));
             layers = self
                 .namespaces
                 .iter()

@@ -12,7 +12,7 @@ use super::settings::Reveal;
 use crate::adapter::{Adapter, SocketIo, SocketRef};
 
 /// What the UI sees in place of a credential.
-const REDACTED: &str = "[redacted]";
+pub(super) const REDACTED: &str = "[redacted]";
 
 /// Headers that carry credentials.
 const SECRET_HEADERS: [&str; 4] = [
@@ -23,7 +23,7 @@ const SECRET_HEADERS: [&str; 4] = [
 ];
 
 /// Whether a query parameter's name looks like it carries a secret.
-fn secret_param(name: &str) -> bool {
+pub(super) fn secret_param(name: &str) -> bool {
     let name = name.to_ascii_lowercase();
     [
         "token",
