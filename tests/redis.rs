@@ -347,3 +347,47 @@ async fn a_sockets_handshake_stays_on_its_node() {
     );
     drop((node1, node2));
 }
+
+/// A node killed with SIGKILL leaves nothing to wait on: the others stop listing its
+/// sockets at once (its subscriptions end with its Redis connection), and a fresh list
+/// does not wait for it.
+#[tokio::test]
+async fn a_killed_node_is_neither_listed_nor_waited_for() {
+    let chat = tokio::task::spawn_blocking(chat_with_redis).await.unwrap();
+    let redis = redis().await;
+    let hash = bcrypt::hash("s3cret", 4).unwrap();
+    let env = [
+        ("SPECTER_REDIS_URL", redis.url.as_str()),
+        ("CHAT_ADMIN_HASH", hash.as_str()),
+    ];
+    let (node1, url1) = start(&chat, &env).await;
+    let (node2, url2) = start(&chat, &env).await;
+    let mut c = Client::node().await;
+    let _ann = join(&mut c, &url1, "ann").await;
+    let _bob = join(&mut c, &url2, "bob").await;
+    let login = json!({"username": "admin", "password": "s3cret"});
+    let admin = format!("{url1}/admin");
+    let ui = c
+        .connect_with(&admin, login.clone(), "websocket")
+        .await
+        .unwrap();
+    let both = c.next_event(&ui, "all_sockets").await;
+    assert_eq!(both[0].as_array().unwrap().len(), 2, "{both}");
+
+    drop(node2); // kill_on_drop: SIGKILL
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let asked = tokio::time::Instant::now();
+    let ui = c.connect_with(&admin, login, "websocket").await.unwrap();
+    let one = c.next_event(&ui, "all_sockets").await;
+    assert_eq!(
+        one[0].as_array().unwrap().len(),
+        1,
+        "only node 1's socket: {one}"
+    );
+    assert!(
+        asked.elapsed() < Duration::from_secs(2),
+        "the list did not wait for the dead node: {:?}",
+        asked.elapsed()
+    );
+    drop(node1);
+}
