@@ -413,13 +413,22 @@ async fn the_ui_sees_no_credentials_and_operates_only_its_namespaces() {
         "{told}"
     );
 
-    // Another administrator is not a target: the UI's own namespace is not among its.
-    let other = TestClient::builder()
+    // A UI that logs in now lists that socket with the same redactions.
+    let mut other = TestClient::builder()
         .namespace("/admin")
         .auth(json!({"username": "admin", "password": "s3cret"}))
         .connect_url(&server.url)
         .await
         .unwrap();
+    let listed = next(&mut other, "all_sockets").await;
+    let listed = Value::from(listed).to_string();
+    assert!(listed.contains("[redacted]"), "{listed}");
+    assert!(
+        !listed.contains("topsecret") && !listed.contains("abc123"),
+        "{listed}"
+    );
+
+    // Another administrator is not a target: the UI's own namespace is not among its.
     ui.emit("_disconnect", json!(["/admin", false, other.id()]))
         .unwrap();
     ui.emit("_disconnect", json!(["/elsewhere", false, Value::Null]))
