@@ -712,3 +712,48 @@ async fn a_request_head_over_16_kib_is_refused() {
     assert_eq!(answer.status, 200);
     server.stop().await;
 }
+
+// ---- engine settings -------------------------------------------------------------------
+
+#[tokio::test]
+async fn engine_settings_on_the_builder_reach_the_handshake() {
+    use specter::TransportType;
+    let app = ServiceManager::builder()
+        .handler(Strict)
+        .ping_interval(Duration::from_millis(1_500))
+        .ping_timeout(Duration::from_millis(700))
+        .transports([TransportType::Websocket])
+        .socketio_path("/rt")
+        .build()
+        .unwrap();
+    let server = TestServer::start(app).await;
+    let upgrade = upgrade_headers(None);
+    let answer =
+        common::raw::upgrade(&server.url, "/rt/?EIO=4&transport=websocket", &upgrade).await;
+    assert_eq!(
+        answer.status, 101,
+        "the websocket at the new path: {answer:?}"
+    );
+    let polling =
+        common::raw::request(&server.url, "GET", "/rt/?EIO=4&transport=polling", &[], "").await;
+    assert_eq!(
+        polling.status, 400,
+        "long-polling is not offered: {polling:?}"
+    );
+    let old = common::raw::request(&server.url, "GET", HANDSHAKE, &[], "").await;
+    assert_eq!(old.status, 404, "nothing at the old path");
+    // The handshake's first frame advertises the heartbeat.
+    let url = format!(
+        "ws://{}/rt/?EIO=4&transport=websocket",
+        common::raw::host(&server.url)
+    );
+    let (mut ws, _) = tokio_tungstenite::connect_async(url).await.unwrap();
+    use futures_util::StreamExt;
+    let open = ws.next().await.unwrap().unwrap().into_text().unwrap();
+    let open: Value = serde_json::from_str(&open[1..]).unwrap();
+    assert_eq!(
+        (open["pingInterval"].as_u64(), open["pingTimeout"].as_u64()),
+        (Some(1_500), Some(700))
+    );
+    server.stop().await;
+}

@@ -120,6 +120,30 @@ impl ServiceManagerBuilder {
         self.configure_io(move |io| io.connect_timeout(timeout))
     }
 
+    /// How often engine.io pings each client (default 25 s, node's `pingInterval`).
+    pub fn ping_interval(self, interval: Duration) -> Self {
+        self.configure_io(move |io| io.ping_interval(interval))
+    }
+
+    /// How long a client may take to answer a ping before it is disconnected
+    /// (`DisconnectReason::HeartbeatTimeout`; default 20 s, node's `pingTimeout`).
+    pub fn ping_timeout(self, timeout: Duration) -> Self {
+        self.configure_io(move |io| io.ping_timeout(timeout))
+    }
+
+    /// The transports clients may use (default both, node's `transports`): only
+    /// `[TransportType::Websocket]` needs no sticky sessions behind a load balancer.
+    pub fn transports<const N: usize>(self, transports: [crate::TransportType; N]) -> Self {
+        self.configure_io(move |io| io.transports(transports))
+    }
+
+    /// The HTTP path of the Socket.IO endpoint (default `/socket.io`, node's `path`);
+    /// the origin gate guards this path.
+    pub fn socketio_path(self, path: &str) -> Self {
+        let path = path.to_owned();
+        self.configure_io(move |io| io.req_path(path))
+    }
+
     /// The pages of other origins that may connect, besides the server's own: exact
     /// origins (`"https://app.example.com"`) or every subdomain of a domain
     /// (`"https://*.example.com"`). Requests without `Origin` (non-browser clients) are
