@@ -20,7 +20,7 @@ fn blocks<'a>(text: &'a str, lang: &str) -> Vec<&'a str> {
 
 /// Builds a scratch crate with `manifest` and `main`, sharing this workspace's lockfile
 /// (so no version moves) and target dir (so nothing is built twice).
-fn build(name: &str, dependencies: &str, main: &str) {
+fn build(name: &str, dependencies: &str, main: &str) -> PathBuf {
     let dir = root().join("target/install-check").join(name);
     std::fs::create_dir_all(dir.join("src")).unwrap();
     let manifest = format!(
@@ -40,6 +40,7 @@ fn build(name: &str, dependencies: &str, main: &str) {
         "{name} does not build:\n{}",
         String::from_utf8_lossy(&out.stderr)
     );
+    root().join("target/debug").join(name)
 }
 
 /// The README's dependency lines with the published package taken from this workspace.
@@ -102,10 +103,22 @@ impl sp::Controller for Panel {
     }
 }
 
-fn main() {
+#[tokio::main]
+async fn main() {
     let app = ServiceManager::builder().discover().build().unwrap();
-    assert_eq!(app.event_table().len(), 2);
+    app.boot().await.unwrap();
+    let events: Vec<String> = app.event_table().into_iter().map(|row| row.event).collect();
+    assert_eq!(events, ["echo", "ping"]);
+    app.shutdown().await;
 }
 "#;
-    build("renamed-dependency", &dependencies, main);
+    // It runs, too: its `main` checks that the renamed crate's handler and controller
+    // were discovered.
+    let program = build("renamed-dependency", &dependencies, main);
+    let ran = Command::new(&program).output().unwrap();
+    assert!(
+        ran.status.success(),
+        "renamed-dependency fails when it runs:\n{}",
+        String::from_utf8_lossy(&ran.stderr)
+    );
 }

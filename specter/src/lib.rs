@@ -124,6 +124,8 @@
 //! in the binary.
 
 #![warn(missing_docs)]
+// On docs.rs (`--cfg docsrs`), each item behind a feature says which.
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub mod adapter;
 /// The server side of the Socket.IO Admin UI (feature `admin`).

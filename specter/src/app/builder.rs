@@ -107,7 +107,7 @@ impl ServiceManagerBuilder {
     }
 
     /// The largest message a client may send, in bytes, over either transport
-    /// (default 1 MB, [`DEFAULT_MAX_PAYLOAD`], node's `maxHttpBufferSize`): a long-polling
+    /// (default 1 MB, node's `maxHttpBufferSize`): a long-polling
     /// request's body, a websocket message and each of its frames. A client that sends
     /// more is disconnected.
     pub fn max_payload(self, bytes: u64) -> Self {
@@ -115,7 +115,7 @@ impl ServiceManagerBuilder {
     }
 
     /// How long an engine.io session may stay without joining a namespace before it is
-    /// closed (default 10 s, [`DEFAULT_CONNECT_TIMEOUT`]).
+    /// closed (default 10 s; node's `connectTimeout` is 45 s).
     pub fn connect_timeout(self, timeout: Duration) -> Self {
         self.configure_io(move |io| io.connect_timeout(timeout))
     }

@@ -31,7 +31,7 @@ impl ServiceManager {
     }
 
     /// Boots and serves until `stop` completes; then shuts down gracefully, every phase
-    /// within one deadline ([`shutdown_deadline`](ServiceManagerBuilder::shutdown_deadline)):
+    /// within one deadline ([`shutdown_deadline`](crate::ServiceManagerBuilder::shutdown_deadline)):
     /// new handshakes are answered 503, events that arrived are dispatched and their acks
     /// sent, every client is disconnected (sessions that never joined a namespace too),
     /// and [`shutdown`](Self::shutdown) runs.
