@@ -45,6 +45,21 @@ async fn admin(app: &ServiceManager, password: &str) -> Result<TestClient, TestE
         .await
 }
 
+/// The session id the UI was given at login.
+async fn session_of(ui: &mut TestClient) -> String {
+    next(ui, "session").await[0].as_str().unwrap().to_owned()
+}
+
+/// A UI that logs in again with session `id`.
+async fn resume(app: &ServiceManager, id: &str) -> Result<TestClient, TestError> {
+    TestClient::builder()
+        .namespace("/admin")
+        .auth(json!({ "sessionId": id }))
+        .timeout(Duration::from_secs(5))
+        .connect(app)
+        .await
+}
+
 /// The next event named `name` the client receives.
 async fn next(client: &mut TestClient, name: &str) -> Vec<Value> {
     loop {
@@ -348,20 +363,10 @@ async fn a_session_id_is_resumed_and_an_unknown_one_is_not() {
     let app = admin_app(&Log::default());
     app.boot().await.unwrap();
     let mut ui = admin(&app, "s3cret").await.unwrap();
-    let session = next(&mut ui, "session").await[0]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let resume = |id: String| {
-        TestClient::builder()
-            .namespace("/admin")
-            .auth(json!({ "sessionId": id }))
-            .timeout(Duration::from_secs(5))
-            .connect(&app)
-    };
-    assert!(resume(session).await.is_ok());
+    let session = session_of(&mut ui).await;
+    assert!(resume(&app, &session).await.is_ok());
     assert_eq!(
-        resume("made-up".into()).await.err(),
+        resume(&app, "made-up").await.err(),
         Some(TestError::Refused("invalid credentials".into()))
     );
     app.shutdown().await;
@@ -510,10 +515,7 @@ async fn revoking_the_sessions_disconnects_every_ui_and_its_session_is_gone() {
         .unwrap();
     app.boot().await.unwrap();
     let mut ui = admin(&app, "s3cret").await.unwrap();
-    let session = next(&mut ui, "session").await[0]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let session = session_of(&mut ui).await;
     next(&mut ui, "all_sockets").await;
     sessions.revoke_all();
     loop {
@@ -522,11 +524,7 @@ async fn revoking_the_sessions_disconnects_every_ui_and_its_session_is_gone() {
             Err(e) => break assert_eq!(e, TestError::Closed),
         }
     }
-    let resumed = TestClient::builder()
-        .namespace("/admin")
-        .auth(json!({ "sessionId": session }))
-        .connect(&app)
-        .await;
+    let resumed = resume(&app, &session).await;
     assert_eq!(
         resumed.err(),
         Some(TestError::Refused("invalid credentials".into()))

@@ -212,10 +212,9 @@ async fn a_message_on_one_node_reaches_the_others_and_survives_a_dead_node() {
     drop((node1, node3));
 }
 
-/// The official Admin UI, logged in on node 1 in Chromium, lists ann (node 1) and bob
-/// (node 2), sees cid connect to node 2, and disconnects bob on node 2.
-#[tokio::test]
-async fn the_admin_ui_on_one_node_sees_and_operates_every_node() {
+/// A private Redis and two chat nodes on it whose Admin UI logs in as `admin` with the
+/// password `s3cret`; the Redis lives as long as what it returns.
+async fn two_nodes_with_admin_ui() -> (Redis, (Child, String), (Child, String)) {
     let chat = tokio::task::spawn_blocking(chat_with_redis).await.unwrap();
     let redis = redis().await;
     let hash = bcrypt::hash("s3cret", 4).unwrap();
@@ -223,8 +222,16 @@ async fn the_admin_ui_on_one_node_sees_and_operates_every_node() {
         ("SPECTER_REDIS_URL", redis.url.as_str()),
         ("CHAT_ADMIN_HASH", hash.as_str()),
     ];
-    let (node1, url1) = start(&chat, &env).await;
-    let (node2, url2) = start(&chat, &env).await;
+    let first = start(&chat, &env).await;
+    let second = start(&chat, &env).await;
+    (redis, first, second)
+}
+
+/// The official Admin UI, logged in on node 1 in Chromium, lists ann (node 1) and bob
+/// (node 2), sees cid connect to node 2, and disconnects bob on node 2.
+#[tokio::test]
+async fn the_admin_ui_on_one_node_sees_and_operates_every_node() {
+    let (_redis, (node1, url1), (node2, url2)) = two_nodes_with_admin_ui().await;
 
     let run = BrowserRun::of("admin-ui.mjs", &[&url1, "s3cret", &url1, &url2]).await;
     assert_admin_ui_run(&run, &[node1.id(), node2.id()]);
@@ -317,15 +324,7 @@ async fn the_cluster_survives_a_redis_restart() {
 /// Redis.
 #[tokio::test]
 async fn a_sockets_handshake_stays_on_its_node() {
-    let chat = tokio::task::spawn_blocking(chat_with_redis).await.unwrap();
-    let redis = redis().await;
-    let hash = bcrypt::hash("s3cret", 4).unwrap();
-    let env = [
-        ("SPECTER_REDIS_URL", redis.url.as_str()),
-        ("CHAT_ADMIN_HASH", hash.as_str()),
-    ];
-    let (node1, url1) = start(&chat, &env).await;
-    let (node2, url2) = start(&chat, &env).await;
+    let (_redis, (node1, url1), (node2, url2)) = two_nodes_with_admin_ui().await;
     let mut c = Client::node().await;
     let ui = c
         .connect_with(
@@ -355,15 +354,7 @@ async fn a_sockets_handshake_stays_on_its_node() {
 /// does not wait for it.
 #[tokio::test]
 async fn a_killed_node_is_neither_listed_nor_waited_for() {
-    let chat = tokio::task::spawn_blocking(chat_with_redis).await.unwrap();
-    let redis = redis().await;
-    let hash = bcrypt::hash("s3cret", 4).unwrap();
-    let env = [
-        ("SPECTER_REDIS_URL", redis.url.as_str()),
-        ("CHAT_ADMIN_HASH", hash.as_str()),
-    ];
-    let (node1, url1) = start(&chat, &env).await;
-    let (node2, url2) = start(&chat, &env).await;
+    let (_redis, (node1, url1), (node2, url2)) = two_nodes_with_admin_ui().await;
     let mut c = Client::node().await;
     let _ann = join(&mut c, &url1, "ann").await;
     let _bob = join(&mut c, &url2, "bob").await;

@@ -108,12 +108,17 @@ impl EventInfo<'_> {
 
     /// The payload's size in bytes, binary attachments included.
     pub fn payload_len(&self) -> usize {
-        match self.payload {
-            Value::Str(text, bins) => {
-                text.len() + bins.as_ref().map_or(0, |b| b.iter().map(|b| b.len()).sum())
-            }
-            Value::Bytes(b) => b.len(),
+        payload_len(self.payload)
+    }
+}
+
+/// A packet's payload size in bytes: its text and its binary attachments.
+pub(crate) fn payload_len(payload: &Value) -> usize {
+    match payload {
+        Value::Str(text, bins) => {
+            text.len() + bins.as_ref().map_or(0, |b| b.iter().map(|b| b.len()).sum())
         }
+        Value::Bytes(b) => b.len(),
     }
 }
 

@@ -58,10 +58,16 @@ impl<T> Default for SocketQueue<T> {
 }
 
 impl<T> SocketQueue<T> {
-    /// An ordered event arrives, with a payload of `bytes`: run it when the socket is
-    /// free, else queue it (at most `max` waiting, counting concurrent dispatches in
-    /// flight, and at most `max_bytes` of waiting payloads).
-    pub fn admit(&self, event: T, bytes: usize, max: usize, max_bytes: usize) -> Admit<T> {
+    /// An ordered event arrives: run it when the socket is free, else queue it (at most
+    /// `max` waiting, counting concurrent dispatches in flight, and at most `max_bytes`
+    /// of waiting payloads, as `bytes` weighs them: only an event that waits is weighed).
+    pub fn admit(
+        &self,
+        event: T,
+        bytes: impl FnOnce(&T) -> usize,
+        max: usize,
+        max_bytes: usize,
+    ) -> Admit<T> {
         let mut state = self.state.lock().unwrap();
         if !state.busy {
             state.busy = true;
@@ -71,6 +77,7 @@ impl<T> SocketQueue<T> {
             let first = !std::mem::replace(&mut state.overflowing, true);
             return Admit::Refused { event, first };
         }
+        let bytes = bytes(&event);
         if state.waiting_bytes + bytes > max_bytes {
             return Admit::OverBudget(event);
         }
@@ -138,7 +145,7 @@ mod tests {
     #[test]
     fn events_wait_for_the_one_in_flight_in_arrival_order_up_to_the_bound() {
         let q = SocketQueue::default();
-        let admit = |n| q.admit(n, 1, 2, usize::MAX);
+        let admit = |n| q.admit(n, |_| 1, 2, usize::MAX);
         assert!(matches!(admit(1), Admit::Run(1)));
         assert!(matches!(admit(2), Admit::Queued));
         assert!(matches!(admit(3), Admit::Queued));
@@ -165,17 +172,15 @@ mod tests {
     #[test]
     fn waiting_payloads_are_bounded_in_bytes_and_give_their_bytes_back() {
         let q = SocketQueue::default();
+        let admit = |n, bytes: usize| q.admit(n, move |_| bytes, 10, 1000);
         assert!(
-            matches!(q.admit(1, 900, 10, 1000), Admit::Run(1)),
+            matches!(admit(1, 900), Admit::Run(1)),
             "a running event is not counted"
         );
-        assert!(matches!(q.admit(2, 600, 10, 1000), Admit::Queued));
-        assert!(matches!(q.admit(3, 500, 10, 1000), Admit::OverBudget(3)));
-        assert!(matches!(q.admit(4, 400, 10, 1000), Admit::Queued));
+        assert!(matches!(admit(2, 600), Admit::Queued));
+        assert!(matches!(admit(3, 500), Admit::OverBudget(3)));
+        assert!(matches!(admit(4, 400), Admit::Queued));
         assert_eq!(q.next(), Some(2));
-        assert!(
-            matches!(q.admit(5, 600, 10, 1000), Admit::Queued),
-            "2's bytes are free"
-        );
+        assert!(matches!(admit(5, 600), Admit::Queued), "2's bytes are free");
     }
 }

@@ -11,21 +11,13 @@ pub const RESERVED_EVENTS: [&str; 4] = [
     "removeListener",
 ];
 
-/// Names a client's event can never have: the socket's lifecycle events and the names
-/// Socket.IO reserves. An event from a client with one of them is a protocol violation
-/// (node's parser closes such a connection): it reaches no subscriber, catch-all or layer,
-/// and the socket is disconnected.
-pub const CLIENT_FORBIDDEN_EVENTS: [&str; 6] = [
-    "connect",
-    "connect_error",
-    "disconnect",
-    "disconnecting",
-    "newListener",
-    "removeListener",
-];
+/// The socket's lifecycle events: the app subscribes to them, a client never sends them.
+pub const LIFECYCLE_EVENTS: [&str; 2] = ["connect", "disconnect"];
 
-/// Whether a client may emit an event called `name`: not one of
-/// [`CLIENT_FORBIDDEN_EVENTS`].
+/// Whether a client may emit an event called `name`: not one of the
+/// [`LIFECYCLE_EVENTS`] nor the [`RESERVED_EVENTS`]. An event from a client with such a
+/// name is a protocol violation (node's parser closes such a connection): it reaches no
+/// subscriber, catch-all or layer, and the socket is disconnected.
 ///
 /// ```
 /// use specter::event_name::client_may_emit;
@@ -33,17 +25,22 @@ pub const CLIENT_FORBIDDEN_EVENTS: [&str; 6] = [
 /// assert!(client_may_emit("message"));
 /// assert!(!client_may_emit("connect"));
 /// assert!(!client_may_emit("disconnect"));
+/// assert!(!client_may_emit("newListener"));
 /// ```
 pub const fn client_may_emit(name: &str) -> bool {
-    let bytes = name.as_bytes();
+    !is_one_of(name, &LIFECYCLE_EVENTS) && !is_one_of(name, &RESERVED_EVENTS)
+}
+
+/// Whether `name` is one of `names`.
+const fn is_one_of(name: &str, names: &[&str]) -> bool {
     let mut i = 0;
-    while i < CLIENT_FORBIDDEN_EVENTS.len() {
-        if bytes_eq(bytes, CLIENT_FORBIDDEN_EVENTS[i].as_bytes()) {
-            return false;
+    while i < names.len() {
+        if bytes_eq(name.as_bytes(), names[i].as_bytes()) {
+            return true;
         }
         i += 1;
     }
-    true
+    false
 }
 
 /// Why an event name was rejected by [`check_event_name`].
@@ -102,12 +99,8 @@ pub const fn check_event_name(name: &str) -> Result<(), EventNameError> {
     if is_space(bytes[0]) || is_space(bytes[bytes.len() - 1]) || ends_with_unicode_space(bytes) {
         return Err(EventNameError::Padded);
     }
-    let mut i = 0;
-    while i < RESERVED_EVENTS.len() {
-        if bytes_eq(bytes, RESERVED_EVENTS[i].as_bytes()) {
-            return Err(EventNameError::Reserved);
-        }
-        i += 1;
+    if is_one_of(name, &RESERVED_EVENTS) {
+        return Err(EventNameError::Reserved);
     }
     Ok(())
 }

@@ -12,6 +12,7 @@ use tracing::Span;
 use crate::adapter::Socket;
 use crate::client_text::Shown;
 use crate::ingress::inflight::InflightGuard;
+use crate::ingress::layer::payload_len;
 use crate::ingress::metrics;
 use crate::ingress::namespace::Namespace;
 use crate::ingress::socket_queue::{Admit, SocketQueue};
@@ -132,8 +133,8 @@ pub(crate) fn message(
         }
         return;
     }
-    let bytes = payload_bytes(&dispatch.data);
-    match queue.admit(dispatch, bytes, max, ns.delivery.policy.max_queued_bytes) {
+    let max_bytes = ns.delivery.policy.max_queued_bytes;
+    match queue.admit(dispatch, |d| payload_len(&d.data), max, max_bytes) {
         Admit::Run(dispatch) => {
             let rest = dispatch.run_inline();
             // Events wait only if socketioxide called in concurrently (long-polling).
@@ -145,20 +146,6 @@ pub(crate) fn message(
         Admit::Queued => {}
         Admit::Refused { event, first } => event.refuse(first),
         Admit::OverBudget(event) => event.over_budget(),
-    }
-}
-
-/// The bytes of an event's payload: its text and its binary attachments.
-#[inline]
-fn payload_bytes(data: &Value) -> usize {
-    match data {
-        Value::Str(text, binaries) => {
-            text.len()
-                + binaries
-                    .as_ref()
-                    .map_or(0, |b| b.iter().map(|b| b.len()).sum())
-        }
-        Value::Bytes(bytes) => bytes.len(),
     }
 }
 

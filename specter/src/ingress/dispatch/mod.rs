@@ -321,6 +321,22 @@ impl Dispatch {
         }
     }
 
+    /// Refuses the event and disconnects its socket: the payloads waiting for the one in
+    /// flight would pass their byte budget. A client that sends that much faster than
+    /// it is served is flooding; its acks are not answered.
+    #[cold]
+    fn over_budget(self) {
+        self.ns.delivery.count_overloaded();
+        metrics::refused(&self.ns.path, ErrorKind::Overloaded);
+        tracing::warn!(
+            namespace = %self.ns.path,
+            socket = %self.socket.id,
+            max_bytes = self.ns.delivery.policy.max_queued_bytes,
+            "the events this socket has waiting pass their byte budget: disconnecting it"
+        );
+        let _ = self.socket.disconnect();
+    }
+
     /// Refuses the event: its socket has too many waiting. The ack, if asked for, is
     /// answered with kind `overloaded` if the buffer has room (the client is flooding).
     fn refuse(self, first: bool) {
@@ -355,24 +371,6 @@ impl Dispatch {
                 delivery.count_ack_dropped();
             }
         }
-    }
-}
-
-impl Dispatch {
-    /// Refuses the event and disconnects its socket: the payloads waiting for the one in
-    /// flight would pass their byte budget. A client that sends that much faster than
-    /// it is served is flooding; its acks are not answered.
-    #[cold]
-    fn over_budget(self) {
-        self.ns.delivery.count_overloaded();
-        metrics::refused(&self.ns.path, ErrorKind::Overloaded);
-        tracing::warn!(
-            namespace = %self.ns.path,
-            socket = %self.socket.id,
-            max_bytes = self.ns.delivery.policy.max_queued_bytes,
-            "the events this socket has waiting pass their byte budget: disconnecting it"
-        );
-        let _ = self.socket.disconnect();
     }
 }
 
