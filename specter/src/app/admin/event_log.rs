@@ -1,8 +1,8 @@
 //! The UI's event log (development mode, as the npm package's): every event a client
 //! of a shown namespace emits is told to the UI as `event_received(nsp, id, args,
-//! date)`, through a [`Layer`] on those namespaces. It is bounded: at most
-//! [`EVENTS_PER_SECOND`] a second per node (the rest are counted, not shown), and a
-//! payload over [`MAX_SHOWN`] bytes is shown as its name and its size only. Fields
+//! date)`, through a [`Layer`] on those namespaces. It is bounded by [`AdminLimits`]: at
+//! most `events_per_second` a second per node (the rest are not shown), and a payload
+//! over `event_shown_bytes` is shown as its name and its size only. Fields
 //! named like secrets (`password`, `token`, ...) read `[redacted]`, as in handshakes.
 //!
 //! Events the server sends (`event_sent`) are not logged: socketioxide has no hook on
@@ -14,14 +14,9 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use serde_json::{Value, json};
 
 use super::protocol::{ADMIN_NAMESPACE, Notice, Notices};
+use super::settings::AdminLimits;
 use super::sockets::{REDACTED, secret_param};
 use crate::ingress::layer::{EventInfo, Layer};
-
-/// How many events a second one node tells the UI.
-pub(super) const EVENTS_PER_SECOND: u32 = 50;
-
-/// The largest payload shown whole, in bytes.
-pub(super) const MAX_SHOWN: usize = 2048;
 
 /// The layer: see the module's documentation.
 pub(super) struct EventLog {
@@ -30,14 +25,16 @@ pub(super) struct EventLog {
     second: Mutex<(Instant, u32)>,
     /// Show secret-looking fields (`AdminUi::show_credentials`).
     credentials: bool,
+    limits: AdminLimits,
 }
 
 impl EventLog {
-    pub(super) fn new(notices: Arc<Notices>, credentials: bool) -> Self {
+    pub(super) fn new(notices: Arc<Notices>, credentials: bool, limits: AdminLimits) -> Self {
         Self {
             notices,
             second: Mutex::new((Instant::now(), 0)),
             credentials,
+            limits,
         }
     }
 
@@ -47,7 +44,7 @@ impl EventLog {
             *second = (Instant::now(), 0);
         }
         second.1 += 1;
-        second.1 <= EVENTS_PER_SECOND
+        second.1 <= self.limits.events_per_second
     }
 }
 
@@ -57,7 +54,7 @@ impl Layer for EventLog {
             return Ok(());
         }
         let mut args = match event.payload_text() {
-            Some(text) if event.payload_len() <= MAX_SHOWN => {
+            Some(text) if event.payload_len() <= self.limits.event_shown_bytes => {
                 serde_json::from_str::<Value>(text).unwrap_or_else(|_| json!([event.event()]))
             }
             _ => json!([

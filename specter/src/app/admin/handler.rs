@@ -41,8 +41,8 @@ impl AdminHandler {
     pub fn new(config: AdminUi, aggregated: Arc<Aggregated>, notices: Arc<Notices>) -> Self {
         Self {
             sessions: config.sessions.inner.clone(),
+            budget: LoginBudget::new(config.limits),
             config,
-            budget: LoginBudget::new(),
             started: Instant::now(),
             aggregated,
             notices,
@@ -80,7 +80,8 @@ impl AdminHandler {
     ) -> Result<(), Reject> {
         let address = login::peer(&socket);
         let ip = address.map(|a| a.ip());
-        let resumed = |id: &login::Field| self.sessions.resume(&id.0, ip);
+        let limits = &self.config.limits;
+        let resumed = |id: &login::Field| self.sessions.resume(&id.0, ip, limits);
         let new_session = match &self.config.auth {
             None => None,
             Some(_) if auth.session_id.as_ref().is_some_and(resumed) => None,
@@ -96,7 +97,7 @@ impl AdminHandler {
                     return Err(Reject::new("invalid credentials"));
                 }
                 let bound = self.config.bind_sessions.then_some(ip).flatten();
-                Some(self.sessions.open(bound))
+                Some(self.sessions.open(bound, limits))
             }
         };
         // A full handshake is told to the UIs of this node only: see `node_room`.

@@ -2,7 +2,8 @@
 //! attempts per client address and overall, at most a few password checks at a time
 //! with a bounded waiting line, and sessions that end.
 //!
-//! The rule, per node (each node checks its own logins, as each keeps its own sessions):
+//! The rule, per node (each node checks its own logins, as each keeps its own sessions),
+//! with [`AdminLimits`]' defaults:
 //!
 //! | what | bound |
 //! |---|---|
@@ -21,28 +22,11 @@ use std::time::Duration;
 use serde::{Deserialize, Deserializer};
 use tokio::time::Instant;
 
+use super::settings::AdminLimits;
 use crate::adapter::SocketRef;
 
 /// The longest username, password or session id read.
 pub(super) const MAX_FIELD: usize = 256;
-/// Failures after which each attempt waits longer.
-const FREE_FAILURES: u32 = 3;
-/// Failures within the window after which an address is refused for the window.
-const LOCKOUT_FAILURES: u32 = 10;
-/// How long failures are remembered, and how long a locked-out address waits.
-const WINDOW: Duration = Duration::from_secs(15 * 60);
-/// The longest wait between attempts before the lockout.
-const MAX_DELAY: Duration = Duration::from_secs(60);
-/// Addresses tracked at once.
-const MAX_ADDRESSES: usize = 4096;
-/// Password checks at once, and waiting.
-const CHECKS_AT_ONCE: usize = 2;
-const CHECKS_WAITING: usize = 8;
-/// Sessions: idle and absolute lifetimes, and how many at once.
-pub(super) const SESSION_IDLE: Duration = Duration::from_secs(30 * 60);
-pub(super) const SESSION_MAX: Duration = Duration::from_secs(12 * 3600);
-const MAX_SESSIONS: usize = 1000;
-
 /// A text field of the login, refused past [`MAX_FIELD`] bytes.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub(super) struct Field(pub String);
@@ -115,6 +99,7 @@ struct Attempts {
 
 /// The budget of login attempts of one node.
 pub(super) struct LoginBudget {
+    limits: AdminLimits,
     addresses: Mutex<HashMap<IpAddr, Attempts>>,
     checks: tokio::sync::Semaphore,
     waiting: AtomicUsize,
@@ -137,21 +122,24 @@ pub(super) struct Turn<'a> {
 }
 
 impl LoginBudget {
-    pub fn new() -> Self {
+    pub fn new(limits: AdminLimits) -> Self {
         Self {
+            limits,
             addresses: Mutex::default(),
-            checks: tokio::sync::Semaphore::new(CHECKS_AT_ONCE),
+            checks: tokio::sync::Semaphore::new(limits.checks_at_once),
             waiting: AtomicUsize::new(0),
             refusing: std::sync::atomic::AtomicBool::new(false),
         }
     }
 
     /// How long `failures` recent failures make an address wait after the last one.
-    fn delay(failures: u32) -> Option<Duration> {
+    fn delay(&self, failures: u32) -> Option<Duration> {
+        let l = &self.limits;
         match failures {
-            n if n >= LOCKOUT_FAILURES => Some(WINDOW),
-            n if n >= FREE_FAILURES => {
-                Some((Duration::from_secs(1) * 2u32.pow(n - FREE_FAILURES)).min(MAX_DELAY))
+            n if n >= l.lockout_failures => Some(l.lockout),
+            n if n >= l.free_failures => {
+                let doubled = 2u32.saturating_pow(n - l.free_failures);
+                Some((Duration::from_secs(1) * doubled).min(l.max_delay))
             }
             _ => None,
         }
@@ -162,17 +150,18 @@ impl LoginBudget {
         let ip = address.map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |a| a.ip());
         let now = Instant::now();
         let mut addresses = self.addresses.lock().unwrap();
-        if addresses.len() >= MAX_ADDRESSES && !addresses.contains_key(&ip) {
-            addresses.retain(|_, a| now.duration_since(a.last) < WINDOW);
-            if addresses.len() >= MAX_ADDRESSES {
+        let (window, max) = (self.limits.lockout, self.limits.max_addresses);
+        if addresses.len() >= max && !addresses.contains_key(&ip) {
+            addresses.retain(|_, a| now.duration_since(a.last) < window);
+            if addresses.len() >= max {
                 return self.refuse(ip, Refusal::Busy);
             }
         }
         if let Some(a) = addresses.get_mut(&ip) {
-            if now.duration_since(a.last) >= WINDOW {
+            if now.duration_since(a.last) >= window {
                 a.failures = 0;
             }
-            if let Some(wait) = Self::delay(a.failures) {
+            if let Some(wait) = self.delay(a.failures) {
                 let ready = a.last + wait;
                 if now < ready {
                     let left = ready - now;
@@ -196,7 +185,7 @@ impl LoginBudget {
     /// Waits for a turn to check a password; `busy` when the line is full. A wait that
     /// is dropped (its client left) gives its place in the line back.
     pub async fn turn(&self) -> Result<Turn<'_>, Refusal> {
-        if self.waiting.fetch_add(1, Ordering::Relaxed) >= CHECKS_WAITING {
+        if self.waiting.fetch_add(1, Ordering::Relaxed) >= self.limits.checks_waiting {
             self.waiting.fetch_sub(1, Ordering::Relaxed);
             return Err(Refusal::Busy);
         }
@@ -237,12 +226,12 @@ pub(crate) struct Sessions(Mutex<HashMap<String, Session>>);
 
 impl Sessions {
     /// A new session, of the client at `address` when sessions are bound to it.
-    pub fn open(&self, address: Option<IpAddr>) -> String {
+    pub fn open(&self, address: Option<IpAddr>, limits: &AdminLimits) -> String {
         let id = socketioxide::socket::Sid::new().to_string();
         let now = Instant::now();
         let mut sessions = self.0.lock().unwrap();
-        sessions.retain(|_, s| alive(s, now));
-        if sessions.len() >= MAX_SESSIONS {
+        sessions.retain(|_, s| alive(s, now, limits));
+        if sessions.len() >= limits.max_sessions {
             if let Some(oldest) = sessions
                 .iter()
                 .min_by_key(|(_, s)| s.used)
@@ -264,12 +253,12 @@ impl Sessions {
 
     /// Whether `id` is a live session of a client at `address`; using it keeps it from
     /// idling out.
-    pub fn resume(&self, id: &str, address: Option<IpAddr>) -> bool {
+    pub fn resume(&self, id: &str, address: Option<IpAddr>, limits: &AdminLimits) -> bool {
         let now = Instant::now();
         let mut sessions = self.0.lock().unwrap();
         match sessions.get_mut(id) {
             Some(s) if s.address.is_some() && s.address != address => false,
-            Some(s) if alive(s, now) => {
+            Some(s) if alive(s, now, limits) => {
                 s.used = now;
                 true
             }
@@ -287,13 +276,19 @@ impl Sessions {
     }
 }
 
-fn alive(s: &Session, now: Instant) -> bool {
-    now.duration_since(s.used) < SESSION_IDLE && now.duration_since(s.created) < SESSION_MAX
+fn alive(s: &Session, now: Instant, limits: &AdminLimits) -> bool {
+    now.duration_since(s.used) < limits.session_idle
+        && now.duration_since(s.created) < limits.session_max
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    const L: AdminLimits = AdminLimits::DEFAULT;
+    const WINDOW: Duration = L.lockout;
+    const MAX_DELAY: Duration = L.max_delay;
+    const SESSION_IDLE: Duration = L.session_idle;
 
     fn addr(ip: &str) -> Option<SocketAddr> {
         Some(SocketAddr::new(ip.parse().unwrap(), 1000))
@@ -301,7 +296,7 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn failures_make_an_address_wait_longer_then_lock_it_out_and_the_window_frees_it() {
-        let budget = LoginBudget::new();
+        let budget = LoginBudget::new(L);
         let (a, b) = (addr("10.0.0.1"), addr("10.0.0.2"));
         for _ in 0..3 {
             assert_eq!(budget.admit(a), Ok(()));
@@ -333,16 +328,33 @@ mod tests {
         budget.record(a, true);
     }
 
+    #[tokio::test(start_paused = true)]
+    async fn the_limits_are_the_apps_to_set() {
+        let strict = AdminLimits {
+            free_failures: 1,
+            ..AdminLimits::DEFAULT
+        };
+        let budget = LoginBudget::new(strict);
+        let a = addr("10.0.0.1");
+        assert_eq!(budget.admit(a), Ok(()));
+        budget.record(a, false);
+        assert_eq!(
+            budget.admit(a),
+            Err(Refusal::TooMany(Duration::from_secs(1))),
+            "one failure is enough to wait"
+        );
+    }
+
     #[tokio::test]
     async fn at_most_a_few_checks_run_and_a_few_wait() {
-        let budget = LoginBudget::new();
+        let budget = LoginBudget::new(L);
         let running: Vec<_> =
-            futures_util::future::join_all((0..CHECKS_AT_ONCE).map(|_| budget.turn()))
+            futures_util::future::join_all((0..L.checks_at_once).map(|_| budget.turn()))
                 .await
                 .into_iter()
                 .map(Result::unwrap)
                 .collect();
-        let waiting: Vec<_> = (0..CHECKS_WAITING)
+        let waiting: Vec<_> = (0..L.checks_waiting)
             .map(|_| Box::pin(budget.turn()))
             .collect();
         let mut waiting = waiting;
@@ -361,29 +373,29 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn sessions_end_when_idle_or_old() {
         let sessions = Sessions::default();
-        let id = sessions.open(None);
-        assert!(sessions.resume(&id, None));
+        let id = sessions.open(None, &L);
+        assert!(sessions.resume(&id, None, &L));
         tokio::time::advance(SESSION_IDLE - Duration::from_secs(1)).await;
-        assert!(sessions.resume(&id, None), "used in time");
+        assert!(sessions.resume(&id, None, &L), "used in time");
         tokio::time::advance(SESSION_IDLE).await;
-        assert!(!sessions.resume(&id, None), "idle too long");
-        let old = sessions.open(None);
+        assert!(!sessions.resume(&id, None, &L), "idle too long");
+        let old = sessions.open(None, &L);
         for _ in 0..50 {
             tokio::time::advance(SESSION_IDLE / 2).await;
-            sessions.resume(&old, None);
+            sessions.resume(&old, None, &L);
         }
         assert!(
-            !sessions.resume(&old, None),
+            !sessions.resume(&old, None, &L),
             "older than the absolute limit"
         );
         let here = addr("10.0.0.1").map(|a| a.ip());
-        let bound = sessions.open(here);
+        let bound = sessions.open(here, &L);
         assert!(
-            !sessions.resume(&bound, addr("10.0.0.2").map(|a| a.ip())),
+            !sessions.resume(&bound, addr("10.0.0.2").map(|a| a.ip()), &L),
             "another address"
         );
-        assert!(sessions.resume(&bound, here));
+        assert!(sessions.resume(&bound, here, &L));
         sessions.clear();
-        assert!(!sessions.resume(&bound, here), "revoked");
+        assert!(!sessions.resume(&bound, here, &L), "revoked");
     }
 }

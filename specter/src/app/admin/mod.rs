@@ -57,7 +57,7 @@ use handler::AdminHandler;
 use protocol::Notices;
 #[cfg(feature = "contract")]
 pub(crate) use protocol::OWNER;
-pub use settings::{AdminMode, AdminSessions, AdminUi};
+pub use settings::{AdminLimits, AdminMode, AdminSessions, AdminUi};
 use watch::{AdminWatch, Aggregated};
 
 impl AdminUi {
@@ -82,8 +82,11 @@ impl AdminUi {
         let mut handlers: Vec<Arc<dyn EventOwner>> = watches.collect();
         let mut layers = Vec::new();
         if development {
-            let log: Arc<dyn Layer> =
-                Arc::new(EventLog::new(notices.clone(), self.reveal.credentials));
+            let log: Arc<dyn Layer> = Arc::new(EventLog::new(
+                notices.clone(),
+                self.reveal.credentials,
+                self.limits,
+            ));
             layers = self
                 .namespaces
                 .iter()
