@@ -66,6 +66,15 @@ pub struct RedisConnection {
 /// ```
 #[cfg(feature = "redis")]
 pub async fn connect_redis(url: &str) -> Result<RedisConnection, crate::Error> {
+    connect_redis_with(url, redis_link::LinkSettings::default()).await
+}
+
+/// [`connect_redis`], with how the link is watched.
+#[cfg(feature = "redis")]
+pub async fn connect_redis_with(
+    url: &str,
+    settings: redis_link::LinkSettings,
+) -> Result<RedisConnection, crate::Error> {
     let url = if url.contains("protocol=") {
         url.to_owned()
     } else if url.contains('?') {
@@ -74,7 +83,7 @@ pub async fn connect_redis(url: &str) -> Result<RedisConnection, crate::Error> {
         format!("{url}?protocol=resp3")
     };
     let client = redis::Client::open(url).map_err(|e| crate::Error::Redis(e.to_string()))?;
-    let (driver, link) = redis_link::LinkDriver::connect(client)
+    let (driver, link) = redis_link::LinkDriver::connect(client, settings)
         .await
         .map_err(|e| crate::Error::Redis(e.to_string()))?;
     let adapter = socketioxide_redis::RedisAdapterCtr::new_with_driver(

@@ -9,7 +9,7 @@
 //!
 //! - rides redis-rs's `ConnectionManager`, which reconnects with backoff and
 //!   re-subscribes to every channel by itself;
-//! - checks the link every half second (a `PING`), so that it knows when Redis is gone
+//! - checks the link every half second (a `PING`; [`LinkSettings`]), so that it knows when Redis is gone
 //!   and when it is back even while nobody publishes; one `warn` line when it goes, one
 //!   `info` line when it is back, with how much could not be published meanwhile;
 //! - never fails a publish: while the link is down (or a publish fails) the message is
@@ -30,11 +30,25 @@ use tokio::sync::mpsc;
 
 use super::LinkHealth;
 
-/// How often the link is checked.
-const CHECK_EVERY: Duration = Duration::from_millis(500);
+/// How the link to Redis is watched: [`connect_redis_with`](super::connect_redis_with).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LinkSettings {
+    /// How often the link is checked with a `PING` (default 0.5 s): how soon a node
+    /// knows that Redis went, or came back.
+    pub check_every: Duration,
+    /// How long one command to Redis may take before the link counts as down (default
+    /// 1 s): the longest a broadcast waits for Redis before it is delivered locally.
+    pub command_timeout: Duration,
+}
 
-/// How long one command to Redis may take before the link counts as down.
-const COMMAND_TIMEOUT: Duration = Duration::from_secs(1);
+impl Default for LinkSettings {
+    fn default() -> Self {
+        Self {
+            check_every: Duration::from_millis(500),
+            command_timeout: Duration::from_secs(1),
+        }
+    }
+}
 
 /// An error of the Redis link.
 #[derive(Debug)]
@@ -117,6 +131,7 @@ type Handlers = Arc<RwLock<HashMap<String, mpsc::Sender<ChanItem>>>>;
 #[derive(Clone)]
 pub struct LinkDriver {
     conn: ConnectionManager,
+    timeout: Duration,
     handlers: Handlers,
     link: Arc<Link>,
 }
@@ -151,7 +166,11 @@ fn route(push: PushInfo, handlers: &Handlers) {
 
 impl LinkDriver {
     /// Connects to `client` (RESP3) and starts checking the link.
-    pub(crate) async fn connect(client: redis::Client) -> Result<(Self, Arc<Link>), LinkError> {
+    pub(crate) async fn connect(
+        client: redis::Client,
+        settings: LinkSettings,
+    ) -> Result<(Self, Arc<Link>), LinkError> {
+        let timeout = settings.command_timeout;
         let handlers: Handlers = Arc::default();
         let link = Arc::new(Link::default());
         let routed = handlers.clone();
@@ -161,14 +180,15 @@ impl LinkDriver {
                 Ok::<(), std::convert::Infallible>(())
             })
             .set_automatic_resubscription()
-            .set_connection_timeout(Some(COMMAND_TIMEOUT))
-            .set_response_timeout(Some(COMMAND_TIMEOUT))
+            .set_connection_timeout(Some(timeout))
+            .set_response_timeout(Some(timeout))
             .set_number_of_retries(1)
             .set_max_delay(Duration::from_millis(500));
         let conn = ConnectionManager::new_with_config(client, config).await?;
-        tokio::spawn(watch(conn.clone(), Arc::downgrade(&link)));
+        tokio::spawn(watch(conn.clone(), Arc::downgrade(&link), settings));
         let driver = Self {
             conn,
+            timeout,
             handlers,
             link: link.clone(),
         };
@@ -177,18 +197,19 @@ impl LinkDriver {
 }
 
 /// Checks the link until the app's last driver is gone.
-async fn watch(conn: ConnectionManager, link: Weak<Link>) {
-    let mut every = tokio::time::interval(CHECK_EVERY);
+async fn watch(conn: ConnectionManager, link: Weak<Link>, settings: LinkSettings) {
+    let mut every = tokio::time::interval(settings.check_every);
     every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         every.tick().await;
         let Some(link) = link.upgrade() else { return };
         let mut conn = conn.clone();
         let ping = redis::cmd("PING");
-        match tokio::time::timeout(COMMAND_TIMEOUT, ping.query_async::<String>(&mut conn)).await {
+        let answer = ping.query_async::<String>(&mut conn);
+        match tokio::time::timeout(settings.command_timeout, answer).await {
             Ok(Ok(_)) => link.recovered(),
             Ok(Err(e)) => link.failed(&e.to_string()),
-            Err(_) => link.failed("Redis did not answer a PING within 1 s"),
+            Err(_) => link.failed("Redis did not answer a PING within the command timeout"),
         }
     }
 }
@@ -203,7 +224,7 @@ impl Driver for LinkDriver {
         }
         let mut conn = self.conn.clone();
         let publish = conn.publish::<_, _, redis::Value>(chan, val);
-        match tokio::time::timeout(COMMAND_TIMEOUT, publish).await {
+        match tokio::time::timeout(self.timeout, publish).await {
             Ok(Ok(_)) => {}
             Ok(Err(e)) => {
                 self.link.count_unpublished();
@@ -211,7 +232,8 @@ impl Driver for LinkDriver {
             }
             Err(_) => {
                 self.link.count_unpublished();
-                self.link.failed("a publish to Redis took over 1 s");
+                self.link
+                    .failed("a publish to Redis took longer than the command timeout");
             }
         }
         Ok(())
@@ -245,7 +267,7 @@ impl Driver for LinkDriver {
         let mut numsub = redis::cmd("PUBSUB");
         numsub.arg("NUMSUB").arg(chan);
         let counted = numsub.query_async::<(String, u16)>(&mut conn);
-        match tokio::time::timeout(COMMAND_TIMEOUT, counted).await {
+        match tokio::time::timeout(self.timeout, counted).await {
             Ok(Ok((_, count))) => Ok(count),
             Ok(Err(e)) => {
                 self.link.failed(&e.to_string());
