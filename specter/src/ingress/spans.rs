@@ -9,9 +9,8 @@ use tracing::field::Empty;
 
 use crate::adapter::Socket;
 use crate::client_text::Shown;
-use crate::ingress::layer::DispatchOutcome;
 use crate::ingress::table::Entry;
-use crate::subscriber::{ErrorKind, Outcome};
+use crate::subscriber::Outcome;
 
 /// The span of one emitted event.
 #[inline]
@@ -55,30 +54,4 @@ pub(crate) fn record_outcome(span: &Span, outcome: &Outcome) {
             .record("outcome", "failed")
             .record("error_kind", f.kind.as_str()),
     };
-}
-
-/// Records how a dispatch ended.
-#[inline]
-pub(crate) fn record_dispatch(span: &Span, outcome: DispatchOutcome) {
-    if span.is_disabled() {
-        return;
-    }
-    match outcome {
-        DispatchOutcome::Answered => span.record("outcome", "answered"),
-        DispatchOutcome::Nothing => span.record("outcome", "nothing"),
-        DispatchOutcome::Rejected => span.record("outcome", "rejected"),
-        DispatchOutcome::Forbidden => span.record("outcome", "forbidden"),
-        DispatchOutcome::Failed(kind) => span
-            .record("outcome", "failed")
-            .record("error_kind", kind.as_str()),
-    };
-}
-
-/// Records a refusal before any subscriber (rate limit, unknown event).
-#[inline]
-pub(crate) fn record_refusal(span: &Span, kind: ErrorKind) {
-    if !span.is_disabled() {
-        span.record("outcome", "refused")
-            .record("error_kind", kind.as_str());
-    }
 }

@@ -34,17 +34,17 @@ struct Episode {
 
 /// What to do with an unknown event.
 #[derive(Debug, PartialEq, Eq)]
-pub(crate) enum Verdict {
+pub(crate) enum Budget {
     /// Answer it (`unknown_event`) and go on.
-    Answer,
+    Left,
     /// The socket went over its budget: disconnect it.
-    Disconnect,
+    Spent,
 }
 
 impl UnknownEvents {
     /// Counts an unknown event `event` of `socket`; logs it when it opens an episode.
     #[cold]
-    pub fn count(&self, namespace: &Arc<str>, socket: Sid, event: &str, budget: u64) -> Verdict {
+    pub fn count(&self, namespace: &Arc<str>, socket: Sid, event: &str, budget: u64) -> Budget {
         let mut slot = self.episode.lock().unwrap();
         let now = Instant::now();
         match slot.as_mut() {
@@ -81,9 +81,9 @@ impl UnknownEvents {
             );
             // Its count is in this line: no summary when the socket goes.
             slot.take();
-            return Verdict::Disconnect;
+            return Budget::Spent;
         }
-        Verdict::Answer
+        Budget::Left
     }
 }
 
@@ -119,8 +119,8 @@ mod tests {
         let ns: Arc<str> = Arc::from("/");
         let sid = Sid::new();
         for _ in 0..3 {
-            assert_eq!(unknown.count(&ns, sid, "nope", 3), Verdict::Answer);
+            assert_eq!(unknown.count(&ns, sid, "nope", 3), Budget::Left);
         }
-        assert_eq!(unknown.count(&ns, sid, "nope", 3), Verdict::Disconnect);
+        assert_eq!(unknown.count(&ns, sid, "nope", 3), Budget::Spent);
     }
 }

@@ -44,6 +44,7 @@ impl Decoded {
     }
 }
 
+#[derive(Clone, Copy)]
 pub(crate) enum Payload<'a> {
     /// The event's payload, shared by its subscribers: an extractor that reads it
     /// decodes from its own (cheap, reference-counted) copy.

@@ -18,11 +18,12 @@ use crate::ingress::namespace::Namespace;
 use crate::ingress::socket_queue::{Admit, SocketQueue};
 use crate::ingress::socketio::SocketGuards;
 use crate::ingress::spans;
-use crate::ingress::unknown_events::Verdict;
+use crate::ingress::unknown_events::Budget;
 use crate::subscriber::AckError;
 use crate::subscriber::event_name::client_may_emit;
 use crate::subscriber::extract::Decoded;
 
+use super::verdict::Verdict;
 use super::{Dispatch, Rest};
 
 /// The event name of a text payload `["name",...]` whose name has no escapes, as a
@@ -82,7 +83,7 @@ pub(crate) fn message(
         }
         Ok(()) if entries.is_none() => {
             let budget = ns.delivery.policy.max_unknown_events;
-            if guards.unknown.count(&ns.path, s.id, &event, budget) == Verdict::Disconnect {
+            if guards.unknown.count(&ns.path, s.id, &event, budget) == Budget::Spent {
                 // The ack, if asked for, is not answered: the socket is gone.
                 let _ = s.disconnect();
                 return;
@@ -103,14 +104,10 @@ pub(crate) fn message(
         data,
         ack,
         next: 0,
-        reply: None,
-        failed: None,
-        rejected: None,
-        forbidden: None,
         layers: if refusal.is_some() { None } else { layers },
+        verdict: refusal.map_or_else(Verdict::default, Verdict::Refused),
         started: None,
         passed: 0,
-        refusal,
         span,
         current: Span::none(),
         sub_started: metrics::start(),

@@ -1,5 +1,7 @@
 //! `connect` and `disconnect`: every subscriber in order, on the socket's lifecycle
-//! rather than a client's event.
+//! rather than a client's event. Both walk one loop; they differ in what a failure
+//! does (it refuses a connection, and does not stop a disconnect's other subscribers)
+//! and neither has an ack, so values returned are dropped.
 
 use std::sync::Arc;
 
@@ -14,6 +16,7 @@ use crate::subscriber::extract::{Decoded, Payload};
 use crate::subscriber::{EventCtx, Outcome};
 
 use super::call::{guards_allow, run_traced};
+use super::verdict::Verdict;
 
 /// Runs the `connect` subscribers; the first that fails or rejects refuses the
 /// connection with its text. A failure is also logged and handed to the error
@@ -23,94 +26,81 @@ pub(crate) async fn connect(
     s: Arc<Socket>,
     auth: &Option<Value>,
 ) -> Result<(), String> {
-    let span = spans::dispatch(&ns.path, "connect", &s);
-    if span.is_disabled() {
-        return connect_in(ns, s, auth, &span).await;
-    }
-    let result = connect_in(ns, s, auth, &span)
-        .instrument(span.clone())
-        .await;
-    span.record(
-        "outcome",
-        if result.is_ok() {
-            "nothing"
-        } else {
-            "rejected"
-        },
-    );
-    result
-}
-
-async fn connect_in(
-    ns: &Namespace,
-    s: Arc<Socket>,
-    auth: &Option<Value>,
-    span: &Span,
-) -> Result<(), String> {
-    let Some(entries) = ns.table.get("connect") else {
-        return Ok(());
-    };
-    let decoded = Decoded::default();
-    for entry in entries.iter() {
-        let ctx = || EventCtx {
-            socket: &s,
-            event: "connect",
-            payload: Payload::Connect(auth),
-            decoded: &decoded,
-            delivery: &ns.delivery,
-        };
-        // A refused guard skips its subscriber, as on any event.
-        if guards_allow(entry, ctx).is_err() {
-            continue;
+    let verdict = traced(ns, &s, "connect", Payload::Connect(auth), true).await;
+    match verdict.connect_refusal() {
+        None => Ok(()),
+        Some((owner, refusal)) => {
+            tracing::info!(namespace = %ns.path, handler = %owner, reason = %refusal, "connection refused");
+            Err(refusal)
         }
-        let outcome = run_traced(span, entry, ctx()).await;
-        let refusal = match outcome {
-            Outcome::Nothing | Outcome::Reply(_) => continue,
-            Outcome::Rejected(reason) => reason,
-            Outcome::Failed(mut f) => {
-                ns.log_failure("connect", entry, &mut f);
-                ns.report(&s, "connect", entry, &f).await;
-                f.refusal()
-            }
-        };
-        tracing::info!(namespace = %ns.path, handler = %entry.owner, reason = %refusal, "connection refused");
-        return Err(refusal);
     }
-    Ok(())
 }
 
 /// Runs every `disconnect` subscriber in order: a failure or a rejection does not stop
 /// the others.
 pub(crate) async fn disconnect(ns: &Namespace, s: Arc<Socket>, reason: DisconnectReason) {
-    let span = spans::dispatch(&ns.path, "disconnect", &s);
-    if span.is_disabled() {
-        return disconnect_in(ns, s, reason, &span).await;
-    }
-    disconnect_in(ns, s, reason, &span)
-        .instrument(span.clone())
-        .await;
-    span.record("outcome", "nothing");
+    traced(ns, &s, "disconnect", Payload::Disconnect(reason), false).await;
 }
 
-async fn disconnect_in(ns: &Namespace, s: Arc<Socket>, reason: DisconnectReason, span: &Span) {
-    let Some(entries) = ns.table.get("disconnect") else {
-        return;
+/// [`fanout`] inside the event's dispatch span, when that one is on.
+async fn traced(
+    ns: &Namespace,
+    s: &Arc<Socket>,
+    event: &'static str,
+    payload: Payload<'_>,
+    refuses: bool,
+) -> Verdict {
+    let span = spans::dispatch(&ns.path, event, s);
+    if span.is_disabled() {
+        return fanout(ns, s, event, payload, refuses, &span).await;
+    }
+    let verdict = fanout(ns, s, event, payload, refuses, &span)
+        .instrument(span.clone())
+        .await;
+    verdict.record(&span);
+    verdict
+}
+
+/// Runs `event`'s subscribers in order; with `refuses`, the first failure or rejection
+/// ends the walk.
+async fn fanout(
+    ns: &Namespace,
+    s: &Arc<Socket>,
+    event: &'static str,
+    payload: Payload<'_>,
+    refuses: bool,
+    span: &Span,
+) -> Verdict {
+    let mut verdict = Verdict::default();
+    let Some(entries) = ns.table.get(event) else {
+        return verdict;
     };
     let decoded = Decoded::default();
     for entry in entries.iter() {
         let ctx = || EventCtx {
-            socket: &s,
-            event: "disconnect",
-            payload: Payload::Disconnect(reason),
+            socket: s,
+            event,
+            payload,
             decoded: &decoded,
             delivery: &ns.delivery,
         };
-        if guards_allow(entry, ctx).is_err() {
+        // A refused guard skips its subscriber, as on any event.
+        if let Err(reason) = guards_allow(entry, ctx) {
+            verdict.forbid(&entry.owner, reason);
             continue;
         }
-        if let Outcome::Failed(mut f) = run_traced(span, entry, ctx()).await {
-            ns.log_failure("disconnect", entry, &mut f);
-            ns.report(&s, "disconnect", entry, &f).await;
+        match run_traced(span, entry, ctx()).await {
+            Outcome::Nothing | Outcome::Reply(_) => continue,
+            Outcome::Rejected(reason) => verdict.reject(entry.owner.clone(), reason),
+            Outcome::Failed(mut f) => {
+                ns.log_failure(event, entry, &mut f);
+                ns.report(s, event, entry, &f).await;
+                verdict.fail(&entry.owner, &f);
+            }
+        }
+        if refuses {
+            break;
         }
     }
+    verdict
 }

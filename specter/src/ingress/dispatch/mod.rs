@@ -9,13 +9,14 @@
 //! task runs them. Order and semantics are the same either way.
 
 //! The folder: `call` runs one subscriber (panics caught, timeouts), `arrival` takes
-//! an event in (its name, the bounds on it, the socket's queue), `lifecycle` runs
-//! `connect` and `disconnect`; this file walks an emitted event through its subscribers
-//! and owes its ack.
+//! an event in (its name, the bounds on it, the socket's queue), `verdict` is the ack
+//! rule, `lifecycle` runs `connect` and `disconnect`; this file walks an emitted event
+//! through its subscribers and owes its ack.
 
 mod arrival;
 mod call;
 mod lifecycle;
+mod verdict;
 
 pub(crate) use arrival::{Queue, message};
 pub(crate) use lifecycle::{connect, disconnect};
@@ -30,18 +31,17 @@ use tracing::{Instrument, Span};
 use crate::adapter::Socket;
 use crate::client_text::Shown;
 use crate::ingress::answer::{Answer, Owed};
-use crate::ingress::layer::{self, DispatchOutcome, Done, EventInfo, Layers};
+use crate::ingress::layer::{self, Done, EventInfo, Layers};
 use crate::ingress::metrics;
 use crate::ingress::namespace::Namespace;
 use crate::ingress::spans;
 use crate::ingress::table::Entry;
 use crate::subscriber::Delivery;
 use crate::subscriber::extract::{Decoded, Payload};
-use crate::subscriber::{
-    AckError, BoxOutcomeFuture, Call, ErrorKind, EventCtx, Failure, Outcome, Reply,
-};
+use crate::subscriber::{AckError, BoxOutcomeFuture, Call, ErrorKind, EventCtx, Failure, Outcome};
 
 use call::{call, finish, guards_allow};
+use verdict::Verdict;
 
 /// One emitted event on its way through its subscribers.
 pub(crate) struct Dispatch {
@@ -56,18 +56,13 @@ pub(crate) struct Dispatch {
     ack: Option<i64>,
     /// The next subscriber to run.
     next: usize,
-    reply: Option<Reply>,
-    failed: Option<(Arc<str>, Failure)>,
-    rejected: Option<(Arc<str>, String)>,
-    /// The first subscriber a guard skipped, and the guard's reason.
-    forbidden: Option<(Arc<str>, String)>,
+    /// What the ack says so far.
+    verdict: Verdict,
     /// The layers around the dispatch, when the namespace has any.
     layers: Option<Layers>,
     /// When the layers' `before` ran, and how many of them passed.
     started: Option<Instant>,
     passed: usize,
-    /// The answer of an event refused before any subscriber: none of them runs.
-    refusal: Option<AckError>,
     /// The dispatch's span, and the span of the subscriber in flight.
     span: Span,
     current: Span,
@@ -107,8 +102,7 @@ impl Dispatch {
                 if !span.is_disabled() {
                     span.record("outcome", "forbidden");
                 }
-                let owner = self.entries[i].owner.clone();
-                self.forbidden.get_or_insert((owner, reason));
+                self.verdict.forbid(&self.entries[i].owner, reason);
                 continue;
             }
             let started = metrics::start();
@@ -149,19 +143,19 @@ impl Dispatch {
         match outcome {
             Outcome::Nothing => None,
             Outcome::Reply(v) => {
-                self.reply = Some(v);
+                self.verdict.answer(v);
                 None
             }
             Outcome::Failed(mut f) => {
                 self.ns.log_failure(&self.event, entry, &mut f);
-                self.failed.get_or_insert((entry.owner.clone(), f.clone()));
+                self.verdict.fail(&entry.owner, &f);
                 self.ns
                     .has_error_subscribers()
                     .then_some(Blocked::Report(f))
             }
             Outcome::Rejected(reason) => {
                 tracing::info!(namespace = %self.ns.path, event = ?Shown(&self.event), handler = %entry.owner, reason, "event rejected");
-                self.rejected = Some((entry.owner.clone(), reason));
+                self.verdict.reject(entry.owner.clone(), reason);
                 self.next = self.entries.len();
                 None
             }
@@ -203,41 +197,17 @@ impl Dispatch {
         if self.layers.is_some() {
             self.layers_after();
         }
-        match &self.refusal {
-            Some(error) => spans::record_refusal(&self.span, error.kind),
-            None => {
-                metrics::finished();
-                if !self.span.is_disabled() {
-                    spans::record_dispatch(&self.span, self.outcome());
-                }
-            }
+        if self.verdict.refused().is_none() {
+            metrics::finished();
         }
+        self.verdict.record(&self.span);
         let Some(id) = self.ack else {
             return (self.ns, None);
-        };
-        if let Some(error) = self.refusal {
-            let owed = Owed {
-                socket: self.socket,
-                id,
-                answer: Answer::Error(error),
-            };
-            return (self.ns, Some(owed));
-        }
-        let answer = match (self.rejected, self.reply, self.failed, self.forbidden) {
-            (Some((owner, reason)), ..) => {
-                Answer::Error(AckError::new(ErrorKind::Rejected, reason).with_handler(&*owner))
-            }
-            (None, Some(v), ..) => Answer::Reply(v),
-            (None, None, Some((owner, f)), _) => Answer::Error(AckError::from_failure(&owner, &f)),
-            (None, None, None, Some((owner, reason))) => {
-                Answer::Error(AckError::new(ErrorKind::Forbidden, reason).with_handler(&*owner))
-            }
-            (None, None, None, None) => Answer::Empty,
         };
         let owed = Owed {
             socket: self.socket,
             id,
-            answer,
+            answer: self.verdict.into_answer(),
         };
         (self.ns, Some(owed))
     }
@@ -257,8 +227,8 @@ impl Dispatch {
         self.started = Some(Instant::now());
         let (passed, refusal) = layer::before_all(layers, &self.info());
         self.passed = passed;
-        if let Some(refusal) = refusal {
-            self.rejected = Some(refusal);
+        if let Some((layer, reason)) = refusal {
+            self.verdict.reject(layer, reason);
             self.next = self.entries.len();
         }
     }
@@ -268,27 +238,16 @@ impl Dispatch {
         let Some(layers) = &self.layers else { return };
         let done = Done {
             elapsed: self.started.map_or(Duration::ZERO, |t| t.elapsed()),
-            outcome: self.outcome(),
+            outcome: self.verdict.outcome(),
         };
         layer::after_all(layers, self.passed, &self.info(), &done);
-    }
-
-    /// How the dispatch ended, by the ack rule.
-    fn outcome(&self) -> DispatchOutcome {
-        match (&self.rejected, &self.reply, &self.failed, &self.forbidden) {
-            (Some(_), ..) => DispatchOutcome::Rejected,
-            (None, Some(_), ..) => DispatchOutcome::Answered,
-            (None, None, Some((_, f)), _) => DispatchOutcome::Failed(f.kind),
-            (None, None, None, Some(_)) => DispatchOutcome::Forbidden,
-            (None, None, None, None) => DispatchOutcome::Nothing,
-        }
     }
 
     /// Whether the event may skip its socket's queue: every subscriber said
     /// `concurrent`, or the app does not order events.
     fn skips_queue(&self) -> bool {
         let ordered = self.ns.delivery.policy.ordered;
-        !ordered || (self.refusal.is_none() && self.entries.iter().all(|e| e.concurrent))
+        !ordered || (self.verdict.refused().is_none() && self.entries.iter().all(|e| e.concurrent))
     }
 
     /// Runs the subscribers that answer at once and sends the ack if it can; what is
@@ -299,7 +258,7 @@ impl Dispatch {
         if let Some(layers) = self.layers.clone() {
             self.layers_before(&layers);
         }
-        match &self.refusal {
+        match self.verdict.refused() {
             Some(error) => {
                 metrics::refused(&self.ns.path, error.kind);
                 self.next = self.entries.len();
