@@ -33,6 +33,12 @@ impl Interop {
         b.iter().rev().copied().collect::<Vec<u8>>().into()
     }
 
+    /// Runs once the client is told it is connected, before its first event.
+    #[on("connected")]
+    fn greet(&self, socket: SocketRef) {
+        socket.emit("greeting", &socket.id.to_string()).ok();
+    }
+
     #[on("hello")]
     fn hello(&self, socket: SocketRef) {
         socket
@@ -71,6 +77,14 @@ async fn scenario(kind: &str, transport: &str) {
         connect(&mut c).await,
         connect(&mut c).await,
     );
+
+    // the `connected` hook's emit is the first thing a socket receives
+    c.emit(&a, "hello", json!([])).await;
+    let (first, greeting) = c.next_of(&a).await;
+    assert_eq!(first, "greeting", "{kind} {transport}");
+    let (second, welcome) = c.next_of(&a).await;
+    assert_eq!(second, "welcome", "{kind} {transport}");
+    assert_eq!(greeting[0], welcome[0]["id"]);
 
     // plain payload and ack
     let payload = json!({"text": "héllo", "list": [1, 2.5, null, true], "nested": {"k": "v"}});

@@ -428,6 +428,28 @@ impl Client {
         }
     }
 
+    /// The next event the server emitted to `sock`, whatever its name: `(event, args)`.
+    pub async fn next_of(&mut self, sock: &str) -> (String, Value) {
+        let of = |m: &Value| m["sock"] == sock;
+        let msg = match self.buffered.iter().position(of) {
+            Some(i) => self.buffered.remove(i).unwrap(),
+            None => loop {
+                let msg = tokio::time::timeout(WAIT, self.events.recv())
+                    .await
+                    .unwrap_or_else(|_| panic!("{sock} received nothing"))
+                    .expect("client driver exited");
+                if of(&msg) {
+                    break msg;
+                }
+                self.buffered.push_back(msg);
+            },
+        };
+        (
+            msg["event"].as_str().unwrap_or_default().to_owned(),
+            msg["args"].clone(),
+        )
+    }
+
     /// Whether `sock` already received `event` among the events read past so far.
     pub fn seen(&self, sock: &str, event: &str) -> bool {
         self.buffered

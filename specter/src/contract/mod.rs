@@ -187,7 +187,7 @@ impl Contract {
                     "connect" => {
                         ns.auth = subscribers.iter().find_map(|s| s.payloads.first().cloned());
                     }
-                    "disconnect" | "*" => {}
+                    "disconnect" | crate::event_name::CONNECTED | "*" => {}
                     event => {
                         let errors = lint::error_kinds(row, &subscribers, &policy);
                         ns.client_events.push(ClientEvent {

@@ -58,6 +58,14 @@ impl<T> Default for SocketQueue<T> {
 }
 
 impl<T> SocketQueue<T> {
+    /// A queue that is busy from the start: the socket's events wait until whoever
+    /// holds it (the `connected` hook) drains it.
+    pub fn occupied() -> Self {
+        let queue = Self::default();
+        queue.state.lock().unwrap().busy = true;
+        queue
+    }
+
     /// An ordered event arrives: run it when the socket is free, else queue it (at most
     /// `max` waiting, counting concurrent dispatches in flight, and at most `max_bytes`
     /// of waiting payloads, as `bytes` weighs them: only an event that waits is weighed).

@@ -17,6 +17,7 @@ use crate::ingress::metrics;
 use crate::ingress::namespace::Namespace;
 use crate::ingress::rate_limit::SocketLimits;
 use crate::ingress::unknown_events::UnknownEvents;
+use crate::subscriber::event_name::CONNECTED;
 
 /// Marker for socketioxide's handler traits: ours are structs, not closures.
 pub(crate) enum Listener {}
@@ -44,16 +45,33 @@ type MiddlewareFuture<'a> =
     Pin<Box<dyn Future<Output = Result<(), Box<dyn Display + Send>>> + Send + 'a>>;
 
 impl ConnectHandler<Adapter, Listener> for OnConnect {
-    fn call(&self, s: Arc<Socket>, _auth: Option<Value>) {
+    // socketioxide calls this once the client has been sent its CONNECT answer.
+    fn call(&self, s: Arc<Socket>, auth: Option<Value>) {
         // Synchronously, before socketioxide reads the socket's next packet.
         metrics::connected(&self.0.path, 1.0);
-        let queue = Arc::new(Queue::default());
+        let hooked = self.0.table.get(CONNECTED).is_some();
+        // With a `connected` hook, the socket's events wait for it in the queue.
+        let queue = Arc::new(if hooked {
+            Queue::occupied()
+        } else {
+            Queue::default()
+        });
         s.on_fallback(OnMessage(
             self.0.clone(),
             queue.clone(),
             SocketGuards::default(),
         ));
-        s.on_disconnect(OnDisconnect(self.0.clone(), queue));
+        s.on_disconnect(OnDisconnect(self.0.clone(), queue.clone()));
+        if hooked {
+            let inflight = self.0.inflight.enter();
+            tokio::spawn(dispatch::connected(
+                self.0.clone(),
+                s,
+                auth,
+                queue,
+                inflight,
+            ));
+        }
     }
 
     fn call_middleware<'a>(

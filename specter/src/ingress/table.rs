@@ -10,6 +10,7 @@ use serde::Serialize;
 use crate::ingress::layer::{Layer, Layers};
 use crate::ingress::metrics::{Labelled, PerEntry};
 use crate::ingress::sorted::{self, Keyed};
+use crate::subscriber::event_name::CONNECTED;
 use crate::subscriber::{Guard, Rate, Source, Subscriber};
 
 /// One subscriber of one event.
@@ -84,10 +85,10 @@ struct Lists {
     layers: Option<Layers>,
 }
 
-/// Whether catch-all subscribers take `event` (every emitted event, not `connect` or
-/// `disconnect`).
+/// Whether catch-all subscribers take `event` (every emitted event, not `connect`,
+/// `connected` or `disconnect`).
 fn takes_any(event: &str) -> bool {
-    !matches!(event, "connect" | "disconnect")
+    !matches!(event, "connect" | CONNECTED | "disconnect")
 }
 
 impl Lists {

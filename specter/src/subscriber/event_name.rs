@@ -14,6 +14,19 @@ pub const RESERVED_EVENTS: [&str; 4] = [
 /// The socket's lifecycle events: the app subscribes to them, a client never sends them.
 pub const LIFECYCLE_EVENTS: [&str; 2] = ["connect", "disconnect"];
 
+/// The hook after `connect`: its subscribers run once the client has been told it is
+/// connected (they can emit to it, join rooms, ask it), in priority order like any
+/// event's, before the socket's first event is dispatched. `connect` subscribers run
+/// before that, and may refuse the connection; `connected` ones cannot.
+///
+/// It is Specter's name, not Socket.IO's: a client may emit an event of that name (node
+/// does not reserve it), and it reaches no subscriber, as an event nobody subscribes to.
+///
+/// ```
+/// assert_eq!(specter::event_name::CONNECTED, "connected");
+/// ```
+pub const CONNECTED: &str = "connected";
+
 /// Whether a client may emit an event called `name`: not one of the
 /// [`LIFECYCLE_EVENTS`] nor the [`RESERVED_EVENTS`]. An event from a client with such a
 /// name is a protocol violation (node's parser closes such a connection): it reaches no

@@ -72,7 +72,8 @@ impl EventCtx<'_> {
 /// The three kinds of socket events, which differ in what can be extracted from them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum EventKind {
-    /// `connect`: the socket and its auth payload, before the client is told it is in.
+    /// `connect` (before the client is told it is in) and `connected` (after): the
+    /// socket and its auth payload.
     Connect,
     /// Any event a client emits.
     Message,
@@ -84,7 +85,7 @@ impl EventKind {
     /// The kind of the event called `name`.
     pub fn of(name: &str) -> Self {
         match name {
-            "connect" => Self::Connect,
+            "connect" | crate::subscriber::event_name::CONNECTED => Self::Connect,
             "disconnect" => Self::Disconnect,
             _ => Self::Message,
         }

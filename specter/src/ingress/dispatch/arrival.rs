@@ -20,7 +20,7 @@ use crate::ingress::socketio::SocketGuards;
 use crate::ingress::spans;
 use crate::ingress::unknown_events::Budget;
 use crate::subscriber::AckError;
-use crate::subscriber::event_name::client_may_emit;
+use crate::subscriber::event_name::{CONNECTED, client_may_emit};
 use crate::subscriber::extract::Decoded;
 
 use super::verdict::Verdict;
@@ -68,7 +68,11 @@ pub(crate) fn message(
         return protocol_violation(ns, s, &event);
     }
     let span = spans::dispatch(&ns.path, &event, &s);
-    let (entries, layers) = ns.table.route(&event);
+    let (mut entries, layers) = ns.table.route(&event);
+    if &*event == CONNECTED {
+        // The server's own hook: a client's event of that name reaches no subscriber.
+        entries = None;
+    }
     // An event refused before any subscriber (over a rate limit, or nobody subscribes)
     // still owes its ack: it takes its turn in the queue like any other, so its answer
     // waits for room in order with the others, bounded by the same queue.
@@ -163,7 +167,7 @@ fn protocol_violation(ns: &Namespace, s: Arc<Socket>, event: &str) {
 
 /// Finishes what the inline run left, then runs the socket's waiting events one after
 /// the other until none is left (and the socket is free).
-async fn drain(
+pub(super) async fn drain(
     queue: Arc<Queue>,
     rest: Option<Rest>,
     next: Option<Dispatch>,

@@ -10,11 +10,15 @@ use socketioxide::socket::DisconnectReason;
 use tracing::{Instrument, Span};
 
 use crate::adapter::Socket;
+use crate::ingress::inflight::InflightGuard;
 use crate::ingress::namespace::Namespace;
 use crate::ingress::spans;
+use crate::subscriber::event_name::CONNECTED;
 use crate::subscriber::extract::{Decoded, Payload};
 use crate::subscriber::{EventCtx, Outcome};
 
+use super::Queue;
+use super::arrival::drain;
 use super::call::{guards_allow, run_traced};
 use super::verdict::Verdict;
 
@@ -40,6 +44,21 @@ pub(crate) async fn connect(
 /// the others.
 pub(crate) async fn disconnect(ns: &Namespace, s: Arc<Socket>, reason: DisconnectReason) {
     traced(ns, &s, "disconnect", Payload::Disconnect(reason), false).await;
+}
+
+/// Runs the `connected` subscribers, once the client has been told it is connected,
+/// then the socket's events that arrived meanwhile (`queue` was occupied for the hook):
+/// whatever the hook emits reaches the client before any answer to its own events.
+/// A failure is logged and handed to the error subscribers; it stops nothing.
+pub(crate) async fn connected(
+    ns: Arc<Namespace>,
+    s: Arc<Socket>,
+    auth: Option<Value>,
+    queue: Arc<Queue>,
+    inflight: InflightGuard,
+) {
+    traced(&ns, &s, CONNECTED, Payload::Connect(&auth), false).await;
+    drain(queue, None, None, inflight).await;
 }
 
 /// [`fanout`] inside the event's dispatch span, when that one is on.

@@ -19,7 +19,7 @@ mod lifecycle;
 mod verdict;
 
 pub(crate) use arrival::{Queue, message};
-pub(crate) use lifecycle::{connect, disconnect};
+pub(crate) use lifecycle::{connect, connected, disconnect};
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
