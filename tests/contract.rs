@@ -95,8 +95,13 @@ mod tempdir {
 
     impl Dir {
         pub fn new(name: &str) -> Self {
+            Self::inside(&std::env::temp_dir(), name)
+        }
+
+        /// A fresh directory under `parent`.
+        pub fn inside(parent: &Path, name: &str) -> Self {
             static N: AtomicU32 = AtomicU32::new(0);
-            let path = std::env::temp_dir().join(format!(
+            let path = parent.join(format!(
                 "specter-contract-{name}-{}-{}",
                 std::process::id(),
                 N.fetch_add(1, Ordering::Relaxed)
@@ -327,6 +332,13 @@ struct Score {
 #[event("tick", namespace = "/clock")]
 struct Tick(u64);
 
+/// A question the server asks; the client's callback answers with a `bool`.
+#[derive(Serialize, JsonSchema, ServerEvent)]
+#[event("confirm", answer = bool)]
+struct Confirm {
+    question: String,
+}
+
 /// A newtype around a list: one argument, the list.
 #[derive(Serialize, JsonSchema, ServerEvent)]
 #[event("roster")]
@@ -387,4 +399,87 @@ async fn typed_server_events_are_emitted_under_their_names_and_listed_in_the_con
     );
     assert_eq!(<Tick as ServerEvent>::NAME, "tick");
     app.shutdown().await;
+}
+
+/// Type-checks `file` (under tests/ts) with `tsc --strict`; (exit code, stdout).
+async fn tsc_strict(file: &str) -> (i32, String) {
+    let (code, out, err) = run_in_ts(
+        "node_modules/.bin/tsc",
+        &[
+            "--pretty",
+            "false",
+            "--strict",
+            "--noEmit",
+            "--target",
+            "ES2022",
+            "--module",
+            "NodeNext",
+            "--moduleResolution",
+            "NodeNext",
+            "--skipLibCheck",
+            "--types",
+            "node",
+            file,
+        ],
+    )
+    .await;
+    (code, format!("{out}{err}"))
+}
+
+#[tokio::test]
+async fn a_server_ask_types_the_clients_callback_in_typescript_and_asyncapi() {
+    ensure_ts_packages();
+    let app = ServiceManager::builder()
+        .handler(Game(Log::default()))
+        .build()
+        .unwrap();
+    let contract = Contract::of(&app, "game", "1.0.0");
+    let ts = contract.typescript();
+    assert!(
+        ts.contains("confirm: (payload: Confirm, callback: (answer: boolean) => void) => void;"),
+        "{ts}"
+    );
+    let doc = contract.asyncapi();
+    assert_eq!(
+        doc["operations"]["root.server.confirm"]["reply"]["messages"][0]["$ref"],
+        "#/channels/root/messages/server.confirm.answer"
+    );
+
+    let dir = tempdir::Dir::inside(&ts_dir(), "asks");
+    std::fs::write(dir.path().join("socket-events.d.ts"), &ts).unwrap();
+    let client = |answer: &str| {
+        format!(
+            "import {{ io, type Socket }} from \"socket.io-client\";\n\
+             import type {{ ClientToServerEvents, ServerToClientEvents }} from \"./socket-events.js\";\n\
+             const socket: Socket<ServerToClientEvents, ClientToServerEvents> = io(\"http://127.0.0.1:9\", {{ autoConnect: false }});\n\
+             socket.on(\"confirm\", (payload, callback) => {{\n\
+               const question: string = payload.question;\n\
+               callback({answer});\n\
+             }});\n"
+        )
+    };
+    std::fs::write(dir.path().join("good.ts"), client("question.length > 0")).unwrap();
+    std::fs::write(dir.path().join("bad.ts"), client("\"yes\"")).unwrap();
+    let name = dir.path().file_name().unwrap().to_str().unwrap().to_owned();
+    let (code, out) = tsc_strict(&format!("{name}/good.ts")).await;
+    assert_eq!(
+        code, 0,
+        "a callback that answers a boolean type-checks:\n{out}"
+    );
+    let (code, out) = tsc_strict(&format!("{name}/bad.ts")).await;
+    assert_ne!(
+        code, 0,
+        "a callback that answers a string must not type-check"
+    );
+    assert!(
+        out.contains("error TS2345:")
+            && out.contains(
+                "Argument of type 'string' is not assignable to parameter of type 'boolean'"
+            ),
+        "{out}"
+    );
+
+    let asyncapi = dir.path().join("asyncapi.json");
+    std::fs::write(&asyncapi, serde_json::to_string_pretty(&doc).unwrap()).unwrap();
+    assert_asyncapi_parses(&asyncapi).await;
 }

@@ -22,6 +22,7 @@ pub fn expand(input: TokenStream) -> TokenStream {
     };
     let mut namespaces: Vec<LitStr> = Vec::new();
     let mut krate: Option<syn::Path> = None;
+    let mut answer: Option<syn::Type> = None;
     let parser = |stream: syn::parse::ParseStream| -> syn::Result<LitStr> {
         let name: LitStr = stream.parse()?;
         while !stream.is_empty() {
@@ -36,6 +37,13 @@ pub fn expand(input: TokenStream) -> TokenStream {
                 stream.parse()?
             };
             stream.parse::<Token![=]>()?;
+            if key == "answer" {
+                if answer.is_some() {
+                    return Err(syn::Error::new(key.span(), "`answer` set multiple times"));
+                }
+                answer = Some(stream.parse()?);
+                continue;
+            }
             let value: LitStr = stream.parse()?;
             match key.to_string().as_str() {
                 "namespace" => {
@@ -52,7 +60,7 @@ pub fn expand(input: TokenStream) -> TokenStream {
                     return Err(syn::Error::new(
                         key.span(),
                         format!(
-                            "unknown option `{other}`; `#[event]` takes the name, `namespace` and `crate`"
+                            "unknown option `{other}`; `#[event]` takes the name, `namespace`, `answer` and `crate`"
                         ),
                     ));
                 }
@@ -83,16 +91,35 @@ pub fn expand(input: TokenStream) -> TokenStream {
     let type_name = ident.to_string();
     let check = expand::event_name_check(&krate, &name);
     let source = expand::source(&krate);
+    let (asks, answer_info) = match &answer {
+        Some(answer) => (
+            quote! {
+                impl #krate::Asks for #ident {
+                    type Answer = #answer;
+                }
+            },
+            quote! {
+                ::core::option::Option::Some(|| {
+                    #[allow(unused_imports)]
+                    use #krate::__private::{ViaAny as _, ViaSchema as _};
+                    (&#krate::__private::Probe::<#answer>::new()).type_info(stringify!(#answer))
+                })
+            },
+        ),
+        None => (quote!(), quote!(::core::option::Option::None)),
+    };
     quote! {
         impl #krate::ServerEvent for #ident {
             const NAME: &'static str = #name;
         }
+        #asks
         #check
         #krate::__private::inventory::submit! {
             #krate::__private::ServerEventInfo {
                 name: #name,
                 namespaces: &[#(#namespaces),*],
                 source: #source,
+                answer: #answer_info,
                 describe: || {
                     #[allow(unused_imports)]
                     use #krate::__private::{ViaAny as _, ViaSchema as _};

@@ -403,6 +403,13 @@ impl Client {
         }
     }
 
+    /// From now on, answers the server's requests for `event` to `sock` with `args`
+    /// (node's driver; without it they go unanswered).
+    pub async fn answer(&mut self, sock: &str, event: &str, args: Value) {
+        self.call(json!({ "op": "answer", "sock": sock, "event": event, "args": args }))
+            .await;
+    }
+
     /// Emits without asking for an ack.
     pub async fn emit(&mut self, sock: &str, event: &str, args: Value) {
         self.call(json!({ "op": "emit", "sock": sock, "event": event, "args": args }))

@@ -7,12 +7,16 @@
 //   {"op":"burst","sock":"s1","event":"e","count":n,"payload":p} -> {"acks":[..]} (n emits at
 //     once, each asking for an ack; payload i, or p with every "$i" replaced by i)
 //   {"op":"disconnect","sock":"s1"} -> {"ok":true}
+//   {"op":"answer","sock":"s1","event":"e","args":[..]} -> {"ok":true} (from then on, the
+//     server's requests for "e" are answered with args; without one they go unanswered)
 // Pushed without an id: {"sock":"s1","event":"e","args":[..]} for every server emit,
 // and {"sock":"s1","event":"disconnect","args":[reason]} when the server drops it.
 import { io } from "socket.io-client";
 import { createInterface } from "node:readline";
 
 const sockets = new Map();
+// `${sock}/${event}` -> the arguments that answer the server's requests for it.
+const answers = new Map();
 let next = 1;
 const send = (obj) => process.stdout.write(JSON.stringify(obj) + "\n");
 
@@ -44,7 +48,12 @@ const ops = {
         timeout: cmd.timeout ?? 5000,
       });
       const name = `s${next++}`;
-      socket.onAny((event, ...args) => send({ sock: name, event, args: encode(args) }));
+      socket.onAny((event, ...args) => {
+        const callback = typeof args.at(-1) === "function" ? args.pop() : null;
+        send({ sock: name, event, args: encode(args), asked: callback !== null });
+        const answer = answers.get(`${name}/${event}`);
+        if (callback && answer) callback(...decode(answer));
+      });
       socket.once("connect", () => {
         sockets.set(name, socket);
         socket.on("disconnect", (reason) => send({ sock: name, event: "disconnect", args: [reason] }));
@@ -82,6 +91,10 @@ const ops = {
         });
       });
     return Promise.all(Array.from({ length: cmd.count }, (_, i) => one(i))).then((acks) => ({ acks }));
+  },
+  answer(cmd) {
+    answers.set(`${cmd.sock}/${cmd.event}`, cmd.args ?? []);
+    return { ok: true };
   },
   disconnect(cmd) {
     sockets.get(cmd.sock)?.disconnect();

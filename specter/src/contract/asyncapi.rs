@@ -132,15 +132,23 @@ pub fn render(contract: &Contract) -> Value {
                 }),
                 &mut channel_messages,
             );
-            operations.insert(
-                format!("{ch}.{mid}"),
-                json!({
-                    "action": "send",
-                    "title": format!("The server emits `{}`", e.name),
-                    "channel": channel_ref,
-                    "messages": [message_ref(&mid)],
-                }),
-            );
+            let mut operation = json!({
+                "action": "send",
+                "title": format!("The server emits `{}`", e.name),
+                "channel": channel_ref,
+                "messages": [message_ref(&mid)],
+            });
+            if let Some(answer) = &e.answer {
+                let answer_id = format!("{mid}.answer");
+                add(
+                    answer_id.clone(),
+                    json!({ "name": format!("{} answer", e.name), "payload": typed(answer) }),
+                    &mut channel_messages,
+                );
+                operation["reply"] =
+                    json!({ "channel": channel_ref, "messages": [message_ref(&answer_id)] });
+            }
+            operations.insert(format!("{ch}.{mid}"), operation);
         }
         let mut channel = json!({
             "address": ns.path,

@@ -97,6 +97,8 @@ pub struct ServerEventContract {
     pub name: String,
     /// Its payload.
     pub payload: Typed,
+    /// The client's answer, for an event the server asks (`answer = T`).
+    pub answer: Option<Typed>,
     /// Where its type is declared.
     pub source: Source,
 }
@@ -203,6 +205,7 @@ impl Contract {
                     ns.server_events.push(ServerEventContract {
                         name: info.name.to_owned(),
                         payload: schema_of(&(info.describe)()),
+                        answer: info.answer.map(|answer| schema_of(&answer())),
                         source: info.source,
                     });
                 }

@@ -263,9 +263,13 @@ fn namespace(ns: &NamespaceContract, defs: &Map<String, Value>) -> String {
         ns.path
     );
     for e in &ns.server_events {
+        let callback = match &e.answer {
+            Some(answer) => format!(", callback: (answer: {}) => void", typed(answer, defs)),
+            None => String::new(),
+        };
         let _ = writeln!(
             out,
-            "  {}: (payload: {}) => void;",
+            "  {}: (payload: {}{callback}) => void;",
             key(&e.name),
             typed(&e.payload, defs)
         );

@@ -36,6 +36,9 @@ pub struct DeliveryStats {
     pub overloaded_events: u64,
     /// Events refused with kind `rate_limited`.
     pub rate_limited_events: u64,
+    /// Volatile emits dropped because the client's buffer was full
+    /// ([`Deliver::emit_volatile`]).
+    pub volatile_dropped: u64,
 }
 
 /// The delivery state of an app: its policy, its counters, the stalled clients.
@@ -47,6 +50,7 @@ pub struct Delivery {
     stalled_clients: AtomicU64,
     overloaded_events: AtomicU64,
     rate_limited_events: AtomicU64,
+    volatile_dropped: AtomicU64,
     stalled: Mutex<HashSet<Sid>>,
 }
 
@@ -57,15 +61,45 @@ pub enum Undelivered {
     Closed,
     /// The client stopped reading: its buffer stayed full past the send timeout.
     Stalled,
+    /// The client's buffer was full, and this send does not wait for room
+    /// ([`EmitEvent`], volatile emits).
+    Full,
     /// The value could not be serialized.
     Serialize(String),
-    /// Some recipients of a broadcast were missed: how many, of how many.
+    /// Some recipients of a broadcast were missed: how many, and of how many when
+    /// that is known (a broadcast through the adapter knows only its failures).
     Missed {
         /// Recipients missed.
         missed: usize,
-        /// Recipients in all.
-        of: usize,
+        /// Recipients in all, when known.
+        of: Option<usize>,
     },
+    /// The adapter could not reach the other nodes (feature `redis`); the clients of
+    /// this node were sent the event.
+    Adapter(String),
+}
+
+impl Undelivered {
+    /// The one reading of socketioxide's send errors.
+    pub(crate) fn from_send(e: SendError) -> Self {
+        match e {
+            SendError::Serialize(e) => Undelivered::Serialize(e.to_string()),
+            SendError::Socket(SocketError::Closed) => Undelivered::Closed,
+            SendError::Socket(SocketError::InternalChannelFull) => Undelivered::Full,
+        }
+    }
+
+    /// The one reading of socketioxide's broadcast errors: `of` recipients, when known.
+    pub(crate) fn from_broadcast(e: socketioxide::BroadcastError, of: Option<usize>) -> Self {
+        match e {
+            socketioxide::BroadcastError::Socket(errors) => Undelivered::Missed {
+                missed: errors.len(),
+                of,
+            },
+            socketioxide::BroadcastError::Serialize(e) => Undelivered::Serialize(e.to_string()),
+            socketioxide::BroadcastError::Adapter(e) => Undelivered::Adapter(e.to_string()),
+        }
+    }
 }
 
 impl fmt::Display for Undelivered {
@@ -73,10 +107,18 @@ impl fmt::Display for Undelivered {
         match self {
             Undelivered::Closed => f.write_str("the client is gone"),
             Undelivered::Stalled => f.write_str("the client stopped reading"),
+            Undelivered::Full => f.write_str("the client's buffer was full"),
             Undelivered::Serialize(e) => write!(f, "not serializable: {e}"),
-            Undelivered::Missed { missed, of } => {
+            Undelivered::Missed {
+                missed,
+                of: Some(of),
+            } => {
                 write!(f, "{missed} of {of} recipients were gone or stalled")
             }
+            Undelivered::Missed { missed, of: None } => {
+                write!(f, "{missed} recipients were gone or stalled")
+            }
+            Undelivered::Adapter(e) => write!(f, "the other nodes were not reached: {e}"),
         }
     }
 }
@@ -112,6 +154,7 @@ impl Delivery {
             stalled_clients: self.stalled_clients.load(Ordering::Relaxed),
             overloaded_events: self.overloaded_events.load(Ordering::Relaxed),
             rate_limited_events: self.rate_limited_events.load(Ordering::Relaxed),
+            volatile_dropped: self.volatile_dropped.load(Ordering::Relaxed),
         }
     }
 
@@ -122,6 +165,10 @@ impl Delivery {
     /// An ack given up without trying to wait (an `overloaded` answer to a full buffer).
     pub(crate) fn count_ack_dropped(&self) {
         self.acks_dropped.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub(crate) fn count_volatile_dropped(&self) {
+        self.volatile_dropped.fetch_add(1, Ordering::Relaxed);
     }
 
     pub(crate) fn count_rate_limited(&self) {
@@ -138,12 +185,12 @@ impl Delivery {
 
     /// Sends with `send` (one attempt each call) to socket `sid`, waiting for room while
     /// its buffer is full, up to the policy's send timeout.
-    pub(crate) async fn send_waiting(
+    pub(crate) async fn send_waiting<R>(
         &self,
         sid: Sid,
         what: Sending,
-        mut send: impl FnMut() -> Result<(), SendError>,
-    ) -> Result<(), Undelivered> {
+        mut send: impl FnMut() -> Result<R, SendError>,
+    ) -> Result<R, Undelivered> {
         let mut waiter = self.waiter(sid, what);
         loop {
             match self.try_send(sid, what, &mut send) {
@@ -165,25 +212,17 @@ impl Delivery {
     }
 
     /// One attempt, without waiting: `Full` when the buffer is full.
-    pub(crate) fn try_send(
+    pub(crate) fn try_send<R>(
         &self,
         sid: Sid,
         what: Sending,
-        send: impl FnOnce() -> Result<(), SendError>,
-    ) -> Attempt {
-        self.classify(sid, what, send())
-    }
-
-    fn classify(&self, sid: Sid, what: Sending, sent: Result<(), SendError>) -> Attempt {
-        match sent {
-            Ok(()) => Attempt::Done(Ok(())),
-            Err(SendError::Socket(SocketError::InternalChannelFull)) => Attempt::Full,
-            Err(SendError::Socket(SocketError::Closed)) => {
-                Attempt::Done(Err(self.drop_send(sid, what, Undelivered::Closed)))
-            }
-            Err(SendError::Serialize(e)) => {
-                Attempt::Done(Err(Undelivered::Serialize(e.to_string())))
-            }
+        send: impl FnOnce() -> Result<R, SendError>,
+    ) -> Attempt<R> {
+        match send().map_err(Undelivered::from_send) {
+            Ok(sent) => Attempt::Done(Ok(sent)),
+            Err(Undelivered::Full) => Attempt::Full,
+            Err(why @ Undelivered::Closed) => Attempt::Done(Err(self.drop_send(sid, what, why))),
+            Err(why) => Attempt::Done(Err(why)),
         }
     }
 
@@ -238,9 +277,9 @@ impl Waiter<'_> {
 }
 
 /// The result of one send attempt.
-pub(crate) enum Attempt {
+pub(crate) enum Attempt<R = ()> {
     /// Sent, or given up for good.
-    Done(Result<(), Undelivered>),
+    Done(Result<R, Undelivered>),
     /// The buffer is full: try again later.
     Full,
 }
@@ -270,8 +309,8 @@ pub(crate) enum Attempt {
 /// adapter to reach every node, and a full buffer fails at once as in socketioxide.
 #[derive(Clone)]
 pub struct Deliver {
-    socket: SocketRef,
-    delivery: Arc<Delivery>,
+    pub(crate) socket: SocketRef,
+    pub(crate) delivery: Arc<Delivery>,
 }
 
 impl fmt::Debug for Deliver {
@@ -356,11 +395,8 @@ pub trait EmitEvent {
 
 impl EmitEvent for SocketRef {
     async fn emit_event<E: ServerEvent + Sync>(&self, event: &E) -> Result<(), Undelivered> {
-        self.emit(E::NAME, &(event,)).map_err(|e| match e {
-            SendError::Serialize(e) => Undelivered::Serialize(e.to_string()),
-            SendError::Socket(SocketError::Closed) => Undelivered::Closed,
-            SendError::Socket(SocketError::InternalChannelFull) => Undelivered::Stalled,
-        })
+        self.emit(E::NAME, &(event,))
+            .map_err(Undelivered::from_send)
     }
 }
 
@@ -369,13 +405,7 @@ impl EmitEvent for BroadcastOperators<Adapter> {
         self.clone()
             .emit(E::NAME, &(event,))
             .await
-            .map_err(|e| match e {
-                socketioxide::BroadcastError::Socket(errors) => Undelivered::Missed {
-                    missed: errors.len(),
-                    of: errors.len(),
-                },
-                other => Undelivered::Serialize(other.to_string()),
-            })
+            .map_err(|e| Undelivered::from_broadcast(e, None))
     }
 }
 
@@ -424,7 +454,10 @@ async fn to_all<T: Serialize + Sync + ?Sized>(
     if missed == 0 {
         Ok(())
     } else {
-        Err(Undelivered::Missed { missed, of })
+        Err(Undelivered::Missed {
+            missed,
+            of: Some(of),
+        })
     }
 }
 
@@ -436,11 +469,8 @@ async fn to_all<T: Serialize + Sync + ?Sized>(
     data: &T,
 ) -> Result<(), Undelivered> {
     let _ = delivery;
-    targets.emit(event, data).await.map_err(|e| match e {
-        socketioxide::BroadcastError::Socket(errors) => Undelivered::Missed {
-            missed: errors.len(),
-            of: errors.len(),
-        },
-        other => Undelivered::Serialize(other.to_string()),
-    })
+    targets
+        .emit(event, data)
+        .await
+        .map_err(|e| Undelivered::from_broadcast(e, None))
 }

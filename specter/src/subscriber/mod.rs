@@ -4,6 +4,7 @@
 //! one event. Nothing here knows about the ingress or the app.
 
 pub mod ack_error;
+pub mod ask;
 pub mod binding;
 pub mod delivery;
 pub mod error_kind;
@@ -25,6 +26,7 @@ pub mod subscriber;
 pub mod validate;
 
 pub use ack_error::{AckError, AckErrorWire, FieldError};
+pub use ask::{Answers, Unanswered};
 pub use binding::{Binding, DEFAULT_NAMESPACE, DEFAULT_PRIORITY};
 pub use delivery::{Deliver, Delivery, DeliveryPolicy, DeliveryStats, EmitEvent, Undelivered};
 pub use error_kind::ErrorKind;
@@ -33,7 +35,7 @@ pub use guard::{Guard, IntoGuard, IntoVerdict};
 pub use method::Method;
 pub use outcome::{Ack, Failure, IntoOutcome, Outcome, Public, Reject, Reply};
 pub use rate::{Rate, RateError};
-pub use server_event::ServerEvent;
+pub use server_event::{Asks, ServerEvent};
 pub use session::Session;
 pub use signature::{Signature, TypeInfo};
 pub use source::Source;

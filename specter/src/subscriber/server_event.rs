@@ -1,6 +1,7 @@
 //! [`ServerEvent`]: an event the server emits, declared once as a type.
 
 use serde::Serialize;
+use serde::de::DeserializeOwned;
 
 use crate::subscriber::signature::TypeInfo;
 use crate::subscriber::source::Source;
@@ -37,9 +38,34 @@ pub struct ServerEventInfo {
     pub namespaces: &'static [&'static str],
     pub source: Source,
     pub describe: fn() -> TypeInfo,
+    /// The client's answer, for an event declared with `answer = T`.
+    pub answer: Option<fn() -> TypeInfo>,
 }
 
 inventory::collect!(ServerEventInfo);
+
+/// A [`ServerEvent`] the client answers through its callback:
+/// `#[event("name", answer = T)]` declares it, [`Deliver::ask_event`](crate::Deliver::ask_event)
+/// asks it, and the contract types the client's callback.
+///
+/// ```
+/// use specter::{Asks, ServerEvent};
+///
+/// #[derive(serde::Serialize, ServerEvent)]
+/// #[event("confirm", answer = bool)]
+/// struct Confirm {
+///     question: String,
+/// }
+///
+/// fn answer_of<E: Asks>() -> &'static str {
+///     std::any::type_name::<E::Answer>()
+/// }
+/// assert_eq!(answer_of::<Confirm>(), "bool");
+/// ```
+pub trait Asks: ServerEvent {
+    /// The client's answer: the first argument of its callback.
+    type Answer: DeserializeOwned + Send + 'static;
+}
 
 /// Every server event linked into the program.
 #[cfg_attr(not(feature = "contract"), allow(dead_code))]

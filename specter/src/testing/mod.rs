@@ -92,12 +92,26 @@ pub struct ServerEvent {
     pub args: Vec<Value>,
 }
 
+/// How the client answers the server's requests for one event.
+type Answerer = Arc<dyn Fn(&[Value]) -> Option<Vec<Value>> + Send + Sync>;
+
+/// The client's answerers, by event name.
+#[derive(Clone, Default)]
+struct Answerers(HashMap<String, Answerer>);
+
+impl std::fmt::Debug for Answerers {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_set().entries(self.0.keys()).finish()
+    }
+}
+
 /// Options of a [`TestClient`] connection.
 #[derive(Debug, Clone)]
 pub struct TestClientBuilder {
     namespace: String,
     auth: Value,
     timeout: Duration,
+    answerers: Answerers,
 }
 
 impl Default for TestClientBuilder {
@@ -106,6 +120,7 @@ impl Default for TestClientBuilder {
             namespace: "/".into(),
             auth: Value::Object(Default::default()),
             timeout: Duration::from_secs(5),
+            answerers: Answerers::default(),
         }
     }
 }
@@ -120,6 +135,29 @@ impl TestClientBuilder {
     /// The auth payload of the connection (default `{}`).
     pub fn auth(mut self, auth: impl Serialize) -> Self {
         self.auth = serde_json::to_value(auth).expect("auth must serialize to JSON");
+        self
+    }
+
+    /// How the client answers when the server asks `event` (an emit with an ack, as
+    /// [`Deliver::ask`](crate::Deliver::ask) sends): `answer` gets the event's
+    /// arguments and returns the callback's arguments, or `None` to leave the request
+    /// unanswered (the server's ask then times out). A request for an event without
+    /// an answerer is answered at once with no arguments. The event is also received
+    /// as any other ([`TestClient::recv`]).
+    ///
+    /// ```
+    /// # use specter::testing::TestClient;
+    /// # use serde_json::{Value, json};
+    /// let client = TestClient::builder()
+    ///     .answer("name?", |_args: &[Value]| Some(vec![json!("ann")]))
+    ///     .answer("slow?", |_args: &[Value]| None);
+    /// ```
+    pub fn answer(
+        mut self,
+        event: impl Into<String>,
+        answer: impl Fn(&[Value]) -> Option<Vec<Value>> + Send + Sync + 'static,
+    ) -> Self {
+        self.answerers.0.insert(event.into(), Arc::new(answer));
         self
     }
 
@@ -192,6 +230,7 @@ impl TestClientBuilder {
             events_tx,
             connected_tx,
             self.namespace.clone(),
+            self.answerers.clone(),
         ));
         send(&out, packet::connect(&self.namespace, &self.auth))?;
         let sid = match tokio::time::timeout(self.timeout, connected).await {
@@ -347,6 +386,7 @@ async fn read_loop<S>(
     events: mpsc::UnboundedSender<ServerEvent>,
     connected: oneshot::Sender<Result<String, TestError>>,
     namespace: String,
+    answerers: Answerers,
 ) where
     S: AsyncRead + AsyncWrite + Unpin,
 {
@@ -401,7 +441,13 @@ async fn read_loop<S>(
             }
             Ok(Packet::Event(event, args, ack)) => {
                 if let Some(id) = ack {
-                    let _ = out.send(Message::text(packet::ack(&namespace, id, &[])));
+                    let answer = match answerers.0.get(&event) {
+                        Some(answer) => answer(&args),
+                        None => Some(Vec::new()),
+                    };
+                    if let Some(answer) = answer {
+                        let _ = out.send(Message::text(packet::ack(&namespace, id, &answer)));
+                    }
                 }
                 let _ = events.send(ServerEvent { event, args });
             }
