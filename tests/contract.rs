@@ -16,7 +16,7 @@ use serde_json::{Value, json};
 use specter::contract::{Contract, Severity};
 use specter::prelude::*;
 use specter::testing::TestClient;
-use specter::{EmitEvent, ServerEvent};
+use specter::{EmitEvent, ServerEvent, Spread};
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
@@ -426,17 +426,58 @@ async fn tsc_strict(file: &str) -> (i32, String) {
     (code, format!("{out}{err}"))
 }
 
+/// Reads two arguments and answers with three.
+struct Files;
+#[handler(name = "files", discover = false)]
+impl Files {
+    #[on("stat")]
+    fn stat(&self, Data((path, size)): Data<(String, u32)>) -> Spread<(String, u32, bool)> {
+        Spread((path, size, size > 0))
+    }
+}
+
+/// A client of the contract in `dir`: it answers `confirm` with `answer` and emits
+/// `stat` with `size` as its second argument.
+fn asks_client(answer: &str, size: &str) -> String {
+    [
+        r#"import { io, type Socket } from "socket.io-client";"#,
+        r#"import type { ClientToServerEvents, ServerToClientEvents } from "./socket-events.js";"#,
+        r#"const socket: Socket<ServerToClientEvents, ClientToServerEvents> = io("http://127.0.0.1:9", { autoConnect: false });"#,
+        r#"socket.on("confirm", (payload, callback) => {"#,
+        r#"  const question: string = payload.question;"#,
+        &format!("  callback({answer});"),
+        r#"});"#,
+        &format!(r#"socket.emit("stat", "/a", {size}, (answer, size, nonEmpty) => {{"#),
+        r#"  if (typeof answer === "string") {"#,
+        r#"    const n: number | undefined = size;"#,
+        r#"    const b: boolean | undefined = nonEmpty;"#,
+        r#"    console.log(answer.length, n, b);"#,
+        r#"  }"#,
+        r#"});"#,
+        "",
+    ]
+    .join("\n")
+}
+
 #[tokio::test]
-async fn a_server_ask_types_the_clients_callback_in_typescript_and_asyncapi() {
+async fn positional_arguments_and_server_asks_are_typed_in_typescript_and_asyncapi() {
     ensure_ts_packages();
     let app = ServiceManager::builder()
         .handler(Game(Log::default()))
+        .handler(Files)
         .build()
         .unwrap();
+    app.boot().await.unwrap();
     let contract = Contract::of(&app, "game", "1.0.0");
     let ts = contract.typescript();
     assert!(
         ts.contains("confirm: (payload: Confirm, callback: (answer: boolean) => void) => void;"),
+        "{ts}"
+    );
+    assert!(
+        ts.contains(
+            "stat: (payload: string, arg2: number, ack?: (answer: string | AckError, arg2?: number, arg3?: boolean) => void) => void;"
+        ),
         "{ts}"
     );
     let doc = contract.asyncapi();
@@ -444,42 +485,64 @@ async fn a_server_ask_types_the_clients_callback_in_typescript_and_asyncapi() {
         doc["operations"]["root.server.confirm"]["reply"]["messages"][0]["$ref"],
         "#/channels/root/messages/server.confirm.answer"
     );
+    let stat = &doc["components"]["messages"]["root.client.stat"]["payload"];
+    assert_eq!(stat["type"], "array");
+    assert_eq!(stat["items"].as_array().map(Vec::len), Some(2), "{stat}");
+    let answer = &doc["components"]["messages"]["root.client.stat.ack"]["payload"];
+    assert_eq!(
+        answer["items"].as_array().map(Vec::len),
+        Some(3),
+        "{answer}"
+    );
 
     let dir = tempdir::Dir::inside(&ts_dir(), "asks");
     std::fs::write(dir.path().join("socket-events.d.ts"), &ts).unwrap();
-    let client = |answer: &str| {
-        format!(
-            "import {{ io, type Socket }} from \"socket.io-client\";\n\
-             import type {{ ClientToServerEvents, ServerToClientEvents }} from \"./socket-events.js\";\n\
-             const socket: Socket<ServerToClientEvents, ClientToServerEvents> = io(\"http://127.0.0.1:9\", {{ autoConnect: false }});\n\
-             socket.on(\"confirm\", (payload, callback) => {{\n\
-               const question: string = payload.question;\n\
-               callback({answer});\n\
-             }});\n"
-        )
-    };
-    std::fs::write(dir.path().join("good.ts"), client("question.length > 0")).unwrap();
-    std::fs::write(dir.path().join("bad.ts"), client("\"yes\"")).unwrap();
+    std::fs::write(
+        dir.path().join("good.ts"),
+        asks_client("question.length > 0", "7"),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("bad_answer.ts"),
+        asks_client("\"yes\"", "7"),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("bad_argument.ts"),
+        asks_client("true", "\"7\""),
+    )
+    .unwrap();
     let name = dir.path().file_name().unwrap().to_str().unwrap().to_owned();
     let (code, out) = tsc_strict(&format!("{name}/good.ts")).await;
     assert_eq!(
         code, 0,
-        "a callback that answers a boolean type-checks:\n{out}"
+        "a client that follows the contract type-checks:\n{out}"
     );
-    let (code, out) = tsc_strict(&format!("{name}/bad.ts")).await;
-    assert_ne!(
-        code, 0,
-        "a callback that answers a string must not type-check"
-    );
-    assert!(
-        out.contains("error TS2345:")
-            && out.contains(
-                "Argument of type 'string' is not assignable to parameter of type 'boolean'"
-            ),
-        "{out}"
-    );
+    for (file, fragment) in [
+        (
+            "bad_answer.ts",
+            "Argument of type 'string' is not assignable to parameter of type 'boolean'",
+        ),
+        (
+            "bad_argument.ts",
+            "Argument of type 'string' is not assignable to parameter of type 'number'",
+        ),
+    ] {
+        let (code, out) = tsc_strict(&format!("{name}/{file}")).await;
+        assert_ne!(code, 0, "{file} must not type-check");
+        assert!(
+            out.contains("error TS2345:") && out.contains(fragment),
+            "{file}: {out}"
+        );
+        assert_eq!(
+            out.matches("error TS").count(),
+            1,
+            "{file} has one mistake:\n{out}"
+        );
+    }
 
     let asyncapi = dir.path().join("asyncapi.json");
     std::fs::write(&asyncapi, serde_json::to_string_pretty(&doc).unwrap()).unwrap();
     assert_asyncapi_parses(&asyncapi).await;
+    app.shutdown().await;
 }

@@ -38,6 +38,16 @@ fn last_ident(ty: &Type) -> Option<String> {
     }
 }
 
+/// The arguments a payload type stands for: a tuple `(A, B)` is the argument list
+/// (socketioxide's rule), anything else the first argument.
+fn positions(ty: &Type) -> Vec<&Type> {
+    match ty {
+        Type::Tuple(t) if !t.elems.is_empty() => t.elems.iter().collect(),
+        Type::Paren(p) => positions(&p.elem),
+        _ => vec![ty],
+    }
+}
+
 /// The type of the value a return type answers with: `Result<T, E>`, `Option<T>` and
 /// `Ack<T>` answer with `T`; `()`, `Reject` and `impl ..` answer with none.
 fn ack_type(ty: &Type) -> Option<&Type> {
@@ -47,7 +57,7 @@ fn ack_type(ty: &Type) -> Option<&Type> {
         Type::Paren(p) => ack_type(&p.elem),
         _ => match last_ident(ty).as_deref() {
             Some("Result" | "Option") => inner(ty, &["Result", "Option"]).and_then(ack_type),
-            Some("Ack") => inner(ty, &["Ack"]),
+            Some("Ack" | "Spread") => inner(ty, &["Ack", "Spread"]),
             Some("Reject") => None,
             _ => Some(ty),
         },
@@ -77,16 +87,41 @@ pub fn described(
     output: Option<&Type>,
 ) -> TokenStream {
     let path = format!("{}::{method}", type_text(self_ty));
-    let payloads = args
+    let read: Vec<Vec<&Type>> = args
         .iter()
         .filter_map(|a| inner(a, &PAYLOADS))
-        .map(|t| type_info(krate, t));
-    let ack = match output.and_then(ack_type) {
-        Some(t) => {
-            let info = type_info(krate, t);
-            quote!(::core::option::Option::Some(#info))
+        .map(positions)
+        .collect();
+    let payloads = read.iter().map(|p| type_info(krate, p[0]));
+    // The arguments after the first, of the extractor that reads the most.
+    let rest: Vec<TokenStream> = read
+        .iter()
+        .max_by_key(|p| p.len())
+        .map(|p| p[1..].iter().map(|t| type_info(krate, t)).collect())
+        .unwrap_or_default();
+    // `Spread<(A, B)>` answers with several arguments.
+    let spread = output.is_some_and(|o| {
+        fn unwrap(ty: &Type) -> Option<&Type> {
+            match last_ident(ty).as_deref() {
+                Some("Result" | "Option") => inner(ty, &["Result", "Option"]).and_then(unwrap),
+                Some("Spread") => Some(ty),
+                _ => None,
+            }
         }
-        None => quote!(::core::option::Option::None),
+        unwrap(o).is_some()
+    });
+    let answered = output
+        .and_then(ack_type)
+        .map(|t| if spread { positions(t) } else { vec![t] });
+    let (ack, ack_rest): (TokenStream, Vec<TokenStream>) = match &answered {
+        Some(p) => {
+            let info = type_info(krate, p[0]);
+            (
+                quote!(::core::option::Option::Some(#info)),
+                p[1..].iter().map(|t| type_info(krate, t)).collect(),
+            )
+        }
+        None => (quote!(::core::option::Option::None), Vec::new()),
     };
     quote! {
         #krate::__private::inventory::submit! {
@@ -97,7 +132,9 @@ pub fn described(
                     use #krate::__private::{ViaAny as _, ViaSchema as _};
                     #krate::__private::Signature {
                         payloads: #krate::__private::Vec::from([#(#payloads),*]),
+                        rest: #krate::__private::Vec::from([#(#rest),*]),
                         ack: #ack,
+                        ack_rest: #krate::__private::Vec::from([#(#ack_rest),*]),
                     }
                 },
             }

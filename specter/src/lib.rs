@@ -162,12 +162,12 @@ pub use subscriber::event_name;
 #[cfg(feature = "validate")]
 pub use subscriber::validate;
 pub use subscriber::{
-    Ack, AckError, AckErrorWire, Answers, Asks, Binding, BoxOutcomeFuture, Call, DEFAULT_NAMESPACE,
-    DEFAULT_PRIORITY, Deliver, Delivery, DeliveryPolicy, DeliveryStats, EmitEvent, ErrorKind,
-    EventCtx, EventKind, EventKinds, ExtractError, Failure, FieldError, FromEvent, Guard,
-    IntoGuard, IntoOutcome, IntoSubscriber, IntoVerdict, Method, Outcome, Public, Rate, RateError,
-    Reject, ServerEvent, Session, SharedData, Signature, Source, Subscriber, TypeInfo, Unanswered,
-    Undelivered,
+    Ack, AckError, AckErrorWire, Answers, Arg, Args, Asks, Binding, BoxOutcomeFuture, Call,
+    DEFAULT_NAMESPACE, DEFAULT_PRIORITY, Deliver, Delivery, DeliveryPolicy, DeliveryStats,
+    EmitEvent, ErrorKind, EventCtx, EventKind, EventKinds, ExtractError, Failure, FieldError,
+    FromEvent, Guard, IntoGuard, IntoOutcome, IntoSubscriber, IntoVerdict, Method, Outcome, Public,
+    Rate, RateError, Reject, ServerEvent, Session, SharedData, Signature, Source, Spread,
+    Subscriber, TypeInfo, Unanswered, Undelivered,
 };
 
 pub use adapter::{Adapter, SocketIo, SocketRef};

@@ -59,6 +59,17 @@ fn summary(e: &ClientEvent) -> String {
     )
 }
 
+/// The schema of several arguments: an array of them, in order.
+fn arguments(items: Vec<Value>) -> Value {
+    json!({
+        "type": "array",
+        "description": "the arguments, in order",
+        "items": items,
+        "minItems": items.len(),
+        "maxItems": items.len(),
+    })
+}
+
 pub fn render(contract: &Contract) -> Value {
     let mut channels = Map::new();
     let mut operations = Map::new();
@@ -99,13 +110,31 @@ pub fn render(contract: &Contract) -> Value {
                     all_of(&payloads)
                 };
             }
+            let rest = e.rest();
+            if !rest.is_empty() {
+                // Several arguments: the payload is their list, in order.
+                let first = message.get("payload").cloned().unwrap_or_else(|| json!({}));
+                let items: Vec<Value> = std::iter::once(first)
+                    .chain(rest.iter().map(|types| all_of(types)))
+                    .collect();
+                message["payload"] = arguments(items);
+            }
             add(mid.clone(), message, &mut channel_messages);
             let mut reply_messages = vec![message_ref("ackError")];
             if let Some(ack) = e.ack() {
                 let ack_id = format!("{mid}.ack");
+                let payload = if e.ack_rest().is_empty() {
+                    typed(ack)
+                } else {
+                    arguments(
+                        std::iter::once(typed(ack))
+                            .chain(e.ack_rest().iter().map(typed))
+                            .collect(),
+                    )
+                };
                 add(
                     ack_id.clone(),
-                    json!({ "name": format!("{} ack", e.name), "payload": typed(ack) }),
+                    json!({ "name": format!("{} ack", e.name), "payload": payload }),
                     &mut channel_messages,
                 );
                 reply_messages.insert(0, message_ref(&ack_id));

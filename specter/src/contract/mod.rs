@@ -84,10 +84,14 @@ pub struct SubscriberContract {
     /// Whether its signature was recorded (`#[handler]`, `#[specter::describe]`); a
     /// closure's is not, and the contract then knows nothing of its messages.
     pub described: bool,
-    /// The payload types its extractors read.
+    /// The payload types its extractors read as the first argument.
     pub payloads: Vec<Typed>,
+    /// The arguments after the first that it reads (`Data<(A, B)>`: `B`).
+    pub rest: Vec<Typed>,
     /// The type of the value it answers with, when it answers with one.
     pub ack: Option<Typed>,
+    /// The answer's arguments after the first (`Spread<(A, B)>`: `B`).
+    pub ack_rest: Vec<Typed>,
 }
 
 /// An event the server emits.
@@ -114,6 +118,35 @@ impl ClientEvent {
             }
         }
         out
+    }
+
+    /// The arguments after the first, by position: each the types the subscribers
+    /// that read it want (a message must satisfy them all).
+    pub fn rest(&self) -> Vec<Vec<&Typed>> {
+        let mut out: Vec<Vec<&Typed>> = Vec::new();
+        for s in &self.subscribers {
+            for (i, t) in s.rest.iter().enumerate() {
+                if out.len() <= i {
+                    out.push(Vec::new());
+                }
+                if !out[i]
+                    .iter()
+                    .any(|o| o.schema == t.schema && o.name == t.name)
+                {
+                    out[i].push(t);
+                }
+            }
+        }
+        out
+    }
+
+    /// The answer's arguments after the first, of the subscriber that answers.
+    pub fn ack_rest(&self) -> &[Typed] {
+        self.subscribers
+            .iter()
+            .rev()
+            .find(|s| s.ack.is_some())
+            .map_or(&[], |s| &s.ack_rest)
     }
 
     /// Whether the event's payload is unknown: a subscriber has no recorded signature
@@ -173,15 +206,15 @@ impl Contract {
                     .iter()
                     .map(|s| {
                         let signature = described(s.callable);
+                        let sig = signature.clone().unwrap_or_default();
                         SubscriberContract {
                             owner: s.owner.clone(),
                             source: s.source,
                             described: signature.is_some(),
-                            payloads: signature
-                                .as_ref()
-                                .map(|sig| sig.payloads.iter().map(&mut schema_of).collect())
-                                .unwrap_or_default(),
-                            ack: signature.and_then(|sig| sig.ack.as_ref().map(&mut schema_of)),
+                            payloads: sig.payloads.iter().map(&mut schema_of).collect(),
+                            rest: sig.rest.iter().map(&mut schema_of).collect(),
+                            ack: sig.ack.as_ref().map(&mut schema_of),
+                            ack_rest: sig.ack_rest.iter().map(&mut schema_of).collect(),
                         }
                     })
                     .collect();

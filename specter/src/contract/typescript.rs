@@ -287,26 +287,38 @@ fn namespace(ns: &NamespaceContract, defs: &Map<String, Value>) -> String {
     out
 }
 
-/// `(payload: T, ack?: (answer: A | AckError) => void) => void`.
+/// `(payload: T, arg2: U, ack?: (answer: A | AckError, arg2?: B) => void) => void`:
+/// positional arguments after the payload (`Data<(T, U)>`) and answers of several
+/// arguments (`Spread<(A, B)>`) get `argN`, N their place.
 fn client_event(e: &ClientEvent, defs: &Map<String, Value>) -> String {
-    let payloads = e.payloads();
-    let payload = if e.payload_unknown() {
-        Some("payload?: unknown".to_owned())
-    } else if payloads.is_empty() {
-        None
-    } else {
-        let types: Vec<String> = payloads.iter().map(|t| paren(typed(t, defs))).collect();
-        Some(format!("payload: {}", types.join(" & ")))
+    let all = |types: &[&Typed]| {
+        let types: Vec<String> = types.iter().map(|t| paren(typed(t, defs))).collect();
+        types.join(" & ")
     };
+    let payloads = e.payloads();
+    let mut params = Vec::new();
+    if e.payload_unknown() {
+        params.push("payload?: unknown".to_owned());
+    } else if !payloads.is_empty() {
+        params.push(format!("payload: {}", all(&payloads)));
+    }
+    for (i, types) in e.rest().iter().enumerate() {
+        if params.is_empty() {
+            params.push("payload: unknown".to_owned());
+        }
+        params.push(format!("arg{}: {}", i + 2, all(types)));
+    }
     let answer = match e.ack().map(|t| typed(t, defs)) {
         Some(t) if t == "unknown" => t,
         Some(t) => format!("{} | AckError", paren(t)),
         None if e.subscribers.iter().any(|s| !s.described) => "unknown".to_owned(),
         None => "AckError | undefined".to_owned(),
     };
-    let ack = format!("ack?: (answer: {answer}) => void");
-    match payload {
-        Some(p) => format!("({p}, {ack}) => void"),
-        None => format!("({ack}) => void"),
+    let mut answers = vec![format!("answer: {answer}")];
+    for (i, t) in e.ack_rest().iter().enumerate() {
+        // An error answer is one argument: the others may be missing.
+        answers.push(format!("arg{}?: {}", i + 2, typed(t, defs)));
     }
+    params.push(format!("ack?: ({}) => void", answers.join(", ")));
+    format!("({}) => void", params.join(", "))
 }

@@ -157,7 +157,7 @@ impl Deliver {
         let socket = &self.socket;
         match self
             .delivery
-            .try_send(socket.id, Sending::Emit, || socket.emit(event, data))
+            .try_send(socket.id, Sending::Emit, || socket.emit(event, &(data,)))
         {
             Attempt::Done(result) => result,
             Attempt::Full => {

@@ -327,31 +327,44 @@ impl Deliver {
         Self { socket, delivery }
     }
 
-    /// Emits `event` with `data` to the socket of this event, waiting for room.
+    /// Emits `event` with `data` as its one argument to the socket of this event,
+    /// waiting for room.
     pub async fn emit<T: Serialize + Sync + ?Sized>(
         &self,
         event: &str,
         data: &T,
     ) -> Result<(), Undelivered> {
-        emit_to(&self.delivery, &self.socket, event, data).await
+        emit_to(&self.delivery, &self.socket, event, &(data,)).await
     }
 
-    /// Emits `event` with `data` to every socket `targets` selects (`io.to("room")`,
-    /// `socket.broadcast()`, `io.broadcast()`), each waiting for room on its own: a slow
-    /// recipient delays this call (up to the send timeout), never the others' delivery.
+    /// Emits `event` with several arguments, by explicit choice: each element of the
+    /// tuple `args` (or of an [`Args`](crate::Args)) is one argument, `(a, b) =>` in
+    /// the client's listener.
+    pub async fn emit_args<T: Serialize + Sync + ?Sized>(
+        &self,
+        event: &str,
+        args: &T,
+    ) -> Result<(), Undelivered> {
+        emit_to(&self.delivery, &self.socket, event, args).await
+    }
+
+    /// Emits `event` with `data` as its one argument to every socket `targets` selects
+    /// (`io.to("room")`, `socket.broadcast()`, `io.broadcast()`), each waiting for room
+    /// on its own: a slow recipient delays this call (up to the send timeout), never the
+    /// others' delivery.
     pub async fn to_all<T: Serialize + Sync + ?Sized>(
         &self,
         targets: BroadcastOperators<Adapter>,
         event: &str,
         data: &T,
     ) -> Result<(), Undelivered> {
-        to_all(&self.delivery, targets, event, data).await
+        to_all(&self.delivery, targets, event, &(data,)).await
     }
 
     /// Emits a typed [`ServerEvent`] to the socket of this event, waiting for room:
     /// the event's name comes with its type.
     pub async fn send<E: ServerEvent + Sync>(&self, event: &E) -> Result<(), Undelivered> {
-        self.emit(E::NAME, &(event,)).await
+        self.emit(E::NAME, event).await
     }
 
     /// Emits a typed [`ServerEvent`] to every socket `targets` selects, as
@@ -361,13 +374,14 @@ impl Deliver {
         targets: BroadcastOperators<Adapter>,
         event: &E,
     ) -> Result<(), Undelivered> {
-        self.to_all(targets, E::NAME, &(event,)).await
+        self.to_all(targets, E::NAME, event).await
     }
 }
 
-// Typed events travel as one argument whatever their serde shape: socketioxide spreads
-// a tuple into arguments, and would read a newtype struct's inner value as the packet's
-// own list of arguments. Hence `&(event,)`.
+// What `Deliver` sends is one argument whatever its serde shape: socketioxide spreads a
+// tuple-like value (a tuple, an array, a tuple struct) into arguments, and would read a
+// newtype struct's inner value as the packet's own list of arguments. Hence `&(data,)`,
+// but for `emit_args`.
 
 /// Typed emits with socketioxide's own calls, which fail at once on a full buffer
 /// (use [`Deliver`] in subscribers to wait for room): on a socket, an operator

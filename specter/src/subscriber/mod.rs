@@ -4,6 +4,7 @@
 //! one event. Nothing here knows about the ingress or the app.
 
 pub mod ack_error;
+pub mod args;
 pub mod ask;
 pub mod binding;
 pub mod delivery;
@@ -26,6 +27,7 @@ pub mod subscriber;
 pub mod validate;
 
 pub use ack_error::{AckError, AckErrorWire, FieldError};
+pub use args::{Arg, Args, Spread};
 pub use ask::{Answers, Unanswered};
 pub use binding::{Binding, DEFAULT_NAMESPACE, DEFAULT_PRIORITY};
 pub use delivery::{Deliver, Delivery, DeliveryPolicy, DeliveryStats, EmitEvent, Undelivered};

@@ -146,17 +146,28 @@ impl fmt::Display for Failure {
 }
 
 /// A value that may answer an ack, kept as returned (not converted to JSON) until the
-/// ack is sent, so binary values (`bytes::Bytes`) travel as binary attachments.
-pub struct Reply(Box<dyn ErasedReply>);
+/// ack is sent, so binary values (`bytes::Bytes`) travel as binary attachments. It is
+/// one argument of the client's callback, whatever its shape, unless it was made with
+/// [`spread`](Self::spread).
+pub struct Reply {
+    value: Box<dyn ErasedReply>,
+    spread: bool,
+}
 
 trait ErasedReply: Send {
-    fn send(&self, ack: AckSender) -> Result<(), SendError>;
+    fn send(&self, ack: AckSender, spread: bool) -> Result<(), SendError>;
     fn json(&self) -> serde_json::Result<Json>;
 }
 
 impl<T: Serialize + Send> ErasedReply for T {
-    fn send(&self, ack: AckSender) -> Result<(), SendError> {
-        ack.send(self)
+    fn send(&self, ack: AckSender, spread: bool) -> Result<(), SendError> {
+        // socketioxide writes a tuple-like value (a tuple, an array, a tuple struct) as
+        // several arguments: a 1-tuple makes anything one argument.
+        if spread {
+            ack.send(self)
+        } else {
+            ack.send(&(self,))
+        }
     }
     fn json(&self) -> serde_json::Result<Json> {
         serde_json::to_value(self)
@@ -164,18 +175,30 @@ impl<T: Serialize + Send> ErasedReply for T {
 }
 
 impl Reply {
-    /// Wraps a value.
+    /// Wraps a value: one argument of the client's callback.
     pub fn new<T: Serialize + Send + 'static>(value: T) -> Self {
-        Self(Box::new(value))
+        Self {
+            value: Box::new(value),
+            spread: false,
+        }
+    }
+
+    /// Wraps a tuple whose elements are each an argument of the client's callback
+    /// ([`Spread`](crate::Spread), [`Args`](crate::Args)).
+    pub fn spread<T: Serialize + Send + 'static>(value: T) -> Self {
+        Self {
+            value: Box::new(value),
+            spread: true,
+        }
     }
 
     /// The value as JSON (binary data becomes arrays of numbers).
     pub fn to_json(&self) -> serde_json::Result<Json> {
-        self.0.json()
+        self.value.json()
     }
 
     pub(crate) fn send(&self, ack: AckSender) -> Result<(), SendError> {
-        self.0.send(ack)
+        self.value.send(ack, self.spread)
     }
 }
 

@@ -30,10 +30,15 @@ pub struct TypeInfo {
 #[derive(Debug, Clone, Default)]
 pub struct Signature {
     /// The types its payload extractors (`Data<T>`, `SharedData<T>`, `Valid<T>`,
-    /// `TryData<T>`) read.
+    /// `TryData<T>`) read as the first argument (`A` of a tuple `(A, B)`).
     pub payloads: Vec<TypeInfo>,
-    /// The type of the value it answers with, when it answers with one.
+    /// The arguments after the first that one of them reads (`B` of `(A, B)`).
+    pub rest: Vec<TypeInfo>,
+    /// The type of the value it answers with, when it answers with one (the first of a
+    /// `Spread`'s).
     pub ack: Option<TypeInfo>,
+    /// The answer's arguments after the first (`Spread<(A, B)>`).
+    pub ack_rest: Vec<TypeInfo>,
 }
 
 /// A method's signature, submitted by the macros.
