@@ -33,6 +33,13 @@ pub enum Error {
     },
     /// A namespace path that does not start with `/`.
     InvalidNamespace(String),
+    /// A dynamic namespace's pattern that is not one (`/t/x{id}`).
+    InvalidPattern {
+        /// The namespace as given.
+        namespace: String,
+        /// Why.
+        reason: String,
+    },
     /// Two handlers or controllers share a name.
     DuplicateName {
         /// The name.
@@ -78,6 +85,9 @@ impl fmt::Display for Error {
             ),
             Error::InvalidNamespace(ns) => {
                 write!(f, "namespace {ns:?} must start with `/`")
+            }
+            Error::InvalidPattern { namespace, reason } => {
+                write!(f, "namespace pattern {namespace:?}: {reason}")
             }
             Error::DuplicateName {
                 name,

@@ -165,9 +165,9 @@ pub use subscriber::{
     Ack, AckError, AckErrorWire, Answers, Arg, Args, Asks, Binding, BoxOutcomeFuture, Call,
     DEFAULT_NAMESPACE, DEFAULT_PRIORITY, Deliver, Delivery, DeliveryPolicy, DeliveryStats,
     EmitEvent, ErrorKind, EventCtx, EventKind, EventKinds, ExtractError, Failure, FieldError,
-    FromEvent, Guard, IntoGuard, IntoOutcome, IntoSubscriber, IntoVerdict, Method, Outcome, Public,
-    Rate, RateError, Reject, ServerEvent, Session, SharedData, Signature, Source, Spread,
-    Subscriber, TypeInfo, Unanswered, Undelivered,
+    FromEvent, Guard, IntoGuard, IntoOutcome, IntoSubscriber, IntoVerdict, Method, NsParams,
+    Outcome, Public, Rate, RateError, Reject, ServerEvent, Session, SharedData, Signature, Source,
+    Spread, Subscriber, TypeInfo, Unanswered, Undelivered,
 };
 
 pub use adapter::{Adapter, SocketIo, SocketRef};

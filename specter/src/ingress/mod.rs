@@ -7,6 +7,7 @@
 
 mod answer;
 mod dispatch;
+pub(crate) mod dynamic;
 mod error_subscribers;
 mod inflight;
 pub mod layer;
@@ -27,6 +28,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use socketioxide_core::adapter::Spawnable;
+
+use dynamic::{Dynamic, Pattern};
 
 use crate::adapter::SocketIo;
 use crate::error::Error;
@@ -265,9 +268,7 @@ impl SocketIngress {
     }
 
     pub(crate) fn add_layer_in(&self, namespace: &str, layer: Arc<dyn Layer>) -> Result<(), Error> {
-        if !namespace.starts_with('/') {
-            return Err(Error::InvalidNamespace(namespace.to_owned()));
-        }
+        check_namespace(namespace)?;
         let ns = self.namespace(namespace);
         ns.own_layers.lock().unwrap().push(layer);
         self.refresh_layers(&ns);
@@ -335,9 +336,7 @@ impl SocketIngress {
         owner: Arc<str>,
         bindings: Vec<Binding>,
     ) -> Result<Vec<Subscription>, Error> {
-        if !namespace.starts_with('/') {
-            return Err(Error::InvalidNamespace(namespace.to_owned()));
-        }
+        check_namespace(namespace)?;
         for b in &bindings {
             // A catch-all binding has no name of its own: it is kept under `table::ANY`.
             let named = if b.any {
@@ -408,6 +407,9 @@ impl SocketIngress {
         if let Some(ns) = map.get(path) {
             return ns.clone();
         }
+        // Checked by `check_namespace` before.
+        let pattern = Pattern::parse(path).ok().flatten();
+        let io = &self.shared.io;
         let ns = Arc::new(Namespace {
             path: Arc::from(path),
             table: EventTable::default(),
@@ -416,9 +418,17 @@ impl SocketIngress {
             delivery: self.shared.delivery.clone(),
             no_entries: Arc::from([]),
             own_layers: Mutex::default(),
+            dynamic: pattern.map(|p| Dynamic::new(p, io.clone())),
         });
         ns.table
             .set_layers(self.shared.layers.lock().unwrap().clone());
+        if ns.dynamic.is_some() {
+            if let Err(e) = io.dyn_ns(path.to_owned(), socketio::OnConnect(ns.clone())) {
+                tracing::error!(namespace = path, error = %e, "the dynamic namespace could not be added");
+            }
+            map.insert(path.to_owned(), ns.clone());
+            return ns;
+        }
         // A remote adapter (Redis) initializes the namespace in the background; the
         // local one has nothing to do.
         #[allow(clippy::unit_arg)] // `()` with the local adapter
@@ -430,4 +440,17 @@ impl SocketIngress {
         map.insert(path.to_owned(), ns.clone());
         ns
     }
+}
+
+/// A namespace the app may bind: a path from `/`, or a pattern of one (`/tenant/{id}`).
+fn check_namespace(namespace: &str) -> Result<(), Error> {
+    if !namespace.starts_with('/') {
+        return Err(Error::InvalidNamespace(namespace.to_owned()));
+    }
+    Pattern::parse(namespace)
+        .map(drop)
+        .map_err(|reason| Error::InvalidPattern {
+            namespace: namespace.to_owned(),
+            reason,
+        })
 }

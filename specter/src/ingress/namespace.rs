@@ -5,6 +5,7 @@ use std::sync::{Arc, Mutex};
 
 use crate::adapter::{Socket, SocketRef};
 use crate::client_text::Shown;
+use crate::ingress::dynamic::Dynamic;
 use crate::ingress::error_subscribers::{ErrorEvent, ErrorTable};
 use crate::ingress::inflight::Inflight;
 use crate::ingress::layer::Layer;
@@ -21,6 +22,8 @@ pub(crate) struct Namespace {
     pub no_entries: Arc<[Entry]>,
     /// The namespace's own layers (the table holds them after the app's).
     pub own_layers: Mutex<Vec<Arc<dyn Layer>>>,
+    /// For a pattern (`/tenant/{id}`): the namespaces open under it.
+    pub dynamic: Option<Dynamic>,
 }
 
 impl std::fmt::Debug for Namespace {

@@ -80,9 +80,19 @@ impl ConnectHandler<Adapter, Listener> for OnConnect {
         auth: &'a Option<Value>,
     ) -> MiddlewareFuture<'a> {
         Box::pin(async move {
-            dispatch::connect(&self.0, s, auth)
-                .await
-                .map_err(|reason| Box::new(reason) as Box<dyn Display + Send>)
+            let ns = &self.0;
+            if let Some(dynamic) = &ns.dynamic {
+                let max = ns.delivery.policy.max_dynamic_namespaces;
+                if let Err(reason) = dynamic.admit(&s, max) {
+                    tracing::info!(namespace = %ns.path, reason, "connection refused");
+                    return Err(Box::new(reason) as Box<dyn Display + Send>);
+                }
+            }
+            let result = dispatch::connect(ns, s.clone(), auth).await;
+            if let (Err(_), Some(dynamic)) = (&result, &ns.dynamic) {
+                dynamic.leave(s.ns());
+            }
+            result.map_err(|reason| Box::new(reason) as Box<dyn Display + Send>)
         })
     }
 }
@@ -103,7 +113,11 @@ impl DisconnectHandler<Adapter, Listener> for OnDisconnect {
             dispatch::disconnect(&ns, s.clone(), reason).await;
             metrics::connected(&ns.path, -1.0);
             ns.delivery.forget(s.id);
+            let path = ns.dynamic.is_some().then(|| s.ns().to_owned());
             defer(s);
+            if let (Some(dynamic), Some(path)) = (&ns.dynamic, path) {
+                dynamic.leave(&path);
+            }
         });
     }
 }

@@ -430,6 +430,13 @@ impl FromEvent for Deliver {
     }
 }
 
+/// `NsParams`: the parameters of the socket's dynamic namespace.
+impl FromEvent for crate::subscriber::NsParams {
+    fn from_event(ctx: &mut EventCtx<'_>) -> Result<Self, ExtractError> {
+        Ok(Self::of(ctx.socket))
+    }
+}
+
 /// `DisconnectReason` is why a socket left: `disconnect` events only.
 impl FromEvent for DisconnectReason {
     const KINDS: EventKinds = EventKinds::DISCONNECT;

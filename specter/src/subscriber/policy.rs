@@ -42,6 +42,10 @@ pub struct DeliveryPolicy {
     /// socket. With the message size bound (1 MB), it bounds a socket's queue in memory
     /// as `max_queued_events` does in number.
     pub max_queued_bytes: usize,
+    /// How many namespaces of one dynamic pattern (`/tenant/{id}`) may be open at once
+    /// (default 10,000): a connection to one more is refused with
+    /// `too many namespaces are open`. A namespace closes when its last socket leaves.
+    pub max_dynamic_namespaces: usize,
 }
 
 impl Default for DeliveryPolicy {
@@ -56,11 +60,18 @@ impl Default for DeliveryPolicy {
             event_rate: None,
             max_unknown_events: 1000,
             max_queued_bytes: 16 << 20,
+            max_dynamic_namespaces: 10_000,
         }
     }
 }
 
 impl DeliveryPolicy {
+    /// How many namespaces of one dynamic pattern may be open at once.
+    pub fn max_dynamic_namespaces(mut self, n: usize) -> Self {
+        self.max_dynamic_namespaces = n;
+        self
+    }
+
     /// How many bytes of payload the waiting events of one socket may hold together
     /// before the socket is disconnected.
     pub fn max_queued_bytes(mut self, bytes: usize) -> Self {
