@@ -32,7 +32,7 @@ if ! target/py-venv/bin/python -c "import socketio, websocket, requests" >/dev/n
   target/py-venv/bin/pip install -q -r tests/python/requirements.txt
 fi
 
-cargo test --workspace --features specter-runtime/testing,specter-runtime/validate,specter-runtime/contract,specter-runtime/metrics,specter-runtime/admin
+cargo test --workspace --features specter-runtime/testing,specter-runtime/validate,specter-runtime/contract,specter-runtime/metrics,specter-runtime/admin,specter-runtime/msgpack,specter-runtime/eio3
 # The published crates package and build on their own (examples and top-level tests stay
 # out of them, as their manifests say). Cargo verifies them through a registry it makes
 # under the target dir, and treats what comes from a registry as never changing: it

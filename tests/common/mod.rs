@@ -392,6 +392,17 @@ impl Client {
         }
     }
 
+    /// Connects with node's `socket.io-msgpack-parser` (node's driver only).
+    pub async fn connect_msgpack(&mut self, url: &str, transport: &str) -> Result<String, String> {
+        let reply = self
+            .call(json!({ "op": "connect", "url": url, "transports": [transport], "parser": "msgpack" }))
+            .await;
+        match reply.get("sock") {
+            Some(s) => Ok(s.as_str().unwrap().to_owned()),
+            None => Err(reply["error"].as_str().unwrap_or_default().to_owned()),
+        }
+    }
+
     /// Emits and waits for the ack; returns the ack's arguments.
     pub async fn emit_ack(&mut self, sock: &str, event: &str, args: Value) -> Value {
         let reply = self

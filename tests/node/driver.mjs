@@ -2,7 +2,7 @@
 // can use node's socket.io-client as a real client.
 //
 // Commands (each with an "id"; the answer carries the same "id"):
-//   {"op":"connect","url":..,"auth":{..},"transports":["websocket"]} -> {"sock":"s1"} | {"error":"..."}
+//   {"op":"connect","url":..,"auth":{..},"transports":["websocket"],"parser":"msgpack"?} -> {"sock":"s1"} | {"error":"..."}
 //   {"op":"emit","sock":"s1","event":"e","args":[..],"ack":true,"timeout":ms} -> {"ack":[..]} | {"error":"..."}
 //   {"op":"burst","sock":"s1","event":"e","count":n,"payload":p} -> {"acks":[..]} (n emits at
 //     once, each asking for an ack; payload i, or p with every "$i" replaced by i)
@@ -12,6 +12,7 @@
 // Pushed without an id: {"sock":"s1","event":"e","args":[..]} for every server emit,
 // and {"sock":"s1","event":"disconnect","args":[reason]} when the server drops it.
 import { io } from "socket.io-client";
+import msgpackParser from "socket.io-msgpack-parser";
 import { createInterface } from "node:readline";
 
 const sockets = new Map();
@@ -46,6 +47,7 @@ const ops = {
         reconnection: false,
         forceNew: true,
         timeout: cmd.timeout ?? 5000,
+        ...(cmd.parser === "msgpack" ? { parser: msgpackParser } : {}),
       });
       const name = `s${next++}`;
       socket.onAny((event, ...args) => {

@@ -144,6 +144,16 @@ impl ServiceManagerBuilder {
         self.configure_io(move |io| io.req_path(path))
     }
 
+    /// Packets in MessagePack (feature `msgpack`; node's `socket.io-msgpack-parser`)
+    /// instead of JSON text, for every namespace: clients must use the same parser
+    /// (the Admin UI's page speaks JSON, so it cannot connect to such an app).
+    /// `TestClientBuilder::msgpack` speaks it in tests.
+    #[cfg(feature = "msgpack")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "msgpack")))]
+    pub fn msgpack(self) -> Self {
+        self.configure_io(|io| io.with_parser(socketioxide::ParserConfig::msgpack()))
+    }
+
     /// The pages of other origins that may connect, besides the server's own: exact
     /// origins (`"https://app.example.com"`) or every subdomain of a domain
     /// (`"https://*.example.com"`). Requests without `Origin` (non-browser clients) are

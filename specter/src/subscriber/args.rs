@@ -71,6 +71,22 @@ impl From<serde_json::Value> for Arg {
     }
 }
 
+/// JSON, with binary data as arrays of bytes.
+impl From<Arg> for serde_json::Value {
+    fn from(a: Arg) -> Self {
+        use serde_json::Value as J;
+        match a {
+            Arg::Null => J::Null,
+            Arg::Bool(b) => J::Bool(b),
+            Arg::Number(n) => J::Number(n),
+            Arg::Text(s) => J::String(s),
+            Arg::Binary(b) => J::Array(b.iter().map(|&x| J::from(x)).collect()),
+            Arg::Array(a) => J::Array(a.into_iter().map(J::from).collect()),
+            Arg::Object(o) => J::Object(o.into_iter().map(|(k, v)| (k, J::from(v))).collect()),
+        }
+    }
+}
+
 impl From<Bytes> for Arg {
     fn from(b: Bytes) -> Self {
         Arg::Binary(b)

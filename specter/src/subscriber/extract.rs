@@ -257,7 +257,7 @@ impl std::error::Error for ExtractError {}
 #[diagnostic::on_unimplemented(
     message = "`{Self}` is not an extractor Specter can hand to a subscriber",
     label = "this argument cannot be extracted from a socket event",
-    note = "subscriber arguments must implement `specter::FromEvent`: SocketRef, Data<T>, SharedData<T>, TryData<T>, Session<T>, Deliver, Event, State<T>, SocketIo, DisconnectReason, ProtocolVersion, TransportType",
+    note = "subscriber arguments must implement `specter::FromEvent`: SocketRef, Data<T>, SharedData<T>, TryData<T>, Args, Session<T>, Deliver, NsParams, Event, State<T>, SocketIo, DisconnectReason, ProtocolVersion, TransportType",
     note = "to answer an ack, return the value from the subscriber instead of taking an AckSender"
 )]
 pub trait FromEvent: Sized {

@@ -39,6 +39,8 @@
 //! `specter::testing` is behind the `testing` feature: turn it on in your app's
 //! dev-dependencies, `specter = { version = "..", features = ["testing"] }`.
 
+#[cfg(feature = "msgpack")]
+mod msgpack;
 mod packet;
 
 use std::collections::HashMap;
@@ -105,6 +107,53 @@ impl std::fmt::Debug for Answerers {
     }
 }
 
+/// How packets travel: JSON text (with binary attachments), or MessagePack.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Wire {
+    Json,
+    #[cfg(feature = "msgpack")]
+    MsgPack,
+}
+
+impl Wire {
+    fn connect(self, ns: &str, auth: &Value) -> Vec<Message> {
+        match self {
+            Wire::Json => vec![Message::text(packet::connect(ns, auth))],
+            #[cfg(feature = "msgpack")]
+            Wire::MsgPack => vec![Message::binary(msgpack::connect(ns, auth))],
+        }
+    }
+
+    fn disconnect(self, ns: &str) -> Vec<Message> {
+        match self {
+            Wire::Json => vec![Message::text(format!("41{}", packet::ns_prefix(ns)))],
+            #[cfg(feature = "msgpack")]
+            Wire::MsgPack => vec![Message::binary(msgpack::disconnect(ns))],
+        }
+    }
+
+    fn event(self, ns: &str, ack: Option<i64>, event: &str, args: Vec<Arg>) -> Vec<Message> {
+        match self {
+            Wire::Json => {
+                let (text, files) = packet::event_with_attachments(ns, ack, event, args);
+                std::iter::once(Message::text(text))
+                    .chain(files.into_iter().map(Message::binary))
+                    .collect()
+            }
+            #[cfg(feature = "msgpack")]
+            Wire::MsgPack => vec![Message::binary(msgpack::event(ns, ack, event, &args))],
+        }
+    }
+
+    fn ack(self, ns: &str, id: i64, args: &[Value]) -> Message {
+        match self {
+            Wire::Json => Message::text(packet::ack(ns, id, args)),
+            #[cfg(feature = "msgpack")]
+            Wire::MsgPack => Message::binary(msgpack::ack(ns, id, args)),
+        }
+    }
+}
+
 /// Options of a [`TestClient`] connection.
 #[derive(Debug, Clone)]
 pub struct TestClientBuilder {
@@ -112,6 +161,7 @@ pub struct TestClientBuilder {
     auth: Value,
     timeout: Duration,
     answerers: Answerers,
+    wire: Wire,
 }
 
 impl Default for TestClientBuilder {
@@ -121,6 +171,7 @@ impl Default for TestClientBuilder {
             auth: Value::Object(Default::default()),
             timeout: Duration::from_secs(5),
             answerers: Answerers::default(),
+            wire: Wire::Json,
         }
     }
 }
@@ -158,6 +209,14 @@ impl TestClientBuilder {
         answer: impl Fn(&[Value]) -> Option<Vec<Value>> + Send + Sync + 'static,
     ) -> Self {
         self.answerers.0.insert(event.into(), Arc::new(answer));
+        self
+    }
+
+    /// Speaks MessagePack (node's `socket.io-msgpack-parser`) instead of JSON, to an app
+    /// built with [`ServiceManagerBuilder::msgpack`](crate::ServiceManagerBuilder::msgpack).
+    #[cfg(feature = "msgpack")]
+    pub fn msgpack(mut self) -> Self {
+        self.wire = Wire::MsgPack;
         self
     }
 
@@ -223,22 +282,26 @@ impl TestClientBuilder {
         let pending: Pending = Arc::default();
         let (events_tx, events) = mpsc::unbounded_channel();
         let (connected_tx, connected) = oneshot::channel();
-        tokio::spawn(read_loop(
-            stream,
-            out.clone(),
-            pending.clone(),
-            events_tx,
-            connected_tx,
-            self.namespace.clone(),
-            self.answerers.clone(),
-        ));
-        send(&out, packet::connect(&self.namespace, &self.auth))?;
+        let reader = Reader {
+            out: out.clone(),
+            pending: pending.clone(),
+            events: events_tx,
+            connected: Some(connected_tx),
+            namespace: self.namespace.clone(),
+            answerers: self.answerers.clone(),
+            wire: self.wire,
+        };
+        tokio::spawn(read_loop(stream, reader));
+        for m in self.wire.connect(&self.namespace, &self.auth) {
+            out.send(m).map_err(|_| TestError::Closed)?;
+        }
         let sid = match tokio::time::timeout(self.timeout, connected).await {
             Err(_) => return Err(TestError::Timeout),
             Ok(Err(_)) => return Err(TestError::Closed),
             Ok(Ok(result)) => result?,
         };
         Ok(TestClient {
+            wire: self.wire,
             namespace: self.namespace,
             timeout: self.timeout,
             sid,
@@ -254,6 +317,7 @@ type Pending = Arc<Mutex<HashMap<i64, oneshot::Sender<Vec<Value>>>>>;
 
 /// A Socket.IO client connected to one namespace.
 pub struct TestClient {
+    wire: Wire,
     namespace: String,
     timeout: Duration,
     sid: String,
@@ -338,12 +402,8 @@ impl TestClient {
     }
 
     fn send_event(&self, ack: Option<i64>, event: &str, args: Vec<Arg>) -> Result<(), TestError> {
-        let (text, files) = packet::event_with_attachments(&self.namespace, ack, event, args);
-        send(&self.out, text)?;
-        for file in files {
-            self.out
-                .send(Message::binary(file))
-                .map_err(|_| TestError::Closed)?;
+        for m in self.wire.event(&self.namespace, ack, event, args) {
+            self.out.send(m).map_err(|_| TestError::Closed)?;
         }
         Ok(())
     }
@@ -369,40 +429,91 @@ impl TestClient {
 
     /// Leaves the namespace and closes the connection.
     pub async fn disconnect(self) {
-        let _ = send(
-            &self.out,
-            format!("41{}", packet::ns_prefix(&self.namespace)),
-        );
+        for m in self.wire.disconnect(&self.namespace) {
+            let _ = self.out.send(m);
+        }
         let _ = self.out.send(Message::Close(None));
         // Let the server read the packets before the connection goes.
         tokio::task::yield_now().await;
     }
 }
 
-async fn read_loop<S>(
-    mut stream: futures_util::stream::SplitStream<tokio_tungstenite::WebSocketStream<S>>,
+/// What the reader of a connection hands packets to.
+struct Reader {
     out: mpsc::UnboundedSender<Message>,
     pending: Pending,
     events: mpsc::UnboundedSender<ServerEvent>,
-    connected: oneshot::Sender<Result<String, TestError>>,
+    connected: Option<oneshot::Sender<Result<String, TestError>>>,
     namespace: String,
     answerers: Answerers,
+    wire: Wire,
+}
+
+impl Reader {
+    /// Takes one packet in; `false` when the connection is over.
+    fn take(&mut self, packet: Result<Packet, String>) -> bool {
+        match packet {
+            Ok(Packet::Connect(sid)) => {
+                if let Some(c) = self.connected.take() {
+                    let _ = c.send(Ok(sid));
+                }
+            }
+            Ok(Packet::ConnectError(message)) => {
+                if let Some(c) = self.connected.take() {
+                    let _ = c.send(Err(TestError::Refused(message)));
+                }
+                return false;
+            }
+            Ok(Packet::Event(event, args, ack)) => {
+                if let Some(id) = ack {
+                    let answer = match self.answerers.0.get(&event) {
+                        Some(answer) => answer(&args),
+                        None => Some(Vec::new()),
+                    };
+                    if let Some(answer) = answer {
+                        let _ = self.out.send(self.wire.ack(&self.namespace, id, &answer));
+                    }
+                }
+                let _ = self.events.send(ServerEvent { event, args });
+            }
+            Ok(Packet::Ack(id, args)) => {
+                if let Some(tx) = self.pending.lock().unwrap().remove(&id) {
+                    let _ = tx.send(args);
+                }
+            }
+            Ok(Packet::Disconnect) => return false,
+            Err(e) => tracing::warn!(error = %e, "test client: unreadable packet"),
+        }
+        true
+    }
+}
+
+async fn read_loop<S>(
+    mut stream: futures_util::stream::SplitStream<tokio_tungstenite::WebSocketStream<S>>,
+    mut reader: Reader,
 ) where
     S: AsyncRead + AsyncWrite + Unpin,
 {
-    let mut connected = Some(connected);
     let mut partial: Option<packet::Partial> = None;
     while let Some(Ok(msg)) = stream.next().await {
         let decoded = match msg {
             Message::Text(text) => match text.as_bytes().first() {
                 Some(b'2') => {
-                    let _ = out.send(Message::text(format!("3{}", &text[1..])));
+                    let _ = reader.out.send(Message::text(format!("3{}", &text[1..])));
                     continue;
                 }
                 Some(b'4') => packet::decode(&text[1..]),
                 Some(b'1') => break,
                 _ => continue,
             },
+            // A MessagePack packet is whole in one binary message.
+            #[cfg(feature = "msgpack")]
+            Message::Binary(bytes) if reader.wire == Wire::MsgPack => {
+                if reader.take(msgpack::decode(&bytes)) {
+                    continue;
+                }
+                break;
+            }
             Message::Binary(bytes) => match partial.as_mut() {
                 Some(p) => {
                     p.received.push(bytes.to_vec());
@@ -427,38 +538,9 @@ async fn read_loop<S>(
                 continue;
             }
         };
-        match p.finish() {
-            Ok(Packet::Connect(sid)) => {
-                if let Some(c) = connected.take() {
-                    let _ = c.send(Ok(sid));
-                }
-            }
-            Ok(Packet::ConnectError(message)) => {
-                if let Some(c) = connected.take() {
-                    let _ = c.send(Err(TestError::Refused(message)));
-                }
-                break;
-            }
-            Ok(Packet::Event(event, args, ack)) => {
-                if let Some(id) = ack {
-                    let answer = match answerers.0.get(&event) {
-                        Some(answer) => answer(&args),
-                        None => Some(Vec::new()),
-                    };
-                    if let Some(answer) = answer {
-                        let _ = out.send(Message::text(packet::ack(&namespace, id, &answer)));
-                    }
-                }
-                let _ = events.send(ServerEvent { event, args });
-            }
-            Ok(Packet::Ack(id, args)) => {
-                if let Some(tx) = pending.lock().unwrap().remove(&id) {
-                    let _ = tx.send(args);
-                }
-            }
-            Ok(Packet::Disconnect) => break,
-            Err(e) => tracing::warn!(error = %e, "test client: unreadable packet"),
+        if !reader.take(p.finish()) {
+            break;
         }
     }
-    pending.lock().unwrap().clear();
+    reader.pending.lock().unwrap().clear();
 }
