@@ -6,6 +6,9 @@ use std::sync::{Arc, Weak};
 use crate::ingress::error_subscribers::ErrorTable;
 use crate::ingress::namespace::Namespace;
 
+/// The entries to remove from one namespace's table: each event, with the seqs to go.
+type Removals = Vec<(Arc<str>, Vec<u64>)>;
+
 /// A subscription to an event (or to the error subscribers) of a
 /// [`SocketIngress`](crate::SocketIngress).
 ///
@@ -57,9 +60,19 @@ impl Subscription {
                 Target::Error(_) => removed += usize::from(sub.unsubscribe()),
             }
         }
-        for ((_, event), (ns, mut seqs)) in groups {
+        // One change of each namespace's table, however many of its events lose entries.
+        let mut by_namespace: HashMap<*const Namespace, (Arc<Namespace>, Removals)> =
+            HashMap::new();
+        for ((ptr, event), (ns, mut seqs)) in groups {
             seqs.sort_unstable();
-            removed += ns.table.remove_many(&event, &seqs);
+            by_namespace
+                .entry(ptr)
+                .or_insert_with(|| (ns, Vec::new()))
+                .1
+                .push((event, seqs));
+        }
+        for (ns, events) in by_namespace.into_values() {
+            removed += ns.table.remove_each(&events);
         }
         removed
     }

@@ -3,7 +3,9 @@
 
 use rustc_hash::FxHashMap;
 use std::fmt::Write;
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Mutex};
+
+use arc_swap::ArcSwap;
 
 use serde::Serialize;
 
@@ -67,13 +69,19 @@ pub(crate) const ANY: &str = "";
 ///
 /// Looked up on every event with the name a client sent, so it hashes with FxHash, not
 /// SipHash: clients cannot add keys (only subscriptions do), so there is no table to
-/// flood, and a lookup is a fraction of SipHash's cost.
+/// flood, and a lookup is a fraction of SipHash's cost. It takes no lock either: the
+/// lists are an immutable value that a change replaces whole (`ArcSwap`), so the
+/// sockets of a namespace, each reading it on every event, never write a shared
+/// cache line; changes (subscribing, unsubscribing) are rare and take `write`, and each
+/// copies the table's lists of `Arc`s: a component's events are added, and removed at
+/// teardown, in one change.
 #[derive(Default)]
 pub(crate) struct EventTable {
-    lists: RwLock<Lists>,
+    lists: ArcSwap<Lists>,
+    write: Mutex<()>,
 }
 
-#[derive(Default)]
+#[derive(Default, Clone)]
 struct Lists {
     /// Each event's own subscribers; the catch-all ones under [`ANY`].
     own: FxHashMap<Arc<str>, Arc<[Entry]>>,
@@ -128,19 +136,29 @@ impl EventTable {
     /// any.
     #[inline]
     pub fn get(&self, event: &str) -> Option<Arc<[Entry]>> {
-        Self::lookup(&self.lists.read().unwrap(), event)
+        Self::lookup(&self.lists.load(), event)
     }
 
-    /// [`get`](Self::get), and the namespace's layers, under one lock.
+    /// [`get`](Self::get), and the namespace's layers, from one read.
     #[inline]
     pub fn route(&self, event: &str) -> (Option<Arc<[Entry]>>, Option<Layers>) {
-        let lists = self.lists.read().unwrap();
+        let lists = self.lists.load();
         (Self::lookup(&lists, event), lists.layers.clone())
+    }
+
+    /// Changes the lists: a copy, changed, then put in place of the old ones (readers
+    /// see one or the other, whole).
+    fn change<R>(&self, f: impl FnOnce(&mut Lists) -> R) -> R {
+        let _one_writer = self.write.lock().unwrap();
+        let mut lists = Lists::clone(&self.lists.load());
+        let result = f(&mut lists);
+        self.lists.store(Arc::new(lists));
+        result
     }
 
     /// Sets the layers around every dispatch (none when empty).
     pub fn set_layers(&self, layers: Vec<Arc<dyn Layer>>) {
-        self.lists.write().unwrap().layers = (!layers.is_empty()).then(|| Arc::from(layers));
+        self.change(|lists| lists.layers = (!layers.is_empty()).then(|| Arc::from(layers)));
     }
 
     #[inline]
@@ -165,16 +183,17 @@ impl EventTable {
     /// (priority, seq): one lock, and one copy of each event's list however many
     /// entries it gains.
     pub fn insert(&self, groups: Vec<(Arc<str>, Vec<Entry>)>) {
-        let mut lists = self.lists.write().unwrap();
-        lists.own.reserve(groups.len());
-        for (event, entries) in groups {
-            let list = lists
-                .own
-                .entry(event.clone())
-                .or_insert_with(|| Arc::from([]));
-            *list = sorted::merged(list, entries);
-            lists.refresh(&event);
-        }
+        self.change(|lists| {
+            lists.own.reserve(groups.len());
+            for (event, entries) in groups {
+                let list = lists
+                    .own
+                    .entry(event.clone())
+                    .or_insert_with(|| Arc::from([]));
+                *list = sorted::merged(list, entries);
+                lists.refresh(&event);
+            }
+        });
     }
 
     /// Removes the entry `seq` of `event`; true when it was there.
@@ -184,20 +203,35 @@ impl EventTable {
 
     /// Removes the entries of `event` whose seq is in `seqs` (sorted); returns how many.
     pub fn remove_many(&self, event: &str, seqs: &[u64]) -> usize {
-        let mut lists = self.lists.write().unwrap();
-        let Some(list) = lists.own.get_mut(event) else {
+        self.remove_each(&[(Arc::from(event), seqs.to_vec())])
+    }
+
+    /// Removes, for each event of `groups`, its entries whose seq is in the group's
+    /// (sorted) seqs, in one change of the table; returns how many.
+    pub fn remove_each(&self, groups: &[(Arc<str>, Vec<u64>)]) -> usize {
+        let current = self.lists.load();
+        if !groups.iter().any(|(e, _)| current.own.contains_key(e)) {
             return 0;
-        };
-        let (next, removed) = sorted::without(list, seqs);
-        if next.is_empty() {
-            lists.own.remove(event);
-        } else if removed > 0 {
-            *list = next;
         }
-        if removed > 0 {
-            lists.refresh(event);
-        }
-        removed
+        self.change(|lists| {
+            let mut removed = 0;
+            for (event, seqs) in groups {
+                let Some(list) = lists.own.get_mut(event) else {
+                    continue;
+                };
+                let (next, n) = sorted::without(list, seqs);
+                if next.is_empty() {
+                    lists.own.remove(event);
+                } else if n > 0 {
+                    *list = next;
+                }
+                if n > 0 {
+                    lists.refresh(event);
+                    removed += n;
+                }
+            }
+            removed
+        })
     }
 
     /// Every event with its own subscribers (the catch-all ones under [`ANY`]), events
@@ -205,8 +239,7 @@ impl EventTable {
     pub fn snapshot(&self) -> Vec<(Arc<str>, Arc<[Entry]>)> {
         let mut rows: Vec<_> = self
             .lists
-            .read()
-            .unwrap()
+            .load()
             .own
             .iter()
             .map(|(k, v)| (k.clone(), v.clone()))

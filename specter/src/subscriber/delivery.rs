@@ -425,7 +425,12 @@ impl EmitEvent for BroadcastOperators<Adapter> {
 
 impl EmitEvent for crate::adapter::SocketIo {
     async fn emit_event<E: ServerEvent + Sync>(&self, event: &E) -> Result<(), Undelivered> {
-        self.broadcast().emit_event(event).await
+        // socketioxide's `broadcast()` panics once the app closed its namespaces (a
+        // background task that emits during shutdown): that is a closed client.
+        match self.of("/") {
+            Some(all) => all.emit_event(event).await,
+            None => Err(Undelivered::Closed),
+        }
     }
 }
 
