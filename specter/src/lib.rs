@@ -122,6 +122,14 @@
 //! [`ServiceManagerBuilder::handler`]. A crate whose handlers nothing else references
 //! is not linked, and its handlers are not discovered: write `use my_handlers as _;`
 //! in the binary.
+//!
+//! ## The reference
+//!
+//! Every rule in depth, page by page, in [`guide`]: [`guide::app`] (controllers,
+//! services, the manager, discovery, compile-time checks), [`guide::dispatch`] (order,
+//! failures, the ack rule, hooks, arguments, asking clients, dynamic namespaces, the
+//! pipeline), [`guide::contract`], [`guide::bounds`], [`guide::testing`],
+//! [`guide::cluster`] and [`guide::operations`].
 
 #![warn(missing_docs)]
 // On docs.rs (`--cfg docsrs`), each item behind a feature says which.
@@ -176,6 +184,25 @@ pub use socketioxide::extract::{Data, Event, State, TryData};
 pub use socketioxide::socket::DisconnectReason;
 pub use socketioxide::{ProtocolVersion, TransportType};
 pub use specter_macros::{Controller, ServerEvent, describe, handler, on};
+
+/// The reference: how Specter works, page by page (the same pages are in the
+/// repository's `specter/docs/`; their examples run as doctests).
+pub mod guide {
+    #[doc = include_str!("../docs/app.md")]
+    pub mod app {}
+    #[doc = include_str!("../docs/dispatch.md")]
+    pub mod dispatch {}
+    #[doc = include_str!("../docs/contract.md")]
+    pub mod contract {}
+    #[doc = include_str!("../docs/bounds.md")]
+    pub mod bounds {}
+    #[doc = include_str!("../docs/testing.md")]
+    pub mod testing {}
+    #[doc = include_str!("../docs/cluster.md")]
+    pub mod cluster {}
+    #[doc = include_str!("../docs/operations.md")]
+    pub mod operations {}
+}
 
 /// The names most apps need: `use specter::prelude::*;`.
 pub mod prelude {

@@ -114,7 +114,7 @@ impl Deliver {
         answer.await.map_err(Unanswered::from)
     }
 
-    /// Asks a typed [`ServerEvent`] that declares its answer
+    /// Asks a typed [`ServerEvent`](crate::ServerEvent) that declares its answer
     /// (`#[event("name", answer = T)]`), as [`ask`](Self::ask).
     pub async fn ask_event<E: Asks + Sync>(
         &self,

@@ -1,6 +1,6 @@
 //! The bounds of the edge and their defaults: each has a builder method on
-//! [`ServiceManagerBuilder`](crate::ServiceManagerBuilder) and a line in the README's
-//! table of bounds.
+//! [`ServiceManagerBuilder`](crate::ServiceManagerBuilder) and a line in the table of bounds,
+//! [`guide::bounds`](crate::guide::bounds).
 
 use std::time::Duration;
 
