@@ -4,7 +4,7 @@
 
 mod common;
 
-use std::time::Duration;
+use common::eventually;
 
 use serde_json::json;
 use specter::prelude::*;
@@ -48,15 +48,6 @@ async fn tenant(app: &ServiceManager, id: &str) -> Result<TestClient, TestError>
         .namespace(format!("/tenant/{id}"))
         .connect(app)
         .await
-}
-
-/// Waits (at most 5 s) until `check` holds.
-async fn eventually(what: &str, check: impl Fn() -> bool) {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
-    while !check() {
-        assert!(tokio::time::Instant::now() < deadline, "{what}");
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
 }
 
 #[tokio::test]
