@@ -88,14 +88,18 @@ async fn next_events(client: &mut TestClient, n: usize) -> Vec<(String, Vec<Valu
     got
 }
 
+async fn ann(app: &ServiceManager) -> TestClient {
+    TestClient::builder()
+        .auth(json!({"name": "ann"}))
+        .connect(app)
+        .await
+        .unwrap()
+}
+
 #[tokio::test]
 async fn connected_subscribers_run_in_priority_order_before_the_first_event() {
     let app = app();
-    let mut ann = TestClient::builder()
-        .auth(json!({"name": "ann"}))
-        .connect(&app)
-        .await
-        .unwrap();
+    let mut ann = ann(&app).await;
     // Sent at once: it is dispatched only after every `connected` subscriber is done.
     ann.emit("ping", ()).unwrap();
     let got = next_events(&mut ann, 4).await;
@@ -109,11 +113,7 @@ async fn connected_subscribers_run_in_priority_order_before_the_first_event() {
 #[tokio::test]
 async fn a_client_cannot_run_the_connected_hook() {
     let app = app();
-    let mut ann = TestClient::builder()
-        .auth(json!({"name": "ann"}))
-        .connect(&app)
-        .await
-        .unwrap();
+    let mut ann = ann(&app).await;
     next_events(&mut ann, 3).await;
     let ack = ann
         .emit_with_ack("connected", json!({"name": "eve"}))
