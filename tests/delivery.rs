@@ -10,7 +10,7 @@ use futures_util::future::join_all;
 use serde_json::{Value, json};
 use specter::prelude::*;
 use specter::testing::TestClient;
-use specter::{DeliveryPolicy, Source};
+use specter::{DispatchSettings, Source};
 
 /// A subscriber that takes longer for earlier events: without per-socket order, later
 /// events would finish first.
@@ -84,7 +84,7 @@ async fn a_concurrent_event_does_not_wait_for_the_earlier_ones() {
 #[tokio::test]
 async fn past_the_bound_events_are_refused_with_overloaded() {
     let app = ServiceManager::builder()
-        .delivery(DeliveryPolicy::default().max_queued_events(2))
+        .dispatch(DispatchSettings::default().max_queued_events(2))
         .build()
         .unwrap();
     app.ingress()
@@ -165,11 +165,8 @@ async fn a_client_that_stops_reading_is_disconnected_while_the_others_receive_ev
     const MESSAGES: usize = 3000;
     let left = Log::default();
     let app = ServiceManager::builder()
-        .delivery(
-            DeliveryPolicy::default()
-                .send_timeout(Duration::from_millis(300))
-                .write_timeout(Duration::from_secs(2)),
-        )
+        .dispatch(DispatchSettings::default().send_timeout(Duration::from_millis(300)))
+        .write_timeout(Duration::from_secs(2))
         .configure_io(|io| {
             io.ping_interval(Duration::from_secs(1))
                 .ping_timeout(Duration::from_secs(3))
@@ -262,7 +259,7 @@ async fn a_flood_of_100000_events_is_bounded_and_other_clients_are_served_meanwh
     }
     // Served while the flooder's first event sleeps and the rest wait or are refused.
     assert_eq!(emit_ack(&other, "ping", json!([1])).await, json!([1]));
-    let max = DeliveryPolicy::default().max_queued_events as u64;
+    let max = 4096; // what may wait per socket by default (`max_queued_events`)
     eventually("every event of the flood is queued or refused", || {
         app.ingress().delivery_stats().overloaded_events == FLOOD - 1 - max
     })
@@ -338,7 +335,7 @@ async fn a_subscriber_past_its_timeout_is_dropped_and_the_ack_still_comes() {
 #[tokio::test]
 async fn a_connect_subscriber_past_the_app_timeout_refuses_the_connection() {
     let app = ServiceManager::builder()
-        .delivery(DeliveryPolicy::default().subscriber_timeout(Duration::from_millis(50)))
+        .dispatch(DispatchSettings::default().subscriber_timeout(Duration::from_millis(50)))
         .build()
         .unwrap();
     app.ingress()

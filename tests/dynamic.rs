@@ -9,7 +9,7 @@ use common::eventually;
 use serde_json::json;
 use specter::prelude::*;
 use specter::testing::{TestClient, TestError};
-use specter::{DeliveryPolicy, NsParams};
+use specter::{DispatchSettings, NsParams};
 
 struct Tenants;
 
@@ -38,7 +38,7 @@ impl Tenants {
 fn app(max: usize) -> ServiceManager {
     ServiceManager::builder()
         .handler(Tenants)
-        .delivery(DeliveryPolicy::default().max_dynamic_namespaces(max))
+        .dispatch(DispatchSettings::default().max_dynamic_namespaces(max))
         .build()
         .unwrap()
 }

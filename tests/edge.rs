@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 use specter::layer::{EventInfo, Layer};
 use specter::prelude::*;
 use specter::testing::{TestClient, TestError};
-use specter::{DeliveryPolicy, Public};
+use specter::{DispatchSettings, Public};
 
 /// An app that records every subscriber, catch-all and layer that runs.
 struct Watched(Log);
@@ -154,7 +154,7 @@ async fn an_unknown_event_flood_is_logged_once_and_past_its_budget_disconnects()
     logs();
     let app = ServiceManager::builder()
         .handler(Strict)
-        .delivery(DeliveryPolicy::default().max_unknown_events(500))
+        .dispatch(DispatchSettings::default().max_unknown_events(500))
         .build()
         .unwrap();
     let mut client = TestClient::connect(&app).await.unwrap();
@@ -686,7 +686,7 @@ async fn waiting_payloads_past_their_byte_budget_disconnect_that_socket_only() {
     let app = ServiceManager::builder()
         .handler(Hold)
         .handler(Strict)
-        .delivery(DeliveryPolicy::default().max_queued_bytes(1_000_000))
+        .dispatch(DispatchSettings::default().max_queued_bytes(1_000_000))
         .build()
         .unwrap();
     let bystander = TestClient::connect(&app).await.unwrap();

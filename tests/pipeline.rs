@@ -14,7 +14,7 @@ use specter::layer::{Done, EventInfo, Layer};
 use specter::prelude::*;
 use specter::testing::TestClient;
 use specter::validate::Valid;
-use specter::{EventCtx, EventKinds, ExtractError, FromEvent, Rate};
+use specter::{DispatchSettings, EventCtx, EventKinds, ExtractError, FromEvent, Rate};
 
 /// A layer that records what it sees.
 struct Recorder(&'static str, Log);
@@ -334,8 +334,11 @@ async fn the_app_limits_every_socket_over_all_events_and_each_event_without_its_
     let log = Log::default();
     let app = ServiceManager::builder()
         .handler(Chatty(log.clone()))
-        .rate_limit_per_socket("6/10s".parse().unwrap())
-        .rate_limit_per_event(Rate::new(2, Duration::from_secs(10)).unwrap())
+        .dispatch(
+            DispatchSettings::default()
+                .rate_limit_per_socket("6/10s".parse().unwrap())
+                .rate_limit_per_event(Rate::new(2, Duration::from_secs(10)).unwrap()),
+        )
         .build()
         .unwrap();
     let ran = log.clone();

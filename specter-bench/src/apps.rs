@@ -104,7 +104,7 @@ pub async fn specter_order(
     assert!((1..=MAX_SUBSCRIBERS).contains(&subscribers));
     SUBSCRIBERS.store(subscribers, Ordering::Relaxed);
     let app = ServiceManager::builder()
-        .delivery(specter::DeliveryPolicy::default().ordered(ordered))
+        .dispatch(specter::DispatchSettings::default().ordered(ordered))
         .build()
         .unwrap();
     let ingress = app.ingress();

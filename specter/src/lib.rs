@@ -66,10 +66,10 @@
 //! The events of one socket are dispatched in the order they arrived: the next one's
 //! subscribers start when the previous one's are done (an event whose subscribers are
 //! all bound `concurrent` skips the queue). What waits per socket is bounded
-//! ([`DeliveryPolicy::max_queued_events`]; past it, kind `overloaded`). An ack that finds
+//! ([`DispatchSettings::max_queued_events`]; past it, kind `overloaded`). An ack that finds
 //! the connection's buffer full waits for room instead of being lost, as do emits made
 //! through [`Deliver`]; a client that stops reading is dropped by a bounded policy (see
-//! [`DeliveryPolicy`]), and [`SocketIngress::delivery_stats`] counts what was given up.
+//! [`DispatchSettings::send_timeout`]), and [`SocketIngress::delivery_stats`] counts what was given up.
 //!
 //! ## The dispatch pipeline
 //!
@@ -77,9 +77,9 @@
 //! unused):
 //!
 //! 1. **rate limits**, as the event arrives: per socket over all events
-//!    ([`ServiceManagerBuilder::rate_limit_per_socket`]), then per socket and event
+//!    ([`DispatchSettings::rate_limit_per_socket`]), then per socket and event
 //!    ([`Binding::rate_limit`], `#[on(.., rate = "10/s")]`,
-//!    [`ServiceManagerBuilder::rate_limit_per_event`]); ack kind `rate_limited`;
+//!    [`DispatchSettings::rate_limit_per_event`]); ack kind `rate_limited`;
 //! 2. the socket's **queue** (arrival order);
 //! 3. **layers** ([`Layer::before`]), app-wide then the namespace's; a refusal is kind
 //!    `rejected`;
@@ -164,6 +164,7 @@ pub use app::service::{Service, Services};
 pub use error::{BoxError, Error};
 pub use ingress::layer;
 pub use ingress::layer::Layer;
+pub use ingress::settings::DispatchSettings;
 pub use ingress::{ErrorEvent, EventRow, SocketIngress, SubscriberRow, Subscription, format_table};
 pub use subscriber::event_name;
 /// The validating extractor [`Valid<T>`](validate::Valid) (feature `validate`).
@@ -171,11 +172,11 @@ pub use subscriber::event_name;
 pub use subscriber::validate;
 pub use subscriber::{
     Ack, AckError, AckErrorWire, Answers, Arg, Args, Asks, Binding, BoxOutcomeFuture, Call,
-    DEFAULT_NAMESPACE, DEFAULT_PRIORITY, Deliver, Delivery, DeliveryPolicy, DeliveryStats,
-    EmitEvent, ErrorKind, EventCtx, EventKind, EventKinds, ExtractError, Failure, FieldError,
-    FromEvent, Guard, IntoGuard, IntoOutcome, IntoSubscriber, IntoVerdict, Method, NsParams,
-    Outcome, Public, Rate, RateError, Reject, ServerEvent, Session, SharedData, Signature, Source,
-    Spread, Subscriber, TypeInfo, Unanswered, Undelivered,
+    DEFAULT_NAMESPACE, DEFAULT_PRIORITY, Deliver, DeliveryStats, EmitEvent, ErrorKind, EventCtx,
+    EventKind, EventKinds, ExtractError, Failure, FieldError, FromEvent, Guard, IntoGuard,
+    IntoOutcome, IntoSubscriber, IntoVerdict, Method, NsParams, Outcome, Public, Rate, RateError,
+    Reject, ServerEvent, Session, SharedData, Signature, Source, Spread, Subscriber, TypeInfo,
+    Unanswered, Undelivered,
 };
 
 pub use adapter::{Adapter, SocketIo, SocketRef};

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use axum::Router;
 
+use crate::DispatchSettings;
 use crate::adapter::Adapter;
 use crate::app::component::Component;
 use crate::app::controller::{Controller, ControllerParts};
@@ -20,7 +21,6 @@ use crate::app::service::{DynService, Service, Services};
 use crate::error::Error;
 use crate::ingress::SocketIngress;
 use crate::ingress::layer::Layer;
-use crate::subscriber::{DeliveryPolicy, Rate};
 
 type SocketIoBuilder = socketioxide::SocketIoBuilder<Adapter>;
 
@@ -44,7 +44,7 @@ pub const DEFAULT_WS_READ_BUFFER: usize = 1024;
 pub struct ServiceManagerBuilder {
     steps: Vec<Step>,
     configure: Vec<Box<dyn FnOnce(SocketIoBuilder) -> SocketIoBuilder>>,
-    delivery: DeliveryPolicy,
+    dispatch: DispatchSettings,
     /// Layers, each with its namespace (`None`: app-wide), in the order added.
     layers: Vec<(Option<String>, Arc<dyn Layer>)>,
     health_path: Option<String>,
@@ -232,6 +232,14 @@ impl ServiceManagerBuilder {
         self
     }
 
+    /// How long a write to a client's connection may make no progress (default 10 s)
+    /// before it fails and the client, who stopped reading, is disconnected by its
+    /// heartbeat. Applies to connections that [`ServiceManager::serve`] accepts.
+    pub fn write_timeout(mut self, timeout: Duration) -> Self {
+        self.edge.write_timeout = timeout;
+        self
+    }
+
     /// How long a connection may take to send a request's head, counted from when it is
     /// ready for one (default 10 s): a connection that sends nothing, stops in the middle
     /// of its headers, or idles between requests without upgrading is closed.
@@ -276,11 +284,11 @@ impl ServiceManagerBuilder {
         self
     }
 
-    /// How events are dispatched and delivered: per-socket order, the bound on events
-    /// waiting per socket, how long a send waits for room in a full buffer (see
-    /// [`DeliveryPolicy`]).
-    pub fn delivery(mut self, policy: DeliveryPolicy) -> Self {
-        self.delivery = policy;
+    /// How events are dispatched: per-socket order, what may wait per socket, budgets,
+    /// rate limits and timeouts, all in one [`DispatchSettings`] (the defaults without
+    /// this call).
+    pub fn dispatch(mut self, settings: DispatchSettings) -> Self {
+        self.dispatch = settings;
         self
     }
 
@@ -327,26 +335,6 @@ impl ServiceManagerBuilder {
     pub fn layer_in(mut self, namespace: &str, layer: impl Layer) -> Self {
         self.layers
             .push((Some(namespace.to_owned()), Arc::new(layer)));
-        self
-    }
-
-    /// Limits how many events, of any name, one socket may send; past it, events are
-    /// refused with kind `rate_limited`. Shorthand for the [`DeliveryPolicy`] field.
-    pub fn rate_limit_per_socket(mut self, rate: Rate) -> Self {
-        self.delivery = self.delivery.rate_limit_per_socket(rate);
-        self
-    }
-
-    /// Limits how often one socket may send each event that has no limit of its own.
-    pub fn rate_limit_per_event(mut self, rate: Rate) -> Self {
-        self.delivery = self.delivery.rate_limit_per_event(rate);
-        self
-    }
-
-    /// How long an async subscriber may run unless its binding says otherwise; past
-    /// it, kind `timeout`. Shorthand for the [`DeliveryPolicy`] field.
-    pub fn subscriber_timeout(mut self, timeout: Duration) -> Self {
-        self.delivery = self.delivery.subscriber_timeout(timeout);
         self
     }
 
@@ -428,7 +416,7 @@ impl ServiceManagerBuilder {
         let (layer, io) = io.build_layer();
         let path = io.config().engine_config.req_path.to_string();
         let gate = Arc::new(Gate::new(&path, self.origins, self.allow_request));
-        let ingress = SocketIngress::with_policy(io, self.delivery);
+        let ingress = SocketIngress::with_settings(io, self.dispatch);
         for (namespace, l) in self.layers {
             match namespace {
                 None => ingress.add_layer(l),

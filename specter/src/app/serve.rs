@@ -51,7 +51,7 @@ impl ServiceManager {
             listener,
             self.router(),
             self.inner.edge,
-            ingress.delivery_policy().write_timeout,
+            self.inner.edge.write_timeout,
             self.inner.caps.clone(),
             stop_accepting.clone(),
         ));

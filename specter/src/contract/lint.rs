@@ -10,7 +10,8 @@ use serde_json::{Map, Value};
 use crate::contract::schema::{json_types, resolve};
 use crate::contract::{Contract, SubscriberContract, Typed};
 use crate::ingress::EventRow;
-use crate::subscriber::{DeliveryPolicy, ErrorKind, Source};
+use crate::ingress::settings::DispatchSettings;
+use crate::subscriber::{ErrorKind, Source};
 
 /// How bad a [`Finding`] is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -59,7 +60,7 @@ impl fmt::Display for Finding {
 pub(super) fn error_kinds(
     row: &EventRow,
     subscribers: &[SubscriberContract],
-    policy: &DeliveryPolicy,
+    policy: &DispatchSettings,
 ) -> Vec<ErrorKind> {
     let mut kinds = vec![ErrorKind::Panicked, ErrorKind::Overloaded];
     let mut add = |yes: bool, kind| {

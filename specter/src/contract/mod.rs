@@ -191,7 +191,7 @@ impl Contract {
         if paths.is_empty() {
             paths.push("/".to_owned());
         }
-        let policy = *app.ingress().delivery_policy();
+        let policy = *app.ingress().settings();
         let mut namespaces = Vec::new();
         for path in paths {
             let mut ns = NamespaceContract {

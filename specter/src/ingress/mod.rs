@@ -14,6 +14,7 @@ pub mod layer;
 mod metrics;
 mod namespace;
 mod rate_limit;
+pub(crate) mod settings;
 mod socket_queue;
 mod socketio;
 mod sorted;
@@ -30,13 +31,13 @@ use std::sync::{Arc, Mutex};
 use socketioxide_core::adapter::Spawnable;
 
 use dynamic::{Dynamic, Pattern};
+use settings::DispatchSettings;
 
 use crate::adapter::SocketIo;
 use crate::error::Error;
 use crate::subscriber::event_name::check_event_name;
 use crate::subscriber::{
-    Binding, DEFAULT_PRIORITY, Delivery, DeliveryPolicy, DeliveryStats, EventKind, IntoSubscriber,
-    Source,
+    Binding, DEFAULT_PRIORITY, Delivery, DeliveryStats, EventKind, IntoSubscriber, Source,
 };
 
 pub use error_subscribers::ErrorEvent;
@@ -91,6 +92,7 @@ pub struct SocketIngress {
 
 struct Shared {
     io: SocketIo,
+    settings: DispatchSettings,
     namespaces: Mutex<HashMap<String, Arc<Namespace>>>,
     errors: Arc<ErrorTable>,
     inflight: Arc<Inflight>,
@@ -105,19 +107,20 @@ impl SocketIngress {
     /// namespace when something first subscribes to it. A connect handler registered
     /// on `io` for one of those namespaces is replaced.
     pub fn new(io: SocketIo) -> Self {
-        Self::with_policy(io, DeliveryPolicy::default())
+        Self::with_settings(io, DispatchSettings::default())
     }
 
-    /// [`new`](Self::new) with a delivery policy: per-socket order, the bound on
-    /// waiting events, how long a send waits for room.
-    pub fn with_policy(io: SocketIo, policy: DeliveryPolicy) -> Self {
+    /// [`new`](Self::new) with its dispatch settings: per-socket order, what may wait
+    /// per socket, budgets and rate limits, timeouts.
+    pub fn with_settings(io: SocketIo, settings: DispatchSettings) -> Self {
         let ingress = Self {
             shared: Arc::new(Shared {
                 io,
+                settings,
                 namespaces: Mutex::default(),
                 errors: Arc::default(),
                 inflight: Arc::default(),
-                delivery: Arc::new(Delivery::new(policy)),
+                delivery: Arc::new(Delivery::new(settings.send_timeout)),
                 seq: AtomicU64::new(0),
                 layers: Mutex::default(),
             }),
@@ -126,9 +129,10 @@ impl SocketIngress {
         ingress
     }
 
-    /// The delivery policy.
-    pub fn delivery_policy(&self) -> &DeliveryPolicy {
-        self.shared.delivery.policy()
+    /// Its dispatch settings.
+    #[cfg_attr(not(feature = "contract"), allow(dead_code))]
+    pub(crate) fn settings(&self) -> &DispatchSettings {
+        &self.shared.settings
     }
 
     /// What delivery had to give up since the app started: dropped acks and emits,
@@ -416,6 +420,7 @@ impl SocketIngress {
             errors: self.shared.errors.clone(),
             inflight: self.shared.inflight.clone(),
             delivery: self.shared.delivery.clone(),
+            settings: self.shared.settings,
             no_entries: Arc::from([]),
             own_layers: Mutex::default(),
             dynamic: pattern.map(|p| Dynamic::new(p, io.clone())),

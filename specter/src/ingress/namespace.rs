@@ -9,6 +9,7 @@ use crate::ingress::dynamic::Dynamic;
 use crate::ingress::error_subscribers::{ErrorEvent, ErrorTable};
 use crate::ingress::inflight::Inflight;
 use crate::ingress::layer::Layer;
+use crate::ingress::settings::DispatchSettings;
 use crate::ingress::table::{Entry, EventTable};
 use crate::subscriber::{Delivery, Failure};
 
@@ -18,6 +19,8 @@ pub(crate) struct Namespace {
     pub errors: Arc<ErrorTable>,
     pub inflight: Arc<Inflight>,
     pub delivery: Arc<Delivery>,
+    /// The app's dispatch settings.
+    pub settings: DispatchSettings,
     /// The subscribers of an event nobody subscribes to, to clone (no allocation).
     pub no_entries: Arc<[Entry]>,
     /// The namespace's own layers (the table holds them after the app's).

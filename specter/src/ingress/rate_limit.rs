@@ -1,6 +1,7 @@
 //! Rate limits, the first stage of the pipeline: per socket over all events
-//! ([`DeliveryPolicy::socket_rate`]), per socket and event (a binding's
-//! [`rate_limit`](crate::Binding::rate_limit), else [`DeliveryPolicy::event_rate`]).
+//! ([`DispatchSettings::rate_limit_per_socket`](crate::DispatchSettings::rate_limit_per_socket)), per socket and event (a binding's
+//! [`rate_limit`](crate::Binding::rate_limit), else
+//! [`DispatchSettings::rate_limit_per_event`](crate::DispatchSettings::rate_limit_per_event)).
 //!
 //! Checked as an event arrives, before it waits in its socket's queue, so a flood is
 //! refused without being queued. The limiters belong to the socket's message listener:
@@ -15,8 +16,9 @@ use governor::{DefaultDirectRateLimiter, RateLimiter};
 use rustc_hash::FxHashMap;
 
 use crate::client_text::Shown;
+use crate::ingress::settings::DispatchSettings;
 use crate::ingress::table::{ANY, Entry};
-use crate::subscriber::{AckError, DeliveryPolicy, ErrorKind, Rate};
+use crate::subscriber::{AckError, ErrorKind, Rate};
 
 /// The rate limiters of one socket in one namespace.
 #[derive(Default)]
@@ -69,7 +71,7 @@ impl Limited {
 
 /// Whether anything limits an event with these subscribers.
 #[inline]
-fn limited(policy: &DeliveryPolicy, entries: Option<&[Entry]>) -> bool {
+fn limited(policy: &DispatchSettings, entries: Option<&[Entry]>) -> bool {
     policy.socket_rate.is_some()
         || (entries.is_some() && policy.event_rate.is_some())
         || entries.is_some_and(|list| list.iter().any(|e| e.rate.is_some()))
@@ -81,7 +83,7 @@ impl SocketLimits {
     #[inline]
     pub fn check(
         &self,
-        policy: &DeliveryPolicy,
+        policy: &DispatchSettings,
         event: &str,
         entries: Option<&[Entry]>,
     ) -> Result<(), Limited> {
@@ -94,7 +96,7 @@ impl SocketLimits {
     #[cold]
     fn check_slow(
         &self,
-        policy: &DeliveryPolicy,
+        policy: &DispatchSettings,
         event: &str,
         entries: Option<&[Entry]>,
     ) -> Result<(), Limited> {

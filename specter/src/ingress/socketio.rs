@@ -82,7 +82,7 @@ impl ConnectHandler<Adapter, Listener> for OnConnect {
         Box::pin(async move {
             let ns = &self.0;
             if let Some(dynamic) = &ns.dynamic {
-                let max = ns.delivery.policy.max_dynamic_namespaces;
+                let max = ns.settings.max_dynamic_namespaces;
                 if let Err(reason) = dynamic.admit(&s, max) {
                     tracing::info!(namespace = %ns.path, reason, "connection refused");
                     return Err(Box::new(reason) as Box<dyn Display + Send>);

@@ -71,7 +71,7 @@ impl Binding {
     /// How long the subscriber may run (when it is async; a plain function runs to its
     /// end). Past it, it is dropped, logged, handed to the error subscribers as kind
     /// `timeout`, and the dispatch goes on; on `connect` it refuses the connection.
-    /// Overrides [`DeliveryPolicy::subscriber_timeout`](crate::DeliveryPolicy::subscriber_timeout).
+    /// Overrides [`DispatchSettings::subscriber_timeout`](crate::DispatchSettings::subscriber_timeout).
     pub fn timeout(&mut self, timeout: Duration) -> &mut Self {
         self.timeout = Some(timeout);
         self

@@ -3,7 +3,8 @@
 //!
 //! socketioxide queues each connection's outgoing packets in a bounded buffer
 //! (`max_buffer_size` packets) and fails a send at once when it is full. Specter's
-//! sends wait for room instead, for at most [`DeliveryPolicy::send_timeout`]; past that
+//! sends wait for room instead, for at most the send timeout
+//! ([`DispatchSettings::send_timeout`](crate::DispatchSettings::send_timeout)); past that
 //! the client counts as *stalled*: the send is dropped (logged at `warn`, counted in
 //! [`DeliveryStats`]), later sends to it do not wait, and engine.io's heartbeat
 //! disconnects it at its next ping, which finds the buffer full.
@@ -20,7 +21,6 @@ use socketioxide::socket::Sid;
 use socketioxide::{SendError, SocketError};
 
 use crate::adapter::{Adapter, SocketRef};
-pub use crate::subscriber::policy::DeliveryPolicy;
 use crate::subscriber::server_event::ServerEvent;
 
 /// What delivery had to give up, since the app started.
@@ -30,7 +30,7 @@ pub struct DeliveryStats {
     pub acks_dropped: u64,
     /// Emits that could not be sent, per recipient: the client was gone or stalled.
     pub emits_dropped: u64,
-    /// Clients that stopped reading past [`DeliveryPolicy::send_timeout`].
+    /// Clients that stopped reading past the send timeout.
     pub stalled_clients: u64,
     /// Events refused with kind `overloaded`: their socket had too many waiting.
     pub overloaded_events: u64,
@@ -41,10 +41,11 @@ pub struct DeliveryStats {
     pub volatile_dropped: u64,
 }
 
-/// The delivery state of an app: its policy, its counters, the stalled clients.
+/// The delivery state of an app: how long a send waits for room, its counters, the
+/// stalled clients.
 #[derive(Debug, Default)]
-pub struct Delivery {
-    pub(crate) policy: DeliveryPolicy,
+pub(crate) struct Delivery {
+    send_timeout: Duration,
     acks_dropped: AtomicU64,
     emits_dropped: AtomicU64,
     stalled_clients: AtomicU64,
@@ -133,17 +134,12 @@ pub(crate) enum Sending {
 }
 
 impl Delivery {
-    /// The delivery state of an app with this policy.
-    pub fn new(policy: DeliveryPolicy) -> Self {
+    /// The delivery state of an app whose sends wait at most `send_timeout` for room.
+    pub fn new(send_timeout: Duration) -> Self {
         Self {
-            policy,
+            send_timeout,
             ..Self::default()
         }
-    }
-
-    /// The policy.
-    pub fn policy(&self) -> &DeliveryPolicy {
-        &self.policy
     }
 
     /// The counters.
@@ -260,12 +256,12 @@ impl Waiter<'_> {
         if d.stalled.lock().unwrap().contains(&self.sid) {
             return Err(d.drop_send(self.sid, self.what, Undelivered::Stalled));
         }
-        if self.start.elapsed() >= d.policy.send_timeout {
+        if self.start.elapsed() >= d.send_timeout {
             d.stalled.lock().unwrap().insert(self.sid);
             d.stalled_clients.fetch_add(1, Ordering::Relaxed);
             tracing::warn!(
                 socket = %self.sid,
-                waited = ?d.policy.send_timeout,
+                waited = ?d.send_timeout,
                 "client stopped reading: its outgoing buffer stayed full; it is disconnected at its next heartbeat"
             );
             return Err(d.drop_send(self.sid, self.what, Undelivered::Stalled));

@@ -32,16 +32,16 @@ pub enum ErrorKind {
     /// No subscriber listens to the event.
     UnknownEvent,
     /// Too many events of the socket were waiting for the one in flight
-    /// ([`DeliveryPolicy::max_queued_events`](crate::DeliveryPolicy::max_queued_events)):
+    /// ([`DispatchSettings::max_queued_events`](crate::DispatchSettings::max_queued_events)):
     /// the event was not dispatched.
     Overloaded,
     /// A subscriber did not finish within its timeout
     /// ([`Binding::timeout`](crate::Binding::timeout),
-    /// [`DeliveryPolicy::subscriber_timeout`](crate::DeliveryPolicy::subscriber_timeout)).
+    /// [`DispatchSettings::subscriber_timeout`](crate::DispatchSettings::subscriber_timeout)).
     Timeout,
     /// The socket sent the event, or events, faster than a rate limit allows
     /// ([`Binding::rate_limit`](crate::Binding::rate_limit),
-    /// [`DeliveryPolicy::rate_limit_per_socket`](crate::DeliveryPolicy::rate_limit_per_socket)):
+    /// [`DispatchSettings::rate_limit_per_socket`](crate::DispatchSettings::rate_limit_per_socket)):
     /// no subscriber ran; `retry_after_ms` says when the next one is allowed.
     RateLimited,
 }

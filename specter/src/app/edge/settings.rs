@@ -28,6 +28,10 @@ pub const DEFAULT_MAX_CONNECTIONS: usize = 50_000;
 /// reverse proxy every client has the proxy's address: raise it there.
 pub const DEFAULT_MAX_CONNECTIONS_PER_ADDRESS: usize = 1_000;
 
+/// How long a write to a client's connection may make no progress, by default, before
+/// it fails and the client, who stopped reading, is disconnected by its heartbeat.
+pub const DEFAULT_WRITE_TIMEOUT: Duration = Duration::from_secs(10);
+
 /// How long a graceful shutdown may take, every phase together, by default.
 pub const DEFAULT_SHUTDOWN_DEADLINE: Duration = Duration::from_secs(10);
 
@@ -39,6 +43,7 @@ pub(crate) struct EdgeLimits {
     pub max_connections: usize,
     pub max_connections_per_address: usize,
     pub shutdown_deadline: Duration,
+    pub write_timeout: Duration,
 }
 
 impl Default for EdgeLimits {
@@ -49,6 +54,7 @@ impl Default for EdgeLimits {
             max_connections: DEFAULT_MAX_CONNECTIONS,
             max_connections_per_address: DEFAULT_MAX_CONNECTIONS_PER_ADDRESS,
             shutdown_deadline: DEFAULT_SHUTDOWN_DEADLINE,
+            write_timeout: DEFAULT_WRITE_TIMEOUT,
         }
     }
 }

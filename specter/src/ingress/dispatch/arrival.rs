@@ -78,7 +78,7 @@ pub(crate) fn message(
     // waits for room in order with the others, bounded by the same queue.
     let refusal = match guards
         .limits
-        .check(&ns.delivery.policy, &event, entries.as_deref())
+        .check(&ns.settings, &event, entries.as_deref())
     {
         Err(limited) => {
             ns.delivery.count_rate_limited();
@@ -86,7 +86,7 @@ pub(crate) fn message(
             Some(limited.into_error())
         }
         Ok(()) if entries.is_none() => {
-            let budget = ns.delivery.policy.max_unknown_events;
+            let budget = ns.settings.max_unknown_events;
             if guards.unknown.count(&ns.path, s.id, &event, budget) == Budget::Spent {
                 // The ack, if asked for, is not answered: the socket is gone.
                 let _ = s.disconnect();
@@ -116,7 +116,7 @@ pub(crate) fn message(
         current: Span::none(),
         sub_started: metrics::start(),
     };
-    let max = ns.delivery.policy.max_queued_events;
+    let max = ns.settings.max_queued_events;
     if dispatch.skips_queue() {
         if let Err(first) = queue.enter_concurrent(max) {
             return dispatch.refuse(first);
@@ -134,7 +134,7 @@ pub(crate) fn message(
         }
         return;
     }
-    let max_bytes = ns.delivery.policy.max_queued_bytes;
+    let max_bytes = ns.settings.max_queued_bytes;
     match queue.admit(dispatch, |d| payload_len(&d.data), max, max_bytes) {
         Admit::Run(dispatch) => {
             let rest = dispatch.run_inline();

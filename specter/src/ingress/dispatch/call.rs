@@ -11,9 +11,10 @@ use crate::ingress::spans;
 use crate::ingress::table::Entry;
 use crate::subscriber::{BoxOutcomeFuture, Call, ErrorKind, EventCtx, Failure, Outcome};
 
-/// Calls one subscriber, turning a panic into a failure.
-pub(super) fn call(entry: &Entry, ctx: EventCtx<'_>) -> Call {
-    let limit = entry.timeout.or(ctx.delivery.policy.subscriber_timeout);
+/// Calls one subscriber, turning a panic into a failure; an async one runs under its
+/// own timeout, else the app's (`default`).
+pub(super) fn call(entry: &Entry, ctx: EventCtx<'_>, default: Option<Duration>) -> Call {
+    let limit = entry.timeout.or(default);
     let call = match std::panic::catch_unwind(AssertUnwindSafe(|| entry.subscriber.call(ctx))) {
         Ok(call) => call,
         Err(panic) => return Call::Ready(Outcome::Failed(Failure::from_panic(panic))),
@@ -56,20 +57,25 @@ pub(super) async fn finish(fut: BoxOutcomeFuture) -> Outcome {
 }
 
 /// Runs one subscriber to its end.
-async fn run(entry: &Entry, ctx: EventCtx<'_>) -> Outcome {
-    match call(entry, ctx) {
+async fn run(entry: &Entry, ctx: EventCtx<'_>, default: Option<Duration>) -> Outcome {
+    match call(entry, ctx, default) {
         Call::Ready(outcome) => outcome,
         Call::Pending(fut) => finish(fut).await,
     }
 }
 
 /// [`run`] inside a subscriber span of `parent`, when that one is on.
-pub(super) async fn run_traced(parent: &Span, entry: &Entry, ctx: EventCtx<'_>) -> Outcome {
+pub(super) async fn run_traced(
+    parent: &Span,
+    entry: &Entry,
+    ctx: EventCtx<'_>,
+    default: Option<Duration>,
+) -> Outcome {
     if parent.is_disabled() {
-        return run(entry, ctx).await;
+        return run(entry, ctx, default).await;
     }
     let span = spans::subscriber(parent, entry);
-    let outcome = run(entry, ctx).instrument(span.clone()).await;
+    let outcome = run(entry, ctx, default).instrument(span.clone()).await;
     spans::record_outcome(&span, &outcome);
     outcome
 }

@@ -108,7 +108,7 @@ async fn fanout(
             verdict.forbid(&entry.owner, reason);
             continue;
         }
-        match run_traced(span, entry, ctx()).await {
+        match run_traced(span, entry, ctx(), ns.settings.subscriber_timeout).await {
             Outcome::Nothing | Outcome::Reply(_) => continue,
             Outcome::Rejected(reason) => verdict.reject(entry.owner.clone(), reason),
             Outcome::Failed(mut f) => {

@@ -107,10 +107,10 @@ impl Dispatch {
             }
             let started = metrics::start();
             let called = if span.is_disabled() {
-                call(&self.entries[i], ctx())
+                call(&self.entries[i], ctx(), self.ns.settings.subscriber_timeout)
             } else {
                 let _entered = span.enter();
-                call(&self.entries[i], ctx())
+                call(&self.entries[i], ctx(), self.ns.settings.subscriber_timeout)
             };
             match called {
                 Call::Ready(outcome) => {
@@ -246,7 +246,7 @@ impl Dispatch {
     /// Whether the event may skip its socket's queue: every subscriber said
     /// `concurrent`, or the app does not order events.
     fn skips_queue(&self) -> bool {
-        let ordered = self.ns.delivery.policy.ordered;
+        let ordered = self.ns.settings.ordered;
         !ordered || (self.verdict.refused().is_none() && self.entries.iter().all(|e| e.concurrent))
     }
 
@@ -290,7 +290,7 @@ impl Dispatch {
         tracing::warn!(
             namespace = %self.ns.path,
             socket = %self.socket.id,
-            max_bytes = self.ns.delivery.policy.max_queued_bytes,
+            max_bytes = self.ns.settings.max_queued_bytes,
             "the events this socket has waiting pass their byte budget: disconnecting it"
         );
         let _ = self.socket.disconnect();
@@ -302,7 +302,7 @@ impl Dispatch {
         let delivery = self.ns.delivery.clone();
         delivery.count_overloaded();
         metrics::refused(&self.ns.path, ErrorKind::Overloaded);
-        let max = delivery.policy.max_queued_events;
+        let max = self.ns.settings.max_queued_events;
         if first {
             tracing::warn!(
                 namespace = %self.ns.path,
