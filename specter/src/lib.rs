@@ -151,10 +151,10 @@ pub mod testing;
 
 pub use app::builder::ServiceManagerBuilder;
 pub use app::component::ComponentHealth;
-pub use app::controller::{Controller, ControllerInfo};
+pub use app::controller::Controller;
 pub use app::events::Events;
 pub use app::handler::Handler;
-pub use app::hooks::{HookFuture, Hooks};
+pub use app::hooks::Hooks;
 pub use app::lifecycle::Lifecycle;
 pub use app::manager::{Health, ServiceManager};
 pub use app::mounted::Mounted;
@@ -165,19 +165,24 @@ pub use error::{BoxError, Error};
 pub use ingress::layer;
 pub use ingress::layer::Layer;
 pub use ingress::settings::DispatchSettings;
-pub use ingress::{ErrorEvent, EventRow, SocketIngress, SubscriberRow, Subscription, format_table};
+pub use ingress::{ErrorEvent, EventRow, SocketIngress, SubscriberRow, Subscription};
 pub use subscriber::event_name;
 /// The validating extractor [`Valid<T>`](validate::Valid) (feature `validate`).
 #[cfg(feature = "validate")]
 pub use subscriber::validate;
 pub use subscriber::{
-    Ack, AckError, AckErrorWire, Answers, Arg, Args, Asks, Binding, BoxOutcomeFuture, Call,
-    DEFAULT_NAMESPACE, DEFAULT_PRIORITY, Deliver, DeliveryStats, EmitEvent, ErrorKind, EventCtx,
-    EventKind, EventKinds, ExtractError, Failure, FieldError, FromEvent, Guard, IntoGuard,
-    IntoOutcome, IntoSubscriber, IntoVerdict, Method, NsParams, Outcome, Public, Rate, RateError,
-    Reject, ServerEvent, Session, SharedData, Signature, Source, Spread, Subscriber, TypeInfo,
-    Unanswered, Undelivered,
+    Ack, AckError, AckErrorWire, Answers, Arg, Args, Asks, Binding, DEFAULT_NAMESPACE,
+    DEFAULT_PRIORITY, Deliver, DeliveryStats, EmitEvent, ErrorKind, EventCtx, EventKind,
+    EventKinds, ExtractError, Failure, FieldError, FromEvent, Guard, IntoGuard, IntoOutcome,
+    IntoSubscriber, IntoVerdict, Method, NsParams, Outcome, Public, Rate, RateError, Reject,
+    ServerEvent, Session, SharedData, Source, Spread, Unanswered, Undelivered,
 };
+// Named by the signatures of `IntoSubscriber` and `Hooks`, never by an app: public, and
+// out of the docs.
+#[doc(hidden)]
+pub use app::hooks::HookFuture;
+#[doc(hidden)]
+pub use subscriber::{BoxOutcomeFuture, Call, Subscriber};
 
 pub use adapter::{Adapter, SocketIo, SocketRef};
 pub use socketioxide;
@@ -217,6 +222,8 @@ pub mod prelude {
 /// Used by the code the macros generate; not a public API.
 #[doc(hidden)]
 pub mod __private {
+    pub use crate::ComponentKind;
+    pub use crate::app::controller::ControllerInfo;
     pub use crate::app::handler::EventOwner;
     pub use crate::app::hooks::{DynHooks, HooksOf, NoHooks, ViaHooks};
     pub use crate::app::registry::{Construct, Registration, construct_controller};
@@ -226,7 +233,6 @@ pub mod __private {
         Described, Probe, Signature, TypeInfo, ViaAny, ViaSchema,
     };
     pub use crate::subscriber::{FromEvent, IntoOutcome};
-    pub use crate::{ComponentKind, ControllerInfo};
     pub use inventory;
     pub use std::boxed::Box;
     pub use std::sync::Arc;

@@ -47,8 +47,9 @@ use layer::Layer;
 use namespace::Namespace;
 pub use subscription::Subscription;
 use subscription::Target;
+pub(crate) use table::format_table;
 use table::{Entry, EventTable};
-pub use table::{EventRow, SubscriberRow, format_table};
+pub use table::{EventRow, SubscriberRow};
 
 /// The shared entry point of socket events: registers exactly one socketioxide listener
 /// per namespace (a fallback message handler, plus the connect middleware and the

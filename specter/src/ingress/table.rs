@@ -312,7 +312,7 @@ impl SubscriberRow {
 /// /  heartbeat  10  presence     src/presence.rs:21
 ///               100 audit        src/audit.rs:9
 /// ```
-pub fn format_table(rows: &[EventRow]) -> String {
+pub(crate) fn format_table(rows: &[EventRow]) -> String {
     let mut out = String::new();
     for row in rows {
         for (i, s) in row.subscribers.iter().enumerate() {

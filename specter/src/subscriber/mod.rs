@@ -41,6 +41,5 @@ pub use outcome::{Ack, Failure, IntoOutcome, Outcome, Public, Reject, Reply};
 pub use rate::{Rate, RateError};
 pub use server_event::{Asks, ServerEvent};
 pub use session::Session;
-pub use signature::{Signature, TypeInfo};
 pub use source::Source;
 pub use subscriber::{BoxOutcomeFuture, Call, IntoSubscriber, Subscriber};
