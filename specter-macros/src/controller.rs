@@ -37,12 +37,18 @@ pub fn expand(input: TokenStream) -> TokenStream {
             "a controller cannot be generic: it is registered as a static, which cannot name generic parameters",
         );
     }
-    if !cx.is_empty() {
+    if !input.generics.params.is_empty() {
         return cx.to_compile_errors();
     }
+    // After an error, a best guess: the `ControllerInfo` impl (a placeholder name), so
+    // that the user's `impl Controller` does not fail a second time; nothing is
+    // registered.
+    let valid = cx.is_empty();
+    let errors = cx.to_compile_errors();
     let krate = options.krate();
     let ident = &input.ident;
-    let name = options.name.as_ref().expect("checked");
+    let unnamed = syn::LitStr::new("unnamed", proc_macro2::Span::call_site());
+    let name = options.name.as_ref().unwrap_or(&unnamed);
     let route = options.route.as_ref().map_or(quote!("/"), |r| quote!(#r));
     let namespace = expand::namespace(&options, &krate);
     let source = expand::source(&krate);
@@ -61,7 +67,9 @@ pub fn expand(input: TokenStream) -> TokenStream {
         }
     });
     // Either the registration or the assertion requires `Controller`: one error, not two.
-    let registration = if options.discovered() {
+    let registration = if !valid {
+        quote!()
+    } else if options.discovered() {
         let construct =
             quote_spanned!(ident.span()=> #krate::__private::construct_controller::<#ident>);
         expand::registration(&krate, &options, quote!(Controller), construct)
@@ -83,5 +91,6 @@ pub fn expand(input: TokenStream) -> TokenStream {
             #guard_all
         }
         #registration
+        #errors
     }
 }

@@ -61,13 +61,18 @@ pub fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
     }
 
     let errors = cx.to_compile_errors();
-    if !cx.is_empty() {
+    if !cx.is_empty() && !item.generics.params.is_empty() {
         // The impl block as written, so the rest of the file still type-checks.
         return quote!(#item #errors);
     }
+    // After an error, a best guess: the `Handler` impl of the methods that parsed (and
+    // a placeholder name), so that `.handler(X)` elsewhere does not fail a second time;
+    // nothing is registered for discovery.
+    let valid = cx.is_empty();
     let krate = options.krate();
     let self_ty = &item.self_ty;
-    let name = options.name.as_ref().expect("checked");
+    let unnamed = syn::LitStr::new("unnamed", Span::call_site());
+    let name = options.name.as_ref().unwrap_or(&unnamed);
     let namespace = expand::namespace(&options, &krate);
     let source = expand::source(&krate);
     let hooks = expand::hooks_fn(&krate);
@@ -80,7 +85,7 @@ pub fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
     let signatures = bound
         .iter()
         .map(|b| signature::described(&krate, self_ty, &b.method, &b.args, b.output.as_ref()));
-    let registration = options.discovered().then(|| {
+    let registration = (valid && options.discovered()).then(|| {
         expand::registration(
             &krate,
             &options,
@@ -109,6 +114,7 @@ pub fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
         }
         #registration
         #(#signatures)*
+        #errors
     }
 }
 

@@ -6,6 +6,7 @@ mod attr;
 mod check;
 mod controller;
 mod ctxt;
+mod describe;
 mod expand;
 mod handler;
 mod server_event;
@@ -74,7 +75,7 @@ use proc_macro::TokenStream;
 /// ```
 #[proc_macro_attribute]
 pub fn handler(attr: TokenStream, item: TokenStream) -> TokenStream {
-    handler::expand(attr.into(), item.into()).into()
+    emit("handler", handler::expand(attr.into(), item.into()))
 }
 
 /// Binds a method of a `#[handler]` impl block to a socket event:
@@ -124,7 +125,7 @@ pub fn on(_attr: TokenStream, item: TokenStream) -> TokenStream {
 /// ```
 #[proc_macro_derive(Controller, attributes(controller))]
 pub fn derive_controller(input: TokenStream) -> TokenStream {
-    controller::expand(input.into()).into()
+    emit("derive(Controller)", controller::expand(input.into()))
 }
 
 /// Records the signature of every method of an impl block for the app's contract (the
@@ -155,62 +156,7 @@ pub fn derive_controller(input: TokenStream) -> TokenStream {
 /// ```
 #[proc_macro_attribute]
 pub fn describe(attr: TokenStream, item: TokenStream) -> TokenStream {
-    let attr = proc_macro2::TokenStream::from(attr);
-    let item = proc_macro2::TokenStream::from(item);
-    let krate = if attr.is_empty() {
-        quote::quote!(::specter)
-    } else {
-        match syn::parse2::<syn::MetaNameValue>(attr) {
-            Ok(nv) if nv.path.is_ident("crate") => match &nv.value {
-                syn::Expr::Lit(syn::ExprLit {
-                    lit: syn::Lit::Str(s),
-                    ..
-                }) => match s.parse::<syn::Path>() {
-                    Ok(p) => quote::quote!(#p),
-                    Err(e) => return e.to_compile_error().into(),
-                },
-                other => {
-                    return syn::Error::new_spanned(other, "expected `crate = \"path\"`")
-                        .to_compile_error()
-                        .into();
-                }
-            },
-            Ok(nv) => {
-                return syn::Error::new_spanned(
-                    nv.path,
-                    "`#[describe]` takes only `crate = \"path\"`",
-                )
-                .to_compile_error()
-                .into();
-            }
-            Err(e) => return e.to_compile_error().into(),
-        }
-    };
-    let parsed: syn::ItemImpl = match syn::parse2(item.clone()) {
-        Ok(i) => i,
-        Err(_) => {
-            let e = syn::Error::new(
-                proc_macro2::Span::call_site(),
-                "`#[describe]` goes on an impl block",
-            )
-            .to_compile_error();
-            return quote::quote!(#item #e).into();
-        }
-    };
-    let records = parsed.items.iter().filter_map(|it| match it {
-        syn::ImplItem::Fn(f) if f.sig.receiver().is_some() && parsed.generics.params.is_empty() => {
-            let (args, output) = signature::parts(&f.sig);
-            Some(signature::described(
-                &krate,
-                &parsed.self_ty,
-                &f.sig.ident,
-                &args,
-                output.as_ref(),
-            ))
-        }
-        _ => None,
-    });
-    quote::quote!(#item #(#records)*).into()
+    emit("describe", describe::expand(attr.into(), item.into()))
 }
 
 /// Declares a type as an event the server emits: `#[event("message")]` gives its name
@@ -221,5 +167,15 @@ pub fn describe(attr: TokenStream, item: TokenStream) -> TokenStream {
 /// `schemars::JsonSchema`) describes the payload in the app's contract.
 #[proc_macro_derive(ServerEvent, attributes(event))]
 pub fn derive_server_event(input: TokenStream) -> TokenStream {
-    server_event::expand(input.into()).into()
+    emit("derive(ServerEvent)", server_event::expand(input.into()))
+}
+
+/// The expansion, printed to the build's output when `SPECTER_MACROS_DEBUG` is set (as
+/// `AXUM_MACROS_DEBUG` does for axum): `SPECTER_MACROS_DEBUG=1 cargo build`, after
+/// touching the file (cargo does not rebuild when only the variable changes).
+fn emit(name: &str, tokens: proc_macro2::TokenStream) -> TokenStream {
+    if std::env::var_os("SPECTER_MACROS_DEBUG").is_some() {
+        eprintln!("#[{name}] expands to:\n{tokens}\n");
+    }
+    tokens.into()
 }

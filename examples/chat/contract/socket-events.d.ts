@@ -31,7 +31,7 @@ export interface ChatMessage {
   user: string;
 }
 
-/** Why an ack is answered with an error. Serialized in `snake_case` (`"invalid_payload"`); the README's ack table lists every kind. */
+/** Why an ack is answered with an error. Serialized in `snake_case` (`"invalid_payload"`); every kind, and when it is answered, is in the guide's dispatch page. */
 export type ErrorKind = "returned" | "invalid_payload" | "missing_state" | "panicked" | "missing_session" | "unserializable" | "rejected" | "forbidden" | "unknown_event" | "overloaded" | "timeout" | "rate_limited";
 
 /** One invalid field of a payload: its path (`"text"`, `"items[2].name"`, empty for the payload itself) and what is wrong with it. */

@@ -5,7 +5,7 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 
 /// Why an ack is answered with an error. Serialized in `snake_case`
-/// (`"invalid_payload"`); [`guide::dispatch`](crate::guide::dispatch) lists every kind and when it is answered.
+/// (`"invalid_payload"`); every kind, and when it is answered, is in the guide's dispatch page.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "contract", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
