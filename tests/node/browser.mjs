@@ -25,7 +25,9 @@ try {
 
   const ann = await open("ann");
   const bob = await open("bob");
+  // Each page shows the list once the broadcast reaches it: wait for both.
   await waitPresent(ann, ["ann", "bob"]);
+  await waitPresent(bob, ["ann", "bob"]);
   step("present", { ann: await present(ann), bob: await present(bob) });
 
   await ann.fill("#text", "hello bob");

@@ -42,6 +42,8 @@
 #[cfg(feature = "msgpack")]
 mod msgpack;
 mod packet;
+mod reader;
+mod wire;
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicI64, Ordering};
@@ -57,7 +59,8 @@ use tokio_tungstenite::tungstenite::Message;
 
 use crate::ServiceManager;
 pub use packet::Arg;
-use packet::Packet;
+use reader::{Reader, read_loop};
+use wire::{Answerers, Wire};
 
 /// What can go wrong with a [`TestClient`].
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -92,66 +95,6 @@ pub struct ServerEvent {
     pub event: String,
     /// Its arguments.
     pub args: Vec<Value>,
-}
-
-/// How the client answers the server's requests for one event.
-type Answerer = Arc<dyn Fn(&[Value]) -> Option<Vec<Value>> + Send + Sync>;
-
-/// The client's answerers, by event name.
-#[derive(Clone, Default)]
-struct Answerers(HashMap<String, Answerer>);
-
-impl std::fmt::Debug for Answerers {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_set().entries(self.0.keys()).finish()
-    }
-}
-
-/// How packets travel: JSON text (with binary attachments), or MessagePack.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Wire {
-    Json,
-    #[cfg(feature = "msgpack")]
-    MsgPack,
-}
-
-impl Wire {
-    fn connect(self, ns: &str, auth: &Value) -> Vec<Message> {
-        match self {
-            Wire::Json => vec![Message::text(packet::connect(ns, auth))],
-            #[cfg(feature = "msgpack")]
-            Wire::MsgPack => vec![Message::binary(msgpack::connect(ns, auth))],
-        }
-    }
-
-    fn disconnect(self, ns: &str) -> Vec<Message> {
-        match self {
-            Wire::Json => vec![Message::text(format!("41{}", packet::ns_prefix(ns)))],
-            #[cfg(feature = "msgpack")]
-            Wire::MsgPack => vec![Message::binary(msgpack::disconnect(ns))],
-        }
-    }
-
-    fn event(self, ns: &str, ack: Option<i64>, event: &str, args: Vec<Arg>) -> Vec<Message> {
-        match self {
-            Wire::Json => {
-                let (text, files) = packet::event_with_attachments(ns, ack, event, args);
-                std::iter::once(Message::text(text))
-                    .chain(files.into_iter().map(Message::binary))
-                    .collect()
-            }
-            #[cfg(feature = "msgpack")]
-            Wire::MsgPack => vec![Message::binary(msgpack::event(ns, ack, event, &args))],
-        }
-    }
-
-    fn ack(self, ns: &str, id: i64, args: &[Value]) -> Message {
-        match self {
-            Wire::Json => Message::text(packet::ack(ns, id, args)),
-            #[cfg(feature = "msgpack")]
-            Wire::MsgPack => Message::binary(msgpack::ack(ns, id, args)),
-        }
-    }
 }
 
 /// Options of a [`TestClient`] connection.
@@ -436,111 +379,4 @@ impl TestClient {
         // Let the server read the packets before the connection goes.
         tokio::task::yield_now().await;
     }
-}
-
-/// What the reader of a connection hands packets to.
-struct Reader {
-    out: mpsc::UnboundedSender<Message>,
-    pending: Pending,
-    events: mpsc::UnboundedSender<ServerEvent>,
-    connected: Option<oneshot::Sender<Result<String, TestError>>>,
-    namespace: String,
-    answerers: Answerers,
-    wire: Wire,
-}
-
-impl Reader {
-    /// Takes one packet in; `false` when the connection is over.
-    fn take(&mut self, packet: Result<Packet, String>) -> bool {
-        match packet {
-            Ok(Packet::Connect(sid)) => {
-                if let Some(c) = self.connected.take() {
-                    let _ = c.send(Ok(sid));
-                }
-            }
-            Ok(Packet::ConnectError(message)) => {
-                if let Some(c) = self.connected.take() {
-                    let _ = c.send(Err(TestError::Refused(message)));
-                }
-                return false;
-            }
-            Ok(Packet::Event(event, args, ack)) => {
-                if let Some(id) = ack {
-                    let answer = match self.answerers.0.get(&event) {
-                        Some(answer) => answer(&args),
-                        None => Some(Vec::new()),
-                    };
-                    if let Some(answer) = answer {
-                        let _ = self.out.send(self.wire.ack(&self.namespace, id, &answer));
-                    }
-                }
-                let _ = self.events.send(ServerEvent { event, args });
-            }
-            Ok(Packet::Ack(id, args)) => {
-                if let Some(tx) = self.pending.lock().unwrap().remove(&id) {
-                    let _ = tx.send(args);
-                }
-            }
-            Ok(Packet::Disconnect) => return false,
-            Err(e) => tracing::warn!(error = %e, "test client: unreadable packet"),
-        }
-        true
-    }
-}
-
-async fn read_loop<S>(
-    mut stream: futures_util::stream::SplitStream<tokio_tungstenite::WebSocketStream<S>>,
-    mut reader: Reader,
-) where
-    S: AsyncRead + AsyncWrite + Unpin,
-{
-    let mut partial: Option<packet::Partial> = None;
-    while let Some(Ok(msg)) = stream.next().await {
-        let decoded = match msg {
-            Message::Text(text) => match text.as_bytes().first() {
-                Some(b'2') => {
-                    let _ = reader.out.send(Message::text(format!("3{}", &text[1..])));
-                    continue;
-                }
-                Some(b'4') => packet::decode(&text[1..]),
-                Some(b'1') => break,
-                _ => continue,
-            },
-            // A MessagePack packet is whole in one binary message.
-            #[cfg(feature = "msgpack")]
-            Message::Binary(bytes) if reader.wire == Wire::MsgPack => {
-                if reader.take(msgpack::decode(&bytes)) {
-                    continue;
-                }
-                break;
-            }
-            Message::Binary(bytes) => match partial.as_mut() {
-                Some(p) => {
-                    p.received.push(bytes.to_vec());
-                    if p.received.len() < p.attachments {
-                        continue;
-                    }
-                    Ok(partial.take().expect("checked"))
-                }
-                None => continue,
-            },
-            Message::Close(_) => break,
-            _ => continue,
-        };
-        let p = match decoded {
-            Ok(p) if p.attachments > p.received.len() => {
-                partial = Some(p);
-                continue;
-            }
-            Ok(p) => p,
-            Err(e) => {
-                tracing::warn!(error = %e, "test client: unreadable packet");
-                continue;
-            }
-        };
-        if !reader.take(p.finish()) {
-            break;
-        }
-    }
-    reader.pending.lock().unwrap().clear();
 }
