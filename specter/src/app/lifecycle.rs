@@ -15,32 +15,51 @@ use crate::error::Error;
 
 type Cleanup = Box<dyn FnOnce() + Send>;
 
-/// The up/down state of one component and its cleanup callbacks.
-///
-/// `setup` and `teardown` are idempotent, also when called concurrently: concurrent
-/// callers wait for the one that runs, and only one runs. A component can be set up
-/// again after a teardown.
+/// The up/down state of one component (a handler, a controller, a service), its
+/// cleanup callbacks and its background work. The manager sets it up and tears it down,
+/// each idempotent (concurrent callers wait for the one that runs); a component's
+/// hooks receive it to register what teardown undoes and what runs meanwhile.
 ///
 /// ```
-/// # tokio::runtime::Runtime::new().unwrap().block_on(async {
-/// use specter::Lifecycle;
-/// use std::sync::{Arc, Mutex};
+/// use std::sync::atomic::{AtomicU64, Ordering};
+/// use std::sync::Arc;
+/// use specter::prelude::*;
 ///
-/// let lifecycle = Lifecycle::new();
-/// let log = Arc::new(Mutex::new(Vec::new()));
-/// let l = log.clone();
-/// let ran = lifecycle.setup(async || {
-///     for name in ["first", "second"] {
-///         let l = l.clone();
-///         lifecycle.add_cleanup(move || l.lock().unwrap().push(name));
+/// #[derive(Default)]
+/// struct Ticker(Arc<AtomicU64>);
+///
+/// #[handler(name = "ticker", discover = false)]
+/// impl Ticker {
+///     #[on("ping")]
+///     fn ping(&self) -> u64 {
+///         self.0.load(Ordering::Relaxed)
 ///     }
-///     Ok(())
-/// }).await.unwrap();
-/// assert!(ran);
-/// assert!(!lifecycle.setup(async || Ok(())).await.unwrap()); // already up
-/// assert!(lifecycle.teardown(async || Ok(())).await);
-/// assert!(!lifecycle.teardown(async || Ok(())).await); // already down
-/// assert_eq!(*log.lock().unwrap(), ["second", "first"]); // last in, first out
+/// }
+///
+/// impl Hooks for Ticker {
+///     async fn on_setup(&self, lifecycle: &Lifecycle) -> Result<(), BoxError> {
+///         let ticks = self.0.clone();
+///         // runs every second until teardown
+///         lifecycle.every("tick", std::time::Duration::from_secs(1), move || {
+///             let ticks = ticks.clone();
+///             async move {
+///                 ticks.fetch_add(1, Ordering::Relaxed);
+///             }
+///         });
+///         let stopping = lifecycle.stopping();
+///         lifecycle.spawn("worker", async move {
+///             stopping.await; // works until teardown begins
+///         });
+///         // undone at teardown, last in first out
+///         lifecycle.add_cleanup(|| println!("ticker down"));
+///         Ok(())
+///     }
+/// }
+///
+/// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+/// let app = ServiceManager::builder().handler(Ticker::default()).build().unwrap();
+/// app.boot().await.unwrap();
+/// app.shutdown().await; // stops the tick and the worker, then runs the cleanup
 /// # });
 /// ```
 #[derive(Default)]
@@ -62,7 +81,7 @@ impl std::fmt::Debug for Lifecycle {
 
 impl Lifecycle {
     /// A component that is down, with no cleanups.
-    pub fn new() -> Self {
+    pub(crate) fn new() -> Self {
         Self::default()
     }
 
@@ -74,25 +93,6 @@ impl Lifecycle {
     /// Runs `fut` in the background. At teardown, [`stopping`](Self::stopping)
     /// resolves and the task has 2 s to finish; then it is aborted (logged at `warn`).
     /// A panic is logged and reported by `ServiceManager::health()`; the app goes on.
-    ///
-    /// ```
-    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
-    /// use specter::Lifecycle;
-    ///
-    /// let lifecycle = Lifecycle::new();
-    /// lifecycle.setup(async || {
-    ///     let stopping = lifecycle.stopping();
-    ///     lifecycle.spawn("queue worker", async move {
-    ///         stopping.await; // work until teardown
-    ///     });
-    ///     lifecycle.every("sweeper", std::time::Duration::from_secs(60), || async {
-    ///         // runs once a minute until teardown
-    ///     });
-    ///     Ok(())
-    /// }).await.unwrap();
-    /// lifecycle.teardown(async || Ok(())).await; // stops both
-    /// # });
-    /// ```
     pub fn spawn(&self, name: &str, fut: impl Future<Output = ()> + Send + 'static) {
         self.tasks.spawn(name, fut);
     }
@@ -135,7 +135,7 @@ impl Lifecycle {
 
     /// Runs `setup` unless the component is up. Returns whether it ran. When `setup`
     /// fails, the cleanups it added run at once and the component stays down.
-    pub async fn setup(
+    pub(crate) async fn setup(
         &self,
         setup: impl AsyncFnOnce() -> Result<(), Error>,
     ) -> Result<bool, Error> {
@@ -169,7 +169,7 @@ impl Lifecycle {
     /// Runs `teardown`, then the cleanups last-in-first-out, unless the component is
     /// down. Returns whether it ran. A failing or panicking hook or cleanup is logged
     /// and the rest still run.
-    pub async fn teardown(&self, teardown: impl AsyncFnOnce() -> Result<(), Error>) -> bool {
+    pub(crate) async fn teardown(&self, teardown: impl AsyncFnOnce() -> Result<(), Error>) -> bool {
         let _gate = self.gate.lock().await;
         if !self.is_up() {
             return false;

@@ -308,11 +308,7 @@ impl SocketIngress {
             for (event, entries) in ns.table.snapshot() {
                 rows.push(EventRow {
                     namespace: ns.path.to_string(),
-                    event: if &*event == table::ANY {
-                        "*".to_owned()
-                    } else {
-                        event.to_string()
-                    },
+                    event: event.map_or_else(|| "*".to_owned(), |e| e.to_string()),
                     subscribers: entries
                         .iter()
                         .map(|e| SubscriberRow {
@@ -343,7 +339,7 @@ impl SocketIngress {
     ) -> Result<Vec<Subscription>, Error> {
         check_namespace(namespace)?;
         for b in &bindings {
-            // A catch-all binding has no name of its own: it is kept under `table::ANY`.
+            // A catch-all binding has no name of its own.
             let named = if b.any {
                 Ok(())
             } else {
@@ -367,12 +363,13 @@ impl SocketIngress {
         }
         let ns = self.namespace(namespace);
         let mut subscriptions = Vec::with_capacity(bindings.len());
-        let mut groups: Vec<(Arc<str>, Vec<Entry>)> = Vec::with_capacity(bindings.len());
-        let mut index: HashMap<Arc<str>, usize> = HashMap::with_capacity(bindings.len());
+        let mut groups: Vec<(Option<Arc<str>>, Vec<Entry>)> = Vec::with_capacity(bindings.len());
+        let mut index: HashMap<Option<Arc<str>>, usize> = HashMap::with_capacity(bindings.len());
         for b in bindings {
             let seq = self.next_seq();
-            let event: Arc<str> = Arc::from(&*b.event);
-            tracing::debug!(namespace, event = %event, owner = %owner, priority = b.priority, source = %b.source, "subscribed");
+            // `None`: a catch-all subscriber, of every emitted event.
+            let event: Option<Arc<str>> = (!b.any).then(|| Arc::from(&*b.event));
+            tracing::debug!(namespace, event = event.as_deref().unwrap_or("*"), owner = %owner, priority = b.priority, source = %b.source, "subscribed");
             subscriptions.push(Subscription {
                 target: Target::Event {
                     ns: Arc::downgrade(&ns),

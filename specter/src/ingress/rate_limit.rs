@@ -17,7 +17,7 @@ use rustc_hash::FxHashMap;
 
 use crate::client_text::Shown;
 use crate::ingress::settings::DispatchSettings;
-use crate::ingress::table::{ANY, Entry};
+use crate::ingress::table::Entry;
 use crate::subscriber::{AckError, ErrorKind, Rate};
 
 /// The rate limiters of one socket in one namespace.
@@ -37,7 +37,8 @@ struct Limiters {
 #[derive(Hash, PartialEq, Eq)]
 enum Key {
     Binding(u64),
-    Event(Arc<str>),
+    /// An event's own name, or `None` for the events only catch-all subscribers take.
+    Event(Option<Arc<str>>),
 }
 
 /// An event refused by a limit.
@@ -120,7 +121,7 @@ impl SocketLimits {
         let mut own = false;
         for e in entries.iter() {
             let Some(rate) = e.rate else { continue };
-            own |= &*e.event != ANY;
+            own |= e.event.is_some();
             let limiter = events
                 .entry(Key::Binding(e.seq))
                 .or_insert_with(|| RateLimiter::direct(rate.quota()));
@@ -137,10 +138,7 @@ impl SocketLimits {
         if let (false, Some(rate)) = (own, policy.event_rate) {
             // The event's own name as subscribed; events only catch-all subscribers
             // take share the key of the catch-all list.
-            let key = entries
-                .iter()
-                .find(|e| &*e.event != ANY)
-                .map_or_else(|| Arc::from(ANY), |e| e.event.clone());
+            let key = entries.iter().find_map(|e| e.event.clone());
             let limiter = events
                 .entry(Key::Event(key))
                 .or_insert_with(|| RateLimiter::direct(rate.quota()));

@@ -7,7 +7,7 @@ use crate::ingress::error_subscribers::ErrorTable;
 use crate::ingress::namespace::Namespace;
 
 /// The entries to remove from one namespace's table: each event, with the seqs to go.
-type Removals = Vec<(Arc<str>, Vec<u64>)>;
+type Removals = Vec<(Option<Arc<str>>, Vec<u64>)>;
 
 /// A subscription to an event (or to the error subscribers) of a
 /// [`SocketIngress`](crate::SocketIngress).
@@ -24,7 +24,8 @@ pub struct Subscription {
 pub(crate) enum Target {
     Event {
         ns: Weak<Namespace>,
-        event: Arc<str>,
+        /// `None`: a catch-all subscription.
+        event: Option<Arc<str>>,
     },
     Error(Weak<ErrorTable>),
 }
@@ -35,7 +36,7 @@ impl Subscription {
         match &self.target {
             Target::Event { ns, event } => ns
                 .upgrade()
-                .is_some_and(|ns| ns.table.remove(event, self.seq)),
+                .is_some_and(|ns| ns.table.remove(event.clone(), self.seq)),
             Target::Error(table) => table.upgrade().is_some_and(|t| t.remove(self.seq)),
         }
     }
@@ -45,7 +46,7 @@ impl Subscription {
     pub fn unsubscribe_all(subscriptions: Vec<Subscription>) -> usize {
         let mut removed = 0;
         // (namespace, event) -> the seqs to remove from that event's list
-        type Key = (*const Namespace, Arc<str>);
+        type Key = (*const Namespace, Option<Arc<str>>);
         let mut groups: HashMap<Key, (Arc<Namespace>, Vec<u64>)> = HashMap::new();
         for sub in subscriptions {
             match &sub.target {
@@ -77,10 +78,11 @@ impl Subscription {
         removed
     }
 
-    /// The subscribed event, `None` for an error subscription.
+    /// The subscribed event: `"*"` for a catch-all subscription, `None` for an error
+    /// subscription.
     pub fn event(&self) -> Option<&str> {
         match &self.target {
-            Target::Event { event, .. } => Some(event),
+            Target::Event { event, .. } => Some(event.as_deref().unwrap_or("*")),
             Target::Error(_) => None,
         }
     }

@@ -32,8 +32,8 @@ pub(crate) struct Entry {
     pub guards: Option<Arc<[Guard]>>,
     /// Its rate limit, when bound with one.
     pub rate: Option<Rate>,
-    /// The event it is subscribed to ([`ANY`] for a catch-all subscriber).
-    pub event: Arc<str>,
+    /// The event it is subscribed to; `None` for a catch-all subscriber.
+    pub event: Subscribed,
     /// Its metrics' handles (feature `metrics`; nothing without it).
     #[cfg_attr(not(feature = "metrics"), allow(dead_code))]
     pub metrics: PerEntry,
@@ -47,7 +47,7 @@ impl Labelled for Entry {
         &self.owner
     }
     fn event(&self) -> Option<&Arc<str>> {
-        (&*self.event != ANY).then_some(&self.event)
+        self.event.as_ref()
     }
 }
 
@@ -60,11 +60,6 @@ impl Keyed for Entry {
     }
 }
 
-/// The key of the catch-all subscribers in the event table: the empty name, which no
-/// subscription can use (the event-name rule forbids it). A client that emits an event
-/// named `""` reaches the catch-all subscribers only, as any event without its own.
-pub(crate) const ANY: &str = "";
-
 /// The subscribers of every event of one namespace: the event table.
 ///
 /// Looked up on every event with the name a client sent, so it hashes with FxHash, not
@@ -75,6 +70,10 @@ pub(crate) const ANY: &str = "";
 /// cache line; changes (subscribing, unsubscribing) are rare and take `write`, and each
 /// copies the table's lists of `Arc`s: a component's events are added, and removed at
 /// teardown, in one change.
+/// What a list of the table is subscribed to: an event, or `None` for every emitted
+/// event (the catch-all subscribers).
+pub(crate) type Subscribed = Option<Arc<str>>;
+
 #[derive(Default)]
 pub(crate) struct EventTable {
     lists: ArcSwap<Lists>,
@@ -83,8 +82,10 @@ pub(crate) struct EventTable {
 
 #[derive(Default, Clone)]
 struct Lists {
-    /// Each event's own subscribers; the catch-all ones under [`ANY`].
+    /// Each event's own subscribers.
     own: FxHashMap<Arc<str>, Arc<[Entry]>>,
+    /// The catch-all subscribers, which take every emitted event.
+    any: Option<Arc<[Entry]>>,
     /// Each emitted event's own subscribers merged with the catch-all ones, by
     /// (priority, subscription order); empty when there is no catch-all subscriber.
     merged: FxHashMap<Arc<str>, Arc<[Entry]>>,
@@ -102,25 +103,26 @@ fn takes_any(event: &str) -> bool {
 impl Lists {
     /// Recomputes the merged list of `event`, or of every event when the catch-all
     /// subscribers changed.
-    fn refresh(&mut self, event: &str) {
-        let Some(any) = self.own.get(ANY).cloned() else {
+    fn refresh(&mut self, event: Option<&str>) {
+        let Some(any) = self.any.clone() else {
             self.merged.clear();
             return;
         };
-        if event == ANY {
-            let events: Vec<Arc<str>> = self.own.keys().cloned().collect();
-            self.merged.clear();
-            for e in events {
-                self.refresh_one(&e, &any);
+        match event {
+            None => {
+                let events: Vec<Arc<str>> = self.own.keys().cloned().collect();
+                self.merged.clear();
+                for e in events {
+                    self.refresh_one(&e, &any);
+                }
             }
-        } else {
-            self.refresh_one(event, &any);
+            Some(event) => self.refresh_one(event, &any),
         }
     }
 
     fn refresh_one(&mut self, event: &str, any: &Arc<[Entry]>) {
         match self.own.get_key_value(event) {
-            Some((key, own)) if event != ANY && takes_any(event) => {
+            Some((key, own)) if takes_any(event) => {
                 let merged = sorted::merged(own, any.to_vec());
                 self.merged.insert(key.clone(), merged);
             }
@@ -173,7 +175,7 @@ impl EventTable {
             return Some(own.clone());
         }
         if takes_any(event) {
-            lists.own.get(ANY).cloned()
+            lists.any.clone()
         } else {
             None
         }
@@ -182,69 +184,77 @@ impl EventTable {
     /// Adds each group's entries to its event, each after every entry of lower or equal
     /// (priority, seq): one lock, and one copy of each event's list however many
     /// entries it gains.
-    pub fn insert(&self, groups: Vec<(Arc<str>, Vec<Entry>)>) {
+    pub fn insert(&self, groups: Vec<(Subscribed, Vec<Entry>)>) {
         self.change(|lists| {
             lists.own.reserve(groups.len());
             for (event, entries) in groups {
-                let list = lists
-                    .own
-                    .entry(event.clone())
-                    .or_insert_with(|| Arc::from([]));
+                let list = match &event {
+                    Some(e) => lists.own.entry(e.clone()).or_insert_with(|| Arc::from([])),
+                    None => lists.any.get_or_insert_with(|| Arc::from([])),
+                };
                 *list = sorted::merged(list, entries);
-                lists.refresh(&event);
+                lists.refresh(event.as_deref());
             }
         });
     }
 
-    /// Removes the entry `seq` of `event`; true when it was there.
-    pub fn remove(&self, event: &str, seq: u64) -> bool {
-        self.remove_many(event, &[seq]) == 1
+    /// Removes the entry `seq` of `event` (`None`: a catch-all one); true when it was
+    /// there.
+    pub fn remove(&self, event: Subscribed, seq: u64) -> bool {
+        self.remove_each(&[(event, vec![seq])]) == 1
     }
 
-    /// Removes the entries of `event` whose seq is in `seqs` (sorted); returns how many.
-    pub fn remove_many(&self, event: &str, seqs: &[u64]) -> usize {
-        self.remove_each(&[(Arc::from(event), seqs.to_vec())])
-    }
-
-    /// Removes, for each event of `groups`, its entries whose seq is in the group's
-    /// (sorted) seqs, in one change of the table; returns how many.
-    pub fn remove_each(&self, groups: &[(Arc<str>, Vec<u64>)]) -> usize {
+    /// Removes, for each event of `groups` (`None`: the catch-all subscribers), its
+    /// entries whose seq is in the group's (sorted) seqs, in one change of the table;
+    /// returns how many.
+    pub fn remove_each(&self, groups: &[(Subscribed, Vec<u64>)]) -> usize {
         let current = self.lists.load();
-        if !groups.iter().any(|(e, _)| current.own.contains_key(e)) {
+        let present = |e: &Subscribed| match e {
+            Some(e) => current.own.contains_key(e),
+            None => current.any.is_some(),
+        };
+        if !groups.iter().any(|(e, _)| present(e)) {
             return 0;
         }
         self.change(|lists| {
             let mut removed = 0;
             for (event, seqs) in groups {
-                let Some(list) = lists.own.get_mut(event) else {
-                    continue;
+                let list = match event {
+                    Some(e) => lists.own.get_mut(e),
+                    None => lists.any.as_mut(),
                 };
+                let Some(list) = list else { continue };
                 let (next, n) = sorted::without(list, seqs);
-                if next.is_empty() {
-                    lists.own.remove(event);
-                } else if n > 0 {
+                if n == 0 {
+                    continue;
+                }
+                if !next.is_empty() {
                     *list = next;
+                } else if let Some(e) = event {
+                    lists.own.remove(e);
+                } else {
+                    lists.any = None;
                 }
-                if n > 0 {
-                    lists.refresh(event);
-                    removed += n;
-                }
+                lists.refresh(event.as_deref());
+                removed += n;
             }
             removed
         })
     }
 
-    /// Every event with its own subscribers (the catch-all ones under [`ANY`]), events
-    /// sorted by name.
-    pub fn snapshot(&self) -> Vec<(Arc<str>, Arc<[Entry]>)> {
-        let mut rows: Vec<_> = self
-            .lists
-            .load()
+    /// The catch-all subscribers (`None`), if any, then every event with its own
+    /// subscribers, sorted by name.
+    pub fn snapshot(&self) -> Vec<(Subscribed, Arc<[Entry]>)> {
+        let lists = self.lists.load();
+        let mut rows: Vec<_> = lists
             .own
             .iter()
-            .map(|(k, v)| (k.clone(), v.clone()))
+            .map(|(k, v)| (Some(k.clone()), v.clone()))
             .collect();
         rows.sort_by(|a, b| a.0.cmp(&b.0));
+        if let Some(any) = &lists.any {
+            rows.insert(0, (None, any.clone()));
+        }
         rows
     }
 }
@@ -350,7 +360,7 @@ mod tests {
             timeout: None,
             guards: None,
             rate: None,
-            event: Arc::from("e"),
+            event: Some(Arc::from("e")),
             metrics: Default::default(),
         }
     }
@@ -364,7 +374,7 @@ mod tests {
     #[test]
     fn lower_priority_first_and_ties_in_subscription_order() {
         let t = EventTable::default();
-        let e = || Arc::<str>::from("e");
+        let e = || Some(Arc::<str>::from("e"));
         for (seq, prio) in [(1, 100), (2, 10), (3, 100)] {
             t.insert(vec![(e(), vec![entry(seq, prio)])]);
         }
@@ -373,12 +383,12 @@ mod tests {
             vec![entry(5, 10), entry(4, -5), entry(6, 1000)],
         )]);
         assert_eq!(order(&t), [4, 2, 5, 1, 3, 6]);
-        assert!(t.remove("e", 6));
-        assert!(t.remove("e", 5));
-        assert!(!t.remove("e", 5));
+        assert!(t.remove(e(), 6));
+        assert!(t.remove(e(), 5));
+        assert!(!t.remove(e(), 5));
         assert_eq!(order(&t), [4, 2, 1, 3]);
         for seq in [4, 2, 1, 3] {
-            t.remove("e", seq);
+            t.remove(e(), seq);
         }
         assert!(t.get("e").is_none());
     }
