@@ -7,7 +7,6 @@ use std::time::Duration;
 
 use axum::Router;
 
-use crate::DispatchSettings;
 use crate::adapter::Adapter;
 use crate::app::component::Component;
 use crate::app::controller::{Controller, ControllerParts};
@@ -21,6 +20,7 @@ use crate::app::service::{DynService, Service, Services};
 use crate::error::Error;
 use crate::ingress::SocketIngress;
 use crate::ingress::layer::Layer;
+use crate::ingress::settings::DispatchSettings;
 
 type SocketIoBuilder = socketioxide::SocketIoBuilder<Adapter>;
 

@@ -13,8 +13,8 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use serde_json::{Value, json};
 
+use super::limits::AdminLimits;
 use super::protocol::{ADMIN_NAMESPACE, Notice, Notices};
-use super::settings::AdminLimits;
 use super::sockets::{REDACTED, secret_param};
 use crate::ingress::layer::{EventInfo, Layer};
 

@@ -22,7 +22,7 @@ use std::time::Duration;
 use serde::{Deserialize, Deserializer};
 use tokio::time::Instant;
 
-use super::settings::AdminLimits;
+use super::limits::AdminLimits;
 use crate::adapter::SocketRef;
 
 /// The longest username, password or session id read.

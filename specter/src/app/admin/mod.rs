@@ -39,6 +39,7 @@
 
 mod event_log;
 mod handler;
+mod limits;
 mod login;
 mod protocol;
 mod settings;
@@ -54,10 +55,11 @@ use event_log::EventLog;
 /// A layer for one namespace, by its path.
 pub(crate) type NamespaceLayer = (String, Arc<dyn Layer>);
 use handler::AdminHandler;
+pub use limits::AdminLimits;
 use protocol::Notices;
 #[cfg(feature = "contract")]
 pub(crate) use protocol::OWNER;
-pub use settings::{AdminLimits, AdminMode, AdminSessions, AdminUi};
+pub use settings::{AdminMode, AdminSessions, AdminUi};
 use watch::{AdminWatch, Aggregated};
 
 impl AdminUi {
