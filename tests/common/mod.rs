@@ -383,9 +383,15 @@ impl Client {
         auth: Value,
         transport: &str,
     ) -> Result<String, String> {
-        let reply = self
-            .call(json!({ "op": "connect", "url": url, "auth": auth, "transports": [transport] }))
-            .await;
+        self.connect_cmd(
+            json!({ "op": "connect", "url": url, "auth": auth, "transports": [transport] }),
+        )
+        .await
+    }
+
+    /// Sends a connect command; the socket's name in the driver, or the refusal.
+    async fn connect_cmd(&mut self, cmd: Value) -> Result<String, String> {
+        let reply = self.call(cmd).await;
         match reply.get("sock") {
             Some(s) => Ok(s.as_str().unwrap().to_owned()),
             None => Err(reply["error"].as_str().unwrap_or_default().to_owned()),
@@ -394,13 +400,10 @@ impl Client {
 
     /// Connects with node's `socket.io-msgpack-parser` (node's driver only).
     pub async fn connect_msgpack(&mut self, url: &str, transport: &str) -> Result<String, String> {
-        let reply = self
-            .call(json!({ "op": "connect", "url": url, "transports": [transport], "parser": "msgpack" }))
-            .await;
-        match reply.get("sock") {
-            Some(s) => Ok(s.as_str().unwrap().to_owned()),
-            None => Err(reply["error"].as_str().unwrap_or_default().to_owned()),
-        }
+        self.connect_cmd(
+            json!({ "op": "connect", "url": url, "transports": [transport], "parser": "msgpack" }),
+        )
+        .await
     }
 
     /// Emits and waits for the ack; returns the ack's arguments.

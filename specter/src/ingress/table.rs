@@ -141,11 +141,16 @@ impl EventTable {
         Self::lookup(&self.lists.load(), event)
     }
 
-    /// [`get`](Self::get), and the namespace's layers, from one read.
+    /// The subscribers an event a client sent reaches, and the namespace's layers,
+    /// from one read: as [`get`](Self::get), but the server's own hook (`connected`)
+    /// is no client's event, and a client's event of that name reaches nobody.
     #[inline]
     pub fn route(&self, event: &str) -> (Option<Arc<[Entry]>>, Option<Layers>) {
         let lists = self.lists.load();
-        (Self::lookup(&lists, event), lists.layers.clone())
+        let entries = (event != CONNECTED)
+            .then(|| Self::lookup(&lists, event))
+            .flatten();
+        (entries, lists.layers.clone())
     }
 
     /// Changes the lists: a copy, changed, then put in place of the old ones (readers

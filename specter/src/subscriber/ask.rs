@@ -11,10 +11,11 @@ use futures_util::stream::{Stream, StreamExt};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use socketioxide::AckError;
+use socketioxide::ack::AckStream;
 use socketioxide::operators::BroadcastOperators;
 use socketioxide::socket::Sid;
 
-use crate::adapter::Adapter;
+use crate::adapter::{Adapter, SocketRef};
 use crate::subscriber::delivery::{Attempt, Deliver, Sending, Undelivered};
 use crate::subscriber::server_event::Asks;
 
@@ -101,17 +102,33 @@ impl Deliver {
         A: DeserializeOwned + Send + 'static,
         T: Serialize + Sync + ?Sized,
     {
-        let socket = &self.socket;
         let answer = self
-            .delivery
+            .request(&self.socket, event, data, timeout)
+            .await
+            .map_err(Unanswered::NotSent)?;
+        answer.await.map_err(Unanswered::from)
+    }
+
+    /// Sends `socket` the request `event` with `data` (one argument), waiting for room:
+    /// the answer to come.
+    async fn request<A, T>(
+        &self,
+        socket: &SocketRef,
+        event: &str,
+        data: &T,
+        timeout: Duration,
+    ) -> Result<AckStream<A>, Undelivered>
+    where
+        A: DeserializeOwned + Send + 'static,
+        T: Serialize + Sync + ?Sized,
+    {
+        self.delivery
             .send_waiting(socket.id, Sending::Emit, || {
                 socket
                     .timeout(timeout)
                     .emit_with_ack::<_, A>(event, &(data,))
             })
             .await
-            .map_err(Unanswered::NotSent)?;
-        answer.await.map_err(Unanswered::from)
     }
 
     /// Asks a typed [`ServerEvent`](crate::ServerEvent) that declares its answer
@@ -142,7 +159,40 @@ impl Deliver {
         A: DeserializeOwned + Send + 'static,
         T: Serialize + Sync + ?Sized,
     {
-        ask_all(self, targets, event, data, timeout).await
+        // One node: each socket's request waits for room on its own.
+        #[cfg(not(feature = "redis"))]
+        let inner = {
+            let asks = targets.sockets().into_iter().map(|socket| async move {
+                let sent = self.request::<A, T>(&socket, event, data, timeout).await;
+                (socket.id, sent)
+            });
+            let answers = futures_util::stream::FuturesUnordered::new();
+            let mut not_sent = Vec::new();
+            for (sid, sent) in futures_util::future::join_all(asks).await {
+                match sent {
+                    Ok(answer) => {
+                        answers.push(async move { (sid, answer.await.map_err(Unanswered::from)) })
+                    }
+                    Err(Undelivered::Serialize(e)) => return Err(Undelivered::Serialize(e)),
+                    Err(why) => not_sent.push((sid, Err(Unanswered::NotSent(why)))),
+                }
+            }
+            futures_util::stream::iter(not_sent).chain(answers)
+        };
+        // Several nodes: through the adapter, to every node.
+        #[cfg(feature = "redis")]
+        let inner = targets
+            .timeout(timeout)
+            .emit_with_ack::<_, A>(event, &(data,))
+            .await
+            .map_err(|e| match e {
+                socketioxide::EmitWithAckError::Encode(e) => Undelivered::Serialize(e.to_string()),
+                socketioxide::EmitWithAckError::Adapter(e) => Undelivered::Adapter(e.to_string()),
+            })?
+            .map(|(sid, answer)| (sid, answer.map_err(Unanswered::from)));
+        Ok(Answers {
+            inner: Box::pin(inner),
+        })
     }
 
     /// Emits `event` to the socket of this event unless its buffer is full, in which
@@ -166,72 +216,4 @@ impl Deliver {
             }
         }
     }
-}
-
-#[cfg(not(feature = "redis"))]
-async fn ask_all<A, T>(
-    deliver: &Deliver,
-    targets: BroadcastOperators<Adapter>,
-    event: &str,
-    data: &T,
-    timeout: Duration,
-) -> Result<Answers<A>, Undelivered>
-where
-    A: DeserializeOwned + Send + 'static,
-    T: Serialize + Sync + ?Sized,
-{
-    let asks = targets.sockets().into_iter().map(|socket| async move {
-        let sent = deliver
-            .delivery
-            .send_waiting(socket.id, Sending::Emit, || {
-                socket
-                    .timeout(timeout)
-                    .emit_with_ack::<_, A>(event, &(data,))
-            })
-            .await;
-        (socket.id, sent)
-    });
-    let sent = futures_util::future::join_all(asks).await;
-    let answers = futures_util::stream::FuturesUnordered::new();
-    let mut not_sent = Vec::new();
-    for (sid, result) in sent {
-        match result {
-            Ok(stream) => {
-                answers.push(async move { (sid, stream.await.map_err(Unanswered::from)) })
-            }
-            Err(Undelivered::Serialize(e)) => return Err(Undelivered::Serialize(e)),
-            Err(why) => not_sent.push((sid, Err(Unanswered::NotSent(why)))),
-        }
-    }
-    let inner = futures_util::stream::iter(not_sent).chain(answers);
-    Ok(Answers {
-        inner: Box::pin(inner),
-    })
-}
-
-#[cfg(feature = "redis")]
-async fn ask_all<A, T>(
-    _deliver: &Deliver,
-    targets: BroadcastOperators<Adapter>,
-    event: &str,
-    data: &T,
-    timeout: Duration,
-) -> Result<Answers<A>, Undelivered>
-where
-    A: DeserializeOwned + Send + 'static,
-    T: Serialize + Sync + ?Sized,
-{
-    use socketioxide::EmitWithAckError;
-    let stream = targets
-        .timeout(timeout)
-        .emit_with_ack::<_, A>(event, &(data,))
-        .await
-        .map_err(|e| match e {
-            EmitWithAckError::Encode(e) => Undelivered::Serialize(e.to_string()),
-            EmitWithAckError::Adapter(e) => Undelivered::Adapter(e.to_string()),
-        })?;
-    let inner = stream.map(|(sid, answer)| (sid, answer.map_err(Unanswered::from)));
-    Ok(Answers {
-        inner: Box::pin(inner),
-    })
 }

@@ -5,7 +5,7 @@
 use serde::{Deserialize, Serialize, Serializer};
 use serde_json::Value;
 
-use super::packet::{Arg, Packet};
+use super::packet::{Arg, Packet, Partial};
 use crate::subscriber::Arg as Any;
 
 /// One argument as the client sends it: JSON, or bytes in place.
@@ -70,40 +70,21 @@ struct Incoming {
     id: Option<i64>,
 }
 
-/// A packet from the server; binary data become arrays of bytes, as over JSON.
+/// A packet from the server; binary data become arrays of bytes, as over JSON. It is
+/// read as a JSON packet is, once its map is taken apart.
 pub(crate) fn decode(bytes: &[u8]) -> Result<Packet, String> {
     let p: Incoming = rmp_serde::from_slice(bytes).map_err(|e| format!("bad packet: {e}"))?;
-    let data = p.data.map(Value::from).unwrap_or(Value::Null);
-    let args = |v: Value| match v {
-        Value::Array(a) => a,
-        Value::Null => Vec::new(),
-        other => vec![other],
-    };
-    match p.kind {
-        0 => Ok(Packet::Connect(
-            data.get("sid")
-                .and_then(Value::as_str)
-                .unwrap_or_default()
-                .to_owned(),
-        )),
-        1 => Ok(Packet::Disconnect),
-        2 | 5 => {
-            let mut a = args(data);
-            if a.is_empty() {
-                return Err("event without a name".into());
-            }
-            let name = a.remove(0);
-            let name = name.as_str().unwrap_or_default().to_owned();
-            Ok(Packet::Event(name, a, p.id))
-        }
-        3 | 6 => Ok(Packet::Ack(p.id.ok_or("ack without an id")?, args(data))),
-        4 => Ok(Packet::ConnectError(
-            data.get("message")
-                .and_then(Value::as_str)
-                .map_or_else(|| data.to_string(), str::to_owned),
-        )),
-        other => Err(format!("unknown Socket.IO packet type {other}")),
+    if p.kind > 9 {
+        return Err(format!("unknown Socket.IO packet type {}", p.kind));
     }
+    Partial {
+        kind: b'0' + p.kind,
+        ack: p.id,
+        data: p.data.map(Value::from).unwrap_or(Value::Null),
+        attachments: 0,
+        received: Vec::new(),
+    }
+    .finish()
 }
 
 #[cfg(test)]

@@ -20,7 +20,7 @@ use crate::ingress::socketio::SocketGuards;
 use crate::ingress::spans;
 use crate::ingress::unknown_events::Budget;
 use crate::subscriber::AckError;
-use crate::subscriber::event_name::{CONNECTED, client_may_emit};
+use crate::subscriber::event_name::client_may_emit;
 use crate::subscriber::extract::Decoded;
 
 use super::verdict::Verdict;
@@ -68,11 +68,7 @@ pub(crate) fn message(
         return protocol_violation(ns, s, &event);
     }
     let span = spans::dispatch(&ns.path, &event, &s);
-    let (mut entries, layers) = ns.table.route(&event);
-    if &*event == CONNECTED {
-        // The server's own hook: a client's event of that name reaches no subscriber.
-        entries = None;
-    }
+    let (entries, layers) = ns.table.route(&event);
     // An event refused before any subscriber (over a rate limit, or nobody subscribes)
     // still owes its ack: it takes its turn in the queue like any other, so its answer
     // waits for room in order with the others, bounded by the same queue.
