@@ -150,7 +150,15 @@ async fn stalled_client(url: &str) -> impl Sized + use<> {
         "{}/socket.io/?EIO=4&transport=websocket",
         url.replacen("http", "ws", 1)
     );
-    let (mut ws, _) = tokio_tungstenite::connect_async(ws_url).await.unwrap();
+    // A small receive window, so that what the server sends piles up in its own
+    // buffers at once, however large the kernel would have grown the window.
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.set_recv_buffer_size(16 * 1024).unwrap();
+    let tcp = socket
+        .connect(url.trim_start_matches("http://").parse().unwrap())
+        .await
+        .unwrap();
+    let (mut ws, _) = tokio_tungstenite::client_async(ws_url, tcp).await.unwrap();
     ws.send(Message::text("40")).await.unwrap();
     while let Some(Ok(m)) = ws.next().await {
         if m.to_text().is_ok_and(|t| t.starts_with("40")) {
@@ -165,13 +173,15 @@ async fn a_client_that_stops_reading_is_disconnected_while_the_others_receive_ev
     const MESSAGES: usize = 3000;
     let left = Log::default();
     let app = ServiceManager::builder()
-        // Long enough that the healthy client, whose reader shares a busy machine with
-        // the other tests, is never taken for a stalled one; short against the heartbeat.
-        .dispatch(DispatchSettings::default().send_timeout(Duration::from_millis(1500)))
+        // A send waits 1 s: long enough that the healthy client, whose reader shares a
+        // busy machine with the other tests, is never taken for a stalled one, and well
+        // inside the heartbeat's 5 s, so the stalled client is found stalled before its
+        // missed pings disconnect it.
+        .dispatch(DispatchSettings::default().send_timeout(Duration::from_secs(1)))
         .write_timeout(Duration::from_secs(2))
         .configure_io(|io| {
             io.ping_interval(Duration::from_secs(1))
-                .ping_timeout(Duration::from_secs(3))
+                .ping_timeout(Duration::from_secs(5))
         })
         .build()
         .unwrap();
