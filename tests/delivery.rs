@@ -3,6 +3,7 @@
 
 mod common;
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use common::{Log, TestServer, emit_ack, eventually};
@@ -253,11 +254,20 @@ async fn a_client_that_stops_reading_is_disconnected_while_the_others_receive_ev
 async fn a_flood_of_100000_events_is_bounded_and_other_clients_are_served_meanwhile() {
     const FLOOD: u64 = 100_000;
     let app = ServiceManager::builder().build().unwrap();
+    // The flooder's first event holds its socket until the test lets it go: the queue
+    // stays full however long the flood takes to arrive.
+    let release = Arc::new(tokio::sync::Semaphore::new(0));
+    let held = release.clone();
     app.ingress()
         .subscribe(
             "slow",
             "slow",
-            async |Data(_): Data<u64>| tokio::time::sleep(Duration::from_secs(2)).await,
+            move |Data(_): Data<u64>| {
+                let held = held.clone();
+                async move {
+                    let _ = held.acquire().await;
+                }
+            },
             100,
         )
         .unwrap();
@@ -276,6 +286,7 @@ async fn a_flood_of_100000_events_is_bounded_and_other_clients_are_served_meanwh
         app.ingress().delivery_stats().overloaded_events == FLOOD - 1 - max
     })
     .await;
+    release.close();
     app.shutdown().await;
 }
 

@@ -31,6 +31,15 @@ impl Echo {
         args
     }
 
+    /// Sent to everyone, serialized once (JSON) or per recipient (MessagePack).
+    #[on("shout")]
+    async fn shout(&self, deliver: Deliver, socket: SocketRef, Data(v): Data<Value>) -> bool {
+        deliver
+            .to_all(socket.broadcast(), "heard", &v)
+            .await
+            .is_ok()
+    }
+
     #[on("stat")]
     fn stat(&self, Data((path, size)): Data<(String, u32)>) -> Spread<(String, u32)> {
         Spread((path, size * 2))
@@ -41,6 +50,34 @@ fn app(msgpack: bool) -> ServiceManager {
     let builder = ServiceManager::builder().handler(Echo);
     let builder = if msgpack { builder.msgpack() } else { builder };
     builder.build().unwrap()
+}
+
+#[tokio::test]
+async fn a_broadcast_reaches_every_client_intact_on_either_wire() {
+    for msgpack in [false, true] {
+        let app = app(msgpack);
+        let client = || {
+            let builder = TestClient::builder();
+            let builder = if msgpack { builder.msgpack() } else { builder };
+            builder.connect(&app)
+        };
+        let mut sender = client().await.unwrap();
+        let mut hearers = vec![client().await.unwrap(), client().await.unwrap()];
+        sender.recv().await.unwrap(); // pushed
+        let said = json!({"text": "olá \"you\"", "n": [1, 2.5, null]});
+        let ok = sender.emit_with_ack("shout", said.clone()).await.unwrap();
+        assert_eq!(ok, [json!(true)], "msgpack: {msgpack}");
+        for hearer in &mut hearers {
+            assert_eq!(hearer.recv().await.unwrap().event, "pushed");
+            let heard = hearer.recv().await.unwrap();
+            assert_eq!(
+                (heard.event.as_str(), heard.args),
+                ("heard", vec![said.clone()]),
+                "msgpack: {msgpack}"
+            );
+        }
+        app.shutdown().await;
+    }
 }
 
 #[tokio::test]

@@ -5,6 +5,7 @@
 
 pub mod alloc;
 pub mod apps;
+pub mod fanout;
 pub mod loadgen;
 pub mod report;
 pub mod serve;

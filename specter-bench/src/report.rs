@@ -148,11 +148,30 @@ pub struct Report {
     pub flood: Option<Flood>,
     /// Instructions per ack under callgrind.
     pub instructions: Vec<Instructions>,
+    /// The broadcast rows.
+    pub broadcast: Vec<Broadcast>,
     /// Notes on what bounds a figure or a missed target.
     pub notes: Vec<String>,
 }
 
 const RAW: &str = "raw socketioxide";
+
+/// One server's broadcast run: R receivers, M messages.
+#[derive(Debug, Clone)]
+pub struct Broadcast {
+    /// The server.
+    pub server: String,
+    /// Receivers.
+    pub receivers: usize,
+    /// Messages sent.
+    pub messages: u64,
+    /// Deliveries counted by the receivers.
+    pub delivered: u64,
+    /// From the first message sent to the last delivery, ms.
+    pub wall_ms: f64,
+    /// Server CPU (user + system) per delivery, µs.
+    pub cpu_us_per_delivery: f64,
+}
 
 impl Report {
     /// Acks/s of `server` at `s` subscribers.
@@ -172,6 +191,39 @@ impl Report {
             .find(|t| t.server == server && t.subscribers == s)
             .map(|t| t.cpu_us_per_ack)
             .filter(|cpu| *cpu > 0.0)
+    }
+
+    /// The broadcast section.
+    pub fn broadcast_markdown(&self) -> String {
+        let mut md = String::new();
+        let Some(first) = self.broadcast.first() else {
+            return md;
+        };
+        let _ = writeln!(
+            md,
+            "\n## Broadcast\n\n{} receivers connected to `/`; one more client sends {} `say` events at once (a chat message of three fields); the server sends each to every other socket as `said`: {} deliveries. Wall time runs from the first `say` sent to the last `said` received; server CPU is the server process's user + system time over the run. Median of the interleaved rounds, by wall time. Specter sends through `Deliver::to_all` (each recipient waits for room in its own buffer), raw socketioxide through `broadcast().emit`, node through `socket.broadcast.emit`.\n\n| server | delivered | wall ms | vs node | server CPU µs/delivery | vs node |\n|---|---:|---:|---:|---:|---:|",
+            first.receivers,
+            first.messages,
+            first.receivers as u64 * first.messages
+        );
+        let node = self.broadcast.iter().find(|b| b.server == "node socket.io");
+        for b in &self.broadcast {
+            let vs = |mine: f64, theirs: f64| format!("{:.2}x", mine / theirs);
+            let _ = writeln!(
+                md,
+                "| {} | {} | {:.0} | {} | {:.2} | {} |",
+                b.server,
+                b.delivered,
+                b.wall_ms,
+                node.map_or("–".into(), |n| vs(b.wall_ms, n.wall_ms)),
+                b.cpu_us_per_delivery,
+                node.map_or("–".into(), |n| vs(
+                    b.cpu_us_per_delivery,
+                    n.cpu_us_per_delivery
+                )),
+            );
+        }
+        md
     }
 
     /// The report as Markdown; the chart is linked as `chart`.
@@ -228,6 +280,7 @@ impl Report {
                 );
             }
         }
+        md.push_str(&self.broadcast_markdown());
         md.push_str(&self.memory_markdown());
         if !self.allocations.is_empty() {
             md.push_str("\n## Heap allocations per dispatch\n\nCounted by a counting global allocator over in-process round trips (`specter::testing::TestClient`: client, transport and server in one process); the difference between Specter and raw socketioxide is what Specter adds.\n\n| S | Specter | raw socketioxide | Specter adds |\n|---:|---:|---:|---:|\n");

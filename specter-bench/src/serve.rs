@@ -7,10 +7,10 @@
 
 use tokio::io::AsyncReadExt;
 
-/// Serves the server that `args` (`specter|raw|pipeline|limited|order-(sync|async)-(on|off) SUBSCRIBERS
+/// Serves the server that `args` (`specter|raw|fanout-(specter|raw)|pipeline|limited|order-(sync|async)-(on|off) SUBSCRIBERS
 /// EVENTS`) names.
 pub async fn serve(args: &[String]) {
-    let usage = "usage: bench serve specter|raw|pipeline|limited|order-(sync|async)-(on|off) SUBSCRIBERS EVENTS";
+    let usage = "usage: bench serve specter|raw|fanout-(specter|raw)|pipeline|limited|order-(sync|async)-(on|off) SUBSCRIBERS EVENTS";
     let kind = args.first().expect(usage).clone();
     let subscribers: usize = args.get(1).and_then(|a| a.parse().ok()).expect(usage);
     let events: usize = args.get(2).and_then(|a| a.parse().ok()).expect(usage);
@@ -20,6 +20,12 @@ pub async fn serve(args: &[String]) {
             (router, Some(app))
         }
         "raw" => (crate::apps::raw(subscribers, events).1, None),
+        // The broadcast benchmark's servers (`fanout`).
+        "fanout-specter" => {
+            let (app, router) = crate::fanout::specter().await;
+            (router, Some(app))
+        }
+        "fanout-raw" => (crate::fanout::raw().1, None),
         // The pipeline in use, with a rate limit that never trips, or one of 1,000
         // events a second per socket (`limited`, for the flood).
         "pipeline" | "limited" => {

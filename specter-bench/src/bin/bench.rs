@@ -13,8 +13,8 @@ use std::time::{Duration, Instant};
 use serde_json::json;
 use specter::{Events, Handler, ServiceManager, Source};
 use specter_bench::loadgen::{self, Until};
-use specter_bench::report::{Allocations, Memory, Report, Startup, Throughput};
-use specter_bench::{alloc, apps};
+use specter_bench::report::{Allocations, Broadcast, Memory, Report, Startup, Throughput};
+use specter_bench::{alloc, apps, fanout};
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
 
@@ -43,6 +43,9 @@ struct Plan {
     startup: Vec<(&'static str, usize, usize)>,
     /// Events of the flood against a rate limit.
     flood_events: u64,
+    /// Receivers and messages of the broadcast benchmark.
+    receivers: usize,
+    messages: u64,
     /// Whether to count instructions with callgrind (slow) for the pipeline figures.
     callgrind: bool,
 }
@@ -80,6 +83,8 @@ impl Plan {
                 ("1 event x 10,000 subscribers", 1, 10_000),
             ],
             flood_events: 100_000,
+            receivers: 500,
+            messages: 200,
             callgrind: true,
         }
     }
@@ -101,6 +106,8 @@ impl Plan {
             round_trips: 50,
             startup: vec![("1,000 events x 1 subscriber", 1_000, 1)],
             flood_events: 2_000,
+            receivers: 20,
+            messages: 20,
             callgrind: false,
         }
     }
@@ -194,13 +201,17 @@ fn server_command(server: &str, s: usize) -> Result<Command, String> {
         "raw socketioxide" => bench_server("raw", s, 1),
         order if order.starts_with("order-") => bench_server(order, s, 1),
         "pipeline" | "limited" => bench_server(server, s, 1),
-        "node socket.io" => {
+        "node socket.io" | "node socket.io fanout" => {
             let dir = bench.join("node");
             if !dir.join("node_modules").exists() {
                 run(&dir, "npm", &["ci", "--no-audit", "--no-fund"])?;
             }
+            let script = match server {
+                "node socket.io" => "server.mjs",
+                _ => "fanout.mjs",
+            };
             let mut cmd = Command::new("node");
-            cmd.arg(dir.join("server.mjs")).arg(s.to_string());
+            cmd.arg(dir.join(script)).arg(s.to_string());
             cmd
         }
         "python SPECTER" => {
@@ -248,6 +259,58 @@ async fn throughput(plan: &Plan, report: &mut Report) -> Result<(), String> {
             mine.sort_by(|a, b| a.rate.total_cmp(&b.rate));
             report.throughput.push(mine.swap_remove(mine.len() / 2));
         }
+    }
+    Ok(())
+}
+
+/// The broadcast benchmark (`specter_bench::fanout`): Specter, raw socketioxide and
+/// node's socket.io, `rounds` interleaved rounds of `receivers` x `messages`
+/// deliveries; the median of each by wall time.
+async fn broadcast(
+    rounds: usize,
+    receivers: usize,
+    messages: u64,
+    report: &mut Report,
+) -> Result<(), String> {
+    let servers = [
+        ("specter", "fanout-specter"),
+        ("raw socketioxide", "fanout-raw"),
+        ("node socket.io", "node socket.io fanout"),
+    ];
+    let mut runs: Vec<Broadcast> = Vec::new();
+    for round in 1..=rounds {
+        for (name, kind) in servers {
+            let cmd = match kind {
+                "node socket.io fanout" => server_command(kind, 1)?,
+                _ => bench_server(kind, 1, 1),
+            };
+            let server = Server::start(cmd).await?;
+            let clients = fanout::connect(&server.url, receivers, messages, 0).await?;
+            let cpu = server.cpu_us();
+            let run = clients.run(Duration::from_secs(60)).await?;
+            let cpu = server.cpu_us() - cpu;
+            let b = Broadcast {
+                server: name.to_owned(),
+                receivers,
+                messages,
+                delivered: run.delivered,
+                wall_ms: run.wall.as_secs_f64() * 1e3,
+                cpu_us_per_delivery: cpu as f64 / run.delivered.max(1) as f64,
+            };
+            eprintln!(
+                "round {round} {name:>18} {} of {} delivered in {:>7.1} ms, server {:.2} µs CPU per delivery",
+                b.delivered,
+                receivers as u64 * messages,
+                b.wall_ms,
+                b.cpu_us_per_delivery
+            );
+            runs.push(b);
+        }
+    }
+    for (name, _) in servers {
+        let mut mine: Vec<_> = runs.iter().filter(|b| b.server == name).cloned().collect();
+        mine.sort_by(|a, b| a.wall_ms.total_cmp(&b.wall_ms));
+        report.broadcast.push(mine.swap_remove(mine.len() / 2));
     }
     Ok(())
 }
@@ -1088,6 +1151,37 @@ async fn main() {
         }
         return;
     }
+    // `bench --broadcast [--quick]`: only the broadcast benchmark, printed as its
+    // markdown section.
+    if args.iter().any(|a| a == "--broadcast") {
+        let mut report = Report::default();
+        let (rounds, receivers, messages) = match args.iter().any(|a| a == "--quick") {
+            true => (1, 20, 20),
+            false => (3, 500, 200),
+        };
+        if let Err(e) = broadcast(rounds, receivers, messages, &mut report).await {
+            fail("broadcast", e);
+        }
+        print!("{}", report.broadcast_markdown());
+        return;
+    }
+    // `bench --fanout URL RECEIVERS MESSAGES`: only the broadcast benchmark's clients,
+    // e.g. to profile a server.
+    if let Some(i) = args.iter().position(|a| a == "--fanout") {
+        let usage = "--fanout URL RECEIVERS MESSAGES [TEXT_BYTES]";
+        let url = args.get(i + 1).expect(usage).clone();
+        let r: usize = args.get(i + 2).and_then(|s| s.parse().ok()).expect(usage);
+        let m: u64 = args.get(i + 3).and_then(|s| s.parse().ok()).expect(usage);
+        let text: usize = args.get(i + 4).map_or(0, |s| s.parse().expect(usage));
+        let clients = fanout::connect(&url, r, m, text)
+            .await
+            .unwrap_or_else(|e| fail("fanout", e));
+        match clients.run(Duration::from_secs(60)).await {
+            Ok(run) => println!("{run:?}"),
+            Err(e) => fail("fanout", e),
+        }
+        return;
+    }
     // `bench --pipeline`: only the pipeline's figures, printed as their markdown section.
     if args.iter().any(|a| a == "--pipeline") {
         let mut report = Report::default();
@@ -1243,6 +1337,9 @@ async fn main() {
     }
     if let Err(e) = pipeline(&plan, &mut report).await {
         fail("pipeline", e);
+    }
+    if let Err(e) = broadcast(plan.rounds, plan.receivers, plan.messages, &mut report).await {
+        fail("broadcast", e);
     }
     if let Err(e) = memory(&plan, &mut report).await {
         fail("memory", e);

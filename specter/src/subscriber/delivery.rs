@@ -307,6 +307,9 @@ pub(crate) enum Attempt<R = ()> {
 pub struct Deliver {
     pub(crate) socket: SocketRef,
     pub(crate) delivery: Arc<Delivery>,
+    /// Whether this socket's packets are JSON text (the event it came with says so),
+    /// which a broadcast serializes once for all its recipients.
+    text: bool,
 }
 
 impl fmt::Debug for Deliver {
@@ -318,9 +321,14 @@ impl fmt::Debug for Deliver {
 }
 
 impl Deliver {
-    /// The `Deliver` of an event of `socket` (extracted by `FromEvent`).
-    pub(crate) fn new(socket: SocketRef, delivery: Arc<Delivery>) -> Self {
-        Self { socket, delivery }
+    /// The `Deliver` of an event of `socket` (extracted by `FromEvent`), whose packets
+    /// are JSON `text`.
+    pub(crate) fn new(socket: SocketRef, delivery: Arc<Delivery>, text: bool) -> Self {
+        Self {
+            socket,
+            delivery,
+            text,
+        }
     }
 
     /// Emits `event` with `data` as its one argument to the socket of this event,
@@ -347,14 +355,15 @@ impl Deliver {
     /// Emits `event` with `data` as its one argument to every socket `targets` selects
     /// (`io.to("room")`, `socket.broadcast()`, `io.broadcast()`), each waiting for room
     /// on its own: a slow recipient delays this call (up to the send timeout), never the
-    /// others' delivery.
+    /// others' delivery. `data` is serialized once for all the recipients (JSON packets
+    /// without binary data; else once per recipient).
     pub async fn to_all<T: Serialize + Sync + ?Sized>(
         &self,
         targets: BroadcastOperators<Adapter>,
         event: &str,
         data: &T,
     ) -> Result<(), Undelivered> {
-        to_all(&self.delivery, targets, event, &(data,)).await
+        crate::subscriber::broadcast::to_all(&self.delivery, targets, event, data, self.text).await
     }
 
     /// Emits a typed [`ServerEvent`] to the socket of this event, waiting for room:
@@ -430,7 +439,7 @@ impl EmitEvent for crate::adapter::SocketIo {
     }
 }
 
-async fn emit_to<T: Serialize + Sync + ?Sized>(
+pub(crate) async fn emit_to<T: Serialize + Sync + ?Sized>(
     delivery: &Delivery,
     socket: &SocketRef,
     event: &str,
@@ -439,53 +448,4 @@ async fn emit_to<T: Serialize + Sync + ?Sized>(
     delivery
         .send_waiting(socket.id, Sending::Emit, || socket.emit(event, data))
         .await
-}
-
-#[cfg(not(feature = "redis"))]
-async fn to_all<T: Serialize + Sync + ?Sized>(
-    delivery: &Delivery,
-    targets: BroadcastOperators<Adapter>,
-    event: &str,
-    data: &T,
-) -> Result<(), Undelivered> {
-    let sockets = targets.sockets();
-    let of = sockets.len();
-    // First every socket with room at once, so that nobody waits for a slow one.
-    let mut full = Vec::new();
-    let mut missed = 0;
-    for socket in sockets {
-        match delivery.try_send(socket.id, Sending::Emit, || socket.emit(event, data)) {
-            Attempt::Done(Ok(())) => {}
-            Attempt::Done(Err(_)) => missed += 1,
-            Attempt::Full => full.push(socket),
-        }
-    }
-    let waits = full.iter().map(|s| emit_to(delivery, s, event, data));
-    missed += futures_util::future::join_all(waits)
-        .await
-        .into_iter()
-        .filter(Result::is_err)
-        .count();
-    if missed == 0 {
-        Ok(())
-    } else {
-        Err(Undelivered::Missed {
-            missed,
-            of: Some(of),
-        })
-    }
-}
-
-#[cfg(feature = "redis")]
-async fn to_all<T: Serialize + Sync + ?Sized>(
-    delivery: &Delivery,
-    targets: BroadcastOperators<Adapter>,
-    event: &str,
-    data: &T,
-) -> Result<(), Undelivered> {
-    let _ = delivery;
-    targets
-        .emit(event, data)
-        .await
-        .map_err(|e| Undelivered::from_broadcast(e, None))
 }

@@ -59,6 +59,15 @@ impl EventCtx<'_> {
         self.event
     }
 
+    /// Whether the socket's packets are JSON text, as the event it sent was; unknown
+    /// (false) for a `connect` without auth and for `disconnect`.
+    pub(crate) fn text_packets(&self) -> bool {
+        matches!(
+            self.payload,
+            Payload::Message(Value::Str(..)) | Payload::Connect(Some(Value::Str(..)))
+        )
+    }
+
     /// The kind of event being dispatched.
     pub fn kind(&self) -> EventKind {
         match self.payload {
@@ -426,7 +435,11 @@ impl FromEvent for Event {
 impl FromEvent for Deliver {
     fn from_event(ctx: &mut EventCtx<'_>) -> Result<Self, ExtractError> {
         let socket = SocketRef::from(ctx.socket.clone());
-        Ok(Deliver::new(socket, ctx.delivery.clone()))
+        Ok(Deliver::new(
+            socket,
+            ctx.delivery.clone(),
+            ctx.text_packets(),
+        ))
     }
 }
 
