@@ -21,6 +21,8 @@ fn the_harness_runs_end_to_end_and_writes_its_report() {
         "## Memory per idle connection",
         "## Heap allocations per dispatch",
         "## Startup",
+        "## Broadcast",
+        "| node socket.io | 400 |",
         "## Per-socket order",
         "| async | on |",
         "## The pipeline",
