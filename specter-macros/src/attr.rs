@@ -119,27 +119,36 @@ impl Options {
 }
 
 /// `#[on("event", priority = EXPR, concurrent, timeout = "5s", guard = f)]`, or
-/// `#[on(any, ..)]` for a catch-all subscriber.
+/// `#[on(any, ..)]` for a catch-all subscriber. Timeouts and rates are checked by the
+/// runtime's `const fn`s, in the generated code, as event names are.
 pub struct OnAttr {
     /// The event; `None` for `any`.
     pub event: Option<LitStr>,
     pub priority: Option<Expr>,
     pub concurrent: Option<Ident>,
-    /// The timeout in milliseconds, spanned on its literal.
-    pub timeout: Option<(u64, LitStr)>,
+    /// The timeout: a `&str` constant such as `"5s"`.
+    pub timeout: Option<Expr>,
     /// Guards of this event, in order (`guard` may repeat).
     pub guards: Vec<Expr>,
-    /// The rate limit (count, period in milliseconds), spanned on its literal.
-    pub rate: Option<(u32, u64, LitStr)>,
+    /// The rate limit: a `&str` constant such as `"10/s"`.
+    pub rate: Option<Expr>,
 }
 
+const ON_KEYS: &str = "`priority`, `concurrent`, `timeout`, `rate` and `guard`";
+
 impl OnAttr {
-    /// Parses the attribute's arguments; `None` when the event name is missing.
+    /// Parses the attribute's arguments: the event, then its options as nested meta;
+    /// `None` when the event is missing.
     pub fn parse(cx: &mut Ctxt, attr: &syn::Attribute) -> Option<Self> {
-        let parser = |input: ParseStream| -> syn::Result<OnAttr> {
-            let event: Option<LitStr> = if input.peek(Ident)
-                && input.fork().parse::<Ident>()? == "any"
-            {
+        let syn::Meta::List(list) = &attr.meta else {
+            cx.error(
+                attr,
+                "expected `#[on(\"event\")]` or `#[on(\"event\", priority = N)]`",
+            );
+            return None;
+        };
+        let head = |input: ParseStream| -> syn::Result<(Option<LitStr>, TokenStream)> {
+            let event = if input.peek(Ident) && input.fork().parse::<Ident>()? == "any" {
                 input.parse::<Ident>()?;
                 None
             } else {
@@ -150,173 +159,102 @@ impl OnAttr {
                     )
                 })?)
             };
-            let mut priority: Option<Expr> = None;
-            let mut concurrent: Option<Ident> = None;
-            let mut timeout: Option<(u64, LitStr)> = None;
-            let mut guards: Vec<Expr> = Vec::new();
-            let mut rate: Option<(u32, u64, LitStr)> = None;
-            while !input.is_empty() {
+            if !input.is_empty() {
                 input.parse::<Token![,]>()?;
-                if input.is_empty() {
-                    break;
-                }
-                let key: Ident = input.parse()?;
-                let value: Option<Expr> = if input.peek(Token![=]) {
-                    input.parse::<Token![=]>()?;
-                    Some(input.parse()?)
-                } else {
-                    None
-                };
-                let taken = match (key.to_string().as_str(), value) {
-                    ("priority", Some(value)) => set(&mut priority, value),
-                    ("priority", None) => {
-                        cx.error(&key, "`priority` needs a value: `priority = 10`");
-                        false
-                    }
-                    ("concurrent", None) => set(&mut concurrent, key.clone()),
-                    ("timeout", Some(value)) => match duration_millis(&value) {
-                        Ok(ms) => set(&mut timeout, ms),
-                        Err(()) => {
-                            cx.error(
-                                &value,
-                                "timeout is a duration like \"250ms\", \"5s\" or \"1m\"",
-                            );
-                            false
-                        }
-                    },
-                    ("guard", Some(value)) => {
-                        guards.push(value);
-                        false
-                    }
-                    ("rate", Some(value)) => match rate_of(&value) {
-                        Some(r) => set(&mut rate, r),
-                        None => {
-                            cx.error(
-                                &value,
-                                "rate is COUNT/PERIOD with COUNT > 0 and PERIOD `s`, `m`, `h` or a duration such as `10s` or `500ms`: \"10/s\"",
-                            );
-                            false
-                        }
-                    },
-                    ("rate", None) => {
-                        cx.error(&key, "`rate` needs a value: `rate = \"10/s\"`");
-                        false
-                    }
-                    ("any", None) => {
-                        cx.error(
-                            &key,
-                            "`any` stands instead of the event name: `#[on(any)]` takes every event",
-                        );
-                        false
-                    }
-                    ("guard", None) => {
-                        cx.error(&key, "`guard` needs a function: `guard = admins_only`");
-                        false
-                    }
-                    ("timeout", None) => {
-                        cx.error(&key, "`timeout` needs a value: `timeout = \"5s\"`");
-                        false
-                    }
-                    ("concurrent", Some(value)) => {
-                        cx.error(
-                            &value,
-                            "`concurrent` is a flag: write `concurrent`, without a value",
-                        );
-                        false
-                    }
-                    (other, _) => {
-                        cx.error(
-                            &key,
-                            format_args!("unknown option `{other}`; `#[on]` takes `priority`, `concurrent`, `timeout`, `rate` and `guard`"),
-                        );
-                        false
-                    }
-                };
-                if taken {
-                    cx.error(&key, format_args!("`{key}` set multiple times"));
-                }
             }
-            Ok(OnAttr {
-                event,
-                priority,
-                concurrent,
-                timeout,
-                guards,
-                rate,
-            })
+            Ok((event, input.parse()?))
         };
-        let tokens = match &attr.meta {
-            syn::Meta::List(list) => list.tokens.clone(),
-            _ => {
-                cx.error(
-                    attr,
-                    "expected `#[on(\"event\")]` or `#[on(\"event\", priority = N)]`",
-                );
+        let (event, options) = match head.parse2(list.tokens.clone()) {
+            Ok(parsed) => parsed,
+            Err(e) => {
+                cx.push(e);
                 return None;
             }
         };
-        match parser.parse2(tokens) {
-            Ok(on) => Some(on),
-            Err(e) => {
-                cx.push(e);
-                None
+        let mut on = OnAttr {
+            event,
+            priority: None,
+            concurrent: None,
+            timeout: None,
+            guards: Vec::new(),
+            rate: None,
+        };
+        let parser = syn::meta::parser(|meta| {
+            let key = path_text(&meta.path);
+            let has_value = meta.input.peek(Token![=]);
+            let needs = |example: &str| format!("`{key}` needs a value: `{example}`");
+            let taken = match (key.as_str(), has_value) {
+                ("priority", true) => set(&mut on.priority, meta.value()?.parse()?),
+                ("timeout", true) => set(&mut on.timeout, meta.value()?.parse()?),
+                ("rate", true) => set(&mut on.rate, meta.value()?.parse()?),
+                ("guard", true) => {
+                    on.guards.push(meta.value()?.parse()?);
+                    false
+                }
+                ("concurrent", false) => {
+                    let flag = meta.path.require_ident()?.clone();
+                    set(&mut on.concurrent, flag)
+                }
+                ("concurrent", true) => {
+                    let value: Expr = meta.value()?.parse()?;
+                    cx.error(
+                        &value,
+                        "`concurrent` is a flag: write `concurrent`, without a value",
+                    );
+                    false
+                }
+                ("priority", false) => missing(cx, &meta.path, needs("priority = 10")),
+                ("timeout", false) => missing(cx, &meta.path, needs("timeout = \"5s\"")),
+                ("rate", false) => missing(cx, &meta.path, needs("rate = \"10/s\"")),
+                ("guard", false) => missing(
+                    cx,
+                    &meta.path,
+                    "`guard` needs a function: `guard = admins_only`".into(),
+                ),
+                ("any", _) => {
+                    if has_value {
+                        meta.value()?.parse::<Expr>()?;
+                    }
+                    missing(
+                        cx,
+                        &meta.path,
+                        "`any` stands instead of the event name: `#[on(any)]` takes every event"
+                            .into(),
+                    )
+                }
+                (other, _) => {
+                    if has_value {
+                        meta.value()?.parse::<Expr>()?;
+                    }
+                    cx.error(
+                        &meta.path,
+                        format_args!("unknown option `{other}`; `#[on]` takes {ON_KEYS}"),
+                    );
+                    false
+                }
+            };
+            if taken {
+                cx.error(&meta.path, format_args!("`{key}` set multiple times"));
             }
+            Ok(())
+        });
+        if let Err(e) = parser.parse2(options) {
+            cx.push(e);
         }
+        Some(on)
     }
-}
-
-/// The string literal `value` is, if it is one.
-fn lit_str(value: &Expr) -> Option<&LitStr> {
-    match value {
-        Expr::Lit(syn::ExprLit {
-            lit: syn::Lit::Str(lit),
-            ..
-        }) => Some(lit),
-        _ => None,
-    }
-}
-
-/// `"250ms"`, `"5s"`, `"1m"`, `"1h"` as milliseconds above zero.
-fn millis(text: &str) -> Option<u64> {
-    let digits = text.trim_end_matches(|c: char| c.is_ascii_alphabetic());
-    let n: u64 = digits.parse().ok()?;
-    let ms = match &text[digits.len()..] {
-        "ms" => n,
-        "s" => n.checked_mul(1000)?,
-        "m" => n.checked_mul(60_000)?,
-        "h" => n.checked_mul(3_600_000)?,
-        _ => return None,
-    };
-    (ms > 0).then_some(ms)
-}
-
-/// A timeout literal as milliseconds, with the literal for spans.
-fn duration_millis(value: &Expr) -> Result<(u64, LitStr), ()> {
-    let lit = lit_str(value).ok_or(())?;
-    let ms = millis(&lit.value()).ok_or(())?;
-    Ok((ms, lit.clone()))
-}
-
-/// A rate literal, `"10/s"` or `"5/10s"`, as (count, period in milliseconds): the rule
-/// of `specter::Rate`'s `FromStr`.
-fn rate_of(value: &Expr) -> Option<(u32, u64, LitStr)> {
-    let lit = lit_str(value)?;
-    let text = lit.value();
-    let (count, period) = text.trim().split_once('/')?;
-    let count: u32 = count.trim().parse().ok().filter(|&c| c > 0)?;
-    let ms = match period.trim() {
-        "s" => 1000,
-        "m" => 60_000,
-        "h" => 3_600_000,
-        other => millis(other)?,
-    };
-    Some((count, ms, lit.clone()))
 }
 
 /// Whether an attribute is `#[on(..)]` however its path is written: `on`,
 /// `specter::on`, `my_renamed_specter::on`.
 pub fn is_on(attr: &syn::Attribute) -> bool {
     attr.path().segments.last().is_some_and(|s| s.ident == "on")
+}
+
+/// Reports what an option lacks; never a repeated option.
+fn missing(cx: &mut Ctxt, path: &syn::Path, message: String) -> bool {
+    cx.error(path, message);
+    false
 }
 
 /// Stores `value` in `slot`; true when the slot was already taken.

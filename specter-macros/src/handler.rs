@@ -163,16 +163,18 @@ fn binding(krate: &TokenStream, handler_guards: &[syn::Expr], b: &Bound) -> Toke
         .concurrent
         .as_ref()
         .map(|c| quote_spanned!(c.span()=> .concurrent()));
-    let timeout = on.timeout.as_ref().map(
-        |(ms, lit)| quote_spanned!(lit.span()=> .timeout(::core::time::Duration::from_millis(#ms))),
-    );
-    let rate = on.rate.as_ref().map(|(count, ms, lit)| {
-        let krate = expand::respan(krate, lit.span());
-        quote_spanned! {lit.span()=>
-            .rate_limit(::core::option::Option::expect(
-                #krate::Rate::new(#count, ::core::time::Duration::from_millis(#ms)),
-                "a rate checked by #[on]",
-            ))
+    // Timeouts and rates: the runtime's rule, in a const item spanned on the value,
+    // as event names are checked.
+    let timeout = on.timeout.as_ref().map(|t| {
+        let k = expand::respan(krate, t.span());
+        quote_spanned! {t.span()=>
+            .timeout({ const TIMEOUT: ::core::time::Duration = #k::__private::assert_duration(#t); TIMEOUT })
+        }
+    });
+    let rate = on.rate.as_ref().map(|r| {
+        let k = expand::respan(krate, r.span());
+        quote_spanned! {r.span()=>
+            .rate_limit({ const RATE: #k::Rate = #k::__private::assert_rate(#r); RATE })
         }
     });
     // The handler's guards first, then the event's own, each spanned on its expression.

@@ -88,29 +88,118 @@ impl FromStr for Rate {
     type Err = RateError;
 
     fn from_str(text: &str) -> Result<Self, RateError> {
-        let (count, period) = text.trim().split_once('/').ok_or(RateError(RULE))?;
-        let count: u32 = count.trim().parse().map_err(|_| RateError(RULE))?;
-        let period = match period.trim() {
-            "s" => Duration::from_secs(1),
-            "m" => Duration::from_secs(60),
-            "h" => Duration::from_secs(3600),
-            other => parse_duration(other).ok_or(RateError(RULE))?,
-        };
-        Rate::new(count, period).ok_or(RateError(RULE))
+        Rate::parse(text)
     }
 }
 
-/// `"500ms"`, `"10s"`, `"2m"`, `"1h"`.
-fn parse_duration(text: &str) -> Option<Duration> {
-    let digits = text.trim_end_matches(|c: char| c.is_ascii_alphabetic());
-    let n: u64 = digits.parse().ok()?;
-    match &text[digits.len()..] {
-        "ms" => Some(Duration::from_millis(n)),
-        "s" => Some(Duration::from_secs(n)),
-        "m" => Some(Duration::from_secs(n.checked_mul(60)?)),
-        "h" => Some(Duration::from_secs(n.checked_mul(3600)?)),
-        _ => None,
+impl Rate {
+    /// Parses `"10/s"`, `"5/10s"`: [`FromStr`]'s rule, usable in constants, which is
+    /// how `#[on(.., rate = "..")]` checks its literal.
+    ///
+    /// ```
+    /// use specter::Rate;
+    ///
+    /// const TEN: Rate = match Rate::parse("10/s") {
+    ///     Ok(rate) => rate,
+    ///     Err(_) => panic!("a rate"),
+    /// };
+    /// assert_eq!(TEN.count(), 10);
+    /// ```
+    pub const fn parse(text: &str) -> Result<Self, RateError> {
+        let text = text.as_bytes().trim_ascii();
+        let mut slash = 0;
+        while slash < text.len() && text[slash] != b'/' {
+            slash += 1;
+        }
+        if slash == text.len() {
+            return Err(RateError(RULE));
+        }
+        let (count, period) = text.split_at(slash);
+        let (_, period) = period.split_at(1);
+        let count = match number(count.trim_ascii()) {
+            Some(n) if n <= u32::MAX as u64 => n as u32,
+            _ => return Err(RateError(RULE)),
+        };
+        let period_ms = match period.trim_ascii() {
+            b"s" => 1_000,
+            b"m" => 60_000,
+            b"h" => 3_600_000,
+            other => match millis(other) {
+                Some(ms) => ms,
+                None => return Err(RateError(RULE)),
+            },
+        };
+        match NonZeroU32::new(count) {
+            Some(count) if period_ms > 0 => Ok(Self {
+                count,
+                period: Duration::from_millis(period_ms),
+            }),
+            _ => Err(RateError(RULE)),
+        }
     }
+}
+
+/// The rate `text` is, or a panic with the rule: the form the macros call inside a
+/// `const` item, so a bad literal is a compile error.
+#[doc(hidden)]
+pub const fn assert_rate(text: &str) -> Rate {
+    match Rate::parse(text) {
+        Ok(rate) => rate,
+        Err(e) => panic!("{}", e.0),
+    }
+}
+
+/// The duration `text` (`"250ms"`, `"5s"`, `"1m"`, `"1h"`, above zero) is, or a panic
+/// with the rule: how `#[on(.., timeout = "..")]` checks its literal.
+#[doc(hidden)]
+pub const fn assert_duration(text: &str) -> Duration {
+    match millis(text.as_bytes()) {
+        Some(ms) if ms > 0 => Duration::from_millis(ms),
+        _ => panic!("a timeout is a duration above zero like \"250ms\", \"5s\" or \"1m\""),
+    }
+}
+
+/// `"500ms"`, `"10s"`, `"2m"`, `"1h"` in milliseconds.
+const fn millis(text: &[u8]) -> Option<u64> {
+    let mut digits = 0;
+    while digits < text.len() && text[digits].is_ascii_digit() {
+        digits += 1;
+    }
+    let (n, unit) = text.split_at(digits);
+    let Some(n) = number(n) else {
+        return None;
+    };
+    let per = match unit {
+        b"ms" => 1,
+        b"s" => 1_000,
+        b"m" => 60_000,
+        b"h" => 3_600_000,
+        _ => return None,
+    };
+    n.checked_mul(per)
+}
+
+/// The decimal number `digits` (one digit at least) is.
+const fn number(digits: &[u8]) -> Option<u64> {
+    if digits.is_empty() {
+        return None;
+    }
+    let mut n: u64 = 0;
+    let mut i = 0;
+    while i < digits.len() {
+        if !digits[i].is_ascii_digit() {
+            return None;
+        }
+        n = match n.checked_mul(10) {
+            Some(n) => match n.checked_add((digits[i] - b'0') as u64) {
+                Some(n) => n,
+                None => return None,
+            },
+            None => return None,
+        };
+        i += 1;
+    }
+    Some(n)
 }
 
 impl fmt::Display for Rate {
