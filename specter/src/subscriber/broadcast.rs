@@ -60,7 +60,6 @@ fn encode<T: Serialize + ?Sized>(data: &T, text: bool) -> Result<Encoded<'_, T>,
 
 /// Emits `event` with `data` as its one argument to every socket `targets` selects,
 /// each waiting for room on its own.
-#[cfg(not(feature = "redis"))]
 pub(crate) async fn to_all<T: Serialize + Sync + ?Sized>(
     delivery: &Delivery,
     targets: BroadcastOperators<Adapter>,
@@ -68,6 +67,14 @@ pub(crate) async fn to_all<T: Serialize + Sync + ?Sized>(
     data: &T,
     text: bool,
 ) -> Result<(), Undelivered> {
+    if cfg!(feature = "redis") {
+        // On several nodes the adapter reaches every node and serializes once; a full
+        // buffer fails at once, as in socketioxide.
+        return targets
+            .emit(event, &(data,))
+            .await
+            .map_err(|e| Undelivered::from_broadcast(e, None));
+    }
     let sockets = targets.sockets();
     let of = sockets.len();
     if of == 0 {
@@ -98,23 +105,6 @@ pub(crate) async fn to_all<T: Serialize + Sync + ?Sized>(
             of: Some(of),
         })
     }
-}
-
-/// Emits through the adapter, which reaches every node and serializes once; a full
-/// buffer fails at once, as in socketioxide.
-#[cfg(feature = "redis")]
-pub(crate) async fn to_all<T: Serialize + Sync + ?Sized>(
-    delivery: &Delivery,
-    targets: BroadcastOperators<Adapter>,
-    event: &str,
-    data: &T,
-    text: bool,
-) -> Result<(), Undelivered> {
-    let _ = (delivery, text);
-    targets
-        .emit(event, &(data,))
-        .await
-        .map_err(|e| Undelivered::from_broadcast(e, None))
 }
 
 #[cfg(test)]
