@@ -530,3 +530,61 @@ async fn positional_arguments_and_server_asks_are_typed_in_typescript_and_asynca
     assert_asyncapi_parses(&asyncapi).await;
     app.shutdown().await;
 }
+
+#[derive(Deserialize, JsonSchema)]
+struct Hop {
+    #[allow(dead_code)]
+    squares: u8,
+}
+
+struct Pawn;
+struct Rook;
+/// The rook's impl block names it through an alias.
+type Castle = Rook;
+
+mod pieces {
+    use super::{Data, Hop, handler};
+
+    // The impl block names the type by a path that is not its type name.
+    #[handler(name = "pawn", discover = false)]
+    impl super::Pawn {
+        #[on("hop")]
+        fn hop(&self, Data(_h): Data<Hop>) -> bool {
+            true
+        }
+    }
+}
+
+#[handler(name = "rook", discover = false)]
+impl Castle {
+    #[on("slide")]
+    fn slide(&self, Data(_n): Data<u8>) -> String {
+        "slid".into()
+    }
+}
+
+#[tokio::test]
+async fn a_method_record_is_found_whatever_path_or_alias_names_its_type() {
+    let app = ServiceManager::builder()
+        .handler(Pawn)
+        .handler(Rook)
+        .build()
+        .unwrap();
+    app.boot().await.unwrap();
+    let contract = Contract::of(&app, "pieces", "1.0.0");
+    let text: Vec<String> = contract.lint().iter().map(|f| f.to_string()).collect();
+    assert!(
+        !text.iter().any(|t| t.contains("is not recorded")),
+        "{text:#?}"
+    );
+    let ts = contract.typescript();
+    assert!(
+        ts.contains("hop: (payload: Hop, ack?: (answer: boolean | AckError) => void) => void;"),
+        "{ts}"
+    );
+    assert!(
+        ts.contains("slide: (payload: number, ack?: (answer: string | AckError) => void) => void;"),
+        "{ts}"
+    );
+    app.shutdown().await;
+}

@@ -24,11 +24,22 @@ pub fn expand(attr: TokenStream, item: TokenStream) -> TokenStream {
         }
     };
     let records = parsed.items.iter().filter_map(|it| match it {
-        syn::ImplItem::Fn(f) if f.sig.receiver().is_some() && parsed.generics.params.is_empty() => {
+        // A method generic over types has no one function item to key its record by.
+        syn::ImplItem::Fn(f)
+            if f.sig.receiver().is_some()
+                && parsed.generics.params.is_empty()
+                && f.sig.generics.type_params().next().is_none()
+                && f.sig.generics.const_params().next().is_none() =>
+        {
             let (args, output) = signature::parts(&f.sig);
+            // `impl Trait` arguments are type parameters too.
+            if args.iter().any(|t| matches!(t, syn::Type::ImplTrait(_))) {
+                return None;
+            }
             Some(signature::described(
                 &krate,
                 &parsed.self_ty,
+                parsed.trait_.as_ref().map(|(_, path, _)| path),
                 &f.sig.ident,
                 &args,
                 output.as_ref(),

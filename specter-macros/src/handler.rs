@@ -82,9 +82,9 @@ pub fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
         .map(|event| expand::event_name_check(&krate, event));
     let type_checks = type_checks(&krate, self_ty, &bound);
     let bindings = bound.iter().map(|b| binding(&krate, &options.guards, b));
-    let signatures = bound
-        .iter()
-        .map(|b| signature::described(&krate, self_ty, &b.method, &b.args, b.output.as_ref()));
+    let signatures = bound.iter().map(|b| {
+        signature::described(&krate, self_ty, None, &b.method, &b.args, b.output.as_ref())
+    });
     let registration = (valid && options.discovered()).then(|| {
         expand::registration(
             &krate,

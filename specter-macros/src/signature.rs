@@ -82,11 +82,11 @@ fn type_info(krate: &TokenStream, ty: &Type) -> TokenStream {
 pub fn described(
     krate: &TokenStream,
     self_ty: &Type,
+    of_trait: Option<&syn::Path>,
     method: &syn::Ident,
     args: &[Type],
     output: Option<&Type>,
 ) -> TokenStream {
-    let path = format!("{}::{method}", type_text(self_ty));
     let read: Vec<Vec<&Type>> = args
         .iter()
         .filter_map(|a| inner(a, &PAYLOADS))
@@ -123,10 +123,11 @@ pub fn described(
         }
         None => (quote!(::core::option::Option::None), Vec::new()),
     };
+    let of_trait = of_trait.into_iter();
     quote! {
         #krate::__private::inventory::submit! {
             #krate::__private::Described {
-                path: ::core::concat!(::core::module_path!(), "::", #path),
+                id: || #krate::__private::id_of(&<#self_ty #(as #of_trait)*>::#method),
                 describe: || {
                     #[allow(unused_imports)]
                     use #krate::__private::{ViaAny as _, ViaSchema as _};

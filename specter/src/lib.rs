@@ -231,7 +231,7 @@ pub mod __private {
     pub use crate::subscriber::rate::{assert_duration, assert_rate};
     pub use crate::subscriber::server_event::ServerEventInfo;
     pub use crate::subscriber::signature::{
-        Described, Probe, Signature, TypeInfo, ViaAny, ViaSchema,
+        Described, Probe, Signature, TypeInfo, ViaAny, ViaSchema, id_of,
     };
     pub use crate::subscriber::{FromEvent, IntoOutcome};
     pub use inventory;

@@ -2,6 +2,7 @@
 //! order. Written rarely (copy on write), read on every event.
 
 use rustc_hash::FxHashMap;
+use std::any::TypeId;
 use std::fmt::Write;
 use std::sync::{Arc, Mutex};
 
@@ -296,9 +297,9 @@ pub struct SubscriberRow {
     /// Its rate limit (`10/1s`), when it has one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub rate: Option<String>,
-    /// The type name of the function, method or closure it calls.
+    /// The type of the function, method or closure it calls (the contract's key).
     #[serde(skip)]
-    pub callable: &'static str,
+    pub(crate) callable: Option<TypeId>,
 }
 
 impl SubscriberRow {

@@ -41,7 +41,7 @@ macro_rules! impl_method {
         {
             fn bind(self, this: Arc<C>) -> Subscriber {
                 extracting!([$($ty),*] Call::Ready(self(&this, $($ty,)*).into_outcome()))
-                    .named(std::any::type_name::<F>())
+                    .calling::<F>()
             }
         }
 
@@ -68,7 +68,6 @@ macro_rules! impl_method {
             $($ty: FromEvent + Send + 'static,)*
         {
             fn bind(self, this: Arc<C>) -> Subscriber {
-                let callable = std::any::type_name::<F>();
                 let f = Arc::new(self);
                 extracting!([$($ty),*] {
                     let (f, this) = (f.clone(), this.clone());
@@ -76,7 +75,7 @@ macro_rules! impl_method {
                         f.call(&this, ($($ty,)*)).await.into_outcome()
                     }))
                 })
-                .named(callable)
+                .calling::<F>()
             }
         }
     };

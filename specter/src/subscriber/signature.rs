@@ -4,9 +4,11 @@
 //!
 //! `#[handler]` records every `#[on]` method, `#[specter::describe]` every method of an
 //! impl block (for controllers, whose `build_events` binds them by hand). The records
-//! are keyed by the method's path, which is also the type name of `Self::method`: that
-//! is how a binding finds its record, whatever API bound it.
+//! are keyed by the type of the method's function item (`Self::method`), which every
+//! binding of it carries: a binding finds its record whatever API bound it and whatever
+//! path or alias named the type.
 
+use std::any::TypeId;
 use std::marker::PhantomData;
 
 /// How to build a type's JSON Schema (feature `contract`), when it has one.
@@ -44,18 +46,25 @@ pub struct Signature {
 /// A method's signature, submitted by the macros.
 #[doc(hidden)]
 pub struct Described {
-    /// `crate::module::Type::method`: the type name of `Type::method`.
-    pub path: &'static str,
+    /// The type of `Type::method`'s function item.
+    pub id: fn() -> TypeId,
     pub describe: fn() -> Signature,
 }
 
 inventory::collect!(Described);
 
-/// The recorded signature of the callable whose type name is `path`, if any.
+/// The `TypeId` of a value's type: `id_of(&Type::method)` in the generated code.
+#[doc(hidden)]
+pub fn id_of<T: 'static>(_: &T) -> TypeId {
+    TypeId::of::<T>()
+}
+
+/// The recorded signature of the callable of type `callable`, if any.
 #[cfg_attr(not(feature = "contract"), allow(dead_code))]
-pub(crate) fn described(path: &str) -> Option<Signature> {
-    let exact = inventory::iter::<Described>().find(|d| d.path == path);
-    exact.map(|d| (d.describe)())
+pub(crate) fn described(callable: Option<TypeId>) -> Option<Signature> {
+    let callable = callable?;
+    let found = inventory::iter::<Described>().find(|d| (d.id)() == callable);
+    found.map(|d| (d.describe)())
 }
 
 /// Autoref specialization, used by the generated code: `(&Probe::<T>::new()).type_info()`

@@ -1,6 +1,7 @@
 //! A type-erased subscriber: extracts its arguments from an event, runs, and reports an
 //! [`Outcome`].
 
+use std::any::TypeId;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
@@ -41,9 +42,9 @@ type CallFn = dyn Fn(EventCtx<'_>) -> Call + Send + Sync;
 pub struct Subscriber {
     call: Arc<CallFn>,
     kinds: EventKinds,
-    /// The type name of the function, method or closure it calls (what the contract
-    /// looks its signature up by).
-    callable: &'static str,
+    /// The type of the function, method or closure it calls (what the contract looks
+    /// its signature up by); `None` when built by hand.
+    callable: Option<TypeId>,
 }
 
 impl Subscriber {
@@ -56,19 +57,18 @@ impl Subscriber {
         Self {
             call: Arc::new(call),
             kinds,
-            callable: "",
+            callable: None,
         }
     }
 
-    /// The same subscriber, calling the function, method or closure named `callable`
-    /// (a type name, as `std::any::type_name` gives it).
-    pub fn named(mut self, callable: &'static str) -> Self {
-        self.callable = callable;
+    /// The same subscriber, calling the function, method or closure of type `F`.
+    pub(crate) fn calling<F: 'static>(mut self) -> Self {
+        self.callable = Some(TypeId::of::<F>());
         self
     }
 
-    /// The type name of what it calls; empty when built by hand.
-    pub fn callable(&self) -> &'static str {
+    /// The type of what it calls; `None` when built by hand.
+    pub(crate) fn callable(&self) -> Option<TypeId> {
         self.callable
     }
 
@@ -165,7 +165,7 @@ macro_rules! impl_into_subscriber {
         {
             fn into_subscriber(self) -> Subscriber {
                 extracting!([$($ty),*] Call::Ready(self($($ty,)*).into_outcome()))
-                    .named(std::any::type_name::<F>())
+                    .calling::<F>()
             }
         }
 
@@ -182,7 +182,7 @@ macro_rules! impl_into_subscriber {
                     let fut = self($($ty,)*);
                     Call::Pending(Box::pin(async move { fut.await.into_outcome() }))
                 })
-                .named(std::any::type_name::<F>())
+                .calling::<F>()
             }
         }
     };
