@@ -9,12 +9,12 @@ use common::logs::{logged, logs};
 use common::raw::Polling;
 use common::{Log, TestServer, emit_ack, eventually};
 use serde_json::{Value, json};
-use specter::layer::{EventInfo, Layer};
+use specter::interceptor::{EventInfo, Interceptor};
 use specter::prelude::*;
 use specter::testing::{TestClient, TestError};
 use specter::{DispatchSettings, Public};
 
-/// An app that records every subscriber, catch-all and layer that runs.
+/// An app that records every subscriber, catch-all and interceptor that runs.
 struct Watched(Log);
 
 #[handler(name = "watched", discover = false)]
@@ -42,9 +42,9 @@ impl Watched {
 
 struct Seen(Log);
 
-impl Layer for Seen {
+impl Interceptor for Seen {
     fn before(&self, event: &EventInfo<'_>) -> Result<(), String> {
-        self.0.push(format!("layer {}", event.event()));
+        self.0.push(format!("interceptor {}", event.event()));
         Ok(())
     }
 }
@@ -53,7 +53,7 @@ fn watched(log: &Log) -> ServiceManager {
     logs();
     ServiceManager::builder()
         .handler(Watched(log.clone()))
-        .layer(Seen(log.clone()))
+        .interceptor(Seen(log.clone()))
         .build()
         .unwrap()
 }

@@ -152,24 +152,24 @@ pub fn raw(subscribers: usize, events: usize) -> (SocketIo, Router) {
     (io, Router::new().layer(layer))
 }
 
-/// Counts the events it sees: the cheapest layer there is, to show what a layer costs.
-struct CountingLayer(AtomicU64);
+/// Counts the events it sees: the cheapest interceptor there is, to show what one costs.
+struct Counting(AtomicU64);
 
-impl specter::Layer for CountingLayer {
-    fn before(&self, _: &specter::layer::EventInfo<'_>) -> Result<(), String> {
+impl specter::Interceptor for Counting {
+    fn before(&self, _: &specter::interceptor::EventInfo<'_>) -> Result<(), String> {
         self.0.fetch_add(1, Ordering::Relaxed);
         Ok(())
     }
 }
 
-/// [`specter_order`]'s plain, ordered variant with the pipeline in use: one layer, a
+/// [`specter_order`]'s plain, ordered variant with the pipeline in use: one interceptor, a
 /// guard that allows on the first subscriber, and a rate limit on `bench` per socket
 /// (`rate`; the figures use one that never trips, the flood one that does).
 pub async fn specter_pipeline(subscribers: usize, rate: specter::Rate) -> (ServiceManager, Router) {
     assert!((1..=MAX_SUBSCRIBERS).contains(&subscribers));
     SUBSCRIBERS.store(subscribers, Ordering::Relaxed);
     let app = ServiceManager::builder()
-        .layer(CountingLayer(AtomicU64::new(0)))
+        .interceptor(Counting(AtomicU64::new(0)))
         .build()
         .unwrap();
     let ingress = app.ingress();

@@ -81,13 +81,13 @@
 //!    ([`Binding::rate_limit`], `#[on(.., rate = "10/s")]`,
 //!    [`DispatchSettings::rate_limit_per_event`]); ack kind `rate_limited`;
 //! 2. the socket's **queue** (arrival order);
-//! 3. **layers** ([`Layer::before`]), app-wide then the namespace's; a refusal is kind
+//! 3. **interceptors** ([`Interceptor::before`]), app-wide then the namespace's; a refusal is kind
 //!    `rejected`;
 //! 4. for each subscriber in (priority, subscription order): its **guards**
 //!    ([`Guard`]; a refusal skips it), the **extraction** of its arguments (with
 //!    validation for `Valid<T>`, feature `validate`), the **call** under its
 //!    **timeout**; a [`Reject`] stops the rest;
-//! 5. layers' [`Layer::after`], inside out;
+//! 5. interceptors' [`Interceptor::after`], inside out;
 //! 6. the **ack**: the last value; else the first failure; else `forbidden` when a
 //!    guard refused and nobody answered; else empty.
 //!
@@ -162,8 +162,8 @@ pub use app::registry;
 pub use app::registry::ComponentKind;
 pub use app::service::{Service, Services};
 pub use error::{BoxError, Error};
-pub use ingress::layer;
-pub use ingress::layer::Layer;
+pub use ingress::interceptor;
+pub use ingress::interceptor::Interceptor;
 pub use ingress::settings::DispatchSettings;
 pub use ingress::{ErrorEvent, EventRow, SocketIngress, SubscriberRow, Subscription};
 pub use subscriber::event_name;

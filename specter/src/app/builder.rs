@@ -19,7 +19,7 @@ use crate::app::registry::{self, ComponentKind, Construct};
 use crate::app::service::{DynService, Service, Services};
 use crate::error::Error;
 use crate::ingress::SocketIngress;
-use crate::ingress::layer::Layer;
+use crate::ingress::interceptor::Interceptor;
 use crate::ingress::settings::DispatchSettings;
 
 type SocketIoBuilder = socketioxide::SocketIoBuilder<Adapter>;
@@ -45,8 +45,8 @@ pub struct ServiceManagerBuilder {
     steps: Vec<Step>,
     configure: Vec<Box<dyn FnOnce(SocketIoBuilder) -> SocketIoBuilder>>,
     dispatch: DispatchSettings,
-    /// Layers, each with its namespace (`None`: app-wide), in the order added.
-    layers: Vec<(Option<String>, Arc<dyn Layer>)>,
+    /// Interceptors, each with its namespace (`None`: app-wide), in the order added.
+    interceptors: Vec<(Option<String>, Arc<dyn Interceptor>)>,
     health_path: Option<String>,
     health_details: bool,
     edge: EdgeLimits,
@@ -316,25 +316,25 @@ impl ServiceManagerBuilder {
     /// see [`admin`](crate::admin).
     #[cfg(feature = "admin")]
     pub fn admin_ui(mut self, admin: crate::admin::AdminUi) -> Self {
-        let (handlers, layers) = admin.handlers();
+        let (handlers, interceptors) = admin.handlers();
         self.steps.extend(handlers.into_iter().map(Step::Handler));
-        self.layers
-            .extend(layers.into_iter().map(|(ns, layer)| (Some(ns), layer)));
+        self.interceptors
+            .extend(interceptors.into_iter().map(|(ns, i)| (Some(ns), i)));
         self
     }
 
-    /// Adds a [`Layer`] around the dispatch of every emitted event of the app. Layers
-    /// nest in the order added: the first is the outermost; app-wide layers wrap every
+    /// Adds an [`Interceptor`] around the dispatch of every emitted event of the app.
+    /// Interceptors nest in the order added: the first is the outermost; app-wide ones wrap every
     /// namespace's own.
-    pub fn layer(mut self, layer: impl Layer) -> Self {
-        self.layers.push((None, Arc::new(layer)));
+    pub fn interceptor(mut self, interceptor: impl Interceptor) -> Self {
+        self.interceptors.push((None, Arc::new(interceptor)));
         self
     }
 
-    /// Adds a [`Layer`] around the dispatch of every emitted event of `namespace`.
-    pub fn layer_in(mut self, namespace: &str, layer: impl Layer) -> Self {
-        self.layers
-            .push((Some(namespace.to_owned()), Arc::new(layer)));
+    /// Adds an [`Interceptor`] around the dispatch of every emitted event of `namespace`.
+    pub fn interceptor_in(mut self, namespace: &str, interceptor: impl Interceptor) -> Self {
+        self.interceptors
+            .push((Some(namespace.to_owned()), Arc::new(interceptor)));
         self
     }
 
@@ -417,10 +417,10 @@ impl ServiceManagerBuilder {
         let path = io.config().engine_config.req_path.to_string();
         let gate = Arc::new(Gate::new(&path, self.origins, self.allow_request));
         let ingress = SocketIngress::with_settings(io, self.dispatch);
-        for (namespace, l) in self.layers {
+        for (namespace, i) in self.interceptors {
             match namespace {
-                None => ingress.add_layer(l),
-                Some(ns) => ingress.add_layer_in(&ns, l)?,
+                None => ingress.add_interceptor(i),
+                Some(ns) => ingress.add_interceptor_in(&ns, i)?,
             }
         }
         Ok(ServiceManager {

@@ -1,6 +1,6 @@
 //! Dynamic namespaces: subscribers bound to a pattern (`/tenant/{id}`, `/files/{*path}`)
 //! serve every namespace a client names that matches it. One event table, one set of
-//! layers and one metrics label per pattern, so that what a client names cannot make
+//! interceptors and one metrics label per pattern, so that what a client names cannot make
 //! them grow; socketioxide makes a namespace per name (`dyn_ns`), and keeps it until it
 //! is deleted: Specter deletes one when its last socket left or its connection was
 //! refused, and bounds how many are open at once.

@@ -10,7 +10,7 @@ mod dispatch;
 pub(crate) mod dynamic;
 mod error_subscribers;
 mod inflight;
-pub mod layer;
+pub mod interceptor;
 mod metrics;
 mod namespace;
 mod rate_limit;
@@ -43,7 +43,7 @@ use crate::subscriber::{
 pub use error_subscribers::ErrorEvent;
 use error_subscribers::{ErrorCallback, ErrorEntry, ErrorTable};
 use inflight::Inflight;
-use layer::Layer;
+use interceptor::Interceptor;
 use namespace::Namespace;
 pub use subscription::Subscription;
 use subscription::Target;
@@ -99,8 +99,8 @@ struct Shared {
     inflight: Arc<Inflight>,
     delivery: Arc<Delivery>,
     seq: AtomicU64,
-    /// The app-wide layers, outermost first.
-    layers: Mutex<Vec<Arc<dyn Layer>>>,
+    /// The app-wide interceptors, outermost first.
+    interceptors: Mutex<Vec<Arc<dyn Interceptor>>>,
 }
 
 impl SocketIngress {
@@ -123,7 +123,7 @@ impl SocketIngress {
                 inflight: Arc::default(),
                 delivery: Arc::new(Delivery::new(settings.send_timeout)),
                 seq: AtomicU64::new(0),
-                layers: Mutex::default(),
+                interceptors: Mutex::default(),
             }),
         };
         ingress.namespace("/");
@@ -245,14 +245,11 @@ impl SocketIngress {
         self.subscribe_error_default(callback, DEFAULT_PRIORITY)
     }
 
-    /// Adds a [`Layer`] around the dispatch of every emitted event of every namespace,
-    /// inside the app-wide layers added before it and outside every namespace's own.
-    pub fn layer(&self, layer: impl Layer) {
-        self.add_layer(Arc::new(layer));
-    }
-
-    pub(crate) fn add_layer(&self, layer: Arc<dyn Layer>) {
-        self.shared.layers.lock().unwrap().push(layer);
+    /// Adds an interceptor around the dispatch of every emitted event of every
+    /// namespace, inside the app-wide ones added before it and outside every
+    /// namespace's own.
+    pub(crate) fn add_interceptor(&self, interceptor: Arc<dyn Interceptor>) {
+        self.shared.interceptors.lock().unwrap().push(interceptor);
         let namespaces: Vec<_> = self
             .shared
             .namespaces
@@ -262,29 +259,29 @@ impl SocketIngress {
             .cloned()
             .collect();
         for ns in namespaces {
-            self.refresh_layers(&ns);
+            self.refresh_interceptors(&ns);
         }
     }
 
-    /// Adds a [`Layer`] around the dispatch of every emitted event of `namespace`,
-    /// inside the app-wide layers and the namespace's layers added before it.
-    pub fn layer_in(&self, namespace: &str, layer: impl Layer) -> Result<(), Error> {
-        self.add_layer_in(namespace, Arc::new(layer))
-    }
-
-    pub(crate) fn add_layer_in(&self, namespace: &str, layer: Arc<dyn Layer>) -> Result<(), Error> {
+    /// Adds an interceptor around the dispatch of every emitted event of `namespace`,
+    /// inside the app-wide ones and the namespace's added before it.
+    pub(crate) fn add_interceptor_in(
+        &self,
+        namespace: &str,
+        interceptor: Arc<dyn Interceptor>,
+    ) -> Result<(), Error> {
         check_namespace(namespace)?;
         let ns = self.namespace(namespace);
-        ns.own_layers.lock().unwrap().push(layer);
-        self.refresh_layers(&ns);
+        ns.own_interceptors.lock().unwrap().push(interceptor);
+        self.refresh_interceptors(&ns);
         Ok(())
     }
 
-    /// Gives the table of `ns` the app's layers, then its own.
-    fn refresh_layers(&self, ns: &Namespace) {
-        let mut layers = self.shared.layers.lock().unwrap().clone();
-        layers.extend(ns.own_layers.lock().unwrap().iter().cloned());
-        ns.table.set_layers(layers);
+    /// Gives the table of `ns` the app's interceptors, then its own.
+    fn refresh_interceptors(&self, ns: &Namespace) {
+        let mut interceptors = self.shared.interceptors.lock().unwrap().clone();
+        interceptors.extend(ns.own_interceptors.lock().unwrap().iter().cloned());
+        ns.table.set_interceptors(interceptors);
     }
 
     /// Waits until no dispatch is under way, or `limit` passed; returns whether every
@@ -420,11 +417,11 @@ impl SocketIngress {
             delivery: self.shared.delivery.clone(),
             settings: self.shared.settings,
             no_entries: Arc::from([]),
-            own_layers: Mutex::default(),
+            own_interceptors: Mutex::default(),
             dynamic: pattern.map(|p| Dynamic::new(p, io.clone())),
         });
         ns.table
-            .set_layers(self.shared.layers.lock().unwrap().clone());
+            .set_interceptors(self.shared.interceptors.lock().unwrap().clone());
         if ns.dynamic.is_some() {
             if let Err(e) = io.dyn_ns(path.to_owned(), socketio::OnConnect(ns.clone())) {
                 tracing::error!(namespace = path, error = %e, "the dynamic namespace could not be added");

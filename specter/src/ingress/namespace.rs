@@ -8,7 +8,7 @@ use crate::client_text::Shown;
 use crate::ingress::dynamic::Dynamic;
 use crate::ingress::error_subscribers::{ErrorEvent, ErrorTable};
 use crate::ingress::inflight::Inflight;
-use crate::ingress::layer::Layer;
+use crate::ingress::interceptor::Interceptor;
 use crate::ingress::settings::DispatchSettings;
 use crate::ingress::table::{Entry, EventTable};
 use crate::subscriber::{Delivery, Failure};
@@ -23,8 +23,8 @@ pub(crate) struct Namespace {
     pub settings: DispatchSettings,
     /// The subscribers of an event nobody subscribes to, to clone (no allocation).
     pub no_entries: Arc<[Entry]>,
-    /// The namespace's own layers (the table holds them after the app's).
-    pub own_layers: Mutex<Vec<Arc<dyn Layer>>>,
+    /// The namespace's own interceptors (the table holds them after the app's).
+    pub own_interceptors: Mutex<Vec<Arc<dyn Interceptor>>>,
     /// For a pattern (`/tenant/{id}`): the namespaces open under it.
     pub dynamic: Option<Dynamic>,
 }

@@ -10,7 +10,7 @@ use arc_swap::ArcSwap;
 
 use serde::Serialize;
 
-use crate::ingress::layer::{Layer, Layers};
+use crate::ingress::interceptor::{Interceptor, Interceptors};
 use crate::ingress::metrics::{Labelled, PerEntry};
 use crate::ingress::sorted::{self, Keyed};
 use crate::subscriber::event_name::CONNECTED;
@@ -90,9 +90,9 @@ struct Lists {
     /// Each emitted event's own subscribers merged with the catch-all ones, by
     /// (priority, subscription order); empty when there is no catch-all subscriber.
     merged: FxHashMap<Arc<str>, Arc<[Entry]>>,
-    /// The layers around every dispatch of the namespace (kept here to be read under
+    /// The interceptors around every dispatch of the namespace (kept here to be read under
     /// the lock the lookup takes anyway).
-    layers: Option<Layers>,
+    interceptors: Option<Interceptors>,
 }
 
 /// Whether catch-all subscribers take `event` (every emitted event, not `connect`,
@@ -142,16 +142,16 @@ impl EventTable {
         Self::lookup(&self.lists.load(), event)
     }
 
-    /// The subscribers an event a client sent reaches, and the namespace's layers,
+    /// The subscribers an event a client sent reaches, and the namespace's interceptors,
     /// from one read: as [`get`](Self::get), but the server's own hook (`connected`)
     /// is no client's event, and a client's event of that name reaches nobody.
     #[inline]
-    pub fn route(&self, event: &str) -> (Option<Arc<[Entry]>>, Option<Layers>) {
+    pub fn route(&self, event: &str) -> (Option<Arc<[Entry]>>, Option<Interceptors>) {
         let lists = self.lists.load();
         let entries = (event != CONNECTED)
             .then(|| Self::lookup(&lists, event))
             .flatten();
-        (entries, lists.layers.clone())
+        (entries, lists.interceptors.clone())
     }
 
     /// Changes the lists: a copy, changed, then put in place of the old ones (readers
@@ -164,9 +164,11 @@ impl EventTable {
         result
     }
 
-    /// Sets the layers around every dispatch (none when empty).
-    pub fn set_layers(&self, layers: Vec<Arc<dyn Layer>>) {
-        self.change(|lists| lists.layers = (!layers.is_empty()).then(|| Arc::from(layers)));
+    /// Sets the interceptors around every dispatch (none when empty).
+    pub fn set_interceptors(&self, interceptors: Vec<Arc<dyn Interceptor>>) {
+        self.change(|lists| {
+            lists.interceptors = (!interceptors.is_empty()).then(|| Arc::from(interceptors))
+        });
     }
 
     #[inline]

@@ -30,7 +30,7 @@ pub const CONNECTED: &str = "connected";
 /// Whether a client may emit an event called `name`: not one of the
 /// [`LIFECYCLE_EVENTS`] nor the [`RESERVED_EVENTS`]. An event from a client with such a
 /// name is a protocol violation (node's parser closes such a connection): it reaches no
-/// subscriber, catch-all or layer, and the socket is disconnected.
+/// subscriber, catch-all or interceptor, and the socket is disconnected.
 ///
 /// ```
 /// use specter::event_name::client_may_emit;

@@ -1,6 +1,6 @@
 //! The UI's event log (development mode, as the npm package's): every event a client
 //! of a shown namespace emits is told to the UI as `event_received(nsp, id, args,
-//! date)`, through a [`Layer`] on those namespaces. It is bounded by [`AdminLimits`]: at
+//! date)`, through a [`Interceptor`] on those namespaces. It is bounded by [`AdminLimits`]: at
 //! most `events_per_second` a second per node (the rest are not shown), and a payload
 //! over `event_shown_bytes` is shown as its name and its size only. Fields
 //! named like secrets (`password`, `token`, ...) read `[redacted]`, as in handshakes.
@@ -16,9 +16,9 @@ use serde_json::{Value, json};
 use super::limits::AdminLimits;
 use super::protocol::{ADMIN_NAMESPACE, Notice, Notices};
 use super::sockets::{REDACTED, secret_param};
-use crate::ingress::layer::{EventInfo, Layer};
+use crate::ingress::interceptor::{EventInfo, Interceptor};
 
-/// The layer: see the module's documentation.
+/// The interceptor: see the module's documentation.
 pub(super) struct EventLog {
     notices: Arc<Notices>,
     /// The current second, and how many events it told.
@@ -48,7 +48,7 @@ impl EventLog {
     }
 }
 
-impl Layer for EventLog {
+impl Interceptor for EventLog {
     fn before(&self, event: &EventInfo<'_>) -> Result<(), String> {
         if event.namespace() == ADMIN_NAMESPACE || !self.admit() {
             return Ok(());

@@ -49,11 +49,11 @@ mod watch;
 use std::sync::Arc;
 
 use crate::app::handler::EventOwner;
-use crate::ingress::layer::Layer;
+use crate::ingress::interceptor::Interceptor;
 use event_log::EventLog;
 
-/// A layer for one namespace, by its path.
-pub(crate) type NamespaceLayer = (String, Arc<dyn Layer>);
+/// An interceptor for one namespace, by its path.
+pub(crate) type NamespaceInterceptor = (String, Arc<dyn Interceptor>);
 use handler::AdminHandler;
 pub use limits::AdminLimits;
 use protocol::Notices;
@@ -66,8 +66,8 @@ impl AdminUi {
     /// The handlers that serve the UI: the `/admin` one, and a watch of each namespace
     /// it shows.
     /// The handlers that serve the UI, the `/admin` one and a watch of each namespace
-    /// it shows; and in development mode the event log's layer of each of those.
-    pub(crate) fn handlers(self) -> (Vec<Arc<dyn EventOwner>>, Vec<NamespaceLayer>) {
+    /// it shows; and in development mode the event log's interceptor of each of those.
+    pub(crate) fn handlers(self) -> (Vec<Arc<dyn EventOwner>>, Vec<NamespaceInterceptor>) {
         let aggregated = Arc::new(Aggregated::default());
         let notices = Arc::new(Notices::new());
         let development = self.mode == AdminMode::Development;
@@ -82,14 +82,14 @@ impl AdminUi {
             Arc::new(watch) as Arc<dyn EventOwner>
         });
         let mut handlers: Vec<Arc<dyn EventOwner>> = watches.collect();
-        let mut layers = Vec::new();
+        let mut interceptors = Vec::new();
         if development {
-            let log: Arc<dyn Layer> = Arc::new(EventLog::new(
+            let log: Arc<dyn Interceptor> = Arc::new(EventLog::new(
                 notices.clone(),
                 self.reveal.credentials,
                 self.limits,
             ));
-            layers = self
+            interceptors = self
                 .namespaces
                 .iter()
                 .map(|ns| (ns.clone(), log.clone()))
@@ -97,6 +97,6 @@ impl AdminUi {
         }
         let admin = AdminHandler::new(self, aggregated, notices);
         handlers.insert(0, Arc::new(admin));
-        (handlers, layers)
+        (handlers, interceptors)
     }
 }

@@ -12,7 +12,7 @@ use tracing::Span;
 use crate::adapter::Socket;
 use crate::client_text::Shown;
 use crate::ingress::inflight::InflightGuard;
-use crate::ingress::layer::payload_len;
+use crate::ingress::interceptor::payload_len;
 use crate::ingress::metrics;
 use crate::ingress::namespace::Namespace;
 use crate::ingress::socket_queue::{Admit, SocketQueue};
@@ -68,7 +68,7 @@ pub(crate) fn message(
         return protocol_violation(ns, s, &event);
     }
     let span = spans::dispatch(&ns.path, &event, &s);
-    let (entries, layers) = ns.table.route(&event);
+    let (entries, interceptors) = ns.table.route(&event);
     // An event refused before any subscriber (over a rate limit, or nobody subscribes)
     // still owes its ack: it takes its turn in the queue like any other, so its answer
     // waits for room in order with the others, bounded by the same queue.
@@ -104,7 +104,11 @@ pub(crate) fn message(
         data,
         ack,
         next: 0,
-        layers: if refusal.is_some() { None } else { layers },
+        interceptors: if refusal.is_some() {
+            None
+        } else {
+            interceptors
+        },
         verdict: refusal.map_or_else(Verdict::default, Verdict::Refused),
         started: None,
         passed: 0,

@@ -31,7 +31,7 @@ use tracing::{Instrument, Span};
 use crate::adapter::Socket;
 use crate::client_text::Shown;
 use crate::ingress::answer::{Answer, Owed};
-use crate::ingress::layer::{self, Done, EventInfo, Layers};
+use crate::ingress::interceptor::{self, Done, EventInfo, Interceptors};
 use crate::ingress::metrics;
 use crate::ingress::namespace::Namespace;
 use crate::ingress::spans;
@@ -58,9 +58,9 @@ pub(crate) struct Dispatch {
     next: usize,
     /// What the ack says so far.
     verdict: Verdict,
-    /// The layers around the dispatch, when the namespace has any.
-    layers: Option<Layers>,
-    /// When the layers' `before` ran, and how many of them passed.
+    /// The interceptors around the dispatch, when the namespace has any.
+    interceptors: Option<Interceptors>,
+    /// When the interceptors' `before` ran, and how many of them passed.
     started: Option<Instant>,
     passed: usize,
     /// The dispatch's span, and the span of the subscriber in flight.
@@ -194,8 +194,8 @@ impl Dispatch {
     /// The ack owed to the client, when it asked for one, with the namespace (moved out,
     /// not cloned: this is on every dispatch's path).
     fn owed(self) -> (Arc<Namespace>, Option<Owed>) {
-        if self.layers.is_some() {
-            self.layers_after();
+        if self.interceptors.is_some() {
+            self.interceptors_after();
         }
         if self.verdict.refused().is_none() {
             metrics::finished();
@@ -212,7 +212,7 @@ impl Dispatch {
         (self.ns, Some(owed))
     }
 
-    /// The namespace's view of the event, for layers.
+    /// The namespace's view of the event, for interceptors.
     fn info(&self) -> EventInfo<'_> {
         EventInfo {
             namespace: &self.ns.path,
@@ -222,25 +222,27 @@ impl Dispatch {
         }
     }
 
-    /// Runs the layers' `before`; a refusal skips every subscriber.
-    fn layers_before(&mut self, layers: &Layers) {
+    /// Runs the interceptors' `before`; a refusal skips every subscriber.
+    fn interceptors_before(&mut self, interceptors: &Interceptors) {
         self.started = Some(Instant::now());
-        let (passed, refusal) = layer::before_all(layers, &self.info());
+        let (passed, refusal) = interceptor::before_all(interceptors, &self.info());
         self.passed = passed;
-        if let Some((layer, reason)) = refusal {
-            self.verdict.reject(layer, reason);
+        if let Some((interceptor, reason)) = refusal {
+            self.verdict.reject(interceptor, reason);
             self.next = self.entries.len();
         }
     }
 
-    /// Runs the `after` of the layers whose `before` passed.
-    fn layers_after(&self) {
-        let Some(layers) = &self.layers else { return };
+    /// Runs the `after` of the interceptors whose `before` passed.
+    fn interceptors_after(&self) {
+        let Some(interceptors) = &self.interceptors else {
+            return;
+        };
         let done = Done {
             elapsed: self.started.map_or(Duration::ZERO, |t| t.elapsed()),
             outcome: self.verdict.outcome(),
         };
-        layer::after_all(layers, self.passed, &self.info(), &done);
+        interceptor::after_all(interceptors, self.passed, &self.info(), &done);
     }
 
     /// Whether the event may skip its socket's queue: every subscriber said
@@ -255,8 +257,8 @@ impl Dispatch {
     fn run_inline(mut self) -> Option<Rest> {
         let span = (!self.span.is_disabled()).then(|| self.span.clone());
         let _entered = span.as_ref().map(Span::enter);
-        if let Some(layers) = self.layers.clone() {
-            self.layers_before(&layers);
+        if let Some(interceptors) = self.interceptors.clone() {
+            self.interceptors_before(&interceptors);
         }
         match self.verdict.refused() {
             Some(error) => {

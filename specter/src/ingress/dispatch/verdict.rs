@@ -1,9 +1,9 @@
 //! The ack rule, written once: a [`Verdict`] takes in what each subscriber did, in
 //! order, and is at every moment what the ack would say if the dispatch ended there.
-//! The ack, the span's outcome, the layers' outcome and the text that refuses a
+//! The ack, the span's outcome, the interceptors' outcome and the text that refuses a
 //! connection are read off it; none of them decides anything.
 //!
-//! The rule: a `Reject` (or a layer's refusal) ends the fanout and is the answer; else
+//! The rule: a `Reject` (or an interceptor's refusal) ends the fanout and is the answer; else
 //! the last value; else the first failure; else `forbidden` when a guard skipped a
 //! subscriber; else an empty ack. An event refused before any subscriber (rate limit,
 //! unknown event) starts as [`Verdict::Refused`] and nothing changes it.
@@ -13,7 +13,7 @@ use std::sync::Arc;
 use tracing::Span;
 
 use crate::ingress::answer::Answer;
-use crate::ingress::layer::DispatchOutcome;
+use crate::ingress::interceptor::DispatchOutcome;
 use crate::subscriber::{AckError, ErrorKind, Failure, Reply};
 
 /// What a dispatch's ack says so far.
@@ -28,7 +28,7 @@ pub(crate) enum Verdict {
     Failed { owner: Arc<str>, failure: Failure },
     /// The last value a subscriber returned.
     Answered(Reply),
-    /// A subscriber's `Reject` or a layer's refusal: final.
+    /// A subscriber's `Reject` or an interceptor's refusal: final.
     Rejected { owner: Arc<str>, reason: String },
     /// Refused before any subscriber: final.
     Refused(AckError),
@@ -82,7 +82,7 @@ impl Verdict {
         }
     }
 
-    /// How the dispatch ended, for layers (which never see a refused event).
+    /// How the dispatch ended, for interceptors (which never see a refused event).
     pub(crate) fn outcome(&self) -> DispatchOutcome {
         match self {
             Verdict::Nothing => DispatchOutcome::Nothing,

@@ -1,12 +1,21 @@
-//! Layers: code around the dispatch of every emitted event of the app, or of one
-//! namespace. A layer sees the event before its first subscriber, and how the dispatch
-//! went after its last one; it may refuse the event, time it, or record it.
+//! Interceptors: code around the dispatch of every emitted event of the app, or of one
+//! namespace. An interceptor sees the event before its first subscriber and how the
+//! dispatch went after its last one; it may refuse the event, time it, or record it.
 //!
-//! Like tower's layers, they nest: app-wide layers wrap namespace layers, the first
-//! added is the outermost; `before` runs outside-in, `after` inside-out, and a layer
-//! whose `before` did not run (an outer one refused) gets no `after`. Unlike tower's,
-//! they are plain synchronous calls around Specter's own dispatch, so a layer costs no
-//! allocation or task, and an app without layers pays one branch per event.
+//! They nest: app-wide interceptors wrap the namespace's own, the first added is the
+//! outermost; `before` runs outside-in, `after` inside-out, and an interceptor whose
+//! `before` did not run (an outer one refused) gets no `after`.
+//!
+//! **Why two synchronous calls and not an async middleware** (an `async fn(event, next)`
+//! in the manner of axum's `from_fn`): a middleware that awaits `next` must own the rest
+//! of the dispatch as a future, which means one boxed future per event and per
+//! middleware, and lets a middleware change the payload or the ack, or hold the socket's
+//! queue across an await. What apps put here (counting, timing, refusing by size or
+//! origin, recording for the Admin UI) needs none of that; what needs to await or to
+//! answer belongs in a [`Guard`](crate::Guard) (async, per subscriber or controller) or
+//! a subscriber. So an interceptor costs no allocation and no task, and an app without
+//! one pays one branch per event. It is not tower's `Layer` (hence the name): it wraps
+//! Specter's dispatch of one event, not a service.
 
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
@@ -19,20 +28,19 @@ use crate::adapter::{Socket, SocketRef};
 use crate::subscriber::ErrorKind;
 
 /// Code around the dispatch of every event of the app
-/// ([`ServiceManagerBuilder::layer`](crate::ServiceManagerBuilder::layer),
-/// [`SocketIngress::layer`](crate::SocketIngress::layer)) or of one namespace
-/// (`layer_in`). Layers see emitted events that have subscribers, not `connect` or
-/// `disconnect`.
+/// ([`ServiceManagerBuilder::interceptor`](crate::ServiceManagerBuilder::interceptor)) or
+/// of one namespace ([`interceptor_in`](crate::ServiceManagerBuilder::interceptor_in)).
+/// Interceptors see emitted events that have subscribers, not `connect` or `disconnect`.
 ///
 /// ```
 /// use std::sync::atomic::{AtomicU64, Ordering};
-/// use specter::layer::{Done, EventInfo, Layer};
+/// use specter::interceptor::{Done, EventInfo, Interceptor};
 ///
 /// /// Counts events, and refuses any whose payload is larger than 64 KiB.
 /// #[derive(Default)]
 /// struct Audit { events: AtomicU64 }
 ///
-/// impl Layer for Audit {
+/// impl Interceptor for Audit {
 ///     fn before(&self, event: &EventInfo<'_>) -> Result<(), String> {
 ///         self.events.fetch_add(1, Ordering::Relaxed);
 ///         match event.payload_len() {
@@ -46,10 +54,10 @@ use crate::subscriber::ErrorKind;
 ///     }
 /// }
 /// ```
-pub trait Layer: Send + Sync + 'static {
+pub trait Interceptor: Send + Sync + 'static {
     /// Runs before the event's first subscriber (after its rate limits, once it is its
     /// turn in the socket's queue). `Err(reason)` refuses the event: no subscriber runs
-    /// and the ack is an error of kind `rejected` with the reason, under the layer's
+    /// and the ack is an error of kind `rejected` with the reason, under the interceptor's
     /// [`name`](Self::name).
     fn before(&self, event: &EventInfo<'_>) -> Result<(), String> {
         let _ = event;
@@ -61,14 +69,14 @@ pub trait Layer: Send + Sync + 'static {
         let _ = (event, done);
     }
 
-    /// The layer's name, for ack errors and logs: its type's name by default.
+    /// The interceptor's name, for ack errors and logs: its type's name by default.
     fn name(&self) -> &str {
         let path = std::any::type_name::<Self>();
         path.rsplit("::").next().unwrap_or(path)
     }
 }
 
-/// The event a [`Layer`] sees.
+/// The event a [`Interceptor`] sees.
 pub struct EventInfo<'a> {
     pub(crate) namespace: &'a str,
     pub(crate) event: &'a str,
@@ -122,11 +130,11 @@ pub(crate) fn payload_len(payload: &Value) -> usize {
     }
 }
 
-/// How a dispatch went, for [`Layer::after`].
+/// How a dispatch went, for [`Interceptor::after`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Done {
-    /// From the first layer's `before` to the last subscriber's end.
+    /// From the first interceptor's `before` to the last subscriber's end.
     pub elapsed: Duration,
     /// What the ack says (or would say, when none was asked for).
     pub outcome: DispatchOutcome,
@@ -142,29 +150,29 @@ pub enum DispatchOutcome {
     Nothing,
     /// A subscriber failed, and none returned a value: the first failure's kind.
     Failed(ErrorKind),
-    /// A subscriber returned `Reject`, or an inner layer refused the event.
+    /// A subscriber returned `Reject`, or an inner interceptor refused the event.
     Rejected,
     /// Guards skipped the subscribers that could have answered.
     Forbidden,
 }
 
-/// The layers of one namespace: the app's, then the namespace's own.
-pub(crate) type Layers = Arc<[Arc<dyn Layer>]>;
+/// The interceptors of one namespace: the app's, then the namespace's own.
+pub(crate) type Interceptors = Arc<[Arc<dyn Interceptor>]>;
 
-/// Runs the `before` of each layer, outermost first: how many passed, and the refusal
-/// (layer name, reason) of the one that refused, if any. A panic is a refusal.
+/// Runs the `before` of each interceptor, outermost first: how many passed, and the refusal
+/// (interceptor name, reason) of the one that refused, if any. A panic is a refusal.
 pub(crate) fn before_all(
-    layers: &Layers,
+    interceptors: &Interceptors,
     info: &EventInfo<'_>,
 ) -> (usize, Option<(Arc<str>, String)>) {
-    for (i, layer) in layers.iter().enumerate() {
-        let verdict = std::panic::catch_unwind(AssertUnwindSafe(|| layer.before(info)))
+    for (i, interceptor) in interceptors.iter().enumerate() {
+        let verdict = std::panic::catch_unwind(AssertUnwindSafe(|| interceptor.before(info)))
             .unwrap_or_else(|_| {
                 tracing::error!(
                     namespace = info.namespace,
                     event = info.event,
-                    layer = layer.name(),
-                    "layer panicked"
+                    interceptor = interceptor.name(),
+                    "interceptor panicked"
                 );
                 Err("internal error".to_owned())
             });
@@ -172,25 +180,30 @@ pub(crate) fn before_all(
             tracing::info!(
                 namespace = info.namespace,
                 event = info.event,
-                layer = layer.name(),
+                interceptor = interceptor.name(),
                 reason,
-                "event refused by a layer"
+                "event refused by an interceptor"
             );
-            return (i, Some((Arc::from(layer.name()), reason)));
+            return (i, Some((Arc::from(interceptor.name()), reason)));
         }
     }
-    (layers.len(), None)
+    (interceptors.len(), None)
 }
 
-/// Runs the `after` of the first `passed` layers, innermost first.
-pub(crate) fn after_all(layers: &Layers, passed: usize, info: &EventInfo<'_>, done: &Done) {
-    for layer in layers[..passed].iter().rev() {
-        if std::panic::catch_unwind(AssertUnwindSafe(|| layer.after(info, done))).is_err() {
+/// Runs the `after` of the first `passed` interceptors, innermost first.
+pub(crate) fn after_all(
+    interceptors: &Interceptors,
+    passed: usize,
+    info: &EventInfo<'_>,
+    done: &Done,
+) {
+    for interceptor in interceptors[..passed].iter().rev() {
+        if std::panic::catch_unwind(AssertUnwindSafe(|| interceptor.after(info, done))).is_err() {
             tracing::error!(
                 namespace = info.namespace,
                 event = info.event,
-                layer = layer.name(),
-                "layer panicked"
+                interceptor = interceptor.name(),
+                "interceptor panicked"
             );
         }
     }
