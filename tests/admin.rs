@@ -24,14 +24,14 @@ fn admin_app(log: &Log) -> ServiceManager {
         .unwrap();
     let gone = log.clone();
     app.ingress()
-        .subscribe(
-            "audit",
+        .on(
             "disconnect",
             move |socket: SocketRef, reason: DisconnectReason| {
                 gone.push(format!("{} left: {reason:?}", socket.id))
             },
-            100,
         )
+        .owner("audit")
+        .subscribe()
         .unwrap();
     app
 }
@@ -453,7 +453,9 @@ async fn the_ui_sees_no_credentials_and_operates_only_its_namespaces() {
 async fn in_development_the_event_log_shows_what_clients_send_and_production_shows_figures_only() {
     let app = admin_app(&Log::default());
     app.ingress()
-        .subscribe("chat", "message", |Data(_m): Data<Value>| (), 100)
+        .on("message", |Data(_m): Data<Value>| ())
+        .owner("chat")
+        .subscribe()
         .unwrap();
     app.boot().await.unwrap();
     let mut ui = admin(&app, "s3cret").await.unwrap();

@@ -257,7 +257,10 @@ async fn the_lint_names_incompatible_payloads_double_answers_and_unrecorded_subs
         .unwrap();
     app.boot().await.unwrap();
     app.ingress()
-        .subscribe("spy", "step", |Data(_v): Data<Value>| (), 3)
+        .on("step", |Data(_v): Data<Value>| ())
+        .owner("spy")
+        .priority(3)
+        .subscribe()
         .unwrap();
     let contract = Contract::of(&app, "board", "1.0.0");
     let findings = contract.lint();

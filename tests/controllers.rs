@@ -566,19 +566,16 @@ async fn shutdown_answers_acks_under_way() {
     let app = ServiceManager::builder().build().unwrap();
     let l = log.clone();
     app.ingress()
-        .subscribe(
-            "slow_worker",
-            "slow",
-            move |Data(i): Data<u32>| {
-                let l = l.clone();
-                async move {
-                    l.push("started");
-                    tokio::time::sleep(Duration::from_millis(300)).await;
-                    i
-                }
-            },
-            100,
-        )
+        .on("slow", move |Data(i): Data<u32>| {
+            let l = l.clone();
+            async move {
+                l.push("started");
+                tokio::time::sleep(Duration::from_millis(300)).await;
+                i
+            }
+        })
+        .owner("slow_worker")
+        .subscribe()
         .unwrap();
     let server = TestServer::start(app).await;
     let client = Arc::new(

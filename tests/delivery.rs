@@ -9,9 +9,9 @@ use std::time::Duration;
 use common::{Log, TestServer, emit_ack, eventually};
 use futures_util::future::join_all;
 use serde_json::{Value, json};
+use specter::DispatchSettings;
 use specter::prelude::*;
 use specter::testing::TestClient;
-use specter::{DispatchSettings, Source};
 
 /// A subscriber that takes longer for earlier events: without per-socket order, later
 /// events would finish first.
@@ -46,7 +46,9 @@ async fn events_of_one_socket_run_in_the_order_they_arrived() {
     let log = Log::default();
     let app = ServiceManager::builder().build().unwrap();
     app.ingress()
-        .subscribe("slow", "work", slow_logger(log.clone()), 100)
+        .on("work", slow_logger(log.clone()))
+        .owner("slow")
+        .subscribe()
         .unwrap();
     let client = TestClient::connect(&app).await.unwrap();
     let acks = burst(&client, "work", 10).await;
@@ -64,11 +66,11 @@ async fn events_of_one_socket_run_in_the_order_they_arrived() {
 async fn a_concurrent_event_does_not_wait_for_the_earlier_ones() {
     let log = Log::default();
     let app = ServiceManager::builder().build().unwrap();
-    let subscriber = specter::IntoSubscriber::into_subscriber(slow_logger(log.clone()));
-    let mut binding = specter::Binding::new("work", subscriber, Source::caller());
-    binding.concurrent();
     app.ingress()
-        .subscribe_binding("/", "slow", binding)
+        .on("work", slow_logger(log.clone()))
+        .owner("slow")
+        .concurrent()
+        .subscribe()
         .unwrap();
     let client = TestClient::connect(&app).await.unwrap();
     burst(&client, "work", 10).await;
@@ -89,15 +91,12 @@ async fn past_the_bound_events_are_refused_with_overloaded() {
         .build()
         .unwrap();
     app.ingress()
-        .subscribe(
-            "slow",
-            "work",
-            async |Data(i): Data<u64>| {
-                tokio::time::sleep(Duration::from_millis(50)).await;
-                i
-            },
-            100,
-        )
+        .on("work", async |Data(i): Data<u64>| {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            i
+        })
+        .owner("slow")
+        .subscribe()
         .unwrap();
     let client = TestClient::connect(&app).await.unwrap();
     let acks = burst(&client, "work", 5).await;
@@ -124,11 +123,15 @@ async fn disconnect_subscribers_run_after_the_queued_events() {
     let log = Log::default();
     let app = ServiceManager::builder().build().unwrap();
     app.ingress()
-        .subscribe("slow", "work", slow_logger(log.clone()), 100)
+        .on("work", slow_logger(log.clone()))
+        .owner("slow")
+        .subscribe()
         .unwrap();
     let l = log.clone();
     app.ingress()
-        .subscribe("bye", "disconnect", move || l.push("disconnect"), 100)
+        .on("disconnect", move || l.push("disconnect"))
+        .owner("bye")
+        .subscribe()
         .unwrap();
     let client = TestClient::connect(&app).await.unwrap();
     for i in 0..5u64 {
@@ -188,29 +191,25 @@ async fn a_client_that_stops_reading_is_disconnected_while_the_others_receive_ev
         .unwrap();
     let l = left.clone();
     app.ingress()
-        .subscribe(
-            "watch",
-            "disconnect",
-            move |reason: DisconnectReason| l.push(format!("{reason:?}")),
-            100,
-        )
+        .on("disconnect", move |reason: DisconnectReason| {
+            l.push(format!("{reason:?}"))
+        })
+        .owner("watch")
+        .subscribe()
         .unwrap();
     app.ingress()
-        .subscribe(
-            "flood",
-            "flood",
-            async |deliver: Deliver, io: SocketIo| {
-                let page = "x".repeat(8 * 1024);
-                for i in 0..MESSAGES {
-                    // Dropped only for the stalled client; logged and counted.
-                    let _ = deliver
-                        .to_all(io.broadcast(), "page", &json!({"i": i, "page": page}))
-                        .await;
-                }
-                "done"
-            },
-            100,
-        )
+        .on("flood", async |deliver: Deliver, io: SocketIo| {
+            let page = "x".repeat(8 * 1024);
+            for i in 0..MESSAGES {
+                // Dropped only for the stalled client; logged and counted.
+                let _ = deliver
+                    .to_all(io.broadcast(), "page", &json!({"i": i, "page": page}))
+                    .await;
+            }
+            "done"
+        })
+        .owner("flood")
+        .subscribe()
         .unwrap();
     let server = TestServer::start(app).await;
     let _stalled = stalled_client(&server.url).await;
@@ -259,20 +258,19 @@ async fn a_flood_of_100000_events_is_bounded_and_other_clients_are_served_meanwh
     let release = Arc::new(tokio::sync::Semaphore::new(0));
     let held = release.clone();
     app.ingress()
-        .subscribe(
-            "slow",
-            "slow",
-            move |Data(_): Data<u64>| {
-                let held = held.clone();
-                async move {
-                    let _ = held.acquire().await;
-                }
-            },
-            100,
-        )
+        .on("slow", move |Data(_): Data<u64>| {
+            let held = held.clone();
+            async move {
+                let _ = held.acquire().await;
+            }
+        })
+        .owner("slow")
+        .subscribe()
         .unwrap();
     app.ingress()
-        .subscribe("ping", "ping", |Data(i): Data<u64>| i, 100)
+        .on("ping", |Data(i): Data<u64>| i)
+        .owner("ping")
+        .subscribe()
         .unwrap();
     let flooder = TestClient::connect(&app).await.unwrap();
     let other = TestClient::connect(&app).await.unwrap();
@@ -312,17 +310,17 @@ async fn a_subscriber_past_its_timeout_is_dropped_and_the_ack_still_comes() {
         .unwrap();
     let l = log.clone();
     app.ingress()
-        .subscribe(
-            "after",
-            "work",
-            move |Data(i): Data<u64>| l.push(format!("after {i}")),
-            2,
-        )
+        .on("work", move |Data(i): Data<u64>| {
+            l.push(format!("after {i}"))
+        })
+        .owner("after")
+        .priority(2)
+        .subscribe()
         .unwrap();
     let errors = Log::default();
     let e = errors.clone();
     app.ingress()
-        .on_error_default(move |err: specter::ErrorEvent| {
+        .on_error(move |err: specter::ErrorEvent| {
             let e = e.clone();
             async move {
                 e.push(format!(
@@ -330,7 +328,8 @@ async fn a_subscriber_past_its_timeout_is_dropped_and_the_ack_still_comes() {
                     err.owner, err.failure.kind, err.failure.message
                 ))
             }
-        });
+        })
+        .subscribe();
     let client = TestClient::connect(&app).await.unwrap(); // boots the app
     let table = app.print_event_table();
     assert!(
@@ -362,12 +361,9 @@ async fn a_connect_subscriber_past_the_app_timeout_refuses_the_connection() {
         .build()
         .unwrap();
     app.ingress()
-        .subscribe(
-            "slow_gate",
-            "connect",
-            async || std::future::pending::<()>().await,
-            100,
-        )
+        .on("connect", async || std::future::pending::<()>().await)
+        .owner("slow_gate")
+        .subscribe()
         .unwrap();
     let refused = TestClient::connect(&app).await.err();
     assert_eq!(

@@ -66,7 +66,7 @@ async fn fanout_runs_by_priority_then_subscription_order() {
         "the last subscriber that returned a value answers"
     );
 
-    let table = app.ingress().table();
+    let table = app.ingress().event_table();
     let ping = table.iter().find(|r| r.event == "ping").unwrap();
     let owners: Vec<_> = ping.subscribers.iter().map(|s| s.owner.as_str()).collect();
     assert_eq!(owners, ["early", "late", "tie"]);
@@ -127,7 +127,7 @@ async fn a_failing_and_a_panicking_subscriber_do_not_stop_the_others() {
     let errors = Log::default();
     let e = errors.clone();
     app.ingress()
-        .on_error_default(move |err: specter::ErrorEvent| {
+        .on_error(move |err: specter::ErrorEvent| {
             let e = e.clone();
             async move {
                 let kind = match err.failure.kind {
@@ -140,7 +140,8 @@ async fn a_failing_and_a_panicking_subscriber_do_not_stop_the_others() {
                     err.event, err.owner, err.failure.message
                 ));
             }
-        });
+        })
+        .subscribe();
     let s = TestClient::connect(&app).await.unwrap();
 
     for _ in 0..2 {
@@ -175,12 +176,10 @@ async fn a_wrong_type_payload_fails_its_subscriber_only() {
     let seen = Log::default();
     let s2 = seen.clone();
     app.ingress()
-        .subscribe(
-            "seen",
-            "double",
-            move |Data(v): Data<Value>| s2.push(v.to_string()),
-            200,
-        )
+        .on("double", move |Data(v): Data<Value>| s2.push(v.to_string()))
+        .owner("seen")
+        .priority(200)
+        .subscribe()
         .unwrap();
     let s = TestClient::connect(&app).await.unwrap();
 
@@ -201,30 +200,47 @@ async fn a_wrong_type_payload_fails_its_subscriber_only() {
 async fn every_ack_rule() {
     let app = ServiceManager::builder().build().unwrap();
     let ingress = app.ingress().clone();
-    ingress.subscribe("test", "two_values", || 1, 100).unwrap();
     ingress
-        .subscribe("test", "two_values", async || 2, 100)
+        .on("two_values", || 1)
+        .owner("test")
+        .subscribe()
         .unwrap();
     ingress
-        .subscribe("test", "value_then_failure", || "kept", 1)
+        .on("two_values", async || 2)
+        .owner("test")
+        .subscribe()
         .unwrap();
     ingress
-        .subscribe(
-            "test",
-            "value_then_failure",
-            || Err::<u8, _>("late failure"),
-            2,
-        )
+        .on("value_then_failure", || "kept")
+        .owner("test")
+        .priority(1)
+        .subscribe()
         .unwrap();
     ingress
-        .subscribe("test", "failure_only", || Err::<(), _>("nope"), 100)
+        .on("value_then_failure", || Err::<u8, _>("late failure"))
+        .owner("test")
+        .priority(2)
+        .subscribe()
         .unwrap();
-    ingress.subscribe("test", "nothing", || (), 100).unwrap();
     ingress
-        .subscribe("test", "none", || None::<u8>, 100)
+        .on("failure_only", || Err::<(), _>("nope"))
+        .owner("test")
+        .subscribe()
         .unwrap();
     ingress
-        .subscribe("test", "echo", |Data(v): Data<Value>| v, 100)
+        .on("nothing", || ())
+        .owner("test")
+        .subscribe()
+        .unwrap();
+    ingress
+        .on("none", || None::<u8>)
+        .owner("test")
+        .subscribe()
+        .unwrap();
+    ingress
+        .on("echo", |Data(v): Data<Value>| v)
+        .owner("test")
+        .subscribe()
         .unwrap();
     let s = TestClient::connect(&app).await.unwrap();
 
@@ -270,8 +286,17 @@ async fn subscribing_and_unsubscribing_reach_connected_clients() {
     assert_eq!(before[0]["error"]["kind"], "unknown_event");
 
     let ingress = app.ingress();
-    let a = ingress.subscribe("test", "late", || "a", 100).unwrap();
-    let b = ingress.subscribe("test", "late", || "b", 50).unwrap();
+    let a = ingress
+        .on("late", || "a")
+        .owner("test")
+        .subscribe()
+        .unwrap();
+    let b = ingress
+        .on("late", || "b")
+        .owner("test")
+        .priority(50)
+        .subscribe()
+        .unwrap();
     assert_eq!(emit_ack(&s, "late", json!([])).await, json!(["a"]));
     assert!(a.unsubscribe());
     assert_eq!(emit_ack(&s, "late", json!([])).await, json!(["b"]));
@@ -279,14 +304,20 @@ async fn subscribing_and_unsubscribing_reach_connected_clients() {
     let after = emit_ack(&s, "late", json!([])).await;
     assert_eq!(after[0]["error"]["kind"], "unknown_event");
 
-    let bad = ingress.subscribe("test", " late", || (), 100).unwrap_err();
+    let bad = ingress
+        .on(" late", || ())
+        .owner("test")
+        .subscribe()
+        .unwrap_err();
     assert!(
         bad.to_string()
             .ends_with("event name must not start or end with white space"),
         "{bad}"
     );
     let bad = ingress
-        .subscribe("test", "newListener", || (), 100)
+        .on("newListener", || ())
+        .owner("test")
+        .subscribe()
         .unwrap_err();
     assert!(bad.to_string().contains("reserved"), "{bad}");
     app.shutdown().await;
@@ -379,7 +410,9 @@ async fn disconnect_fans_out_in_priority_order() {
         .unwrap();
     // Rooms are left only after every disconnect subscriber ran.
     app.ingress()
-        .subscribe("test", "connect", |s: SocketRef| s.join("members"), 100)
+        .on("connect", |s: SocketRef| s.join("members"))
+        .owner("test")
+        .subscribe()
         .unwrap();
     let s = TestClient::connect(&app).await.unwrap();
     s.disconnect().await;
@@ -473,7 +506,7 @@ async fn setup_and_teardown_run_once_under_concurrent_calls() {
     .await;
     assert_eq!(runs.iter().filter(|r| **r).count(), 1);
     assert_eq!(setups.load(Ordering::SeqCst), 1);
-    assert_eq!(ingress.table().len(), 1);
+    assert_eq!(ingress.event_table().len(), 1);
 
     let runs = futures_join(8, || {
         let m = mounted.clone();
@@ -484,7 +517,7 @@ async fn setup_and_teardown_run_once_under_concurrent_calls() {
     assert_eq!(teardowns.load(Ordering::SeqCst), 1);
     assert_eq!(log.take(), ["on_teardown", "cleanup 2", "cleanup 1"]);
     assert!(
-        ingress.table().is_empty(),
+        ingress.event_table().is_empty(),
         "the cleanups removed the subscriptions"
     );
 
@@ -578,20 +611,19 @@ async fn discovery_finds_linked_handlers() {
 async fn a_connect_subscriber_that_returns_err_is_handed_to_the_error_subscribers() {
     let app = ServiceManager::builder().build().unwrap();
     app.ingress()
-        .subscribe(
-            "gate",
-            "connect",
-            |Data(auth): Data<Value>| match auth["token"].as_str() {
+        .on("connect", |Data(auth): Data<Value>| {
+            match auth["token"].as_str() {
                 Some("ok") => Ok(()),
                 _ => Err("bad token"),
-            },
-            100,
-        )
+            }
+        })
+        .owner("gate")
+        .subscribe()
         .unwrap();
     let errors = Log::default();
     let e = errors.clone();
     app.ingress()
-        .on_error_default(move |err: specter::ErrorEvent| {
+        .on_error(move |err: specter::ErrorEvent| {
             let e = e.clone();
             async move {
                 e.push(format!(
@@ -599,7 +631,8 @@ async fn a_connect_subscriber_that_returns_err_is_handed_to_the_error_subscriber
                     err.event, err.owner, err.failure.kind, err.failure.message
                 ))
             }
-        });
+        })
+        .subscribe();
     let refused = TestClient::builder()
         .auth(json!({"token": "no"}))
         .connect(&app)
@@ -621,18 +654,19 @@ async fn every_disconnect_subscriber_runs_even_after_one_rejects() {
     let app = ServiceManager::builder().build().unwrap();
     let (a, b) = (log.clone(), log.clone());
     app.ingress()
-        .subscribe(
-            "first",
-            "disconnect",
-            move || {
-                a.push("first");
-                specter::Reject::new("stop")
-            },
-            1,
-        )
+        .on("disconnect", move || {
+            a.push("first");
+            specter::Reject::new("stop")
+        })
+        .owner("first")
+        .priority(1)
+        .subscribe()
         .unwrap();
     app.ingress()
-        .subscribe("second", "disconnect", move || b.push("second"), 2)
+        .on("disconnect", move || b.push("second"))
+        .owner("second")
+        .priority(2)
+        .subscribe()
         .unwrap();
     let client = TestClient::connect(&app).await.unwrap();
     client.disconnect().await;
@@ -654,26 +688,22 @@ async fn shared_data_is_decoded_once_for_every_subscriber() {
     let first: Arc<std::sync::Mutex<Option<Arc<Note>>>> = Arc::default();
     let f = first.clone();
     app.ingress()
-        .subscribe(
-            "a",
-            "note",
-            move |SharedData(n): SharedData<Note>| {
-                *f.lock().unwrap() = Some(n);
-            },
-            1,
-        )
+        .on("note", move |SharedData(n): SharedData<Note>| {
+            *f.lock().unwrap() = Some(n);
+        })
+        .owner("a")
+        .priority(1)
+        .subscribe()
         .unwrap();
     let f = first.clone();
     app.ingress()
-        .subscribe(
-            "b",
-            "note",
-            move |SharedData(n): SharedData<Note>| {
-                let seen = f.lock().unwrap().take().expect("a ran first");
-                json!([Arc::ptr_eq(&seen, &n), n.text])
-            },
-            2,
-        )
+        .on("note", move |SharedData(n): SharedData<Note>| {
+            let seen = f.lock().unwrap().take().expect("a ran first");
+            json!([Arc::ptr_eq(&seen, &n), n.text])
+        })
+        .owner("b")
+        .priority(2)
+        .subscribe()
         .unwrap();
     let client = TestClient::connect(&app).await.unwrap();
     assert_eq!(
@@ -691,14 +721,14 @@ async fn shared_data_is_decoded_once_for_every_subscriber() {
 async fn binary_arguments_reach_a_bytes_subscriber() {
     let app = ServiceManager::builder().build().unwrap();
     app.ingress()
-        .subscribe(
-            "upload",
+        .on(
             "upload",
             |Data((name, bytes)): Data<(String, bytes::Bytes)>| {
                 format!("{name}: {} bytes", bytes.len())
             },
-            100,
         )
+        .owner("upload")
+        .subscribe()
         .unwrap();
     let client = TestClient::connect(&app).await.unwrap();
     let ack = client
@@ -725,47 +755,41 @@ async fn a_session_value_set_at_connect_is_read_by_later_subscribers_until_disco
     let app = ServiceManager::builder().build().unwrap();
     let ingress = app.ingress();
     ingress
-        .subscribe(
-            "auth",
-            "connect",
-            |socket: SocketRef, Data(auth): Data<Value>| {
-                if let Some(name) = auth["name"].as_str() {
-                    Session::insert(&socket, Member(name.to_owned()));
-                }
-            },
-            100,
-        )
+        .on("connect", |socket: SocketRef, Data(auth): Data<Value>| {
+            if let Some(name) = auth["name"].as_str() {
+                Session::insert(&socket, Member(name.to_owned()));
+            }
+        })
+        .owner("auth")
+        .subscribe()
         .unwrap();
     ingress
-        .subscribe("me", "whoami", |Session(m): Session<Member>| m.0, 100)
+        .on("whoami", |Session(m): Session<Member>| m.0)
+        .owner("me")
+        .subscribe()
         .unwrap();
     ingress
-        .subscribe(
-            "me",
-            "rename",
-            |socket: SocketRef, Data(name): Data<String>| {
-                Session::insert(&socket, Member(name)).map(|old| old.0)
-            },
-            100,
-        )
+        .on("rename", |socket: SocketRef, Data(name): Data<String>| {
+            Session::insert(&socket, Member(name)).map(|old| old.0)
+        })
+        .owner("me")
+        .subscribe()
         .unwrap();
     ingress
-        .subscribe(
-            "me",
-            "maybe",
-            |m: Option<Session<Member>>| m.map_or("nobody".to_owned(), |Session(m)| m.0),
-            100,
-        )
+        .on("maybe", |m: Option<Session<Member>>| {
+            m.map_or("nobody".to_owned(), |Session(m)| m.0)
+        })
+        .owner("me")
+        .subscribe()
         .unwrap();
     let seen_at_disconnect = Log::default();
     let seen = seen_at_disconnect.clone();
     ingress
-        .subscribe(
-            "bye",
-            "disconnect",
-            move |m: Option<Session<Member>>| seen.push(m.map_or("none".into(), |Session(m)| m.0)),
-            100,
-        )
+        .on("disconnect", move |m: Option<Session<Member>>| {
+            seen.push(m.map_or("none".into(), |Session(m)| m.0))
+        })
+        .owner("bye")
+        .subscribe()
         .unwrap();
 
     let ann = TestClient::builder()
@@ -853,18 +877,16 @@ async fn a_refused_guard_skips_its_subscribers_and_the_others_still_run() {
         .build()
         .unwrap();
     app.ingress()
-        .subscribe(
-            "roles",
-            "connect",
-            |socket: SocketRef, Data(auth): Data<Value>| {
-                if auth["admin"] == true {
-                    Session::insert(&socket, Role("admin"));
-                } else if auth["user"] == true {
-                    Session::insert(&socket, Role("user"));
-                }
-            },
-            1,
-        )
+        .on("connect", |socket: SocketRef, Data(auth): Data<Value>| {
+            if auth["admin"] == true {
+                Session::insert(&socket, Role("admin"));
+            } else if auth["user"] == true {
+                Session::insert(&socket, Role("user"));
+            }
+        })
+        .owner("roles")
+        .priority(1)
+        .subscribe()
         .unwrap();
     let admin = TestClient::builder()
         .auth(json!({"admin": true}))
@@ -930,22 +952,24 @@ async fn catch_all_subscribers_run_in_priority_order_and_take_events_without_the
         .unwrap();
     let (early, late) = (log.clone(), log.clone());
     app.ingress()
-        .subscribe("early", "greet", move || early.push("early greet"), 10)
+        .on("greet", move || early.push("early greet"))
+        .owner("early")
+        .priority(10)
+        .subscribe()
         .unwrap();
     app.ingress()
-        .subscribe(
-            "late",
-            "greet",
-            move || {
-                late.push("late greet");
-                "hi"
-            },
-            100,
-        )
+        .on("greet", move || {
+            late.push("late greet");
+            "hi"
+        })
+        .owner("late")
+        .subscribe()
         .unwrap();
     let connects = log.clone();
     app.ingress()
-        .subscribe("conn", "connect", move || connects.push("connect"), 100)
+        .on("connect", move || connects.push("connect"))
+        .owner("conn")
+        .subscribe()
         .unwrap();
     let client = TestClient::connect(&app).await.unwrap();
     assert_eq!(
@@ -972,11 +996,10 @@ async fn catch_all_subscribers_run_in_priority_order_and_take_events_without_the
     let l = log.clone();
     let sub = app
         .ingress()
-        .subscribe_any(
-            "spy",
-            move |Event(name): Event| l.push(format!("spy {name}")),
-            200,
-        )
+        .on_any(move |Event(name): Event| l.push(format!("spy {name}")))
+        .owner("spy")
+        .priority(200)
+        .subscribe()
         .unwrap();
     emit_ack(&client, "greet", json!([])).await;
     assert_eq!(

@@ -158,24 +158,20 @@ async fn python_over_polling() {
 async fn python_connect_refusal_and_namespaces() {
     let app = ServiceManager::builder().handler(Interop).build().unwrap();
     app.ingress()
-        .subscribe(
-            "gate",
-            "connect",
-            |Data(auth): Data<Value>| match auth["token"].as_str() {
+        .on("connect", |Data(auth): Data<Value>| {
+            match auth["token"].as_str() {
                 Some("ok") => Ok(()),
                 _ => Err(Reject::new("bad token")),
-            },
-            100,
-        )
+            }
+        })
+        .owner("gate")
+        .subscribe()
         .unwrap();
     app.ingress()
-        .subscribe_in(
-            "/admin",
-            "test",
-            "whoami",
-            |s: SocketRef| s.ns().to_owned(),
-            100,
-        )
+        .on("whoami", |s: SocketRef| s.ns().to_owned())
+        .namespace("/admin")
+        .owner("test")
+        .subscribe()
         .unwrap();
     let server = TestServer::start(app).await;
     let mut c = Client::python().await;

@@ -162,15 +162,12 @@ async fn a_refusing_interceptor_runs_no_subscriber_and_the_interceptors_around_i
         .unwrap();
     let ran = log.clone();
     app.ingress()
-        .subscribe(
-            "vault",
-            "secret",
-            move |Data(word): Data<String>| {
-                ran.push(format!("secret {word}"));
-                "42"
-            },
-            100,
-        )
+        .on("secret", move |Data(word): Data<String>| {
+            ran.push(format!("secret {word}"));
+            "42"
+        })
+        .owner("vault")
+        .subscribe()
         .unwrap();
     let client = TestClient::connect(&app).await.unwrap();
 
@@ -229,18 +226,21 @@ async fn a_interceptor_sees_how_each_dispatch_ended_and_how_long_it_took() {
         .unwrap();
     let ingress = app.ingress();
     ingress
-        .subscribe(
-            "t",
-            "slow",
-            async || tokio::time::sleep(Duration::from_millis(50)).await,
-            100,
-        )
+        .on("slow", async || {
+            tokio::time::sleep(Duration::from_millis(50)).await
+        })
+        .owner("t")
+        .subscribe()
         .unwrap();
     ingress
-        .subscribe("t", "bad", || Err::<(), _>("no"), 100)
+        .on("bad", || Err::<(), _>("no"))
+        .owner("t")
+        .subscribe()
         .unwrap();
     ingress
-        .subscribe("t", "stop", || Reject::new("stop"), 100)
+        .on("stop", || Reject::new("stop"))
+        .owner("t")
+        .subscribe()
         .unwrap();
     let client = TestClient::connect(&app).await.unwrap();
     for event in ["slow", "bad", "stop"] {
@@ -332,7 +332,9 @@ async fn the_app_limits_every_socket_over_all_events_and_each_event_without_its_
         .unwrap();
     let ran = log.clone();
     app.ingress()
-        .subscribe("p", "ping", move || ran.push("ping"), 100)
+        .on("ping", move || ran.push("ping"))
+        .owner("p")
+        .subscribe()
         .unwrap();
     let client = TestClient::connect(&app).await.unwrap();
 

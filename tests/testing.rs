@@ -85,22 +85,16 @@ async fn connect_emit_ack_receive_and_disconnect_in_process() {
 async fn namespaces_and_timeouts() {
     let app = ServiceManager::builder().build().unwrap();
     app.ingress()
-        .subscribe_in(
-            "/admin",
-            "test",
-            "whoami",
-            |s: SocketRef| s.ns().to_owned(),
-            100,
-        )
+        .on("whoami", |s: SocketRef| s.ns().to_owned())
+        .namespace("/admin")
+        .owner("test")
+        .subscribe()
         .unwrap();
     // A subscriber that never answers: the client's own timeout ends the wait.
     app.ingress()
-        .subscribe(
-            "test",
-            "slow",
-            async || std::future::pending::<()>().await,
-            100,
-        )
+        .on("slow", async || std::future::pending::<()>().await)
+        .owner("test")
+        .subscribe()
         .unwrap();
     let admin = TestClient::builder()
         .namespace("/admin")

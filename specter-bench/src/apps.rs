@@ -87,7 +87,11 @@ pub async fn specter(subscribers: usize, events: usize) -> (ServiceManager, Rout
         .build()
         .unwrap();
     for event in idle_events(events) {
-        app.ingress().subscribe("idle", &event, || (), 100).unwrap();
+        app.ingress()
+            .on(event, || ())
+            .owner("idle")
+            .subscribe()
+            .unwrap();
     }
     app.boot().await.unwrap();
     let router = app.router();
@@ -113,10 +117,20 @@ pub async fn specter_order(
         if asynchronous {
             let work =
                 move |SharedData(p): SharedData<Payload>| async move { work(i, &p).map(Ack) };
-            ingress.subscribe("bench", "bench", work, priority).unwrap();
+            ingress
+                .on("bench", work)
+                .owner("bench")
+                .priority(priority)
+                .subscribe()
+                .unwrap();
         } else {
             let work = move |SharedData(p): SharedData<Payload>| work(i, &p).map(Ack);
-            ingress.subscribe("bench", "bench", work, priority).unwrap();
+            ingress
+                .on("bench", work)
+                .owner("bench")
+                .priority(priority)
+                .subscribe()
+                .unwrap();
         }
     }
     app.boot().await.unwrap();
@@ -175,16 +189,11 @@ pub async fn specter_pipeline(subscribers: usize, rate: specter::Rate) -> (Servi
     let ingress = app.ingress();
     for i in 0..subscribers {
         let work = move |SharedData(p): SharedData<Payload>| work(i, &p).map(Ack);
-        let mut binding = specter::Binding::new(
-            "bench",
-            specter::IntoSubscriber::into_subscriber(work),
-            specter::Source::caller(),
-        );
-        binding.priority(i as i32);
+        let mut on = ingress.on("bench", work).owner("bench").priority(i as i32);
         if i == 0 {
-            binding.guard(|| true).rate_limit(rate);
+            on = on.guard(|| true).rate_limit(rate);
         }
-        ingress.subscribe_binding("/", "bench", binding).unwrap();
+        on.subscribe().unwrap();
     }
     app.boot().await.unwrap();
     let router = app.router();

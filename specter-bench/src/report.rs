@@ -296,7 +296,7 @@ impl Report {
             }
         }
         if !self.order.is_empty() {
-            md.push_str("\n## Per-socket order\n\nSpecter at S = 3, subscribers bound through `SocketIngress::subscribe`, plain or async, with per-socket order on (the default) and off (`DispatchSettings::ordered(false)`); same load as above. Target: order on within 5% of off for plain subscribers, within 10% for async ones.\n\n| subscribers | order | acks/s | server CPU µs/ack | vs order off |\n|---|---|---:|---:|---:|\n");
+            md.push_str("\n## Per-socket order\n\nSpecter at S = 3, subscribers bound through `SocketIngress::on`, plain or async, with per-socket order on (the default) and off (`DispatchSettings::ordered(false)`); same load as above. Target: order on within 5% of off for plain subscribers, within 10% for async ones.\n\n| subscribers | order | acks/s | server CPU µs/ack | vs order off |\n|---|---|---:|---:|---:|\n");
             for t in &self.order {
                 let off = t.server.replace("-on", "-off");
                 let base = self

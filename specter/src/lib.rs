@@ -96,7 +96,7 @@
 //! `#[on("heartbeat", priority = 10)]` expands to `events.on("heartbeat",
 //! Self::heartbeat).priority(10)` inside a generated [`Handler::build_events`]; a
 //! [`Controller`] calls the same [`Events::on`] in its own `build_events`, and
-//! [`SocketIngress::subscribe`] builds the same [`Binding`]. Lifecycle hooks of handlers
+//! [`SocketIngress::on`] builds the same [`Binding`]. Lifecycle hooks of handlers
 //! and controllers are the [`Hooks`] trait; services have [`Service::on_start`] /
 //! [`Service::on_stop`].
 //!
@@ -165,7 +165,10 @@ pub use error::{BoxError, Error};
 pub use ingress::interceptor;
 pub use ingress::interceptor::Interceptor;
 pub use ingress::settings::DispatchSettings;
-pub use ingress::{ErrorEvent, EventRow, SocketIngress, SubscriberRow, Subscription};
+pub use ingress::{
+    DEFAULT_OWNER, ErrorEvent, EventRow, OnError, SocketIngress, Subscribe, SubscriberRow,
+    Subscription,
+};
 pub use subscriber::event_name;
 /// The validating extractor [`Valid<T>`](validate::Valid) (feature `validate`).
 #[cfg(feature = "validate")]

@@ -218,7 +218,7 @@ impl ServiceManager {
 
     /// Every component with its state and subscription count.
     pub fn health(&self) -> Health {
-        let table = self.inner.ingress.table();
+        let table = self.inner.ingress.event_table();
         let components: Vec<_> = self
             .components()
             .iter()
@@ -259,7 +259,7 @@ impl ServiceManager {
     /// The event table: every namespace and event with its subscribers in dispatch
     /// order, their owners, priorities and source locations.
     pub fn event_table(&self) -> Vec<EventRow> {
-        self.inner.ingress.table()
+        self.inner.ingress.event_table()
     }
 
     /// [`event_table`](Self::event_table) as text; also logged at boot at debug level.

@@ -1,5 +1,5 @@
 //! The error subscribers: callbacks that every failing subscriber, of every namespace,
-//! is handed to (`subscribe_error_default` / `on_error_default`).
+//! is handed to (`SocketIngress::on_error`).
 
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
@@ -20,7 +20,7 @@ pub struct ErrorEvent {
     /// The event (`connect` and `disconnect` included).
     pub event: String,
     /// The failing subscriber's owner: a handler's or controller's name, or the owner
-    /// given to [`SocketIngress::subscribe`](crate::SocketIngress::subscribe).
+    /// given to [`Subscribe::owner`](crate::Subscribe::owner).
     pub owner: Arc<str>,
     /// Where the failing subscriber was declared.
     pub source: Source,

@@ -19,10 +19,12 @@ mod socket_queue;
 mod socketio;
 mod sorted;
 mod spans;
+mod subscribe;
 mod subscription;
 mod table;
 mod unknown_events;
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::future::Future;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -36,15 +38,14 @@ use settings::DispatchSettings;
 use crate::adapter::SocketIo;
 use crate::error::Error;
 use crate::subscriber::event_name::check_event_name;
-use crate::subscriber::{
-    Binding, DEFAULT_PRIORITY, Delivery, DeliveryStats, EventKind, IntoSubscriber, Source,
-};
+use crate::subscriber::{Binding, Delivery, DeliveryStats, EventKind, IntoSubscriber, Source};
 
 pub use error_subscribers::ErrorEvent;
 use error_subscribers::{ErrorCallback, ErrorEntry, ErrorTable};
 use inflight::Inflight;
 use interceptor::Interceptor;
 use namespace::Namespace;
+pub use subscribe::{DEFAULT_OWNER, OnError, Subscribe};
 pub use subscription::Subscription;
 use subscription::Target;
 pub(crate) use table::format_table;
@@ -78,11 +79,13 @@ pub use table::{EventRow, SubscriberRow};
 ///
 /// let (_layer, io) = specter::SocketIo::new_layer();
 /// let ingress = SocketIngress::new(io);
-/// let audit = ingress.subscribe("audit", "message", async |Data(text): Data<String>| {
-///     println!("audit: {text}");
-/// }, 10)?;
-/// ingress.subscribe("length", "message", |Data(text): Data<String>| text.len(), 100)?;
-/// assert_eq!(ingress.table()[0].subscribers.len(), 2);
+/// let audit = ingress
+///     .on("message", async |Data(text): Data<String>| println!("audit: {text}"))
+///     .owner("audit")
+///     .priority(10)
+///     .subscribe()?;
+/// ingress.on("message", |Data(text): Data<String>| text.len()).subscribe()?;
+/// assert_eq!(ingress.event_table()[0].subscribers.len(), 2);
 /// audit.unsubscribe(); // dropping a Subscription instead keeps it subscribed
 /// # Ok::<(), specter::Error>(())
 /// ```
@@ -147,77 +150,52 @@ impl SocketIngress {
         &self.shared.io
     }
 
-    /// Subscribes `callback` to `event` of the `/` namespace at `priority`, on behalf of
-    /// `owner`: the name logs, the event table and error acks give it.
-    ///
-    /// The callback is a function or closure, async or not, taking extractors
-    /// ([`FromEvent`](crate::FromEvent)) and returning an ack value
-    /// ([`IntoOutcome`](crate::IntoOutcome)). Fails when the event name breaks the
-    /// [rule](crate::event_name::check_event_name), or when the event cannot provide
-    /// one of the callback's arguments.
+    /// Subscribes `callback` to `event` (of `/`, at the default priority, on behalf of
+    /// `"app"`, until the returned [`Subscribe`] says otherwise): a function or closure,
+    /// async or not, taking extractors ([`FromEvent`](crate::FromEvent)) and returning
+    /// an ack value ([`IntoOutcome`](crate::IntoOutcome)). Nothing is subscribed until
+    /// [`Subscribe::subscribe`].
     #[track_caller]
-    pub fn subscribe<M>(
+    pub fn on<M>(
         &self,
-        owner: &str,
-        event: &str,
+        event: impl Into<Cow<'static, str>>,
         callback: impl IntoSubscriber<M>,
-        priority: i32,
-    ) -> Result<Subscription, Error> {
-        self.subscribe_in(crate::DEFAULT_NAMESPACE, owner, event, callback, priority)
+    ) -> Subscribe<'_> {
+        let binding = Binding::new(event, callback.into_subscriber(), Source::caller());
+        Subscribe::new(self, binding)
     }
 
-    /// [`subscribe`](Self::subscribe) for an event of `namespace`.
+    /// Subscribes `callback` to every event (not `connect` or `disconnect`): a catch-all
+    /// subscriber. It runs with each event's own subscribers in (priority, subscription
+    /// order), and also takes events that have no subscriber of their own (which are
+    /// then not unknown events). The `Event` argument gives the name. The event table
+    /// shows catch-all subscribers under `*`.
     #[track_caller]
-    pub fn subscribe_in<M>(
-        &self,
-        namespace: &str,
-        owner: &str,
-        event: &str,
-        callback: impl IntoSubscriber<M>,
-        priority: i32,
-    ) -> Result<Subscription, Error> {
-        let mut binding = Binding::new(
-            event.to_owned(),
-            callback.into_subscriber(),
-            Source::caller(),
-        );
-        binding.priority(priority);
-        self.subscribe_binding(namespace, owner, binding)
-    }
-
-    /// Subscribes `callback` to every event of the `/` namespace (not `connect` or
-    /// `disconnect`): a catch-all subscriber. It runs with each event's own subscribers
-    /// in (priority, subscription order), and also takes events that have no subscriber
-    /// of their own (which are then not unknown events). The `Event` argument gives the
-    /// name. The event table shows catch-all subscribers under `*`.
-    #[track_caller]
-    pub fn subscribe_any<M>(
-        &self,
-        owner: &str,
-        callback: impl IntoSubscriber<M>,
-        priority: i32,
-    ) -> Result<Subscription, Error> {
-        let mut binding = Binding::any(callback.into_subscriber(), Source::caller());
-        binding.priority(priority);
-        self.subscribe_binding(crate::DEFAULT_NAMESPACE, owner, binding)
-    }
-
-    /// Adds one [`Binding`] built by hand (to set options such as
-    /// [`concurrent`](Binding::concurrent)) to `namespace` on behalf of `owner`.
-    pub fn subscribe_binding(
-        &self,
-        namespace: &str,
-        owner: &str,
-        binding: Binding,
-    ) -> Result<Subscription, Error> {
-        let mut subs = self.add_all(namespace, Arc::from(owner), vec![binding])?;
-        Ok(subs.pop().expect("one binding, one subscription"))
+    pub fn on_any<M>(&self, callback: impl IntoSubscriber<M>) -> Subscribe<'_> {
+        let binding = Binding::any(callback.into_subscriber(), Source::caller());
+        Subscribe::new(self, binding)
     }
 
     /// Subscribes to the failures of every subscriber in every namespace, ordered by
     /// (priority, subscription order) like event subscribers.
-    #[track_caller]
-    pub fn subscribe_error_default<F, Fut>(&self, callback: F, priority: i32) -> Subscription
+    ///
+    /// ```
+    /// # let (_layer, io) = specter::SocketIo::new_layer();
+    /// # let ingress = specter::SocketIngress::new(io);
+    /// ingress
+    ///     .on_error(async |e: specter::ErrorEvent| eprintln!("{} failed: {}", e.owner, e.failure))
+    ///     .priority(10)
+    ///     .subscribe();
+    /// ```
+    pub fn on_error<F, Fut>(&self, callback: F) -> OnError<'_, F>
+    where
+        F: Fn(ErrorEvent) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = ()> + Send + 'static,
+    {
+        OnError::new(self, callback)
+    }
+
+    pub(crate) fn add_error<F, Fut>(&self, callback: F, priority: i32) -> Subscription
     where
         F: Fn(ErrorEvent) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = ()> + Send + 'static,
@@ -233,16 +211,6 @@ impl SocketIngress {
             target: Target::Error(Arc::downgrade(&self.shared.errors)),
             seq,
         }
-    }
-
-    /// [`subscribe_error_default`](Self::subscribe_error_default) at the default priority.
-    #[track_caller]
-    pub fn on_error_default<F, Fut>(&self, callback: F) -> Subscription
-    where
-        F: Fn(ErrorEvent) -> Fut + Send + Sync + 'static,
-        Fut: Future<Output = ()> + Send + 'static,
-    {
-        self.subscribe_error_default(callback, DEFAULT_PRIORITY)
     }
 
     /// Adds an interceptor around the dispatch of every emitted event of every
@@ -294,7 +262,7 @@ impl SocketIngress {
 
     /// Every event of every namespace with its subscribers in dispatch order, sorted by
     /// namespace and event: the answer to "why does X run before Y".
-    pub fn table(&self) -> Vec<EventRow> {
+    pub fn event_table(&self) -> Vec<EventRow> {
         let mut namespaces: Vec<_> = {
             let map = self.shared.namespaces.lock().unwrap();
             map.values().cloned().collect()

@@ -267,7 +267,7 @@ impl EventTable {
     }
 }
 
-/// One row of [`SocketIngress::table`](crate::SocketIngress::table): an event and its subscribers in dispatch order.
+/// One row of [`SocketIngress::event_table`](crate::SocketIngress::event_table): an event and its subscribers in dispatch order.
 #[derive(Debug, Clone, Serialize)]
 pub struct EventRow {
     /// The namespace.
@@ -278,7 +278,7 @@ pub struct EventRow {
     pub subscribers: Vec<SubscriberRow>,
 }
 
-/// A subscriber as [`SocketIngress::table`](crate::SocketIngress::table) shows it.
+/// A subscriber as [`SocketIngress::event_table`](crate::SocketIngress::event_table) shows it.
 #[derive(Debug, Clone, Serialize)]
 pub struct SubscriberRow {
     /// The handler or controller that owns it, or the callback's type.
@@ -301,6 +301,7 @@ pub struct SubscriberRow {
     pub rate: Option<String>,
     /// The type of the function, method or closure it calls (the contract's key).
     #[serde(skip)]
+    #[cfg_attr(not(feature = "contract"), allow(dead_code))]
     pub(crate) callable: Option<TypeId>,
 }
 

@@ -195,7 +195,7 @@ impl<'de> Deserialize<'de> for Arg {
 ///     Args(args)
 /// }
 /// # let (_layer, io) = specter::SocketIo::new_layer();
-/// # SocketIngress::new(io).subscribe("echo", "echo", echo, 100).unwrap();
+/// # SocketIngress::new(io).on("echo", echo).owner("echo").subscribe().unwrap();
 /// ```
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Args(pub Vec<Arg>);
@@ -263,7 +263,7 @@ impl IntoOutcome for Args {
 ///     Spread((path, 42, true))
 /// }
 /// # let (_layer, io) = specter::SocketIo::new_layer();
-/// # SocketIngress::new(io).subscribe("fs", "stat", stat, 100).unwrap();
+/// # SocketIngress::new(io).on("stat", stat).owner("fs").subscribe().unwrap();
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Spread<T>(pub T);

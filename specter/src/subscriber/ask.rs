@@ -95,7 +95,7 @@ impl Deliver {
     ///     }
     /// }
     /// # let (_layer, io) = specter::SocketIo::new_layer();
-    /// # SocketIngress::new(io).subscribe("lobby", "join", on_join, 100).unwrap();
+    /// # SocketIngress::new(io).on("join", on_join).owner("lobby").subscribe().unwrap();
     /// ```
     pub async fn ask<A, T>(&self, event: &str, data: &T, timeout: Duration) -> Result<A, Unanswered>
     where

@@ -1,5 +1,5 @@
 //! A binding: one subscriber bound to one event, with its options. Every way of
-//! subscribing (`#[on]`, `Events::on`, `SocketIngress::subscribe`) builds one, and the
+//! subscribing (`#[on]`, `Events::on`, `SocketIngress::on`) builds one, and the
 //! ingress adds them all through one function.
 
 use std::borrow::Cow;
@@ -35,7 +35,7 @@ pub struct Binding {
 
 impl Binding {
     /// `subscriber` bound to `event` at the [`DEFAULT_PRIORITY`], declared at `source`.
-    pub fn new(
+    pub(crate) fn new(
         event: impl Into<Cow<'static, str>>,
         subscriber: Subscriber,
         source: Source,
@@ -54,8 +54,8 @@ impl Binding {
     }
 
     /// `subscriber` bound to every emitted event (not `connect` or `disconnect`): a
-    /// catch-all binding, see [`SocketIngress::subscribe_any`](crate::SocketIngress::subscribe_any).
-    pub fn any(subscriber: Subscriber, source: Source) -> Self {
+    /// catch-all binding, see [`SocketIngress::on_any`](crate::SocketIngress::on_any).
+    pub(crate) fn any(subscriber: Subscriber, source: Source) -> Self {
         Self {
             any: true,
             ..Self::new("", subscriber, source)

@@ -298,7 +298,7 @@ pub(crate) enum Attempt<R = ()> {
 ///     deliver.emit("sent", &true).await
 /// }
 /// # let (_layer, io) = specter::SocketIo::new_layer();
-/// # SocketIngress::new(io).subscribe("chat", "message", on_message, 100).unwrap();
+/// # SocketIngress::new(io).on("message", on_message).owner("chat").subscribe().unwrap();
 /// ```
 ///
 /// On several nodes (feature `redis`), [`to_all`](Self::to_all) goes through the

@@ -1,5 +1,5 @@
 //! The one rule for event names, shared by the `#[on]` macro (as a compile-time
-//! assertion) and [`SocketIngress::subscribe`](crate::SocketIngress::subscribe) (at run time).
+//! assertion) and [`SocketIngress::on`](crate::SocketIngress::on) (at run time).
 
 use std::fmt;
 

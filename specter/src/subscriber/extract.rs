@@ -355,8 +355,8 @@ impl<T: Clone + Send + Sync + 'static> FromEvent for State<T> {
 /// # let (_layer, io) = specter::SocketIo::new_layer();
 /// # let ingress = SocketIngress::new(io);
 /// // both subscribers read one decode of the payload
-/// ingress.subscribe("audit", "message", |SharedData(m): SharedData<Message>| println!("{}", m.text), 10)?;
-/// ingress.subscribe("length", "message", |SharedData(m): SharedData<Message>| m.text.len(), 20)?;
+/// ingress.on("message", |SharedData(m): SharedData<Message>| println!("{}", m.text)).owner("audit").priority(10).subscribe()?;
+/// ingress.on("message", |SharedData(m): SharedData<Message>| m.text.len()).owner("length").priority(20).subscribe()?;
 /// # Ok::<(), specter::Error>(())
 /// ```
 #[derive(Debug, Clone)]

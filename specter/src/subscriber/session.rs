@@ -34,8 +34,8 @@ use crate::subscriber::extract::{EventCtx, ExtractError, FromEvent, short_type_n
 /// }
 /// # let (_layer, io) = specter::SocketIo::new_layer();
 /// # let ingress = SocketIngress::new(io);
-/// # ingress.subscribe("chat", "connect", on_connect, 100).unwrap();
-/// # ingress.subscribe("chat", "message", on_message, 100).unwrap();
+/// # ingress.on("connect", on_connect).owner("chat").subscribe().unwrap();
+/// # ingress.on("message", on_message).owner("chat").subscribe().unwrap();
 /// ```
 #[derive(Debug, Clone)]
 pub struct Session<T>(pub T);

@@ -26,7 +26,7 @@ use crate::subscriber::extract::{EventCtx, EventKinds, ExtractError, FromEvent};
 ///     m.text // non-empty, at most 500 characters
 /// }
 /// # let (_layer, io) = specter::SocketIo::new_layer();
-/// # specter::SocketIngress::new(io).subscribe("chat", "message", message, 100).unwrap();
+/// # specter::SocketIngress::new(io).on("message", message).owner("chat").subscribe().unwrap();
 /// ```
 #[derive(Debug, Clone)]
 pub struct Valid<T>(pub T);
