@@ -31,6 +31,7 @@ use specter::ServerEvent;
 use specter::admin::{AdminMode, AdminUi};
 use specter::prelude::*;
 use specter::validate::Valid;
+use specter::{BoxError, Controller, Events, Lifecycle, Service, Services, SocketIo};
 
 /// A message as clients see it: the server's `message` event, and the history.
 #[derive(Debug, Clone, Serialize, JsonSchema, ServerEvent)]

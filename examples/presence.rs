@@ -17,6 +17,7 @@ use std::time::{Duration, Instant};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use specter::prelude::*;
+use specter::{BoxError, Hooks, Lifecycle};
 use specter::{EmitEvent, ServerEvent};
 
 /// What a client sends with `heartbeat`.

@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use common::{Log, eventually};
 use serde_json::{Value, json};
+use specter::DisconnectReason;
 use specter::admin::{AdminMode, AdminUi};
 use specter::prelude::*;
 use specter::testing::{TestClient, TestError};

@@ -6,6 +6,7 @@ use std::time::Duration;
 use futures_util::StreamExt;
 use serde::Serialize;
 use serde_json::{Value, json};
+use specter::SocketIo;
 use specter::prelude::*;
 use specter::testing::TestClient;
 use specter::{Public, ServerEvent, Unanswered};

@@ -13,6 +13,7 @@ use common::{Log, example, start, terminate};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
+use specter::SocketIo;
 use specter::contract::{Contract, Severity};
 use specter::prelude::*;
 use specter::testing::TestClient;

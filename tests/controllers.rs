@@ -14,6 +14,7 @@ use serde_json::{Value, json};
 use specter::ComponentKind;
 use specter::prelude::*;
 use specter::testing::TestClient;
+use specter::{BoxError, Controller, Events, Hooks, Lifecycle, Service, Services, TryData};
 
 // ---- fanout across a handler and two controllers -----------------------------------
 

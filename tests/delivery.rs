@@ -12,6 +12,7 @@ use serde_json::{Value, json};
 use specter::DispatchSettings;
 use specter::prelude::*;
 use specter::testing::TestClient;
+use specter::{DisconnectReason, SocketIo};
 
 /// A subscriber that takes longer for earlier events: without per-socket order, later
 /// events would finish first.

@@ -12,6 +12,7 @@ use serde_json::{Value, json};
 use specter::interceptor::{EventInfo, Interceptor};
 use specter::prelude::*;
 use specter::testing::{TestClient, TestError};
+use specter::{DisconnectReason, Event};
 use specter::{DispatchSettings, Public};
 
 /// An app that records every subscriber, catch-all and interceptor that runs.

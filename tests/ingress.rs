@@ -11,6 +11,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use specter::prelude::*;
 use specter::testing::{TestClient, TestError};
+use specter::{BoxError, DisconnectReason, Event, Hooks, Lifecycle};
 use specter::{ErrorKind, Mounted, Public};
 
 // ---- fanout order -------------------------------------------------------------------

@@ -8,6 +8,7 @@ use bytes::Bytes;
 use common::{Client, TestServer};
 use serde::Deserialize;
 use serde_json::{Value, json};
+use specter::SocketIo;
 use specter::prelude::*;
 
 #[derive(Deserialize)]

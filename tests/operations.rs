@@ -12,6 +12,7 @@ use common::{Client, Log, emit_ack, eventually, example, start, terminate};
 use serde_json::{Value, json};
 use specter::prelude::*;
 use specter::testing::TestClient;
+use specter::{BoxError, Hooks, Lifecycle};
 use tower::ServiceExt;
 
 /// GET `path` on the app's router: (status, JSON body).

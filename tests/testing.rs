@@ -4,6 +4,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use serde_json::{Value, json};
+use specter::SocketIo;
 use specter::prelude::*;
 use specter::testing::{ServerEvent, TestClient, TestError};
 

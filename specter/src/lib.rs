@@ -213,12 +213,14 @@ pub mod guide {
     pub mod operations {}
 }
 
-/// The names most apps need: `use specter::prelude::*;`.
+/// What a handler writes every day: `use specter::prelude::*;`. The rest (controllers'
+/// What a handler writes every day: `use specter::{Controller, Events, Hooks, Lifecycle, Service};
+/// `Controller` and `Events`, `Service`, `Hooks`, `Lifecycle`, the ingress) is named
+/// where it is used.
 pub mod prelude {
     pub use crate::{
-        Ack, BoxError, Controller, Data, Deliver, DisconnectReason, Event, Events, Handler, Hooks,
-        Lifecycle, Reject, Service, ServiceManager, Services, Session, SharedData, SocketIngress,
-        SocketIo, SocketRef, State, Subscription, TryData, handler, on,
+        Ack, Data, Deliver, Reject, ServiceManager, Session, SharedData, SocketRef, State, handler,
+        on,
     };
 }
 

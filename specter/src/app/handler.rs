@@ -12,6 +12,7 @@ use crate::subscriber::{Binding, DEFAULT_NAMESPACE, Source};
 ///
 /// ```
 /// use specter::prelude::*;
+/// use specter::{Events, Handler};
 ///
 /// /// One subscriber per room, decided at run time.
 /// struct Rooms(Vec<String>);

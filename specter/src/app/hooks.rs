@@ -33,6 +33,7 @@ pub(crate) async fn run_hook(
 ///
 /// ```
 /// use specter::prelude::*;
+/// use specter::{BoxError, Hooks, Lifecycle};
 ///
 /// #[derive(Default)]
 /// struct Presence;

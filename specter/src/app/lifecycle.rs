@@ -24,6 +24,7 @@ type Cleanup = Box<dyn FnOnce() + Send>;
 /// use std::sync::atomic::{AtomicU64, Ordering};
 /// use std::sync::Arc;
 /// use specter::prelude::*;
+/// use specter::{BoxError, Hooks, Lifecycle};
 ///
 /// #[derive(Default)]
 /// struct Ticker(Arc<AtomicU64>);

@@ -76,6 +76,7 @@ pub use table::{EventRow, SubscriberRow};
 ///
 /// ```
 /// use specter::prelude::*;
+/// use specter::{SocketIngress, Subscription};
 ///
 /// let (_layer, io) = specter::SocketIo::new_layer();
 /// let ingress = SocketIngress::new(io);

@@ -188,6 +188,7 @@ impl<'de> Deserialize<'de> for Arg {
 ///
 /// ```
 /// use specter::prelude::*;
+/// use specter::SocketIngress;
 /// use specter::{Arg, Args};
 ///
 /// // echoes every argument back, in order, as the ack's arguments
@@ -257,6 +258,7 @@ impl IntoOutcome for Args {
 ///
 /// ```
 /// use specter::prelude::*;
+/// use specter::SocketIngress;
 /// use specter::Spread;
 ///
 /// fn stat(Data(path): Data<String>) -> Spread<(String, u64, bool)> {

@@ -87,6 +87,7 @@ impl Deliver {
     /// ```
     /// use std::time::Duration;
     /// use specter::prelude::*;
+    /// use specter::SocketIngress;
     ///
     /// async fn on_join(deliver: Deliver) -> String {
     ///     match deliver.ask::<String, _>("name?", &(), Duration::from_secs(2)).await {

@@ -286,6 +286,7 @@ pub(crate) enum Attempt<R = ()> {
 ///
 /// ```
 /// use specter::prelude::*;
+/// use specter::SocketIngress;
 ///
 /// async fn on_message(
 ///     deliver: Deliver,
@@ -394,6 +395,7 @@ impl Deliver {
 ///
 /// ```
 /// use specter::prelude::*;
+/// use specter::SocketIo;
 /// use specter::{EmitEvent, ServerEvent};
 ///
 /// #[derive(serde::Serialize, ServerEvent)]

@@ -347,6 +347,7 @@ impl<T: Clone + Send + Sync + 'static> FromEvent for State<T> {
 ///
 /// ```
 /// use specter::prelude::*;
+/// use specter::SocketIngress;
 /// use specter::SharedData;
 ///
 /// #[derive(serde::Deserialize)]

@@ -18,6 +18,7 @@ use crate::subscriber::extract::{EventCtx, ExtractError, FromEvent, short_type_n
 ///
 /// ```
 /// use specter::prelude::*;
+/// use specter::SocketIngress;
 ///
 /// #[derive(Clone)]
 /// struct User(String);

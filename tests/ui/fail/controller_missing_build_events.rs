@@ -1,4 +1,4 @@
-use specter::prelude::*;
+use specter::Controller;
 
 #[derive(Default, Controller)]
 #[controller(name = "chat", route = "/chat")]

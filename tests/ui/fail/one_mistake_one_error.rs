@@ -2,6 +2,7 @@
 // still implement their traits (the macros' best guess), so the code that uses them
 // does not fail a second time.
 use specter::prelude::*;
+use specter::{Controller, Events};
 
 #[derive(Default)]
 struct H;

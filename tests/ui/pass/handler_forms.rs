@@ -2,6 +2,7 @@
 //! lifecycle hooks through `Hooks`.
 use serde::Deserialize;
 use specter::prelude::*;
+use specter::{BoxError, DisconnectReason, Event, Hooks, Lifecycle, SocketIo, TryData};
 
 #[derive(Deserialize)]
 struct Beat {
