@@ -16,9 +16,9 @@ use std::time::{Duration, Instant};
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
+use specter::ServerEvent;
 use specter::prelude::*;
 use specter::{BoxError, Hooks, Lifecycle};
-use specter::{EmitEvent, ServerEvent};
 
 /// What a client sends with `heartbeat`.
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -66,10 +66,10 @@ impl Hooks for PresenceHandler {
     // The sweep is background work owned by the handler's lifecycle: teardown (and
     // shutdown) stops it.
     async fn on_setup(&self, lifecycle: &Lifecycle) -> Result<(), BoxError> {
-        let (present, io) = (self.present.clone(), lifecycle.io().cloned());
+        let (present, outbox) = (self.present.clone(), lifecycle.outbox().cloned());
         let stale = stale_after();
         lifecycle.every("drop silent users", stale / 2, move || {
-            let (present, io) = (present.clone(), io.clone());
+            let (present, outbox) = (present.clone(), outbox.clone());
             async move {
                 let gone: Vec<String> = {
                     let mut present = present.lock().unwrap();
@@ -85,8 +85,8 @@ impl Hooks for PresenceHandler {
                 };
                 for user in gone {
                     tracing::info!(user, "no heartbeat: dropped");
-                    if let Some(io) = &io {
-                        io.emit_event(&Left { user }).await.ok();
+                    if let Some(outbox) = &outbox {
+                        outbox.send_to_everyone(&Left { user }).await.ok();
                     }
                 }
             }

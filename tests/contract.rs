@@ -6,18 +6,17 @@
 mod common;
 
 use std::path::{Path, PathBuf};
-use std::sync::Once;
+use std::sync::{Arc, Once, OnceLock};
 use std::time::Duration;
 
 use common::{Log, example, start, terminate};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
-use specter::SocketIo;
 use specter::contract::{Contract, Severity};
 use specter::prelude::*;
 use specter::testing::TestClient;
-use specter::{EmitEvent, ServerEvent, Spread};
+use specter::{Outbox, ServerEvent, Spread};
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
@@ -332,13 +331,15 @@ struct Confirm {
 #[event("roster")]
 struct Roster(Vec<String>);
 
-struct Game(Log);
+/// The log, and the app's outbox (emits from outside subscribers), set once built.
+struct Game(Log, Arc<OnceLock<Outbox>>);
 #[handler(name = "game", discover = false)]
 impl Game {
     #[on("goal")]
-    async fn goal(&self, deliver: Deliver, io: SocketIo) {
+    async fn goal(&self, deliver: Deliver) {
+        let outbox = self.1.get().expect("set once the app is built");
         deliver.send(&Score { points: 1 }).await.unwrap();
-        io.emit_event(&Score { points: 2 }).await.unwrap();
+        outbox.send_to_everyone(&Score { points: 2 }).await.unwrap();
         deliver
             .send(&Roster(vec!["ann".into(), "bob".into()]))
             .await
@@ -350,10 +351,12 @@ impl Game {
 #[tokio::test]
 async fn typed_server_events_are_emitted_under_their_names_and_listed_in_the_contract() {
     let log = Log::default();
+    let outbox = Arc::new(OnceLock::new());
     let app = ServiceManager::builder()
-        .handler(Game(log.clone()))
+        .handler(Game(log.clone(), outbox.clone()))
         .build()
         .unwrap();
+    outbox.set(app.outbox()).unwrap();
     let mut client = TestClient::connect(&app).await.unwrap();
     client.emit_with_ack("goal", ()).await.unwrap();
     let first = client.recv().await.unwrap();
@@ -451,7 +454,7 @@ fn asks_client(answer: &str, size: &str) -> String {
 async fn positional_arguments_and_server_asks_are_typed_in_typescript_and_asyncapi() {
     ensure_ts_packages();
     let app = ServiceManager::builder()
-        .handler(Game(Log::default()))
+        .handler(Game(Log::default(), Arc::default()))
         .handler(Files)
         .build()
         .unwrap();

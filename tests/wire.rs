@@ -81,6 +81,38 @@ async fn a_broadcast_reaches_every_client_intact_on_either_wire() {
 }
 
 #[tokio::test]
+async fn a_broadcast_from_outside_subscribers_reaches_every_client_intact_on_either_wire() {
+    for msgpack in [false, true] {
+        let app = app(msgpack);
+        let mut clients = Vec::new();
+        for _ in 0..2 {
+            let builder = TestClient::builder();
+            let builder = if msgpack { builder.msgpack() } else { builder };
+            let mut client = builder.connect(&app).await.unwrap();
+            client.recv().await.unwrap(); // pushed
+            clients.push(client);
+        }
+        let said = json!({"text": "olá \"you\"", "n": [1, 2.5, null]});
+        app.outbox().to_everyone("heard", &said).await.unwrap();
+        for client in &mut clients {
+            let heard = client.recv().await.unwrap();
+            assert_eq!(
+                (heard.event.as_str(), heard.args),
+                ("heard", vec![said.clone()]),
+                "msgpack: {msgpack}"
+            );
+        }
+        app.shutdown().await;
+        // Nobody is left to hear it, and the call does not panic.
+        let after = app.outbox().to_everyone("heard", &said).await;
+        assert!(
+            matches!(after, Ok(()) | Err(specter::Undelivered::Closed)),
+            "after shutdown: {after:?}"
+        );
+    }
+}
+
+#[tokio::test]
 async fn the_test_client_speaks_msgpack_with_binary_in_place() {
     let app = app(true);
     let mut client = TestClient::builder().msgpack().connect(&app).await.unwrap();

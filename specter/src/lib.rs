@@ -175,10 +175,10 @@ pub use subscriber::event_name;
 pub use subscriber::validate;
 pub use subscriber::{
     Ack, AckError, AckErrorWire, Answers, Arg, Args, Asks, Binding, DEFAULT_NAMESPACE,
-    DEFAULT_PRIORITY, Deliver, DeliveryStats, EmitEvent, ErrorKind, EventCtx, EventKind,
-    EventKinds, ExtractError, Failure, FieldError, FromEvent, Guard, IntoGuard, IntoOutcome,
-    IntoSubscriber, IntoVerdict, Method, NsParams, Outcome, Public, Rate, RateError, Reject,
-    ServerEvent, Session, SharedData, Source, Spread, Unanswered, Undelivered,
+    DEFAULT_PRIORITY, Deliver, DeliveryStats, ErrorKind, EventCtx, EventKind, EventKinds,
+    ExtractError, Failure, FieldError, FromEvent, Guard, IntoGuard, IntoOutcome, IntoSubscriber,
+    IntoVerdict, Method, NsParams, Outbox, Outcome, Public, Rate, RateError, Reject, ServerEvent,
+    Session, SharedData, Source, Spread, Unanswered, Undelivered,
 };
 // Named by the signatures of `IntoSubscriber` and `Hooks`, never by an app: public, and
 // out of the docs.

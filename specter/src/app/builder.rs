@@ -55,6 +55,8 @@ pub struct ServiceManagerBuilder {
     origin_errors: Vec<String>,
     allow_request: Option<AllowRequest>,
     http_layers: Vec<HttpLayer>,
+    /// Whether sockets speak MessagePack (else every packet is JSON text).
+    msgpack: bool,
     #[cfg(feature = "redis")]
     redis: Option<crate::adapter::RedisConnection>,
 }
@@ -150,7 +152,8 @@ impl ServiceManagerBuilder {
     /// `TestClientBuilder::msgpack` speaks it in tests.
     #[cfg(feature = "msgpack")]
     #[cfg_attr(docsrs, doc(cfg(feature = "msgpack")))]
-    pub fn msgpack(self) -> Self {
+    pub fn msgpack(mut self) -> Self {
+        self.msgpack = true;
         self.configure_io(|io| io.with_parser(socketioxide::ParserConfig::msgpack()))
     }
 
@@ -417,6 +420,7 @@ impl ServiceManagerBuilder {
         let path = io.config().engine_config.req_path.to_string();
         let gate = Arc::new(Gate::new(&path, self.origins, self.allow_request));
         let ingress = SocketIngress::with_settings(io, self.dispatch);
+        ingress.set_text_wire(!self.msgpack);
         for (namespace, i) in self.interceptors {
             match namespace {
                 None => ingress.add_interceptor(i),

@@ -106,7 +106,7 @@ impl Component {
 
     /// Starts a service or sets up a handler or controller; idempotent.
     pub async fn start(&self, ingress: &SocketIngress) -> Result<(), Error> {
-        self.lifecycle().set_io(ingress.io());
+        self.lifecycle().set_outbox(ingress.outbox());
         let result = match &self.body {
             Body::Service { service, lifecycle } => {
                 lifecycle

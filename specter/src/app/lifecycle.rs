@@ -12,6 +12,7 @@ use futures_util::FutureExt;
 use crate::adapter::SocketIo;
 use crate::app::background::{TASK_GRACE, Tasks};
 use crate::error::Error;
+use crate::subscriber::Outbox;
 
 type Cleanup = Box<dyn FnOnce() + Send>;
 
@@ -69,7 +70,7 @@ pub struct Lifecycle {
     up: AtomicBool,
     cleanups: Mutex<Vec<Cleanup>>,
     tasks: Tasks,
-    io: std::sync::OnceLock<SocketIo>,
+    outbox: std::sync::OnceLock<Outbox>,
 }
 
 impl std::fmt::Debug for Lifecycle {
@@ -119,14 +120,20 @@ impl Lifecycle {
         self.tasks.failures()
     }
 
-    /// The app's socketioxide instance (to emit from background work), once the
-    /// manager has started this component.
+    /// The app's socketioxide instance (to select recipients from background work),
+    /// once the manager has started this component.
     pub fn io(&self) -> Option<&SocketIo> {
-        self.io.get()
+        self.outbox.get().map(Outbox::io)
     }
 
-    pub(crate) fn set_io(&self, io: &SocketIo) {
-        let _ = self.io.set(io.clone());
+    /// The app's [`Outbox`] (to emit from background work), once the manager has
+    /// started this component.
+    pub fn outbox(&self) -> Option<&Outbox> {
+        self.outbox.get()
+    }
+
+    pub(crate) fn set_outbox(&self, outbox: Outbox) {
+        let _ = self.outbox.set(outbox);
     }
 
     /// Adds a callback that teardown runs; callbacks run last-in-first-out.

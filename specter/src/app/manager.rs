@@ -117,6 +117,11 @@ impl ServiceManager {
         self.inner.ingress.io()
     }
 
+    /// Emits with [`Deliver`](crate::Deliver)'s rules, for code outside subscribers.
+    pub fn outbox(&self) -> crate::Outbox {
+        self.inner.ingress.outbox()
+    }
+
     /// The app's services by type.
     pub fn services(&self) -> &Services {
         &self.inner.services

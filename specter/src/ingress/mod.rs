@@ -38,7 +38,9 @@ use settings::DispatchSettings;
 use crate::adapter::SocketIo;
 use crate::error::Error;
 use crate::subscriber::event_name::check_event_name;
-use crate::subscriber::{Binding, Delivery, DeliveryStats, EventKind, IntoSubscriber, Source};
+use crate::subscriber::{
+    Binding, Delivery, DeliveryStats, EventKind, IntoSubscriber, Outbox, Source,
+};
 
 pub use error_subscribers::ErrorEvent;
 use error_subscribers::{ErrorCallback, ErrorEntry, ErrorTable};
@@ -149,6 +151,16 @@ impl SocketIngress {
     /// The socketioxide instance, to emit to rooms or namespaces.
     pub fn io(&self) -> &SocketIo {
         &self.shared.io
+    }
+
+    /// Emits with [`Deliver`](crate::Deliver)'s rules, for code outside subscribers.
+    pub fn outbox(&self) -> Outbox {
+        Outbox::new(self.shared.io.clone(), self.shared.delivery.clone())
+    }
+
+    /// Says whether every socket's packets are JSON text (not MessagePack).
+    pub(crate) fn set_text_wire(&self, text: bool) {
+        self.shared.delivery.set_text_wire(text);
     }
 
     /// Subscribes `callback` to `event` (of `/`, at the default priority, on behalf of

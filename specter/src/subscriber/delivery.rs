@@ -11,7 +11,7 @@
 
 use std::collections::HashSet;
 use std::fmt;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -53,6 +53,9 @@ pub(crate) struct Delivery {
     rate_limited_events: AtomicU64,
     volatile_dropped: AtomicU64,
     stalled: Mutex<HashSet<Sid>>,
+    /// Whether every socket's packets are JSON text (the app does not speak
+    /// MessagePack), which lets a broadcast from outside a subscriber be serialized once.
+    text_wire: AtomicBool,
 }
 
 /// Why a send did not reach its client.
@@ -63,7 +66,7 @@ pub enum Undelivered {
     /// The client stopped reading: its buffer stayed full past the send timeout.
     Stalled,
     /// The client's buffer was full, and this send does not wait for room
-    /// ([`EmitEvent`], volatile emits).
+    /// (volatile emits; a broadcast through the adapter of several nodes).
     Full,
     /// The value could not be serialized.
     Serialize(String),
@@ -138,8 +141,19 @@ impl Delivery {
     pub fn new(send_timeout: Duration) -> Self {
         Self {
             send_timeout,
+            text_wire: AtomicBool::new(!cfg!(feature = "msgpack")),
             ..Self::default()
         }
+    }
+
+    /// Whether every socket's packets are JSON text.
+    pub(crate) fn text_wire(&self) -> bool {
+        self.text_wire.load(Ordering::Relaxed)
+    }
+
+    /// Says whether every socket's packets are JSON text (the builder knows).
+    pub(crate) fn set_text_wire(&self, text: bool) {
+        self.text_wire.store(text, Ordering::Relaxed);
     }
 
     /// The counters.
@@ -388,58 +402,6 @@ impl Deliver {
 // tuple-like value (a tuple, an array, a tuple struct) into arguments, and would read a
 // newtype struct's inner value as the packet's own list of arguments. Hence `&(data,)`,
 // but for `emit_args`.
-
-/// Typed emits with socketioxide's own calls, which fail at once on a full buffer
-/// (use [`Deliver`] in subscribers to wait for room): on a socket, an operator
-/// (`io.to("room")`, `socket.broadcast()`) or `io`.
-///
-/// ```
-/// use specter::prelude::*;
-/// use specter::SocketIo;
-/// use specter::{EmitEvent, ServerEvent};
-///
-/// #[derive(serde::Serialize, ServerEvent)]
-/// #[event("tick")]
-/// struct Tick(u64);
-///
-/// async fn every_second(io: SocketIo) {
-///     io.emit_event(&Tick(1)).await.ok();
-/// }
-/// ```
-pub trait EmitEvent {
-    /// Emits `event` under its own name.
-    fn emit_event<E: ServerEvent + Sync>(
-        &self,
-        event: &E,
-    ) -> impl std::future::Future<Output = Result<(), Undelivered>> + Send;
-}
-
-impl EmitEvent for SocketRef {
-    async fn emit_event<E: ServerEvent + Sync>(&self, event: &E) -> Result<(), Undelivered> {
-        self.emit(E::NAME, &(event,))
-            .map_err(Undelivered::from_send)
-    }
-}
-
-impl EmitEvent for BroadcastOperators<Adapter> {
-    async fn emit_event<E: ServerEvent + Sync>(&self, event: &E) -> Result<(), Undelivered> {
-        self.clone()
-            .emit(E::NAME, &(event,))
-            .await
-            .map_err(|e| Undelivered::from_broadcast(e, None))
-    }
-}
-
-impl EmitEvent for crate::adapter::SocketIo {
-    async fn emit_event<E: ServerEvent + Sync>(&self, event: &E) -> Result<(), Undelivered> {
-        // socketioxide's `broadcast()` panics once the app closed its namespaces (a
-        // background task that emits during shutdown): that is a closed client.
-        match self.of("/") {
-            Some(all) => all.emit_event(event).await,
-            None => Err(Undelivered::Closed),
-        }
-    }
-}
 
 pub(crate) async fn emit_to<T: Serialize + Sync + ?Sized>(
     delivery: &Delivery,

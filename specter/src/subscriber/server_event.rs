@@ -9,9 +9,9 @@ use crate::subscriber::source::Source;
 /// An event the server emits to clients, declared once as a type whose value is the
 /// payload: `#[derive(Serialize, ServerEvent)] #[event("message")] struct ChatMessage {..}`.
 /// The name is checked at compile time by the rule of every event name. Emit it with
-/// [`Deliver::send`](crate::Deliver::send) / [`Deliver::send_to`](crate::Deliver::send_to),
-/// or [`EmitEvent::emit_event`](crate::EmitEvent::emit_event) on a socket, an operator
-/// or `io`; with the feature `contract` it appears in the app's contract.
+/// [`Deliver::send`](crate::Deliver::send) / [`Deliver::send_to`](crate::Deliver::send_to)
+/// in subscribers, or the same calls of an [`Outbox`](crate::Outbox) outside them; with
+/// the feature `contract` it appears in the app's contract.
 ///
 /// ```
 /// use specter::prelude::*;
