@@ -308,11 +308,17 @@ async fn an_event_over_its_rate_limit_is_refused_for_that_socket_only_and_recove
     assert_eq!(kinds(&acks), ["ok", "ok", "ok"]);
     log.take();
 
-    // After the time the ack gave, the flooder may send again.
+    // After the time the ack gave, the flooder may send again. The limiters read
+    // tokio's clock: paused from the refusal on, and moved on by exactly that wait.
+    tokio::time::pause();
     let refused = emit_ack(&flooder, "message", json!([5])).await;
     let wait = refused[0]["error"]["retry_after_ms"].as_u64().unwrap();
     assert!((1..=1000).contains(&wait), "one event per second: {wait}");
-    tokio::time::sleep(Duration::from_millis(wait)).await;
+    tokio::time::advance(Duration::from_millis(wait - 1)).await;
+    let early = emit_ack(&flooder, "message", json!([6])).await;
+    assert_eq!(early[0]["error"]["kind"], "rate_limited", "1 ms early");
+    tokio::time::advance(Duration::from_millis(1)).await;
+    tokio::time::resume();
     assert_eq!(emit_ack(&flooder, "message", json!([6])).await, json!([6]));
     assert_eq!(log.take(), ["message 6"]);
     app.shutdown().await;

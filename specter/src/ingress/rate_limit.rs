@@ -11,8 +11,10 @@
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
-use governor::clock::{Clock, DefaultClock};
-use governor::{DefaultDirectRateLimiter, RateLimiter};
+use governor::clock::Clock;
+use governor::middleware::NoOpMiddleware;
+use governor::state::{InMemoryState, NotKeyed};
+use governor::{Quota, RateLimiter};
 use rustc_hash::FxHashMap;
 
 use crate::client_text::Shown;
@@ -27,8 +29,27 @@ pub(crate) struct SocketLimits {
 }
 
 struct Limiters {
-    socket: Option<DefaultDirectRateLimiter>,
-    events: Mutex<FxHashMap<Key, DefaultDirectRateLimiter>>,
+    socket: Option<Limiter>,
+    events: Mutex<FxHashMap<Key, Limiter>>,
+}
+
+/// The limiters read tokio's clock, which the runtime's other timers read too (and a
+/// test can pause and advance), not the system's.
+#[derive(Clone, Copy, Debug, Default)]
+struct TokioClock;
+
+impl Clock for TokioClock {
+    type Instant = std::time::Instant;
+
+    fn now(&self) -> std::time::Instant {
+        tokio::time::Instant::now().into_std()
+    }
+}
+
+type Limiter = RateLimiter<NotKeyed, InMemoryState, TokioClock, NoOpMiddleware<std::time::Instant>>;
+
+fn limiter(quota: Quota) -> Limiter {
+    RateLimiter::direct_with_clock(quota, TokioClock)
 }
 
 /// What a per-event limiter counts: the events of one binding (its own limit), or of
@@ -103,11 +124,11 @@ impl SocketLimits {
     ) -> Result<(), Limited> {
         let limiters = self.limiters.get_or_init(|| {
             Box::new(Limiters {
-                socket: policy.socket_rate.map(|r| RateLimiter::direct(r.quota())),
+                socket: policy.socket_rate.map(|r| limiter(r.quota())),
                 events: Mutex::default(),
             })
         });
-        let clock = DefaultClock::default();
+        let clock = TokioClock;
         if let (Some(limiter), Some(rate)) = (&limiters.socket, policy.socket_rate) {
             if let Err(not_until) = limiter.check() {
                 let wait = not_until.wait_time_from(clock.now());
@@ -124,7 +145,7 @@ impl SocketLimits {
             own |= e.event.is_some();
             let limiter = events
                 .entry(Key::Binding(e.seq))
-                .or_insert_with(|| RateLimiter::direct(rate.quota()));
+                .or_insert_with(|| limiter(rate.quota()));
             if let Err(not_until) = limiter.check() {
                 let wait = not_until.wait_time_from(clock.now());
                 return Err(Limited::new(
@@ -141,7 +162,7 @@ impl SocketLimits {
             let key = entries.iter().find_map(|e| e.event.clone());
             let limiter = events
                 .entry(Key::Event(key))
-                .or_insert_with(|| RateLimiter::direct(rate.quota()));
+                .or_insert_with(|| limiter(rate.quota()));
             if let Err(not_until) = limiter.check() {
                 let wait = not_until.wait_time_from(clock.now());
                 return Err(Limited::new(
