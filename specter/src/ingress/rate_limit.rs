@@ -8,6 +8,7 @@
 //! they are made on the first event that needs one and dropped with the socket. An app
 //! without limits makes none and pays one branch per event.
 
+use std::fmt;
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
@@ -68,7 +69,7 @@ pub(crate) struct Limited {
 }
 
 impl Limited {
-    fn new(rate: Rate, scope: &str, wait: Duration, owner: Option<&str>) -> Self {
+    fn new(rate: Rate, scope: fmt::Arguments<'_>, wait: Duration, owner: Option<&str>) -> Self {
         // Rounded up, so that retrying after it succeeds.
         let ms = wait.as_nanos().div_ceil(1_000_000).max(1) as u64;
         let mut error = AckError::new(
@@ -128,12 +129,8 @@ impl SocketLimits {
                 events: Mutex::default(),
             })
         });
-        let clock = TokioClock;
         if let (Some(limiter), Some(rate)) = (&limiters.socket, policy.socket_rate) {
-            if let Err(not_until) = limiter.check() {
-                let wait = not_until.wait_time_from(clock.now());
-                return Err(Limited::new(rate, "events from this socket", wait, None));
-            }
+            take(limiter, rate, format_args!("events from this socket"), None)?;
         }
         let Some(entries) = entries else {
             return Ok(());
@@ -146,15 +143,8 @@ impl SocketLimits {
             let limiter = events
                 .entry(Key::Binding(e.seq))
                 .or_insert_with(|| limiter(rate.quota()));
-            if let Err(not_until) = limiter.check() {
-                let wait = not_until.wait_time_from(clock.now());
-                return Err(Limited::new(
-                    rate,
-                    &format!("{:?} events", Shown(event)),
-                    wait,
-                    Some(&e.owner),
-                ));
-            }
+            let scope = format_args!("{:?} events", Shown(event));
+            take(limiter, rate, scope, Some(&e.owner))?;
         }
         if let (false, Some(rate)) = (own, policy.event_rate) {
             // The event's own name as subscribed; events only catch-all subscribers
@@ -163,16 +153,27 @@ impl SocketLimits {
             let limiter = events
                 .entry(Key::Event(key))
                 .or_insert_with(|| limiter(rate.quota()));
-            if let Err(not_until) = limiter.check() {
-                let wait = not_until.wait_time_from(clock.now());
-                return Err(Limited::new(
-                    rate,
-                    &format!("{:?} events", Shown(event)),
-                    wait,
-                    None,
-                ));
-            }
+            take(
+                limiter,
+                rate,
+                format_args!("{:?} events", Shown(event)),
+                None,
+            )?;
         }
         Ok(())
     }
+}
+
+/// Counts one event against `limiter` (of `rate`); refused, the error says what was
+/// limited (`scope`, formatted only then) and, for a binding's own limit, its owner.
+fn take(
+    limiter: &Limiter,
+    rate: Rate,
+    scope: fmt::Arguments<'_>,
+    owner: Option<&str>,
+) -> Result<(), Limited> {
+    limiter.check().map_err(|not_until| {
+        let wait = not_until.wait_time_from(TokioClock.now());
+        Limited::new(rate, scope, wait, owner)
+    })
 }

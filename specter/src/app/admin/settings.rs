@@ -95,13 +95,7 @@ impl AdminUi {
             .map_err(|e| format!("the password must be a bcrypt hash: {e}"))?;
         Ok(Self {
             auth: Some((username.to_owned(), password_hash.to_owned())),
-            readonly: false,
-            namespaces: vec!["/".to_owned()],
-            reveal: Reveal::default(),
-            mode: AdminMode::default(),
-            bind_sessions: false,
-            sessions: AdminSessions::default(),
-            limits: AdminLimits::DEFAULT,
+            ..Self::without_auth()
         })
     }
 
