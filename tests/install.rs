@@ -80,6 +80,7 @@ fn a_renamed_dependency_works_with_the_crate_option() {
         runtime.display().to_string()
     );
     let main = r#"
+use sp::Events;
 use sp::prelude::*;
 
 #[derive(Default)]
