@@ -1,7 +1,13 @@
 //! The seed's PresenceHandler: clients send `heartbeat`, the server counts them and
-//! answers `{ "ok": true }`; a second handler audits the same event. A background
-//! sweep, owned by the handler's lifecycle, drops users whose last heartbeat is older
-//! than `PRESENCE_STALE_MS` (30,000 by default) and tells the others with `left`.
+//! answers `{ "ok": true, "present": N }`; a second handler audits the same event. A
+//! background sweep, owned by the handler's lifecycle, drops users whose last heartbeat
+//! is older than `PRESENCE_STALE_MS` (30,000 by default) and tells the others with
+//! `left`.
+//!
+//! On several nodes (`--features specter-runtime/redis`), each node tells the others
+//! who is present on it with the node event `presence:roster` (when a socket comes or
+//! goes, and at every sweep), so `present` counts the sockets of every node; a node that
+//! stops telling (it died) is forgotten after `PRESENCE_STALE_MS`.
 //!
 //! `cargo run --example presence` listens on 127.0.0.1:3000, or on `SPECTER_ADDR`; the
 //! app's health is at `/health`.
@@ -16,9 +22,9 @@ use std::time::{Duration, Instant};
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
-use specter::ServerEvent;
 use specter::prelude::*;
 use specter::{BoxError, Hooks, Lifecycle};
+use specter::{NodeEvent, ServerEvent};
 
 /// What a client sends with `heartbeat`.
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -32,7 +38,7 @@ struct Beat {
     ok: bool,
     /// Heartbeats counted since the server started.
     beats: u64,
-    /// Sockets present.
+    /// Sockets present, on every node of the app.
     present: usize,
 }
 
@@ -43,14 +49,62 @@ struct Left {
     user: String,
 }
 
+/// Who is present on one node, as it tells the app's other nodes.
+#[derive(Debug, Serialize, Deserialize, JsonSchema, NodeEvent)]
+#[event("presence:roster")]
+struct Roster {
+    node: String,
+    /// The user of each socket present there.
+    users: Vec<String>,
+}
+
 /// Each socket's user and the time of its last heartbeat.
 type Present = Arc<Mutex<HashMap<String, (String, Instant)>>>;
 
-/// Who is present: the last heartbeat of each socket.
-#[derive(Default)]
+/// What the other nodes told: each node's users, and when it last told.
+type Remote = Arc<Mutex<HashMap<String, (Vec<String>, Instant)>>>;
+
+/// Who is present: the last heartbeat of each socket here, and the other nodes' rosters.
 struct PresenceHandler {
     beats: AtomicU64,
     present: Present,
+    remote: Remote,
+    /// This node's name among the others.
+    node: String,
+}
+
+impl Default for PresenceHandler {
+    fn default() -> Self {
+        let started = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default()
+            .as_nanos();
+        Self {
+            beats: AtomicU64::new(0),
+            present: Present::default(),
+            remote: Remote::default(),
+            node: format!("{}-{started:x}", std::process::id()),
+        }
+    }
+}
+
+impl PresenceHandler {
+    /// This node's roster, for the others.
+    fn roster(node: &str, present: &Present) -> Roster {
+        let present = present.lock().unwrap();
+        Roster {
+            node: node.to_owned(),
+            users: present.values().map(|(user, _)| user.clone()).collect(),
+        }
+    }
+
+    /// The sockets present on every node, forgetting nodes that stopped telling.
+    fn count(&self) -> usize {
+        let mut remote = self.remote.lock().unwrap();
+        remote.retain(|_, (_, told)| told.elapsed() <= stale_after());
+        let others: usize = remote.values().map(|(users, _)| users.len()).sum();
+        self.present.lock().unwrap().len() + others
+    }
 }
 
 /// How long a user stays present without a heartbeat.
@@ -66,10 +120,17 @@ impl Hooks for PresenceHandler {
     // The sweep is background work owned by the handler's lifecycle: teardown (and
     // shutdown) stops it.
     async fn on_setup(&self, lifecycle: &Lifecycle) -> Result<(), BoxError> {
+        let remote = self.remote.clone();
+        lifecycle.on_node_event(move |roster: Roster| {
+            let told = (roster.users, Instant::now());
+            remote.lock().unwrap().insert(roster.node, told);
+            async {}
+        });
         let (present, outbox) = (self.present.clone(), lifecycle.outbox().cloned());
+        let node = self.node.clone();
         let stale = stale_after();
         lifecycle.every("drop silent users", stale / 2, move || {
-            let (present, outbox) = (present.clone(), outbox.clone());
+            let (present, outbox, node) = (present.clone(), outbox.clone(), node.clone());
             async move {
                 let gone: Vec<String> = {
                     let mut present = present.lock().unwrap();
@@ -83,12 +144,14 @@ impl Hooks for PresenceHandler {
                         .map(|(user, _)| user)
                         .collect()
                 };
+                let Some(outbox) = &outbox else { return };
                 for user in gone {
                     tracing::info!(user, "no heartbeat: dropped");
-                    if let Some(outbox) = &outbox {
-                        outbox.send_to_everyone(&Left { user }).await.ok();
-                    }
+                    outbox.send_to_everyone(&Left { user }).await.ok();
                 }
+                // Alone, there is no other node to tell; a down Redis link is logged by it.
+                let roster = PresenceHandler::roster(&node, &present);
+                outbox.to_nodes(&roster).await.ok();
             }
         });
         Ok(())
@@ -98,20 +161,37 @@ impl Hooks for PresenceHandler {
 #[handler(name = "presence")]
 impl PresenceHandler {
     #[on("heartbeat", priority = 10)]
-    async fn heartbeat(&self, socket: SocketRef, Data(beat): Data<Heartbeat>) -> Ack<Beat> {
+    async fn heartbeat(
+        &self,
+        socket: SocketRef,
+        deliver: Deliver,
+        Data(beat): Data<Heartbeat>,
+    ) -> Ack<Beat> {
         let beats = self.beats.fetch_add(1, Ordering::Relaxed) + 1;
-        let mut present = self.present.lock().unwrap();
-        present.insert(socket.id.to_string(), (beat.user, Instant::now()));
+        let now = (beat.user, Instant::now());
+        let came = self
+            .present
+            .lock()
+            .unwrap()
+            .insert(socket.id.to_string(), now);
+        if came.is_none() {
+            let roster = Self::roster(&self.node, &self.present);
+            deliver.to_nodes(&roster).await.ok();
+        }
         Ack(Beat {
             ok: true,
             beats,
-            present: present.len(),
+            present: self.count(),
         })
     }
 
     #[on("disconnect")]
-    async fn disconnect(&self, socket: SocketRef) {
-        self.present.lock().unwrap().remove(&socket.id.to_string());
+    async fn disconnect(&self, socket: SocketRef, deliver: Deliver) {
+        let went = self.present.lock().unwrap().remove(&socket.id.to_string());
+        if went.is_some() {
+            let roster = Self::roster(&self.node, &self.present);
+            deliver.to_nodes(&roster).await.ok();
+        }
     }
 }
 

@@ -595,3 +595,33 @@ async fn a_method_record_is_found_whatever_path_or_alias_names_its_type() {
     );
     app.shutdown().await;
 }
+
+/// What one node tells the others.
+#[derive(Serialize, Deserialize, JsonSchema, specter::NodeEvent)]
+#[event("board:moved")]
+struct Moved {
+    #[allow(dead_code)]
+    squares: u8,
+}
+
+#[tokio::test]
+async fn node_events_are_in_the_catalogue_and_not_in_the_clients_typescript() {
+    let app = ServiceManager::builder().handler(Board).build().unwrap();
+    app.boot().await.unwrap();
+    let contract = Contract::of(&app, "board", "1.0.0");
+    let moved = contract
+        .node_events
+        .iter()
+        .find(|e| e.name == "board:moved")
+        .unwrap_or_else(|| panic!("{:?}", contract.node_events));
+    assert_eq!(moved.payload.name, "Moved");
+    assert!(moved.payload.schema.is_some());
+    assert!(moved.source.to_string().starts_with("tests/contract.rs:"));
+    let ts = contract.typescript();
+    assert!(!ts.contains("board:moved"), "{ts}");
+    let asyncapi = contract.asyncapi().to_string();
+    assert!(!asyncapi.contains("board:moved"), "{asyncapi}");
+    // Alone, there is no other node to tell: that is no failure.
+    assert!(app.outbox().to_nodes(&Moved { squares: 2 }).await.is_ok());
+    app.shutdown().await;
+}

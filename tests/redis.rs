@@ -115,6 +115,11 @@ async fn redis_server(port: u16, dir: &std::path::Path) -> Child {
 /// The chat example built with `--features redis`, in a target dir of its own so the
 /// local build of the same example stays as it is.
 fn chat_with_redis() -> PathBuf {
+    example_with_redis("chat")
+}
+
+/// The example `name` built with `--features redis` (see [`chat_with_redis`]).
+fn example_with_redis(name: &str) -> PathBuf {
     let target = root().join("target/redis");
     let status = std::process::Command::new(env!("CARGO"))
         .args([
@@ -123,7 +128,7 @@ fn chat_with_redis() -> PathBuf {
             "-p",
             "specter-runtime",
             "--example",
-            "chat",
+            name,
             "--features",
             "redis",
             "--target-dir",
@@ -134,9 +139,9 @@ fn chat_with_redis() -> PathBuf {
         .unwrap();
     assert!(
         status.success(),
-        "cargo build --example chat --features redis failed"
+        "cargo build --example {name} --features redis failed"
     );
-    target.join("debug/examples/chat")
+    target.join("debug/examples").join(name)
 }
 
 async fn join(c: &mut Client, url: &str, name: &str) -> String {
@@ -383,4 +388,59 @@ async fn a_killed_node_is_neither_listed_nor_waited_for() {
         asked.elapsed()
     );
     drop(node1);
+}
+
+/// What a presence node answers a heartbeat: how many sockets are present on every node.
+async fn present(c: &mut Client, sock: &str, user: &str) -> u64 {
+    let beat = c
+        .emit_ack(sock, "heartbeat", json!([{ "user": user }]))
+        .await;
+    beat[0]["present"]
+        .as_u64()
+        .unwrap_or_else(|| panic!("{beat}"))
+}
+
+/// Heartbeats on `sock` until it is told `want` sockets are present (5 s at most).
+async fn present_becomes(c: &mut Client, sock: &str, user: &str, want: u64) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    loop {
+        let now = present(c, sock, user).await;
+        if now == want {
+            return;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{user} is told {now} present, not {want}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// Two presence nodes keep who is present in step with the node event
+/// `presence:roster`: a socket on one node is counted on the other, and its leaving too.
+#[tokio::test]
+async fn nodes_tell_each_other_who_is_present_with_node_events() {
+    let presence = tokio::task::spawn_blocking(|| example_with_redis("presence"))
+        .await
+        .unwrap();
+    let redis = redis().await;
+    let env = [("SPECTER_REDIS_URL", redis.url.as_str())];
+    let (node1, url1) = start(&presence, &env).await;
+    let (node2, url2) = start(&presence, &env).await;
+
+    let mut c = Client::node().await;
+    let ann = c.connect(&url1).await.unwrap();
+    assert_eq!(
+        present(&mut c, &ann, "ann").await,
+        1,
+        "ann alone, on node 1"
+    );
+    let bob = c.connect(&url2).await.unwrap();
+    // Node 2 counts ann, whom only node 1 sees, once node 1's roster arrived.
+    present_becomes(&mut c, &bob, "bob", 2).await;
+    present_becomes(&mut c, &ann, "ann", 2).await;
+
+    c.disconnect(&ann).await;
+    present_becomes(&mut c, &bob, "bob", 1).await;
+    drop((node1, node2));
 }

@@ -167,7 +167,24 @@ pub fn describe(attr: TokenStream, item: TokenStream) -> TokenStream {
 /// `schemars::JsonSchema`) describes the payload in the app's contract.
 #[proc_macro_derive(ServerEvent, attributes(event))]
 pub fn derive_server_event(input: TokenStream) -> TokenStream {
-    emit("derive(ServerEvent)", server_event::expand(input.into()))
+    emit(
+        "derive(ServerEvent)",
+        server_event::expand(input.into(), server_event::Kind::Server),
+    )
+}
+
+/// Declares a type as an event one node of the app tells the others (node socket.io's
+/// `serverSideEmit`): `#[event("presence:changed")]` gives its name, checked as every
+/// event name is. The type's value is the payload; it must implement `Serialize` and
+/// `Deserialize`. Sent with `Outbox::to_nodes` / `Deliver::to_nodes`, received with
+/// `Lifecycle::on_node_event` on every other node; listed in the contract's
+/// `node_events`, never in the clients' TypeScript.
+#[proc_macro_derive(NodeEvent, attributes(event))]
+pub fn derive_node_event(input: TokenStream) -> TokenStream {
+    emit(
+        "derive(NodeEvent)",
+        server_event::expand(input.into(), server_event::Kind::Node),
+    )
 }
 
 /// The expansion, printed to the build's output when `SPECTER_MACROS_DEBUG` is set (as

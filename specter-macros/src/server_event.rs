@@ -1,5 +1,7 @@
-//! Expansion of `#[derive(ServerEvent)]`: the `ServerEvent` impl with the event's name,
-//! the compile-time check of the name, and the record of the contract.
+//! Expansion of `#[derive(ServerEvent)]` and `#[derive(NodeEvent)]`: the trait's impl
+//! with the event's name, the compile-time check of the name, and the record of the
+//! contract. A node event is declared as a server event is, without the options that
+//! speak of clients (`namespace`, `answer`).
 
 use proc_macro2::TokenStream;
 use quote::quote;
@@ -8,15 +10,32 @@ use syn::{DeriveInput, LitStr, Token};
 
 use crate::expand;
 
-pub fn expand(input: TokenStream) -> TokenStream {
+/// Which derive: a server event (to clients) or a node event (to the app's other nodes).
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Server,
+    Node,
+}
+
+impl Kind {
+    fn what(self) -> &'static str {
+        match self {
+            Kind::Server => "a server event",
+            Kind::Node => "a node event",
+        }
+    }
+}
+
+pub fn expand(input: TokenStream, kind: Kind) -> TokenStream {
     let input: DeriveInput = match syn::parse2(input) {
         Ok(input) => input,
         Err(e) => return e.to_compile_error(),
     };
+    let what = kind.what();
     let Some(attr) = input.attrs.iter().find(|a| a.path().is_ident("event")) else {
         return syn::Error::new_spanned(
             &input.ident,
-            "a server event needs its name: `#[event(\"message\")]`",
+            format!("{what} needs its name: `#[event(\"message\")]`"),
         )
         .to_compile_error();
     };
@@ -37,6 +56,14 @@ pub fn expand(input: TokenStream) -> TokenStream {
                 stream.parse()?
             };
             stream.parse::<Token![=]>()?;
+            if kind == Kind::Node && key != "crate" {
+                return Err(syn::Error::new(
+                    key.span(),
+                    format!(
+                        "unknown option `{key}`; a node event's `#[event]` takes the name and `crate`"
+                    ),
+                ));
+            }
             if key == "answer" {
                 if answer.is_some() {
                     return Err(syn::Error::new(key.span(), "`answer` set multiple times"));
@@ -82,7 +109,7 @@ pub fn expand(input: TokenStream) -> TokenStream {
     if !input.generics.params.is_empty() {
         return syn::Error::new_spanned(
             &input.generics,
-            "a server event cannot be generic: its record is a static",
+            format!("{what} cannot be generic: its record is a static"),
         )
         .to_compile_error();
     }
@@ -91,6 +118,28 @@ pub fn expand(input: TokenStream) -> TokenStream {
     let type_name = ident.to_string();
     let check = expand::event_name_check(&krate, &name);
     let source = expand::source(&krate);
+    let describe = quote! {
+        describe: || {
+            #[allow(unused_imports)]
+            use #krate::__private::{ViaAny as _, ViaSchema as _};
+            (&#krate::__private::Probe::<#ident>::new()).type_info(#type_name)
+        },
+    };
+    if kind == Kind::Node {
+        return quote! {
+            impl #krate::NodeEvent for #ident {
+                const NAME: &'static str = #name;
+            }
+            #check
+            #krate::__private::inventory::submit! {
+                #krate::__private::NodeEventInfo {
+                    name: #name,
+                    source: #source,
+                    #describe
+                }
+            }
+        };
+    }
     let (asks, answer_info) = match &answer {
         Some(answer) => (
             quote! {
@@ -120,11 +169,7 @@ pub fn expand(input: TokenStream) -> TokenStream {
                 namespaces: &[#(#namespaces),*],
                 source: #source,
                 answer: #answer_info,
-                describe: || {
-                    #[allow(unused_imports)]
-                    use #krate::__private::{ViaAny as _, ViaSchema as _};
-                    (&#krate::__private::Probe::<#ident>::new()).type_info(#type_name)
-                },
+                #describe
             }
         }
     }

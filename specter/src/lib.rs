@@ -177,8 +177,8 @@ pub use subscriber::{
     Ack, AckError, AckErrorWire, Answers, Arg, Args, Asks, Binding, DEFAULT_NAMESPACE,
     DEFAULT_PRIORITY, Deliver, DeliveryStats, ErrorKind, EventCtx, EventKind, EventKinds,
     ExtractError, Failure, FieldError, FromEvent, Guard, IntoGuard, IntoOutcome, IntoSubscriber,
-    IntoVerdict, Method, NsParams, Outbox, Outcome, Public, Rate, RateError, Reject, ServerEvent,
-    Session, SharedData, Source, Spread, Unanswered, Undelivered,
+    IntoVerdict, Method, NodeEvent, NsParams, Outbox, Outcome, Public, Rate, RateError, Reject,
+    ServerEvent, Session, SharedData, Source, Spread, Unanswered, Undelivered,
 };
 // Named by the signatures of `IntoSubscriber` and `Hooks`, never by an app: public, and
 // out of the docs.
@@ -192,7 +192,7 @@ pub use socketioxide;
 pub use socketioxide::extract::{Data, Event, State, TryData};
 pub use socketioxide::socket::DisconnectReason;
 pub use socketioxide::{ProtocolVersion, TransportType};
-pub use specter_macros::{Controller, ServerEvent, describe, handler, on};
+pub use specter_macros::{Controller, NodeEvent, ServerEvent, describe, handler, on};
 
 /// The reference: how Specter works, page by page (the same pages are in the
 /// repository's `specter/docs/`; their examples run as doctests).
@@ -233,6 +233,7 @@ pub mod __private {
     pub use crate::app::hooks::{DynHooks, HooksOf, NoHooks, ViaHooks};
     pub use crate::app::registry::{Construct, Registration, construct_controller};
     pub use crate::event_name::assert_event_name;
+    pub use crate::subscriber::node_event::NodeEventInfo;
     pub use crate::subscriber::rate::{assert_duration, assert_rate};
     pub use crate::subscriber::server_event::ServerEventInfo;
     pub use crate::subscriber::signature::{

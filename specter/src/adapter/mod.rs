@@ -31,6 +31,7 @@ pub(crate) type Socket = socketioxide::socket::Socket<Adapter>;
 
 pub(crate) type AckSender = socketioxide::extract::AckSender<Adapter>;
 
+pub(crate) mod node_bus;
 #[cfg(feature = "redis")]
 pub mod redis_link;
 
@@ -54,6 +55,8 @@ pub struct LinkHealth {
 pub struct RedisConnection {
     pub(crate) adapter: socketioxide_redis::RedisAdapterCtr<redis_link::LinkDriver>,
     pub(crate) link: std::sync::Arc<redis_link::Link>,
+    /// Node events, on the same link.
+    pub(crate) nodes: std::sync::Arc<node_bus::NodeBus>,
 }
 
 /// Connects to Redis at `url` (`redis://127.0.0.1:6379`); RESP3 is requested for you.
@@ -86,9 +89,16 @@ pub async fn connect_redis_with(
     let (driver, link) = redis_link::LinkDriver::connect(client, settings)
         .await
         .map_err(|e| crate::Error::Redis(e.to_string()))?;
+    let nodes = node_bus::NodeBus::linked(driver.clone())
+        .await
+        .map_err(|e| crate::Error::Redis(e.to_string()))?;
     let adapter = socketioxide_redis::RedisAdapterCtr::new_with_driver(
         driver,
         socketioxide_redis::RedisAdapterConfig::default(),
     );
-    Ok(RedisConnection { adapter, link })
+    Ok(RedisConnection {
+        adapter,
+        link,
+        nodes,
+    })
 }

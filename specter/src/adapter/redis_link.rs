@@ -196,6 +196,26 @@ impl LinkDriver {
     }
 }
 
+impl LinkDriver {
+    /// Publishes `val` on `chan`; `Err` says why it was not (counted as not published).
+    pub(crate) async fn publish_checked(&self, chan: &str, val: Vec<u8>) -> Result<(), String> {
+        if self.link.is_down() {
+            self.link.count_unpublished();
+            return Err("the Redis link is down".to_owned());
+        }
+        let mut conn = self.conn.clone();
+        let publish = conn.publish::<_, _, redis::Value>(chan, val);
+        let failed = match tokio::time::timeout(self.timeout, publish).await {
+            Ok(Ok(_)) => return Ok(()),
+            Ok(Err(e)) => e.to_string(),
+            Err(_) => "a publish to Redis took longer than the command timeout".to_owned(),
+        };
+        self.link.count_unpublished();
+        self.link.failed(&failed);
+        Err(failed)
+    }
+}
+
 /// Checks the link until the app's last driver is gone.
 async fn watch(conn: ConnectionManager, link: Weak<Link>, settings: LinkSettings) {
     let mut every = tokio::time::interval(settings.check_every);
@@ -217,25 +237,10 @@ async fn watch(conn: ConnectionManager, link: Weak<Link>, settings: LinkSettings
 impl Driver for LinkDriver {
     type Error = LinkError;
 
+    /// Never fails: what could not be published is counted, and the adapter goes on to
+    /// deliver it on this node.
     async fn publish(&self, chan: String, val: Vec<u8>) -> Result<(), Self::Error> {
-        if self.link.is_down() {
-            self.link.count_unpublished();
-            return Ok(());
-        }
-        let mut conn = self.conn.clone();
-        let publish = conn.publish::<_, _, redis::Value>(chan, val);
-        match tokio::time::timeout(self.timeout, publish).await {
-            Ok(Ok(_)) => {}
-            Ok(Err(e)) => {
-                self.link.count_unpublished();
-                self.link.failed(&e.to_string());
-            }
-            Err(_) => {
-                self.link.count_unpublished();
-                self.link
-                    .failed("a publish to Redis took longer than the command timeout");
-            }
-        }
+        let _ = self.publish_checked(&chan, val).await;
         Ok(())
     }
 

@@ -421,6 +421,8 @@ impl ServiceManagerBuilder {
         let gate = Arc::new(Gate::new(&path, self.origins, self.allow_request));
         let ingress = SocketIngress::with_settings(io, self.dispatch);
         ingress.set_text_wire(!self.msgpack);
+        #[cfg(feature = "redis")]
+        ingress.set_nodes(redis.nodes);
         for (namespace, i) in self.interceptors {
             match namespace {
                 None => ingress.add_interceptor(i),

@@ -3,13 +3,14 @@
 
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use futures_util::FutureExt;
 
 use crate::adapter::SocketIo;
+use crate::adapter::node_bus::Listener;
 use crate::app::background::{TASK_GRACE, Tasks};
 use crate::error::Error;
 use crate::subscriber::Outbox;
@@ -130,6 +131,35 @@ impl Lifecycle {
     /// started this component.
     pub fn outbox(&self) -> Option<&Outbox> {
         self.outbox.get()
+    }
+
+    /// Runs `listener` with each `E` another node of the app tells
+    /// ([`NodeEvent`](crate::NodeEvent)), until teardown. A node's listeners of one event
+    /// run in the order they listened, one event after the other; a payload that does
+    /// not deserialize into `E` is logged and skipped, a panic logged and isolated.
+    pub fn on_node_event<E, F, Fut>(&self, listener: F)
+    where
+        E: crate::NodeEvent,
+        F: Fn(E) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = ()> + Send + 'static,
+    {
+        let Some(outbox) = self.outbox.get() else {
+            tracing::error!(
+                event = E::NAME,
+                "on_node_event before the component started: ignored"
+            );
+            return;
+        };
+        let nodes = outbox.nodes().clone();
+        let erased: Arc<Listener> = Arc::new(move |data| match serde_json::from_value::<E>(data) {
+            Ok(event) => Box::pin(listener(event)),
+            Err(e) => {
+                tracing::warn!(event = E::NAME, error = %e, "a node event that does not deserialize was skipped");
+                Box::pin(async {})
+            }
+        });
+        let id = nodes.listen(E::NAME, erased);
+        self.add_cleanup(move || nodes.unlisten(E::NAME, id));
     }
 
     pub(crate) fn set_outbox(&self, outbox: Outbox) {

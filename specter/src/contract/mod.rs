@@ -21,6 +21,7 @@ use serde_json::{Map, Value};
 
 use crate::app::manager::ServiceManager;
 use crate::ingress::EventRow;
+use crate::subscriber::node_event::node_events;
 use crate::subscriber::server_event::server_events;
 use crate::subscriber::signature::{TypeInfo, described};
 use crate::subscriber::{AckErrorWire, ErrorKind, Source};
@@ -37,6 +38,9 @@ pub struct Contract {
     pub version: String,
     /// Every namespace with subscribers, `/` first.
     pub namespaces: Vec<NamespaceContract>,
+    /// What the app's nodes tell each other ([`NodeEvent`](crate::NodeEvent)s), by name:
+    /// part of the catalogue, never of the clients' TypeScript or AsyncAPI.
+    pub node_events: Vec<NodeEventContract>,
     /// The JSON Schemas the others refer to (`#/components/schemas/Name`).
     pub schemas: Map<String, Value>,
 }
@@ -92,6 +96,17 @@ pub struct SubscriberContract {
     pub ack: Option<Typed>,
     /// The answer's arguments after the first (`Spread<(A, B)>`: `B`).
     pub ack_rest: Vec<Typed>,
+}
+
+/// An event one node tells the others.
+#[derive(Debug, Clone, Serialize)]
+pub struct NodeEventContract {
+    /// Its name.
+    pub name: String,
+    /// Its payload.
+    pub payload: Typed,
+    /// Where its type is declared.
+    pub source: Source,
 }
 
 /// An event the server emits.
@@ -247,12 +262,22 @@ impl Contract {
             ns.server_events.dedup_by(|a, b| a.name == b.name);
             namespaces.push(ns);
         }
+        let mut node_events: Vec<NodeEventContract> = node_events()
+            .map(|info| NodeEventContract {
+                name: info.name.to_owned(),
+                payload: schema_of(&(info.describe)()),
+                source: info.source,
+            })
+            .collect();
+        node_events.sort_by(|a, b| a.name.cmp(&b.name));
+        node_events.dedup_by(|a, b| a.name == b.name);
         generator.subschema_for::<AckErrorWire>();
         let schemas = generator.take_definitions(true);
         Self {
             title: title.to_owned(),
             version: version.to_owned(),
             namespaces,
+            node_events,
             schemas,
         }
     }

@@ -158,6 +158,12 @@ impl SocketIngress {
         Outbox::new(self.shared.io.clone(), self.shared.delivery.clone())
     }
 
+    /// Links the app's node events to the other nodes.
+    #[cfg(feature = "redis")]
+    pub(crate) fn set_nodes(&self, nodes: Arc<crate::adapter::node_bus::NodeBus>) {
+        self.shared.delivery.set_nodes(nodes);
+    }
+
     /// Says whether every socket's packets are JSON text (not MessagePack).
     pub(crate) fn set_text_wire(&self, text: bool) {
         self.shared.delivery.set_text_wire(text);

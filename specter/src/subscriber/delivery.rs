@@ -12,7 +12,7 @@
 use std::collections::HashSet;
 use std::fmt;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use serde::Serialize;
@@ -20,6 +20,7 @@ use socketioxide::operators::BroadcastOperators;
 use socketioxide::socket::Sid;
 use socketioxide::{SendError, SocketError};
 
+use crate::adapter::node_bus::NodeBus;
 use crate::adapter::{Adapter, SocketRef};
 use crate::subscriber::server_event::ServerEvent;
 
@@ -56,6 +57,8 @@ pub(crate) struct Delivery {
     /// Whether every socket's packets are JSON text (the app does not speak
     /// MessagePack), which lets a broadcast from outside a subscriber be serialized once.
     text_wire: AtomicBool,
+    /// Node events: alone until the builder links them to the other nodes.
+    nodes: OnceLock<Arc<NodeBus>>,
 }
 
 /// Why a send did not reach its client.
@@ -144,6 +147,17 @@ impl Delivery {
             text_wire: AtomicBool::new(!cfg!(feature = "msgpack")),
             ..Self::default()
         }
+    }
+
+    /// The app's node events.
+    pub(crate) fn nodes(&self) -> &Arc<NodeBus> {
+        self.nodes.get_or_init(Arc::default)
+    }
+
+    /// Links the app's node events to the other nodes (before the first use).
+    #[cfg_attr(not(feature = "redis"), allow(dead_code))]
+    pub(crate) fn set_nodes(&self, nodes: Arc<NodeBus>) {
+        let _ = self.nodes.set(nodes);
     }
 
     /// Whether every socket's packets are JSON text.
@@ -385,6 +399,11 @@ impl Deliver {
     /// the event's name comes with its type.
     pub async fn send<E: ServerEvent + Sync>(&self, event: &E) -> Result<(), Undelivered> {
         self.emit(E::NAME, event).await
+    }
+
+    /// Tells every other node of the app `event` (see [`NodeEvent`](crate::NodeEvent)).
+    pub async fn to_nodes<E: crate::NodeEvent + Sync>(&self, event: &E) -> Result<(), Undelivered> {
+        crate::subscriber::node_event::to_nodes(self.delivery.nodes(), event).await
     }
 
     /// Emits a typed [`ServerEvent`] to every socket `targets` selects, as

@@ -6,8 +6,10 @@ use std::sync::Arc;
 use serde::Serialize;
 use socketioxide::operators::BroadcastOperators;
 
+use crate::adapter::node_bus::NodeBus;
 use crate::adapter::{Adapter, SocketIo, SocketRef};
 use crate::subscriber::delivery::{Delivery, Undelivered, emit_to};
+use crate::subscriber::node_event::NodeEvent;
 use crate::subscriber::server_event::ServerEvent;
 
 /// Emits for code outside subscribers (background tasks, HTTP routes, services), with
@@ -105,6 +107,16 @@ impl Outbox {
         event: &E,
     ) -> Result<(), Undelivered> {
         self.to_all(targets, E::NAME, event).await
+    }
+
+    /// Tells every other node of the app `event` (see [`NodeEvent`]).
+    pub async fn to_nodes<E: NodeEvent + Sync>(&self, event: &E) -> Result<(), Undelivered> {
+        crate::subscriber::node_event::to_nodes(self.delivery.nodes(), event).await
+    }
+
+    /// The app's node events, to listen to.
+    pub(crate) fn nodes(&self) -> &Arc<NodeBus> {
+        self.delivery.nodes()
     }
 
     /// Emits a typed [`ServerEvent`] to every socket of `/`, as
