@@ -53,6 +53,7 @@ use proc_macro::TokenStream;
 ///
 /// ```
 /// use specter::prelude::*;
+/// use specter::{Events, Handler};
 /// use specter::Source;
 ///
 /// struct Echo;
@@ -106,6 +107,7 @@ pub fn on(_attr: TokenStream, item: TokenStream) -> TokenStream {
 ///
 /// ```
 /// use specter::prelude::*;
+/// use specter::{Controller, Events};
 ///
 /// #[derive(Default, Controller)]
 /// #[controller(name = "chat", route = "/chat")]
@@ -136,6 +138,7 @@ pub fn derive_controller(input: TokenStream) -> TokenStream {
 ///
 /// ```
 /// use specter::prelude::*;
+/// use specter::{Controller, Events};
 ///
 /// #[derive(Default, Controller)]
 /// #[controller(name = "chat")]
