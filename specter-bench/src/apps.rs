@@ -113,25 +113,17 @@ pub async fn specter_order(
         .unwrap();
     let ingress = app.ingress();
     for i in 0..subscribers {
-        let priority = i as i32;
-        if asynchronous {
-            let work =
-                move |SharedData(p): SharedData<Payload>| async move { work(i, &p).map(Ack) };
-            ingress
-                .on("bench", work)
-                .owner("bench")
-                .priority(priority)
-                .subscribe()
-                .unwrap();
+        let on = if asynchronous {
+            ingress.on(
+                "bench",
+                move |SharedData(p): SharedData<Payload>| async move { work(i, &p).map(Ack) },
+            )
         } else {
-            let work = move |SharedData(p): SharedData<Payload>| work(i, &p).map(Ack);
-            ingress
-                .on("bench", work)
-                .owner("bench")
-                .priority(priority)
-                .subscribe()
-                .unwrap();
-        }
+            ingress.on("bench", move |SharedData(p): SharedData<Payload>| {
+                work(i, &p).map(Ack)
+            })
+        };
+        on.owner("bench").priority(i as i32).subscribe().unwrap();
     }
     app.boot().await.unwrap();
     let router = app.router();

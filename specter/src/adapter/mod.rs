@@ -89,7 +89,7 @@ pub async fn connect_redis_with(
     let (driver, link) = redis_link::LinkDriver::connect(client, settings)
         .await
         .map_err(|e| crate::Error::Redis(e.to_string()))?;
-    let nodes = node_bus::NodeBus::linked(driver.clone())
+    let nodes = node_bus::NodeBus::linked(driver.clone(), settings.node_events_waiting)
         .await
         .map_err(|e| crate::Error::Redis(e.to_string()))?;
     let adapter = socketioxide_redis::RedisAdapterCtr::new_with_driver(

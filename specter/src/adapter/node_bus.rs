@@ -76,13 +76,14 @@ impl NodeBus {
     }
 
     /// The bus of a node on `link`: subscribes to [`CHANNEL`] and hands each message of
-    /// another node to this node's listeners.
+    /// another node to this node's listeners, `waiting` of them at most waiting.
     #[cfg(feature = "redis")]
     pub async fn linked(
         link: super::redis_link::LinkDriver,
+        waiting: usize,
     ) -> Result<Arc<Self>, super::redis_link::LinkError> {
         use socketioxide_redis::drivers::Driver;
-        let mut messages = link.subscribe(CHANNEL.to_owned(), 1024).await?;
+        let mut messages = link.subscribe(CHANNEL.to_owned(), waiting.max(1)).await?;
         let bus = Arc::new(Self {
             link: Some(link),
             ..Self::new()

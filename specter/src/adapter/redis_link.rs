@@ -39,6 +39,9 @@ pub struct LinkSettings {
     /// How long one command to Redis may take before the link counts as down (default
     /// 1 s): the longest a broadcast waits for Redis before it is delivered locally.
     pub command_timeout: Duration,
+    /// How many node events from other nodes may wait for this node's listeners
+    /// (default 1,024); past it, one is dropped with a `warn` line.
+    pub node_events_waiting: usize,
 }
 
 impl Default for LinkSettings {
@@ -46,6 +49,7 @@ impl Default for LinkSettings {
         Self {
             check_every: Duration::from_millis(500),
             command_timeout: Duration::from_secs(1),
+            node_events_waiting: 1024,
         }
     }
 }
