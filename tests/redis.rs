@@ -5,144 +5,12 @@
 
 mod common;
 
-use std::path::PathBuf;
-use std::process::Stdio;
 use std::time::Duration;
 
+use common::redis::{Redis, chat_with_redis, example_with_redis, redis, redis_cluster};
 use common::{BrowserRun, Client, assert_admin_ui_run, start};
 use serde_json::{Value, json};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::process::{Child, Command};
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
-}
-
-/// A private redis-server on a free loopback port, in a temp dir; killed on drop.
-struct Redis {
-    child: Child,
-    dir: TempDir,
-    port: u16,
-    url: String,
-}
-
-struct TempDir(PathBuf);
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-async fn redis() -> Redis {
-    let version = std::process::Command::new("redis-server")
-        .arg("--version")
-        .output();
-    assert!(
-        version.is_ok_and(|o| o.status.success()),
-        "redis-server (>= 7) is required by the multi-node test: apt-get install redis-server \
-         (scripts/test-all.sh installs it)"
-    );
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let dir =
-        TempDir(std::env::temp_dir().join(format!("specter-redis-{}-{port}", std::process::id())));
-    std::fs::create_dir_all(&dir.0).unwrap();
-    let child = redis_server(port, &dir.0).await;
-    Redis {
-        child,
-        dir,
-        port,
-        url: format!("redis://127.0.0.1:{port}"),
-    }
-}
-
-impl Redis {
-    /// Stops the server, as a crash or an upgrade would.
-    async fn stop(&mut self) {
-        let _ = self.child.kill().await;
-    }
-
-    /// Starts it again on the same port.
-    async fn start_again(&mut self) {
-        self.child = redis_server(self.port, &self.dir.0).await;
-    }
-}
-
-/// Starts redis-server on `port`, and returns once it answers PING.
-async fn redis_server(port: u16, dir: &std::path::Path) -> Child {
-    let child = Command::new("redis-server")
-        .args([
-            "--bind",
-            "127.0.0.1",
-            "--port",
-            &port.to_string(),
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-        ])
-        .arg("--dir")
-        .arg(dir)
-        .stdout(Stdio::null())
-        .kill_on_drop(true)
-        .spawn()
-        .unwrap();
-    // Ready when it answers PING.
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
-    loop {
-        if let Ok(mut s) = tokio::net::TcpStream::connect(("127.0.0.1", port)).await {
-            let mut buf = [0u8; 7];
-            if s.write_all(b"PING\r\n").await.is_ok()
-                && s.read_exact(&mut buf).await.is_ok()
-                && &buf == b"+PONG\r\n"
-            {
-                break;
-            }
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "redis-server did not start"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    child
-}
-
-/// The chat example built with `--features redis`, in a target dir of its own so the
-/// local build of the same example stays as it is.
-fn chat_with_redis() -> PathBuf {
-    example_with_redis("chat")
-}
-
-/// The example `name` built with `--features redis` (see [`chat_with_redis`]).
-fn example_with_redis(name: &str) -> PathBuf {
-    let target = root().join("target/redis");
-    let status = std::process::Command::new(env!("CARGO"))
-        .args([
-            "build",
-            "-q",
-            "-p",
-            "specter-runtime",
-            "--example",
-            name,
-            "--features",
-            "redis",
-            "--target-dir",
-        ])
-        .arg(&target)
-        .current_dir(root())
-        .status()
-        .unwrap();
-    assert!(
-        status.success(),
-        "cargo build --example {name} --features redis failed"
-    );
-    target.join("debug/examples").join(name)
-}
+use tokio::process::Child;
 
 async fn join(c: &mut Client, url: &str, name: &str) -> String {
     let s = c
@@ -442,5 +310,70 @@ async fn nodes_tell_each_other_who_is_present_with_node_events() {
 
     c.disconnect(&ann).await;
     present_becomes(&mut c, &bob, "bob", 1).await;
+    drop((node1, node2));
+}
+
+/// The broker is a Redis Cluster of three (sharded pub/sub): the nodes hear each other;
+/// the shard that holds the chat's channel is killed during traffic, the sender's own
+/// node still delivers and says it is degraded, and once the shard is back the nodes
+/// hear each other again, with no restart.
+#[tokio::test]
+async fn a_redis_cluster_carries_the_nodes_through_a_restarted_shard() {
+    let chat = tokio::task::spawn_blocking(chat_with_redis).await.unwrap();
+    let mut cluster = redis_cluster().await;
+    let urls = cluster.urls();
+    let env = [("SPECTER_REDIS_CLUSTER", urls.as_str())];
+    let (node1, url1) = start(&chat, &env).await;
+    let (node2, url2) = start(&chat, &env).await;
+    let mut c = Client::node().await;
+    let ann = join(&mut c, &url1, "ann").await;
+    let dan = join(&mut c, &url1, "dan").await;
+    let bob = join(&mut c, &url2, "bob").await;
+    say(&mut c, &ann, "before").await;
+    for s in [&ann, &dan, &bob] {
+        assert_eq!(heard(&mut c, s).await, ("ann".into(), "before".into()));
+    }
+    say(&mut c, &bob, "from node 2").await;
+    for s in [&ann, &dan, &bob] {
+        assert_eq!(heard(&mut c, s).await, ("bob".into(), "from node 2".into()));
+    }
+
+    let shard = cluster.owner_of("socket.io-request#/#").await;
+    cluster.stop(shard).await;
+    let degraded = health_becomes(&url1, 503).await;
+    assert_eq!(degraded["broker"]["state"], "down", "{degraded}");
+    say(&mut c, &ann, "during").await;
+    for s in [&ann, &dan] {
+        assert_eq!(heard(&mut c, s).await, ("ann".into(), "during".into()));
+    }
+
+    cluster.start_again(shard).await;
+    health_becomes(&url1, 200).await;
+    health_becomes(&url2, 200).await;
+    // Each node re-subscribes to the shard once its connection to it is back.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    loop {
+        let counted = cluster.owner_listeners("socket.io-request#/#").await;
+        if counted == 2 {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the nodes did not re-subscribe to the restarted shard ({counted} of 2)"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    say(&mut c, &ann, "after").await;
+    assert_eq!(
+        heard(&mut c, &bob).await,
+        ("ann".into(), "after".into()),
+        "node 2 hears node 1 again (and never heard what was said during the outage)"
+    );
+    say(&mut c, &bob, "bob is back").await;
+    assert_eq!(heard(&mut c, &ann).await.1, "after");
+    assert_eq!(
+        heard(&mut c, &ann).await,
+        ("bob".into(), "bob is back".into())
+    );
     drop((node1, node2));
 }

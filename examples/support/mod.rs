@@ -1,6 +1,7 @@
 //! What every example does around its app: logs (`RUST_LOG`, default `info`), the
 //! address (`SPECTER_ADDR`, default 127.0.0.1:3000), Redis when built with
-//! `--features redis` (`SPECTER_REDIS_URL`), and the ready line
+//! `--features redis` (`SPECTER_REDIS_URL`, or `SPECTER_REDIS_CLUSTER`: the comma-separated
+//! URLs of some nodes of a Redis Cluster), and the ready line
 //! `listening on http://ADDR`, printed once the app is booted. With the arguments
 //! `contract DIR`, it writes the app's contract (TypeScript event maps and an AsyncAPI
 //! document) into DIR instead of serving.
@@ -15,12 +16,21 @@ pub async fn serve(builder: ServiceManagerBuilder) -> Result<(), Error> {
             tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
         )
         .init();
-    // Built with `--features redis`: every node sharing this Redis server is one app.
+    // Built with `--features redis`: every node sharing this Redis is one app.
     #[cfg(feature = "redis")]
     let builder = {
-        let url =
-            std::env::var("SPECTER_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into());
-        builder.redis(specter::adapter::connect_redis(&url).await?)
+        let redis = match std::env::var("SPECTER_REDIS_CLUSTER") {
+            Ok(nodes) => {
+                let nodes: Vec<&str> = nodes.split(',').collect();
+                specter::adapter::connect_redis_cluster(&nodes).await?
+            }
+            Err(_) => {
+                let url = std::env::var("SPECTER_REDIS_URL")
+                    .unwrap_or_else(|_| "redis://127.0.0.1:6379".into());
+                specter::adapter::connect_redis(&url).await?
+            }
+        };
+        builder.redis(redis)
     };
     let app = builder.build()?;
     app.boot().await?; // subscribed before the first client can connect

@@ -4,6 +4,7 @@
 
 pub mod logs;
 pub mod raw;
+pub mod redis;
 
 use std::collections::{HashMap, VecDeque};
 use std::path::{Path, PathBuf};
@@ -16,6 +17,11 @@ use specter::ServiceManager;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::process::{Child, ChildStdin, Command};
 use tokio::sync::{mpsc, oneshot};
+
+/// The workspace's root.
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
+}
 
 /// How long any single wait of a test may take.
 pub const WAIT: Duration = Duration::from_secs(10);

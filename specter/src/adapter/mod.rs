@@ -33,6 +33,8 @@ pub(crate) type AckSender = socketioxide::extract::AckSender<Adapter>;
 
 pub(crate) mod node_bus;
 #[cfg(feature = "redis")]
+mod redis_conn;
+#[cfg(feature = "redis")]
 pub mod redis_link;
 
 /// What [`ServiceManager::health`](crate::ServiceManager::health) says of the link.
@@ -78,20 +80,72 @@ pub async fn connect_redis_with(
     url: &str,
     settings: redis_link::LinkSettings,
 ) -> Result<RedisConnection, crate::Error> {
-    let url = if url.contains("protocol=") {
+    let client = redis::Client::open(resp3(url)).map_err(redis_error)?;
+    linked(redis_link::Target::Single(client), settings).await
+}
+
+/// Connects to the Redis Cluster that `nodes` belong to (some of its nodes' URLs:
+/// `redis://10.0.0.1:7000`; the others are found from them). The link uses sharded
+/// pub/sub (Redis >= 7), follows the slots when they move and re-subscribes to a shard
+/// that comes back; while a shard is unreachable the link counts as down, as it does on
+/// one server.
+///
+/// ```no_run
+/// # async fn demo() -> Result<(), specter::Error> {
+/// let nodes = ["redis://127.0.0.1:7000", "redis://127.0.0.1:7001"];
+/// let redis = specter::adapter::connect_redis_cluster(&nodes).await?;
+/// let app = specter::ServiceManager::builder().redis(redis).discover().build()?;
+/// # Ok(()) }
+/// ```
+#[cfg(feature = "redis")]
+pub async fn connect_redis_cluster(nodes: &[&str]) -> Result<RedisConnection, crate::Error> {
+    connect_redis_cluster_with(nodes, redis_link::LinkSettings::default()).await
+}
+
+/// [`connect_redis_cluster`], with how the link is watched.
+#[cfg(feature = "redis")]
+pub async fn connect_redis_cluster_with(
+    nodes: &[&str],
+    settings: redis_link::LinkSettings,
+) -> Result<RedisConnection, crate::Error> {
+    if nodes.is_empty() {
+        return Err(crate::Error::Redis(
+            "a Redis Cluster needs the URL of one of its nodes at least".to_owned(),
+        ));
+    }
+    let seeds = nodes.iter().map(|url| (*url).to_owned()).collect();
+    linked(redis_link::Target::Cluster(seeds), settings).await
+}
+
+/// `url`, asking for RESP3 (the push messages of pub/sub on the same connection).
+#[cfg(feature = "redis")]
+fn resp3(url: &str) -> String {
+    if url.contains("protocol=") {
         url.to_owned()
     } else if url.contains('?') {
         format!("{url}&protocol=resp3")
     } else {
         format!("{url}?protocol=resp3")
-    };
-    let client = redis::Client::open(url).map_err(|e| crate::Error::Redis(e.to_string()))?;
-    let (driver, link) = redis_link::LinkDriver::connect(client, settings)
+    }
+}
+
+#[cfg(feature = "redis")]
+fn redis_error(e: impl std::fmt::Display) -> crate::Error {
+    crate::Error::Redis(e.to_string())
+}
+
+/// The adapter, the link and the node events on a link to `target`.
+#[cfg(feature = "redis")]
+async fn linked(
+    target: redis_link::Target,
+    settings: redis_link::LinkSettings,
+) -> Result<RedisConnection, crate::Error> {
+    let (driver, link) = redis_link::LinkDriver::connect(target, settings)
         .await
-        .map_err(|e| crate::Error::Redis(e.to_string()))?;
+        .map_err(redis_error)?;
     let nodes = node_bus::NodeBus::linked(driver.clone(), settings.node_events_waiting)
         .await
-        .map_err(|e| crate::Error::Redis(e.to_string()))?;
+        .map_err(redis_error)?;
     let adapter = socketioxide_redis::RedisAdapterCtr::new_with_driver(
         driver,
         socketioxide_redis::RedisAdapterConfig::default(),

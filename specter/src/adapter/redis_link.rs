@@ -7,8 +7,9 @@
 //! good, and during an outage even the sender's own node received nothing while acks
 //! said "ok". This driver
 //!
-//! - rides redis-rs's `ConnectionManager`, which reconnects with backoff and
-//!   re-subscribes to every channel by itself;
+//! - rides redis-rs's `ConnectionManager` (or, on a Redis Cluster, its cluster
+//!   connection with sharded pub/sub: [`connect_redis_cluster`](super::connect_redis_cluster)),
+//!   which reconnects with backoff and re-subscribes to every channel by itself;
 //! - checks the link every half second (a `PING`; [`LinkSettings`]), so that it knows when Redis is gone
 //!   and when it is back even while nobody publishes; one `warn` line when it goes, one
 //!   `info` line when it is back, with how much could not be published meanwhile;
@@ -23,12 +24,12 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock, Weak};
 use std::time::{Duration, Instant};
 
-use redis::aio::{ConnectionManager, ConnectionManagerConfig};
-use redis::{AsyncCommands, FromRedisValue, PushInfo, PushKind};
+use redis::{FromRedisValue, PushInfo, PushKind};
 use socketioxide_redis::drivers::{ChanItem, Driver, MessageStream};
 use tokio::sync::mpsc;
 
 use super::LinkHealth;
+use super::redis_conn::Conn;
 
 /// How the link to Redis is watched: [`connect_redis_with`](super::connect_redis_with).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -134,7 +135,7 @@ type Handlers = Arc<RwLock<HashMap<String, mpsc::Sender<ChanItem>>>>;
 /// The driver: see the module's documentation.
 #[derive(Clone)]
 pub struct LinkDriver {
-    conn: ConnectionManager,
+    conn: Conn,
     timeout: Duration,
     handlers: Handlers,
     link: Arc<Link>,
@@ -168,28 +169,31 @@ fn route(push: PushInfo, handlers: &Handlers) {
     }
 }
 
+/// Where the link goes.
+pub(crate) enum Target {
+    /// One server (or a primary).
+    Single(redis::Client),
+    /// A Redis Cluster, by some of its nodes' URLs.
+    Cluster(Vec<String>),
+}
+
 impl LinkDriver {
-    /// Connects to `client` (RESP3) and starts checking the link.
+    /// Connects to `target` (RESP3) and starts checking the link.
     pub(crate) async fn connect(
-        client: redis::Client,
+        target: Target,
         settings: LinkSettings,
     ) -> Result<(Self, Arc<Link>), LinkError> {
         let timeout = settings.command_timeout;
         let handlers: Handlers = Arc::default();
         let link = Arc::new(Link::default());
         let routed = handlers.clone();
-        let config = ConnectionManagerConfig::new()
-            .set_push_sender(move |push: PushInfo| {
-                route(push, &routed);
-                Ok::<(), std::convert::Infallible>(())
-            })
-            .set_automatic_resubscription()
-            .set_connection_timeout(Some(timeout))
-            .set_response_timeout(Some(timeout))
-            .set_number_of_retries(1)
-            .set_max_delay(Duration::from_millis(500));
-        let conn = ConnectionManager::new_with_config(client, config).await?;
-        tokio::spawn(watch(conn.clone(), Arc::downgrade(&link), settings));
+        let push = move |push: PushInfo| route(push, &routed);
+        let conn = match target {
+            Target::Single(client) => Conn::single(client, timeout, push).await?,
+            Target::Cluster(seeds) => Conn::cluster(seeds, timeout, push).await?,
+        };
+        let watched = (conn.clone(), handlers.clone());
+        tokio::spawn(watch(watched, Arc::downgrade(&link), settings));
         let driver = Self {
             conn,
             timeout,
@@ -207,8 +211,7 @@ impl LinkDriver {
             self.link.count_unpublished();
             return Err("the Redis link is down".to_owned());
         }
-        let mut conn = self.conn.clone();
-        let publish = conn.publish::<_, _, redis::Value>(chan, val);
+        let publish = self.conn.publish(chan, val);
         let failed = match tokio::time::timeout(self.timeout, publish).await {
             Ok(Ok(_)) => return Ok(()),
             Ok(Err(e)) => e.to_string(),
@@ -220,21 +223,42 @@ impl LinkDriver {
     }
 }
 
-/// Checks the link until the app's last driver is gone.
-async fn watch(conn: ConnectionManager, link: Weak<Link>, settings: LinkSettings) {
+/// Checks the link until the app's last driver is gone. On a cluster, a check that finds
+/// fewer subscriptions than channels subscribes to them again before the link counts as
+/// up (see [`Conn::subscribe_again`]).
+async fn watch((conn, handlers): (Conn, Handlers), link: Weak<Link>, settings: LinkSettings) {
     let mut every = tokio::time::interval(settings.check_every);
     every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         every.tick().await;
         let Some(link) = link.upgrade() else { return };
-        let mut conn = conn.clone();
-        let ping = redis::cmd("PING");
-        let answer = ping.query_async::<String>(&mut conn);
-        match tokio::time::timeout(settings.command_timeout, answer).await {
-            Ok(Ok(_)) => link.recovered(),
-            Ok(Err(e)) => link.failed(&e.to_string()),
-            Err(_) => link.failed("Redis did not answer a PING within the command timeout"),
+        let subscribed = match tokio::time::timeout(settings.command_timeout, conn.check()).await {
+            Ok(Ok(subscribed)) => subscribed,
+            Ok(Err(reason)) => {
+                link.failed(&reason);
+                continue;
+            }
+            Err(_) => {
+                link.failed("Redis did not answer a check within the command timeout");
+                continue;
+            }
+        };
+        let channels: Vec<String> = handlers.read().unwrap().keys().cloned().collect();
+        if subscribed.is_some_and(|n| n < channels.len()) {
+            let again = conn.subscribe_again(&channels);
+            match tokio::time::timeout(settings.command_timeout, again).await {
+                Ok(Ok(())) => {}
+                Ok(Err(e)) => {
+                    link.failed(&e.to_string());
+                    continue;
+                }
+                Err(_) => {
+                    link.failed("Redis did not answer a SUBSCRIBE within the command timeout");
+                    continue;
+                }
+            }
         }
+        link.recovered();
     }
 }
 
@@ -255,14 +279,14 @@ impl Driver for LinkDriver {
     ) -> Result<MessageStream<ChanItem>, Self::Error> {
         let (tx, rx) = mpsc::channel(size);
         self.handlers.write().unwrap().insert(chan.clone(), tx);
-        self.conn.clone().subscribe(chan.as_str()).await?;
+        self.conn.subscribe(&chan).await?;
         Ok(MessageStream::new(rx))
     }
 
     async fn unsubscribe(&self, chan: String) -> Result<(), Self::Error> {
         self.handlers.write().unwrap().remove(&chan);
         if !self.link.is_down() {
-            self.conn.clone().unsubscribe(chan).await?;
+            self.conn.unsubscribe(&chan).await?;
         }
         Ok(())
     }
@@ -272,12 +296,8 @@ impl Driver for LinkDriver {
         if self.link.is_down() {
             return Ok(1);
         }
-        let mut conn = self.conn.clone();
-        let mut numsub = redis::cmd("PUBSUB");
-        numsub.arg("NUMSUB").arg(chan);
-        let counted = numsub.query_async::<(String, u16)>(&mut conn);
-        match tokio::time::timeout(self.timeout, counted).await {
-            Ok(Ok((_, count))) => Ok(count),
+        match tokio::time::timeout(self.timeout, self.conn.listeners(chan)).await {
+            Ok(Ok(count)) => Ok(count),
             Ok(Err(e)) => {
                 self.link.failed(&e.to_string());
                 Ok(1)

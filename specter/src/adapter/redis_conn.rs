@@ -1,0 +1,191 @@
+//! The connection under the Redis link: one server (or a primary), or a Redis Cluster.
+//!
+//! Both reconnect and re-subscribe by themselves (redis-rs's `ConnectionManager`, and its
+//! cluster connection, which also follows slots that move). On a cluster the link uses
+//! sharded pub/sub (`SPUBLISH`, `SSUBSCRIBE`, Redis >= 7): each channel lives on the shard
+//! of its slot, so a message crosses one shard instead of every node of the cluster, as
+//! node's `@socket.io/redis-adapter` does in its sharded mode.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use redis::cluster::ClusterClient;
+use redis::cluster_async::ClusterConnection;
+use redis::cluster_routing::{RoutingInfo, SingleNodeRoutingInfo};
+use redis::{AsyncCommands, FromRedisValue, PushInfo, RedisResult};
+
+/// One server, or a cluster: see the module's documentation.
+#[derive(Clone)]
+pub(crate) enum Conn {
+    Single(ConnectionManager),
+    Cluster(ClusterConnection),
+}
+
+impl Conn {
+    /// A connection to one server (RESP3), each push message handed to `push`.
+    pub async fn single(
+        client: redis::Client,
+        timeout: Duration,
+        push: impl Fn(PushInfo) + Send + Sync + 'static,
+    ) -> RedisResult<Self> {
+        let config = ConnectionManagerConfig::new()
+            .set_push_sender(move |info: PushInfo| {
+                push(info);
+                Ok::<(), std::convert::Infallible>(())
+            })
+            .set_automatic_resubscription()
+            .set_connection_timeout(Some(timeout))
+            .set_response_timeout(Some(timeout))
+            .set_number_of_retries(1)
+            .set_max_delay(Duration::from_millis(500));
+        Ok(Self::Single(
+            ConnectionManager::new_with_config(client, config).await?,
+        ))
+    }
+
+    /// A connection to the cluster that `seeds` belong to (RESP3).
+    pub async fn cluster(
+        seeds: Vec<String>,
+        timeout: Duration,
+        push: impl Fn(PushInfo) + Send + Sync + 'static,
+    ) -> RedisResult<Self> {
+        let client = ClusterClient::builder(seeds)
+            .use_protocol(redis::ProtocolVersion::RESP3)
+            .connection_timeout(timeout)
+            .response_timeout(timeout)
+            .retries(1)
+            .max_retry_wait(500)
+            .push_sender(move |info: PushInfo| {
+                push(info);
+                Ok::<(), std::convert::Infallible>(())
+            })
+            .build()?;
+        Ok(Self::Cluster(client.get_async_connection().await?))
+    }
+
+    pub async fn publish(&self, chan: &str, val: Vec<u8>) -> RedisResult<()> {
+        match self.clone() {
+            Self::Single(mut c) => c.publish::<_, _, redis::Value>(chan, val).await,
+            Self::Cluster(mut c) => c.spublish::<_, _, redis::Value>(chan, val).await,
+        }
+        .map(drop)
+    }
+
+    pub async fn subscribe(&self, chan: &str) -> RedisResult<()> {
+        match self.clone() {
+            Self::Single(mut c) => c.subscribe(chan).await,
+            Self::Cluster(mut c) => c.ssubscribe(chan).await,
+        }
+    }
+
+    pub async fn unsubscribe(&self, chan: &str) -> RedisResult<()> {
+        match self.clone() {
+            Self::Single(mut c) => c.unsubscribe(chan).await,
+            Self::Cluster(mut c) => c.sunsubscribe(chan).await,
+        }
+    }
+
+    /// Subscribes to `channels` again. One server's connection does it by itself when it
+    /// reconnects; a cluster's does it on some paths only (a connection to a restarted
+    /// shard may come back without its subscriptions), so the link checks them
+    /// ([`check`](Self::check)); `SSUBSCRIBE` to a channel already subscribed changes
+    /// nothing.
+    pub async fn subscribe_again(&self, channels: &[String]) -> RedisResult<()> {
+        match self.clone() {
+            Self::Single(_) => Ok(()),
+            Self::Cluster(mut c) => {
+                for chan in channels {
+                    c.ssubscribe(chan).await?;
+                }
+                Ok(())
+            }
+        }
+    }
+
+    /// How many connections listen on `chan` (on a cluster, on its shard).
+    pub async fn listeners(&self, chan: &str) -> RedisResult<u16> {
+        let mut numsub = redis::cmd("PUBSUB");
+        let counts: HashMap<String, u16> = match self.clone() {
+            Self::Single(mut c) => numsub.arg("NUMSUB").arg(chan).query_async(&mut c).await?,
+            Self::Cluster(mut c) => {
+                numsub
+                    .arg("SHARDNUMSUB")
+                    .arg(chan)
+                    .query_async(&mut c)
+                    .await?
+            }
+        };
+        Ok(counts.get(chan).copied().unwrap_or(0))
+    }
+
+    /// A `PING`; on a cluster, a `CLIENT INFO` to each primary that the slot map names,
+    /// so that one unreachable shard is a link down. `Ok` has, on a cluster, how many
+    /// sharded channels this link's connections to the primaries are subscribed to;
+    /// `Err` says why the check failed, naming the node.
+    pub async fn check(&self) -> Result<Option<usize>, String> {
+        match self.clone() {
+            Self::Single(mut c) => {
+                let ping = redis::cmd("PING").query_async::<redis::Value>(&mut c).await;
+                ping.map(|_| None).map_err(|e| e.to_string())
+            }
+            Self::Cluster(mut c) => {
+                let mut slots = redis::cmd("CLUSTER");
+                let slots = slots.arg("SLOTS").query_async::<redis::Value>(&mut c).await;
+                let slots = slots.map_err(|e| e.to_string())?;
+                let mut subscribed = 0;
+                for (host, port) in primaries(&slots) {
+                    let node = format!("{host}:{port}");
+                    let route = SingleNodeRoutingInfo::ByAddress { host, port };
+                    let mut info = redis::cmd("CLIENT");
+                    info.arg("INFO");
+                    let answer = match c.route_command(info, RoutingInfo::SingleNode(route)).await {
+                        Ok(v) => String::from_redis_value(v).map_err(|e| e.to_string()),
+                        Err(e) => Err(e.to_string()),
+                    };
+                    let answer = answer.map_err(|e| {
+                        format!("the Redis Cluster node {node} does not answer: {e}")
+                    })?;
+                    subscribed += sharded_subscriptions(&answer);
+                }
+                Ok(Some(subscribed))
+            }
+        }
+    }
+}
+
+/// The `ssub=N` of a `CLIENT INFO` line.
+fn sharded_subscriptions(info: &str) -> usize {
+    info.split_whitespace()
+        .find_map(|field| field.strip_prefix("ssub="))
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0)
+}
+
+/// The primaries of a `CLUSTER SLOTS` answer: `[[start, end, [host, port, ..], ..], ..]`.
+fn primaries(slots: &redis::Value) -> Vec<(String, u16)> {
+    use redis::Value::{Array, BulkString, Int, SimpleString};
+    let mut found: Vec<(String, u16)> = Vec::new();
+    let Array(ranges) = slots else {
+        return found;
+    };
+    for range in ranges {
+        let Array(range) = range else { continue };
+        let Some(Array(primary)) = range.get(2) else {
+            continue;
+        };
+        let host = match primary.first() {
+            Some(BulkString(b)) => String::from_utf8_lossy(b).into_owned(),
+            Some(SimpleString(s)) => s.clone(),
+            _ => continue,
+        };
+        let Some(Int(port)) = primary.get(1) else {
+            continue;
+        };
+        let node = (host, *port as u16);
+        if !found.contains(&node) {
+            found.push(node);
+        }
+    }
+    found
+}
