@@ -45,6 +45,9 @@ pub struct LinkHealth {
     /// Messages for other nodes that could not be published (delivered on this node
     /// only), since the app started.
     pub unpublished: u64,
+    /// The same, by namespace (`nodes` for node events): what the clients of other
+    /// nodes missed in each.
+    pub unpublished_by_namespace: std::collections::BTreeMap<String, u64>,
     /// Why the link is down, when it is (omitted from the health route unless
     /// `health_details`).
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -18,7 +18,7 @@
 //!   requests that wait for other nodes (`fetch_sockets`, the Admin UI's lists) count
 //!   only this node, so they answer at once instead of waiting for nodes that cannot hear.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock, Weak};
@@ -78,6 +78,8 @@ impl From<redis::RedisError> for LinkError {
 pub(crate) struct Link {
     down: AtomicBool,
     unpublished: AtomicU64,
+    /// The same, by the namespace of the channel (see [`namespace_of`]).
+    by_namespace: Mutex<BTreeMap<String, u64>>,
     /// Since when, and why, the link is down.
     outage: Mutex<Option<(Instant, String, u64)>>,
 }
@@ -112,8 +114,19 @@ impl Link {
         self.down.store(false, Ordering::Relaxed);
     }
 
-    fn count_unpublished(&self) {
+    fn count_unpublished(&self, chan: &str) {
         self.unpublished.fetch_add(1, Ordering::Relaxed);
+        let namespace = namespace_of(chan);
+        let mut by_namespace = self.by_namespace.lock().unwrap();
+        match by_namespace.get_mut(namespace) {
+            Some(n) => *n += 1,
+            None => {
+                by_namespace.insert(namespace.to_owned(), 1);
+            }
+        }
+        #[cfg(feature = "metrics")]
+        metrics::counter!("specter_unpublished_total", "namespace" => namespace.to_owned())
+            .increment(1);
     }
 
     fn unpublished(&self) -> u64 {
@@ -125,9 +138,19 @@ impl Link {
         LinkHealth {
             state: if self.is_down() { "down" } else { "up" },
             unpublished: self.unpublished(),
+            unpublished_by_namespace: self.by_namespace.lock().unwrap().clone(),
             reason: outage.as_ref().map(|(_, reason, _)| reason.clone()),
         }
     }
+}
+
+/// The namespace a channel of the adapter serves (`socket.io-request#/chat#..` is
+/// `/chat`); node events' channel is `nodes`.
+fn namespace_of(chan: &str) -> &str {
+    if chan == super::node_bus::CHANNEL {
+        return "nodes";
+    }
+    chan.split('#').nth(1).unwrap_or(chan)
 }
 
 type Handlers = Arc<RwLock<HashMap<String, mpsc::Sender<ChanItem>>>>;
@@ -208,7 +231,7 @@ impl LinkDriver {
     /// Publishes `val` on `chan`; `Err` says why it was not (counted as not published).
     pub(crate) async fn publish_checked(&self, chan: &str, val: Vec<u8>) -> Result<(), String> {
         if self.link.is_down() {
-            self.link.count_unpublished();
+            self.link.count_unpublished(chan);
             return Err("the Redis link is down".to_owned());
         }
         let publish = self.conn.publish(chan, val);
@@ -217,7 +240,7 @@ impl LinkDriver {
             Ok(Err(e)) => e.to_string(),
             Err(_) => "a publish to Redis took longer than the command timeout".to_owned(),
         };
-        self.link.count_unpublished();
+        self.link.count_unpublished(chan);
         self.link.failed(&failed);
         Err(failed)
     }
@@ -304,5 +327,18 @@ impl Driver for LinkDriver {
             }
             Err(_) => Ok(1),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::namespace_of;
+
+    #[test]
+    fn a_channel_is_counted_under_its_namespace() {
+        assert_eq!(namespace_of("socket.io-request#/#"), "/");
+        assert_eq!(namespace_of("socket.io-request#/chat#3fa2#"), "/chat");
+        assert_eq!(namespace_of("socket.io-response#/admin#3fa2#"), "/admin");
+        assert_eq!(namespace_of("specter#nodes"), "nodes");
     }
 }
