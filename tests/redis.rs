@@ -389,3 +389,44 @@ async fn a_redis_cluster_carries_the_nodes_through_a_restarted_shard() {
     );
     drop((node1, node2));
 }
+
+/// Sends `signal` (`STOP`, `CONT`) to `node`.
+async fn signal(node: &Child, signal: &str) {
+    let pid = node.id().expect("the node runs").to_string();
+    let sent = tokio::process::Command::new("kill")
+        .args([&format!("-{signal}"), &pid])
+        .status()
+        .await
+        .unwrap();
+    assert!(sent.success(), "kill -{signal} {pid}");
+}
+
+/// A node that hangs (SIGSTOP: its Redis connection stays open, so it still counts as
+/// a node) does not hang the others' lists: the Admin UI's list waits for it 2 s at most
+/// (`LinkSettings::request_timeout`), then shows what the other nodes answered.
+#[tokio::test]
+async fn a_hung_node_delays_a_list_by_the_request_timeout_only() {
+    let (_redis, (node1, url1), (node2, url2)) = two_nodes_with_admin_ui().await;
+    let mut c = Client::node().await;
+    let _ann = join(&mut c, &url1, "ann").await;
+    let _bob = join(&mut c, &url2, "bob").await;
+    let login = json!({"username": "admin", "password": "s3cret"});
+    let admin = format!("{url1}/admin");
+
+    signal(&node2, "STOP").await;
+    let asked = tokio::time::Instant::now();
+    let ui = c.connect_with(&admin, login, "websocket").await.unwrap();
+    let one = c.next_event(&ui, "all_sockets").await;
+    let waited = asked.elapsed();
+    signal(&node2, "CONT").await;
+    assert_eq!(
+        one[0].as_array().unwrap().len(),
+        1,
+        "node 1's socket only: {one}"
+    );
+    assert!(
+        waited >= Duration::from_millis(1900) && waited < Duration::from_secs(4),
+        "the list waited {waited:?} for the hung node, not the request timeout of 2 s"
+    );
+    drop((node1, node2));
+}

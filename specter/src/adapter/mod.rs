@@ -151,7 +151,8 @@ async fn linked(
         .map_err(redis_error)?;
     let adapter = socketioxide_redis::RedisAdapterCtr::new_with_driver(
         driver,
-        socketioxide_redis::RedisAdapterConfig::default(),
+        socketioxide_redis::RedisAdapterConfig::default()
+            .with_request_timeout(settings.request_timeout),
     );
     Ok(RedisConnection {
         adapter,

@@ -43,6 +43,10 @@ pub struct LinkSettings {
     /// How many node events from other nodes may wait for this node's listeners
     /// (default 1,024); past it, one is dropped with a `warn` line.
     pub node_events_waiting: usize,
+    /// How long a request that other nodes answer (`fetch_sockets`, the rooms, the
+    /// Admin UI's lists) waits for their answers (default 2 s): past it, it returns
+    /// what the nodes that did answer said.
+    pub request_timeout: Duration,
 }
 
 impl Default for LinkSettings {
@@ -51,6 +55,7 @@ impl Default for LinkSettings {
             check_every: Duration::from_millis(500),
             command_timeout: Duration::from_secs(1),
             node_events_waiting: 1024,
+            request_timeout: Duration::from_secs(2),
         }
     }
 }
