@@ -274,19 +274,25 @@ async fn every_event_of_a_burst_over_a_rate_limit_is_answered_in_order() {
         .connect_with(&url, json!({"name": "ann"}), "websocket")
         .await
         .unwrap();
-    // `typing` allows 2 a second: 3,000 at once are 2 answers and 2,998 refusals, none
-    // lost though the refusals outrun the connection's buffer (1,024 packets).
+    // `typing` allows 2 a second: 3,000 at once are 2 answers and refusals, none lost
+    // though the refusals outrun the connection's buffer (1,024 packets). A burst that
+    // takes longer than half a second on a loaded machine earns one more answer per
+    // half second.
+    let sent = tokio::time::Instant::now();
     let acks = burst(&mut node, &ann, "typing", 3000, json!({})).await;
+    let earned = (sent.elapsed().as_millis() / 500) as usize + 1;
     assert_eq!(acks.len(), 3000);
     assert_eq!(acks[..2], [json!([]), json!([])]);
+    let refused = |a: &&Value| a[0]["error"]["kind"] == "rate_limited";
     assert!(
-        acks[2..]
-            .iter()
-            .all(|a| a[0]["error"]["kind"] == "rate_limited"),
+        acks[2..].iter().all(|a| refused(&a) || *a == json!([])),
         "{:?}",
-        acks[2..]
-            .iter()
-            .find(|a| a[0]["error"]["kind"] != "rate_limited")
+        acks[2..].iter().find(|a| !refused(a) && **a != json!([]))
+    );
+    let answered_later = acks[2..].iter().filter(|a| !refused(a)).count();
+    assert!(
+        answered_later <= earned,
+        "{answered_later} answered past the first 2 in a burst that earned {earned}"
     );
     terminate(child).await;
 }

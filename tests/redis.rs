@@ -136,26 +136,55 @@ async fn health_becomes(url: &str, code: u16) -> Value {
     }
 }
 
+/// Two chat nodes on the broker that `env` names, and three members who have all heard
+/// ann's `before`: ann and dan on node 1, bob on node 2.
+struct Members {
+    nodes: (Child, Child),
+    urls: (String, String),
+    c: Client,
+    ann: String,
+    dan: String,
+    bob: String,
+}
+
+async fn members(env: &[(&str, &str)]) -> Members {
+    let chat = tokio::task::spawn_blocking(chat_with_redis).await.unwrap();
+    let (node1, url1) = start(&chat, env).await;
+    let (node2, url2) = start(&chat, env).await;
+    let mut c = Client::node().await;
+    let ann = join(&mut c, &url1, "ann").await;
+    let dan = join(&mut c, &url1, "dan").await;
+    let bob = join(&mut c, &url2, "bob").await;
+    say(&mut c, &ann, "before").await;
+    for s in [&ann, &dan, &bob] {
+        assert_eq!(heard(&mut c, s).await, ("ann".into(), "before".into()));
+    }
+    Members {
+        nodes: (node1, node2),
+        urls: (url1, url2),
+        c,
+        ann,
+        dan,
+        bob,
+    }
+}
+
 /// Redis stops for a while and starts again, as in an upgrade: meanwhile the sender's
 /// own node still delivers to its clients and says it is degraded; afterwards the nodes
 /// hear each other again, with no restart.
 #[tokio::test]
 async fn the_cluster_survives_a_redis_restart() {
-    let chat = tokio::task::spawn_blocking(chat_with_redis).await.unwrap();
     let mut redis = redis().await;
     let redis_url = redis.url.clone();
-    let env = [("SPECTER_REDIS_URL", redis_url.as_str())];
-    let (node1, url1) = start(&chat, &env).await;
-    let (node2, url2) = start(&chat, &env).await;
-    let mut c = Client::node().await;
-    let ann = join(&mut c, &url1, "ann").await;
-    let dan = join(&mut c, &url1, "dan").await;
-    let bob = join(&mut c, &url2, "bob").await;
+    let Members {
+        nodes: (node1, node2),
+        urls: (url1, url2),
+        mut c,
+        ann,
+        dan,
+        bob,
+    } = members(&[("SPECTER_REDIS_URL", redis_url.as_str())]).await;
     assert_eq!(health(&url1).await.0, 200);
-    say(&mut c, &ann, "before").await;
-    for s in [&ann, &dan, &bob] {
-        assert_eq!(heard(&mut c, s).await, ("ann".into(), "before".into()));
-    }
 
     let unpublished = |h: &Value| h["broker"]["unpublished_by_namespace"]["/"].as_u64();
     let (_, before) = health(&url1).await;
@@ -331,20 +360,16 @@ async fn nodes_tell_each_other_who_is_present_with_node_events() {
 /// hear each other again, with no restart.
 #[tokio::test]
 async fn a_redis_cluster_carries_the_nodes_through_a_restarted_shard() {
-    let chat = tokio::task::spawn_blocking(chat_with_redis).await.unwrap();
     let mut cluster = redis_cluster().await;
-    let urls = cluster.urls();
-    let env = [("SPECTER_REDIS_CLUSTER", urls.as_str())];
-    let (node1, url1) = start(&chat, &env).await;
-    let (node2, url2) = start(&chat, &env).await;
-    let mut c = Client::node().await;
-    let ann = join(&mut c, &url1, "ann").await;
-    let dan = join(&mut c, &url1, "dan").await;
-    let bob = join(&mut c, &url2, "bob").await;
-    say(&mut c, &ann, "before").await;
-    for s in [&ann, &dan, &bob] {
-        assert_eq!(heard(&mut c, s).await, ("ann".into(), "before".into()));
-    }
+    let seeds = cluster.urls();
+    let Members {
+        nodes: (node1, node2),
+        urls: (url1, url2),
+        mut c,
+        ann,
+        dan,
+        bob,
+    } = members(&[("SPECTER_REDIS_CLUSTER", seeds.as_str())]).await;
     say(&mut c, &bob, "from node 2").await;
     for s in [&ann, &dan, &bob] {
         assert_eq!(heard(&mut c, s).await, ("bob".into(), "from node 2".into()));
