@@ -1,7 +1,8 @@
 //! The connection under the Redis link: one server (or a primary), or a Redis Cluster.
 //!
-//! Both reconnect and re-subscribe by themselves (redis-rs's `ConnectionManager`, and its
-//! cluster connection, which also follows slots that move). On a cluster the link uses
+//! Both reconnect by themselves (redis-rs's `ConnectionManager`, and its cluster
+//! connection, which also follows slots that move); the first re-subscribes by itself,
+//! the second not always ([`Conn::subscribe_again`]). On a cluster the link uses
 //! sharded pub/sub (`SPUBLISH`, `SSUBSCRIBE`, Redis >= 7): each channel lives on the shard
 //! of its slot, so a message crosses one shard instead of every node of the cluster, as
 //! node's `@socket.io/redis-adapter` does in its sharded mode.

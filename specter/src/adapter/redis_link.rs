@@ -10,7 +10,8 @@
 //! - rides redis-rs's `ConnectionManager` (or, on a Redis Cluster, its cluster
 //!   connection with sharded pub/sub: [`connect_redis_cluster`](super::connect_redis_cluster)),
 //!   which reconnects with backoff and re-subscribes to every channel by itself;
-//! - checks the link every half second (a `PING`; [`LinkSettings`]), so that it knows when Redis is gone
+//! - checks the link every half second (a `PING`; on a cluster, each primary and the
+//!   subscriptions its connections hold; [`LinkSettings`]), so that it knows when Redis is gone
 //!   and when it is back even while nobody publishes; one `warn` line when it goes, one
 //!   `info` line when it is back, with how much could not be published meanwhile;
 //! - never fails a publish: while the link is down (or a publish fails) the message is
@@ -20,7 +21,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, RwLock, Weak};
 use std::time::{Duration, Instant};
 
@@ -82,8 +83,7 @@ impl From<redis::RedisError> for LinkError {
 #[derive(Default)]
 pub(crate) struct Link {
     down: AtomicBool,
-    unpublished: AtomicU64,
-    /// The same, by the namespace of the channel (see [`namespace_of`]).
+    /// What could not be published, by the namespace of its channel ([`namespace_of`]).
     by_namespace: Mutex<BTreeMap<String, u64>>,
     /// Since when, and why, the link is down.
     outage: Mutex<Option<(Instant, String, u64)>>,
@@ -120,7 +120,6 @@ impl Link {
     }
 
     fn count_unpublished(&self, chan: &str) {
-        self.unpublished.fetch_add(1, Ordering::Relaxed);
         let namespace = namespace_of(chan);
         let mut by_namespace = self.by_namespace.lock().unwrap();
         match by_namespace.get_mut(namespace) {
@@ -135,7 +134,7 @@ impl Link {
     }
 
     fn unpublished(&self) -> u64 {
-        self.unpublished.load(Ordering::Relaxed)
+        self.by_namespace.lock().unwrap().values().sum()
     }
 
     pub fn health(&self) -> LinkHealth {
@@ -240,10 +239,8 @@ impl LinkDriver {
             return Err("the Redis link is down".to_owned());
         }
         let publish = self.conn.publish(chan, val);
-        let failed = match tokio::time::timeout(self.timeout, publish).await {
-            Ok(Ok(_)) => return Ok(()),
-            Ok(Err(e)) => e.to_string(),
-            Err(_) => "a publish to Redis took longer than the command timeout".to_owned(),
+        let Err(failed) = bounded(self.timeout, publish, "a PUBLISH").await else {
+            return Ok(());
         };
         self.link.count_unpublished(chan);
         self.link.failed(&failed);
@@ -260,33 +257,37 @@ async fn watch((conn, handlers): (Conn, Handlers), link: Weak<Link>, settings: L
     loop {
         every.tick().await;
         let Some(link) = link.upgrade() else { return };
-        let subscribed = match tokio::time::timeout(settings.command_timeout, conn.check()).await {
-            Ok(Ok(subscribed)) => subscribed,
-            Ok(Err(reason)) => {
+        let timeout = settings.command_timeout;
+        let subscribed = match bounded(timeout, conn.check(), "a check").await {
+            Ok(subscribed) => subscribed,
+            Err(reason) => {
                 link.failed(&reason);
-                continue;
-            }
-            Err(_) => {
-                link.failed("Redis did not answer a check within the command timeout");
                 continue;
             }
         };
         let channels: Vec<String> = handlers.read().unwrap().keys().cloned().collect();
         if subscribed.is_some_and(|n| n < channels.len()) {
             let again = conn.subscribe_again(&channels);
-            match tokio::time::timeout(settings.command_timeout, again).await {
-                Ok(Ok(())) => {}
-                Ok(Err(e)) => {
-                    link.failed(&e.to_string());
-                    continue;
-                }
-                Err(_) => {
-                    link.failed("Redis did not answer a SUBSCRIBE within the command timeout");
-                    continue;
-                }
+            if let Err(reason) = bounded(timeout, again, "a SUBSCRIBE").await {
+                link.failed(&reason);
+                continue;
             }
         }
         link.recovered();
+    }
+}
+
+/// `command`, within `timeout`: `Err` says why it failed, or that `what` took too long.
+async fn bounded<T, E: fmt::Display>(
+    timeout: Duration,
+    command: impl Future<Output = Result<T, E>>,
+    what: &str,
+) -> Result<T, String> {
+    match tokio::time::timeout(timeout, command).await {
+        Ok(answer) => answer.map_err(|e| e.to_string()),
+        Err(_) => Err(format!(
+            "Redis did not answer {what} within the command timeout"
+        )),
     }
 }
 
@@ -324,13 +325,12 @@ impl Driver for LinkDriver {
         if self.link.is_down() {
             return Ok(1);
         }
-        match tokio::time::timeout(self.timeout, self.conn.listeners(chan)).await {
-            Ok(Ok(count)) => Ok(count),
-            Ok(Err(e)) => {
-                self.link.failed(&e.to_string());
+        match bounded(self.timeout, self.conn.listeners(chan), "a PUBSUB NUMSUB").await {
+            Ok(count) => Ok(count),
+            Err(reason) => {
+                self.link.failed(&reason);
                 Ok(1)
             }
-            Err(_) => Ok(1),
         }
     }
 }
