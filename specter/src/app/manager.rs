@@ -149,6 +149,7 @@ impl ServiceManager {
                 failures.push(e);
             }
         }
+        self.inner.ingress.ready().await;
         *booted = true;
         if tracing::enabled!(tracing::Level::DEBUG) {
             tracing::debug!("event table:\n{}", self.print_event_table());

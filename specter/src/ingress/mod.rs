@@ -30,8 +30,6 @@ use std::future::Future;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
-use socketioxide_core::adapter::Spawnable;
-
 use dynamic::{Dynamic, Pattern};
 use settings::DispatchSettings;
 
@@ -107,6 +105,9 @@ struct Shared {
     seq: AtomicU64,
     /// The app-wide interceptors, outermost first.
     interceptors: Mutex<Vec<Arc<dyn Interceptor>>>,
+    /// Namespaces a remote adapter is still initializing ([`SocketIngress::ready`]).
+    #[cfg(feature = "redis")]
+    initializing: Mutex<Vec<tokio::task::JoinHandle<()>>>,
 }
 
 impl SocketIngress {
@@ -130,6 +131,8 @@ impl SocketIngress {
                 delivery: Arc::new(Delivery::new(settings.send_timeout)),
                 seq: AtomicU64::new(0),
                 interceptors: Mutex::default(),
+                #[cfg(feature = "redis")]
+                initializing: Mutex::default(),
             }),
         };
         ingress.namespace("/");
@@ -416,16 +419,43 @@ impl SocketIngress {
             map.insert(path.to_owned(), ns.clone());
             return ns;
         }
-        // A remote adapter (Redis) initializes the namespace in the background; the
-        // local one has nothing to do.
-        #[allow(clippy::unit_arg)] // `()` with the local adapter
-        Spawnable::spawn(
-            self.shared
-                .io
-                .ns(path.to_owned(), socketio::OnConnect(ns.clone())),
-        );
+        let init = self
+            .shared
+            .io
+            .ns(path.to_owned(), socketio::OnConnect(ns.clone()));
+        // A remote adapter (Redis) subscribes to the namespace's channels first: until
+        // then socketioxide refuses its clients (`Invalid namespace`), so `boot` waits
+        // for it ([`Self::ready`]). The local adapter has nothing to do.
+        #[cfg(feature = "redis")]
+        {
+            let path = path.to_owned();
+            let init = tokio::spawn(async move {
+                if let Err(e) = init.await {
+                    tracing::error!(namespace = path, error = %e, "the namespace could not subscribe to Redis");
+                }
+            });
+            self.shared.initializing.lock().unwrap().push(init);
+        }
+        #[cfg(not(feature = "redis"))]
+        let () = init;
         map.insert(path.to_owned(), ns.clone());
         ns
+    }
+}
+
+impl SocketIngress {
+    /// Returns once every namespace bound so far takes clients: on Redis, once the
+    /// adapter subscribed to its channels (each subscription bounded by the link's
+    /// command timeout).
+    pub(crate) async fn ready(&self) {
+        #[cfg(feature = "redis")]
+        loop {
+            let pending = std::mem::take(&mut *self.shared.initializing.lock().unwrap());
+            if pending.is_empty() {
+                return;
+            }
+            futures_util::future::join_all(pending).await;
+        }
     }
 }
 
