@@ -40,11 +40,18 @@ impl Fanout {
 
 /// Specter: one subscriber of `say` that sends the message to every other socket
 /// through [`Deliver::to_all`].
+///
+/// Built with the feature `redis` (the cross-node benchmark), it is one node of several
+/// on the Redis server of `SPECTER_REDIS_URL`.
 pub async fn specter() -> (ServiceManager, Router) {
-    let app = ServiceManager::builder()
-        .handler(Fanout)
-        .build()
-        .expect("a valid app");
+    let builder = ServiceManager::builder().handler(Fanout);
+    #[cfg(feature = "redis")]
+    let builder = {
+        let url = std::env::var("SPECTER_REDIS_URL").expect("SPECTER_REDIS_URL");
+        let redis = specter::adapter::connect_redis(&url).await;
+        builder.redis(redis.expect("a link to Redis"))
+    };
+    let app = builder.build().expect("a valid app");
     app.boot().await.unwrap();
     let router = app.router();
     (app, router)

@@ -7,5 +7,6 @@ pub mod alloc;
 pub mod apps;
 pub mod fanout;
 pub mod loadgen;
+pub mod process;
 pub mod report;
 pub mod serve;

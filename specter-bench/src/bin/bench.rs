@@ -13,6 +13,7 @@ use std::time::{Duration, Instant};
 use serde_json::json;
 use specter::{Events, Handler, ServiceManager, Source};
 use specter_bench::loadgen::{self, Until};
+use specter_bench::process::Server;
 use specter_bench::report::{Allocations, Broadcast, Memory, Report, Startup, Throughput};
 use specter_bench::{alloc, apps, fanout};
 use tokio::io::{AsyncBufReadExt, BufReader};
@@ -117,63 +118,6 @@ fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
 }
 
-/// A server process: killed on drop, and stopped when its standard input closes.
-struct Server {
-    child: Child,
-    url: String,
-}
-
-impl Server {
-    async fn start(mut cmd: Command) -> Result<Self, String> {
-        let mut child = cmd
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .kill_on_drop(true)
-            .spawn()
-            .map_err(|e| format!("cannot start {cmd:?}: {e}"))?;
-        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-        let url = tokio::time::timeout(Duration::from_secs(30), async {
-            while let Ok(Some(line)) = lines.next_line().await {
-                if let Some(url) = line.strip_prefix("listening on ") {
-                    return Ok(url.to_owned());
-                }
-            }
-            Err(format!("{cmd:?} exited before listening"))
-        })
-        .await
-        .map_err(|_| format!("{cmd:?} did not listen within 30 s"))??;
-        Ok(Self { child, url })
-    }
-
-    /// CPU time (user + system) the process used so far, in microseconds.
-    fn cpu_us(&self) -> u64 {
-        let pid = self.child.id().expect("running");
-        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-        // Fields after the command name (which may contain spaces) start at `state`.
-        let fields: Vec<&str> = stat
-            .rsplit_once(") ")
-            .map_or(vec![], |(_, rest)| rest.split(' ').collect());
-        let ticks = |i: usize| {
-            fields
-                .get(i)
-                .and_then(|f| f.parse::<u64>().ok())
-                .unwrap_or(0)
-        };
-        // utime and stime are fields 14 and 15 of /proc/PID/stat, in USER_HZ (100) ticks.
-        (ticks(11) + ticks(12)) * 10_000
-    }
-
-    fn rss(&self) -> u64 {
-        let pid = self.child.id().expect("running");
-        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-        status
-            .lines()
-            .find_map(|l| l.strip_prefix("VmRSS:"))
-            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
-            .map_or(0, |kb| kb * 1024)
-    }
-}
-
 fn bench_server(kind: &str, subscribers: usize, events: usize) -> Command {
     let mut cmd = Command::new(std::env::current_exe().unwrap());
     cmd.args(["serve", kind, &subscribers.to_string(), &events.to_string()]);
@@ -203,9 +147,7 @@ fn server_command(server: &str, s: usize) -> Result<Command, String> {
         "pipeline" | "limited" => bench_server(server, s, 1),
         "node socket.io" | "node socket.io fanout" => {
             let dir = bench.join("node");
-            if !dir.join("node_modules").exists() {
-                run(&dir, "npm", &["ci", "--no-audit", "--no-fund"])?;
-            }
+            specter_bench::process::npm_ci_if_stale(&dir)?;
             let script = match server {
                 "node socket.io" => "server.mjs",
                 _ => "fanout.mjs",
