@@ -1,7 +1,8 @@
 //! What every example does around its app: logs (`RUST_LOG`, default `info`), the
 //! address (`SPECTER_ADDR`, default 127.0.0.1:3000), Redis when built with
 //! `--features redis` (`SPECTER_REDIS_URL`, or `SPECTER_REDIS_CLUSTER`: the comma-separated
-//! URLs of some nodes of a Redis Cluster), and the ready line
+//! URLs of some nodes of a Redis Cluster; `SPECTER_REDIS_HELD`: how many messages for
+//! other nodes are held while Redis is away), and the ready line
 //! `listening on http://ADDR`, printed once the app is booted. With the arguments
 //! `contract DIR`, it writes the app's contract (TypeScript event maps and an AsyncAPI
 //! document) into DIR instead of serving.
@@ -19,15 +20,24 @@ pub async fn serve(builder: ServiceManagerBuilder) -> Result<(), Error> {
     // Built with `--features redis`: every node sharing this Redis is one app.
     #[cfg(feature = "redis")]
     let builder = {
+        use specter::adapter::{connect_redis_cluster_with, connect_redis_with};
+        // How many messages for other nodes are held while Redis is away (default 10,000).
+        let mut settings = specter::adapter::redis_link::LinkSettings::default();
+        if let Some(n) = std::env::var("SPECTER_REDIS_HELD")
+            .ok()
+            .and_then(|n| n.parse().ok())
+        {
+            settings.held_messages = n;
+        }
         let redis = match std::env::var("SPECTER_REDIS_CLUSTER") {
             Ok(nodes) => {
                 let nodes: Vec<&str> = nodes.split(',').collect();
-                specter::adapter::connect_redis_cluster(&nodes).await?
+                connect_redis_cluster_with(&nodes, settings).await?
             }
             Err(_) => {
                 let url = std::env::var("SPECTER_REDIS_URL")
                     .unwrap_or_else(|_| "redis://127.0.0.1:6379".into());
-                specter::adapter::connect_redis(&url).await?
+                connect_redis_with(&url, settings).await?
             }
         };
         builder.redis(redis)

@@ -31,6 +31,8 @@ pub(crate) type Socket = socketioxide::socket::Socket<Adapter>;
 
 pub(crate) type AckSender = socketioxide::extract::AckSender<Adapter>;
 
+#[cfg(feature = "redis")]
+mod held;
 pub(crate) mod node_bus;
 #[cfg(feature = "redis")]
 mod redis_conn;
@@ -42,12 +44,16 @@ pub mod redis_link;
 pub struct LinkHealth {
     /// `up` or `down`.
     pub state: &'static str,
-    /// Messages for other nodes that could not be published (delivered on this node
-    /// only), since the app started.
+    /// Messages for other nodes given up while the link was down, past what it may
+    /// hold (delivered on this node only), since the app started.
     pub unpublished: u64,
     /// The same, by namespace (`nodes` for node events): what the clients of other
     /// nodes missed in each.
     pub unpublished_by_namespace: std::collections::BTreeMap<String, u64>,
+    /// Messages for other nodes held now, until the link is back.
+    pub held: usize,
+    /// Messages published late, after an outage they were held through.
+    pub published_late: u64,
     /// Why the link is down, when it is (omitted from the health route unless
     /// `health_details`).
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -65,7 +65,7 @@ impl Conn {
         Ok(Self::Cluster(client.get_async_connection().await?))
     }
 
-    pub async fn publish(&self, chan: &str, val: Vec<u8>) -> RedisResult<()> {
+    pub async fn publish(&self, chan: &str, val: &[u8]) -> RedisResult<()> {
         match self.clone() {
             Self::Single(mut c) => c.publish::<_, _, redis::Value>(chan, val).await,
             Self::Cluster(mut c) => c.spublish::<_, _, redis::Value>(chan, val).await,

@@ -14,14 +14,17 @@
 //!   subscriptions its connections hold; [`LinkSettings`]), so that it knows when Redis is gone
 //!   and when it is back even while nobody publishes; one `warn` line when it goes, one
 //!   `info` line when it is back, with how much could not be published meanwhile;
-//! - never fails a publish: while the link is down (or a publish fails) the message is
-//!   counted as not published and the adapter goes on to deliver it on this node;
+//! - never fails a publish: while the link is down (or a publish fails) the adapter goes
+//!   on to deliver the message on this node, and the link holds it, in order and within
+//!   [`LinkSettings::held_messages`] and `held_bytes`, for the other nodes: they receive
+//!   it once the link is back, before anything newer; past those bounds it is given up
+//!   and counted as not published;
 //!   requests that wait for other nodes (`fetch_sockets`, the Admin UI's lists) count
 //!   only this node, so they answer at once instead of waiting for nodes that cannot hear.
 
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock, Weak};
 use std::time::{Duration, Instant};
 
@@ -30,6 +33,7 @@ use socketioxide_redis::drivers::{ChanItem, Driver, MessageStream};
 use tokio::sync::mpsc;
 
 use super::LinkHealth;
+use super::held::Held;
 use super::redis_conn::Conn;
 
 /// How the link to Redis is watched: [`connect_redis_with`](super::connect_redis_with).
@@ -48,6 +52,13 @@ pub struct LinkSettings {
     /// Admin UI's lists) waits for their answers (default 2 s): past it, it returns
     /// what the nodes that did answer said.
     pub request_timeout: Duration,
+    /// How many messages for other nodes are held, in order, while the link is down
+    /// (default 10,000), to be published when it is back; past it (or past
+    /// [`held_bytes`](Self::held_bytes)) a message is given up and counted as not
+    /// published.
+    pub held_messages: usize,
+    /// How many bytes of such messages are held (default 16 MiB).
+    pub held_bytes: usize,
 }
 
 impl Default for LinkSettings {
@@ -57,6 +68,8 @@ impl Default for LinkSettings {
             command_timeout: Duration::from_secs(1),
             node_events_waiting: 1024,
             request_timeout: Duration::from_secs(2),
+            held_messages: 10_000,
+            held_bytes: 16 << 20,
         }
     }
 }
@@ -80,16 +93,70 @@ impl From<redis::RedisError> for LinkError {
 }
 
 /// The state of the link, shared by the driver's clones and the health check.
-#[derive(Default)]
 pub(crate) struct Link {
     down: AtomicBool,
-    /// What could not be published, by the namespace of its channel ([`namespace_of`]).
+    /// What was given up (past what may be held), by the namespace of its channel
+    /// ([`namespace_of`]).
     by_namespace: Mutex<BTreeMap<String, u64>>,
+    /// What waits for the link to be back; the link counts as up again only once it is
+    /// empty, under its lock (see [`Link::hold`]).
+    held: Mutex<Held>,
+    /// Messages published after the outage they were held through.
+    published_late: AtomicU64,
     /// Since when, and why, the link is down.
     outage: Mutex<Option<(Instant, String, u64)>>,
 }
 
+/// What became of a message to publish.
+enum Hold {
+    /// The link is up: publish it.
+    Up(Vec<u8>),
+    /// Held until the link is back.
+    Held,
+    /// Given up: counted as not published.
+    Dropped,
+}
+
 impl Link {
+    fn new(settings: &LinkSettings) -> Self {
+        Self {
+            down: AtomicBool::new(false),
+            by_namespace: Mutex::default(),
+            held: Mutex::new(Held::new(settings.held_messages, settings.held_bytes)),
+            published_late: AtomicU64::new(0),
+            outage: Mutex::default(),
+        }
+    }
+
+    /// While the link is down, holds `val` (or gives it up past the bounds); once it is
+    /// up, hands it back to be published. The state is read again under the lock of
+    /// what is held, so nothing is held after the queue was found empty and the link
+    /// up: what was held reaches the other nodes before what follows.
+    fn hold(&self, chan: &str, val: Vec<u8>) -> Hold {
+        if !self.is_down() {
+            return Hold::Up(val);
+        }
+        let mut held = self.held.lock().unwrap();
+        if !self.is_down() {
+            return Hold::Up(val);
+        }
+        if held.push(chan, val) {
+            return Hold::Held;
+        }
+        drop(held);
+        self.count_unpublished(chan);
+        Hold::Dropped
+    }
+
+    /// What is held, to publish; when nothing is, the link is up again.
+    fn take_or_recover(&self) -> Vec<(String, Vec<u8>)> {
+        let mut held = self.held.lock().unwrap();
+        if held.is_empty() {
+            self.recovered();
+        }
+        held.take()
+    }
+
     fn is_down(&self) -> bool {
         self.down.load(Ordering::Relaxed)
     }
@@ -100,7 +167,7 @@ impl Link {
         if outage.is_none() {
             tracing::warn!(
                 reason,
-                "the Redis link is down: broadcasts reach this node's clients only until it is back"
+                "the Redis link is down: broadcasts reach this node's clients, and the other nodes once it is back"
             );
             *outage = Some((Instant::now(), reason.to_owned(), self.unpublished()));
         }
@@ -143,6 +210,8 @@ impl Link {
             state: if self.is_down() { "down" } else { "up" },
             unpublished: self.unpublished(),
             unpublished_by_namespace: self.by_namespace.lock().unwrap().clone(),
+            held: self.held.lock().unwrap().len(),
+            published_late: self.published_late.load(Ordering::Relaxed),
             reason: outage.as_ref().map(|(_, reason, _)| reason.clone()),
         }
     }
@@ -212,7 +281,7 @@ impl LinkDriver {
     ) -> Result<(Self, Arc<Link>), LinkError> {
         let timeout = settings.command_timeout;
         let handlers: Handlers = Arc::default();
-        let link = Arc::new(Link::default());
+        let link = Arc::new(Link::new(&settings));
         let routed = handlers.clone();
         let push = move |push: PushInfo| route(push, &routed);
         let conn = match target {
@@ -232,19 +301,57 @@ impl LinkDriver {
 }
 
 impl LinkDriver {
-    /// Publishes `val` on `chan`; `Err` says why it was not (counted as not published).
+    /// Publishes `val` on `chan`, or holds it while the link is down; `Err` says why it
+    /// was given up (counted as not published).
     pub(crate) async fn publish_checked(&self, chan: &str, val: Vec<u8>) -> Result<(), String> {
-        if self.link.is_down() {
-            self.link.count_unpublished(chan);
-            return Err("the Redis link is down".to_owned());
-        }
-        let publish = self.conn.publish(chan, val);
+        let val = match self.link.hold(chan, val) {
+            Hold::Up(val) => val,
+            Hold::Held => return Ok(()),
+            Hold::Dropped => return Err(GIVEN_UP.to_owned()),
+        };
+        let publish = self.conn.publish(chan, &val);
         let Err(failed) = bounded(self.timeout, publish, "a PUBLISH").await else {
             return Ok(());
         };
-        self.link.count_unpublished(chan);
         self.link.failed(&failed);
-        Err(failed)
+        match self.link.hold(chan, val) {
+            Hold::Dropped => Err(GIVEN_UP.to_owned()),
+            // Up again already: the next check publishes what is held; this one too.
+            Hold::Up(val) => match self.link.held.lock().unwrap().push(chan, val) {
+                true => Ok(()),
+                false => Err(GIVEN_UP.to_owned()),
+            },
+            Hold::Held => Ok(()),
+        }
+    }
+}
+
+/// Why a message for other nodes was given up.
+const GIVEN_UP: &str = "the Redis link is down and holds as much as it may";
+
+/// Publishes what the link held through an outage, oldest first; `false` when the link
+/// failed again (what is left stays held, in order).
+async fn publish_held(conn: &Conn, link: &Link, timeout: Duration) -> bool {
+    loop {
+        let held = link.take_or_recover();
+        if held.is_empty() {
+            return true;
+        }
+        let count = held.len();
+        let mut held = held.into_iter();
+        while let Some((chan, val)) = held.next() {
+            if let Err(reason) = bounded(timeout, conn.publish(&chan, &val), "a PUBLISH").await {
+                link.failed(&reason);
+                let rest = std::iter::once((chan, val)).chain(held).collect();
+                link.held.lock().unwrap().put_back(rest);
+                return false;
+            }
+            link.published_late.fetch_add(1, Ordering::Relaxed);
+        }
+        tracing::info!(
+            count,
+            "published what was held while the Redis link was down, in order"
+        );
     }
 }
 
@@ -273,7 +380,7 @@ async fn watch((conn, handlers): (Conn, Handlers), link: Weak<Link>, settings: L
                 continue;
             }
         }
-        link.recovered();
+        publish_held(&conn, &link, timeout).await;
     }
 }
 
@@ -294,8 +401,9 @@ async fn bounded<T, E: fmt::Display>(
 impl Driver for LinkDriver {
     type Error = LinkError;
 
-    /// Never fails: what could not be published is counted, and the adapter goes on to
-    /// deliver it on this node.
+    /// Never fails: what cannot be published now is held or counted
+    /// (see the module's documentation), and the adapter goes on to deliver it on this
+    /// node.
     async fn publish(&self, chan: String, val: Vec<u8>) -> Result<(), Self::Error> {
         let _ = self.publish_checked(&chan, val).await;
         Ok(())

@@ -17,8 +17,10 @@ use crate::subscriber::source::Source;
 /// [`Deliver::to_nodes`](crate::Deliver::to_nodes); received on every *other* node by
 /// the listeners of [`Lifecycle::on_node_event`](crate::Lifecycle::on_node_event), in
 /// the order sent. On one node, or without the `redis` feature, there is no other node
-/// to tell. Node events travel on the app's Redis link: while it is down, `to_nodes`
-/// fails with [`Undelivered::Adapter`] and nothing waits to be sent later. The contract
+/// to tell. Node events travel on the app's Redis link: while it is down they are held
+/// in order with the adapter's messages and sent once it is back; past what the link may
+/// hold (`LinkSettings::held_messages`, `held_bytes`), `to_nodes` fails with
+/// [`Undelivered::Adapter`]. The contract
 /// lists them in `node_events`, never in the clients' TypeScript.
 ///
 /// ```
