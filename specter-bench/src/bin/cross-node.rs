@@ -84,7 +84,7 @@ async fn main() {
             b.p99_ms
         ));
     }
-    section.push_str("\nA 5 s outage: 20 receivers on each node; the sender on node A emits one `say` every 10 ms for 8 s (800 messages); Redis is killed 1.5 s in and started again on the same port 5 s later. Missed: messages a receiver never got (the most any receiver of that node missed); back after: from Redis started again to the first message that crossed after the outage.\n\n| server | missed on the sender's node | missed on the other node | back after ms |\n|---|---:|---:|---:|\n");
+    section.push_str("\nA 5 s outage: 20 receivers on each node; the sender on node A emits one `say` every 10 ms for 8 s (800 messages); Redis is killed 1.5 s in and started again on the same port 5 s later. Missed: messages a receiver never got (the most any receiver of that node missed); back after: from Redis started again to the first message that crossed after the outage. One run of each.\n\n| server | missed on the sender's node | missed on the other node | back after ms |\n|---|---:|---:|---:|\n");
     for kind in kinds {
         let o = outage(kind)
             .await
