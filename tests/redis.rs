@@ -7,7 +7,9 @@ mod common;
 
 use std::time::Duration;
 
-use common::redis::{Redis, chat_with_redis, example_with_redis, redis, redis_cluster};
+use common::redis::{
+    Redis, chat_with_redis, example_with_redis, redis, redis_cluster, redis_sentinel,
+};
 use common::{BrowserRun, Client, assert_admin_ui_run, start};
 use serde_json::{Value, json};
 use tokio::process::Child;
@@ -471,6 +473,51 @@ async fn a_hung_node_delays_a_list_by_the_request_timeout_only() {
     assert!(
         waited >= Duration::from_millis(1900) && waited < Duration::from_secs(4),
         "the list waited {waited:?} for the hung node, not the request timeout of 2 s"
+    );
+    drop((node1, node2));
+}
+
+/// The broker is a primary that Redis Sentinel watches: the primary dies during traffic,
+/// the sentinel promotes its replica, and each node moves to it by itself: the sender's
+/// node delivers at once meanwhile and holds what the other must hear, which hears it
+/// once the link is on the new primary, then what follows.
+#[tokio::test]
+async fn a_sentinel_failover_moves_the_nodes_to_the_new_primary() {
+    let mut sentinel = redis_sentinel().await;
+    let sentinel_url = sentinel.url.clone();
+    let Members {
+        nodes: (node1, node2),
+        urls: (url1, url2),
+        mut c,
+        ann,
+        dan,
+        bob,
+    } = members(&[("SPECTER_REDIS_SENTINEL", sentinel_url.as_str())]).await;
+
+    sentinel.kill_primary().await;
+    let degraded = health_becomes(&url1, 503).await;
+    assert_eq!(degraded["broker"]["state"], "down", "{degraded}");
+    say(&mut c, &ann, "during").await;
+    for s in [&ann, &dan] {
+        assert_eq!(heard(&mut c, s).await, ("ann".into(), "during".into()));
+    }
+
+    sentinel.failed_over().await;
+    health_becomes(&url1, 200).await;
+    health_becomes(&url2, 200).await;
+    say(&mut c, &ann, "after").await;
+    for text in ["during", "after"] {
+        assert_eq!(
+            heard(&mut c, &bob).await,
+            ("ann".into(), text.into()),
+            "node 2 hears, on the new primary, what node 1 held, then what follows"
+        );
+    }
+    say(&mut c, &bob, "bob is back").await;
+    assert_eq!(heard(&mut c, &ann).await.1, "after");
+    assert_eq!(
+        heard(&mut c, &ann).await,
+        ("bob".into(), "bob is back".into())
     );
     drop((node1, node2));
 }

@@ -1,7 +1,8 @@
 //! What every example does around its app: logs (`RUST_LOG`, default `info`), the
 //! address (`SPECTER_ADDR`, default 127.0.0.1:3000), Redis when built with
 //! `--features redis` (`SPECTER_REDIS_URL`, or `SPECTER_REDIS_CLUSTER`: the comma-separated
-//! URLs of some nodes of a Redis Cluster; `SPECTER_REDIS_HELD`: how many messages for
+//! URLs of some nodes of a Redis Cluster; `SPECTER_REDIS_SENTINEL`, those of sentinels,
+//! and `SPECTER_REDIS_PRIMARY`, the name they know the primary by; `SPECTER_REDIS_HELD`: how many messages for
 //! other nodes are held while Redis is away), and the ready line
 //! `listening on http://ADDR`, printed once the app is booted. With the arguments
 //! `contract DIR`, it writes the app's contract (TypeScript event maps and an AsyncAPI
@@ -20,7 +21,9 @@ pub async fn serve(builder: ServiceManagerBuilder) -> Result<(), Error> {
     // Built with `--features redis`: every node sharing this Redis is one app.
     #[cfg(feature = "redis")]
     let builder = {
-        use specter::adapter::{connect_redis_cluster_with, connect_redis_with};
+        use specter::adapter::{
+            connect_redis_cluster_with, connect_redis_sentinel_with, connect_redis_with,
+        };
         // How many messages for other nodes are held while Redis is away (default 10,000).
         let mut settings = specter::adapter::redis_link::LinkSettings::default();
         if let Some(n) = std::env::var("SPECTER_REDIS_HELD")
@@ -29,12 +32,19 @@ pub async fn serve(builder: ServiceManagerBuilder) -> Result<(), Error> {
         {
             settings.held_messages = n;
         }
-        let redis = match std::env::var("SPECTER_REDIS_CLUSTER") {
-            Ok(nodes) => {
+        let cluster = std::env::var("SPECTER_REDIS_CLUSTER");
+        let sentinel = std::env::var("SPECTER_REDIS_SENTINEL");
+        let redis = match (cluster, sentinel) {
+            (Ok(nodes), _) => {
                 let nodes: Vec<&str> = nodes.split(',').collect();
                 connect_redis_cluster_with(&nodes, settings).await?
             }
-            Err(_) => {
+            (_, Ok(sentinels)) => {
+                let sentinels: Vec<&str> = sentinels.split(',').collect();
+                let name = std::env::var("SPECTER_REDIS_PRIMARY").unwrap_or("mymaster".into());
+                connect_redis_sentinel_with(&sentinels, &name, settings).await?
+            }
+            _ => {
                 let url = std::env::var("SPECTER_REDIS_URL")
                     .unwrap_or_else(|_| "redis://127.0.0.1:6379".into());
                 connect_redis_with(&url, settings).await?

@@ -287,3 +287,109 @@ impl RedisCluster {
         }
     }
 }
+
+/// A primary, its replica and a sentinel that watches them (quorum 1, the primary down
+/// after 1 s), on loopback; each killed on drop.
+pub struct RedisSentinel {
+    primary: Child,
+    _replica: Child,
+    _sentinel: Child,
+    _dir: TempDir,
+    /// The sentinel's URL.
+    pub url: String,
+    primary_port: u16,
+    sentinel_port: u16,
+}
+
+pub async fn redis_sentinel() -> RedisSentinel {
+    let port = || {
+        std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port()
+    };
+    let (primary_port, replica_port, sentinel_port) = (port(), port(), port());
+    let dir = TempDir(std::env::temp_dir().join(format!(
+        "specter-redis-sentinel-{}-{sentinel_port}",
+        std::process::id()
+    )));
+    std::fs::create_dir_all(&dir.0).unwrap();
+    let primary = redis_server(primary_port, &dir.0).await;
+    let replica = redis_server_with(
+        replica_port,
+        &dir.0,
+        &["--replicaof", "127.0.0.1", &primary_port.to_string()],
+    )
+    .await;
+    let conf = dir.0.join("sentinel.conf");
+    std::fs::write(
+        &conf,
+        format!(
+            "bind 127.0.0.1\nport {sentinel_port}\ndir {}\n\
+             sentinel monitor mymaster 127.0.0.1 {primary_port} 1\n\
+             sentinel down-after-milliseconds mymaster 1000\n\
+             sentinel failover-timeout mymaster 5000\n",
+            dir.0.display()
+        ),
+    )
+    .unwrap();
+    let sentinel = Command::new("redis-server")
+        .arg(&conf)
+        .arg("--sentinel")
+        .stdout(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let cluster = RedisSentinel {
+        primary,
+        _replica: replica,
+        _sentinel: sentinel,
+        _dir: dir,
+        url: format!("redis://127.0.0.1:{sentinel_port}"),
+        primary_port,
+        sentinel_port,
+    };
+    // Ready when the sentinel knows the primary and has found its replica.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let info = RedisCluster::cli(sentinel_port, &["sentinel", "replicas", "mymaster"]).await;
+        if info.contains(&replica_port.to_string()) {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the sentinel did not find the replica"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    cluster
+}
+
+impl RedisSentinel {
+    /// Kills the primary, as a crash would: the sentinel promotes the replica.
+    pub async fn kill_primary(&mut self) {
+        let _ = self.primary.kill().await;
+    }
+
+    /// Waits (20 s at most) until the sentinel names a primary other than the first.
+    pub async fn failed_over(&self) {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+        let first = self.primary_port.to_string();
+        loop {
+            let named = RedisCluster::cli(
+                self.sentinel_port,
+                &["sentinel", "get-master-addr-by-name", "mymaster"],
+            )
+            .await;
+            if named.lines().nth(1).is_some_and(|p| p.trim() != first) {
+                return;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "the sentinel did not fail over"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+}

@@ -38,6 +38,8 @@ pub(crate) mod node_bus;
 mod redis_conn;
 #[cfg(feature = "redis")]
 pub mod redis_link;
+#[cfg(feature = "redis")]
+mod redis_sentinel;
 
 /// What [`ServiceManager::health`](crate::ServiceManager::health) says of the link.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -124,6 +126,44 @@ pub async fn connect_redis_cluster_with(
     }
     let seeds = nodes.iter().map(|url| (*url).to_owned()).collect();
     linked(redis_link::Target::Cluster(seeds), settings).await
+}
+
+/// Connects to the primary `name` that Redis Sentinel watches, through `sentinels`
+/// (their URLs: `redis://10.0.0.1:26379`). After a failover the link asks the sentinels
+/// again and moves to the primary they name, subscribing there before it counts as up;
+/// meanwhile it is down, as on one server (what other nodes must hear is held). The
+/// primary is reached without credentials.
+///
+/// ```no_run
+/// # async fn demo() -> Result<(), specter::Error> {
+/// let sentinels = ["redis://127.0.0.1:26379"];
+/// let redis = specter::adapter::connect_redis_sentinel(&sentinels, "mymaster").await?;
+/// let app = specter::ServiceManager::builder().redis(redis).discover().build()?;
+/// # Ok(()) }
+/// ```
+#[cfg(feature = "redis")]
+pub async fn connect_redis_sentinel(
+    sentinels: &[&str],
+    name: &str,
+) -> Result<RedisConnection, crate::Error> {
+    connect_redis_sentinel_with(sentinels, name, redis_link::LinkSettings::default()).await
+}
+
+/// [`connect_redis_sentinel`], with how the link is watched.
+#[cfg(feature = "redis")]
+pub async fn connect_redis_sentinel_with(
+    sentinels: &[&str],
+    name: &str,
+    settings: redis_link::LinkSettings,
+) -> Result<RedisConnection, crate::Error> {
+    if sentinels.is_empty() {
+        return Err(crate::Error::Redis(
+            "Redis Sentinel needs the URL of one sentinel at least".to_owned(),
+        ));
+    }
+    let sentinels = sentinels.iter().map(|url| (*url).to_owned()).collect();
+    let target = redis_link::Target::Sentinel(sentinels, name.to_owned());
+    linked(target, settings).await
 }
 
 /// `url`, asking for RESP3 (the push messages of pub/sub on the same connection).

@@ -1,4 +1,5 @@
-//! The connection under the Redis link: one server (or a primary), or a Redis Cluster.
+//! The connection under the Redis link: one server, a primary that Sentinel watches
+//! ([`super::redis_sentinel`]), or a Redis Cluster.
 //!
 //! Both reconnect by themselves (redis-rs's `ConnectionManager`, and its cluster
 //! connection, which also follows slots that move); the first re-subscribes by itself,
@@ -8,6 +9,7 @@
 //! node's `@socket.io/redis-adapter` does in its sharded mode.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::Duration;
 
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
@@ -16,41 +18,81 @@ use redis::cluster_async::ClusterConnection;
 use redis::cluster_routing::{RoutingInfo, SingleNodeRoutingInfo};
 use redis::{AsyncCommands, FromRedisValue, PushInfo, RedisResult};
 
-/// One server, or a cluster: see the module's documentation.
+use super::redis_sentinel::Primary;
+
+/// What receives the push messages (pub/sub) of every connection of the link.
+pub(crate) type Push = Arc<dyn Fn(PushInfo) + Send + Sync>;
+
+/// One server, a Sentinel-watched primary, or a cluster: see the module's documentation.
 #[derive(Clone)]
 pub(crate) enum Conn {
     Single(ConnectionManager),
+    Sentinel(Arc<Primary>),
     Cluster(ClusterConnection),
+}
+
+/// The connection one command goes on.
+enum Now {
+    One(ConnectionManager),
+    Cluster(ClusterConnection),
+}
+
+/// A connection to the server at `addr` (`host:port`, RESP3), which reconnects and
+/// re-subscribes by itself.
+pub(crate) async fn manager(
+    addr: &str,
+    timeout: Duration,
+    push: Push,
+) -> RedisResult<ConnectionManager> {
+    let client = redis::Client::open(format!("redis://{addr}/?protocol=resp3"))?;
+    managed(client, timeout, push).await
+}
+
+async fn managed(
+    client: redis::Client,
+    timeout: Duration,
+    push: Push,
+) -> RedisResult<ConnectionManager> {
+    let config = ConnectionManagerConfig::new()
+        .set_push_sender(move |info: PushInfo| {
+            push(info);
+            Ok::<(), std::convert::Infallible>(())
+        })
+        .set_automatic_resubscription()
+        .set_connection_timeout(Some(timeout))
+        .set_response_timeout(Some(timeout))
+        .set_number_of_retries(1)
+        .set_max_delay(Duration::from_millis(500));
+    ConnectionManager::new_with_config(client, config).await
 }
 
 impl Conn {
     /// A connection to one server (RESP3), each push message handed to `push`.
-    pub async fn single(
-        client: redis::Client,
+    pub async fn single(client: redis::Client, timeout: Duration, push: Push) -> RedisResult<Self> {
+        Ok(Self::Single(managed(client, timeout, push).await?))
+    }
+
+    /// A connection to the primary `name` that `sentinels` watch.
+    pub async fn sentinel(
+        sentinels: Vec<String>,
+        name: String,
         timeout: Duration,
-        push: impl Fn(PushInfo) + Send + Sync + 'static,
+        push: Push,
     ) -> RedisResult<Self> {
-        let config = ConnectionManagerConfig::new()
-            .set_push_sender(move |info: PushInfo| {
-                push(info);
-                Ok::<(), std::convert::Infallible>(())
-            })
-            .set_automatic_resubscription()
-            .set_connection_timeout(Some(timeout))
-            .set_response_timeout(Some(timeout))
-            .set_number_of_retries(1)
-            .set_max_delay(Duration::from_millis(500));
-        Ok(Self::Single(
-            ConnectionManager::new_with_config(client, config).await?,
-        ))
+        let primary = Primary::connect(sentinels, name, timeout, push).await?;
+        Ok(Self::Sentinel(Arc::new(primary)))
+    }
+
+    fn now(&self) -> Now {
+        match self {
+            Self::Single(c) => Now::One(c.clone()),
+            Self::Sentinel(p) => Now::One(p.current()),
+            Self::Cluster(c) => Now::Cluster(c.clone()),
+        }
     }
 
     /// A connection to the cluster that `seeds` belong to (RESP3).
-    pub async fn cluster(
-        seeds: Vec<String>,
-        timeout: Duration,
-        push: impl Fn(PushInfo) + Send + Sync + 'static,
-    ) -> RedisResult<Self> {
+    pub async fn cluster(seeds: Vec<String>, timeout: Duration, push: Push) -> RedisResult<Self> {
         let client = ClusterClient::builder(seeds)
             .use_protocol(redis::ProtocolVersion::RESP3)
             .connection_timeout(timeout)
@@ -66,50 +108,46 @@ impl Conn {
     }
 
     pub async fn publish(&self, chan: &str, val: &[u8]) -> RedisResult<()> {
-        match self.clone() {
-            Self::Single(mut c) => c.publish::<_, _, redis::Value>(chan, val).await,
-            Self::Cluster(mut c) => c.spublish::<_, _, redis::Value>(chan, val).await,
+        match self.now() {
+            Now::One(mut c) => c.publish::<_, _, redis::Value>(chan, val).await,
+            Now::Cluster(mut c) => c.spublish::<_, _, redis::Value>(chan, val).await,
         }
         .map(drop)
     }
 
     pub async fn subscribe(&self, chan: &str) -> RedisResult<()> {
-        match self.clone() {
-            Self::Single(mut c) => c.subscribe(chan).await,
-            Self::Cluster(mut c) => c.ssubscribe(chan).await,
+        match self.now() {
+            Now::One(mut c) => c.subscribe(chan).await,
+            Now::Cluster(mut c) => c.ssubscribe(chan).await,
         }
     }
 
     pub async fn unsubscribe(&self, chan: &str) -> RedisResult<()> {
-        match self.clone() {
-            Self::Single(mut c) => c.unsubscribe(chan).await,
-            Self::Cluster(mut c) => c.sunsubscribe(chan).await,
+        match self.now() {
+            Now::One(mut c) => c.unsubscribe(chan).await,
+            Now::Cluster(mut c) => c.sunsubscribe(chan).await,
         }
     }
 
     /// Subscribes to `channels` again. One server's connection does it by itself when it
-    /// reconnects; a cluster's does it on some paths only (a connection to a restarted
+    /// reconnects; a new primary named by the sentinels has nothing subscribed; a
+    /// cluster's connection does it on some paths only (a connection to a restarted
     /// shard may come back without its subscriptions), so the link checks them
-    /// ([`check`](Self::check)); `SSUBSCRIBE` to a channel already subscribed changes
+    /// ([`check`](Self::check)); a subscription to a channel already subscribed changes
     /// nothing.
     pub async fn subscribe_again(&self, channels: &[String]) -> RedisResult<()> {
-        match self.clone() {
-            Self::Single(_) => Ok(()),
-            Self::Cluster(mut c) => {
-                for chan in channels {
-                    c.ssubscribe(chan).await?;
-                }
-                Ok(())
-            }
+        for chan in channels {
+            self.subscribe(chan).await?;
         }
+        Ok(())
     }
 
     /// How many connections listen on `chan` (on a cluster, on its shard).
     pub async fn listeners(&self, chan: &str) -> RedisResult<u16> {
         let mut numsub = redis::cmd("PUBSUB");
-        let counts: HashMap<String, u16> = match self.clone() {
-            Self::Single(mut c) => numsub.arg("NUMSUB").arg(chan).query_async(&mut c).await?,
-            Self::Cluster(mut c) => {
+        let counts: HashMap<String, u16> = match self.now() {
+            Now::One(mut c) => numsub.arg("NUMSUB").arg(chan).query_async(&mut c).await?,
+            Now::Cluster(mut c) => {
                 numsub
                     .arg("SHARDNUMSUB")
                     .arg(chan)
@@ -120,17 +158,21 @@ impl Conn {
         Ok(counts.get(chan).copied().unwrap_or(0))
     }
 
-    /// A `PING`; on a cluster, a `CLIENT INFO` to each primary that the slot map names,
-    /// so that one unreachable shard is a link down. `Ok` has, on a cluster, how many
-    /// sharded channels this link's connections to the primaries are subscribed to;
+    /// A `PING`; behind sentinels, a `ROLE` that moves the link to a new primary
+    /// ([`Primary::check`]); on a cluster, a `CLIENT INFO` to each primary that the slot
+    /// map names, so that one unreachable shard is a link down. `Ok` has, on a cluster
+    /// (or a new primary), how many channels this link's connections are subscribed to;
     /// `Err` says why the check failed, naming the node.
     pub async fn check(&self) -> Result<Option<usize>, String> {
-        match self.clone() {
-            Self::Single(mut c) => {
+        if let Self::Sentinel(primary) = self {
+            return primary.check().await;
+        }
+        match self.now() {
+            Now::One(mut c) => {
                 let ping = redis::cmd("PING").query_async::<redis::Value>(&mut c).await;
                 ping.map(|_| None).map_err(|e| e.to_string())
             }
-            Self::Cluster(mut c) => {
+            Now::Cluster(mut c) => {
                 let mut slots = redis::cmd("CLUSTER");
                 let slots = slots.arg("SLOTS").query_async::<redis::Value>(&mut c).await;
                 let slots = slots.map_err(|e| e.to_string())?;

@@ -24,7 +24,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU16, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock, Weak};
 use std::time::{Duration, Instant};
 
@@ -59,6 +59,10 @@ pub struct LinkSettings {
     pub held_messages: usize,
     /// How many bytes of such messages are held (default 16 MiB).
     pub held_bytes: usize,
+    /// How long, once Redis answers again, the held messages wait for the other nodes
+    /// to be back on it (as many as listened before the outage; default 5 s): a message
+    /// published before a node re-subscribed would never reach it.
+    pub rejoin_wait: Duration,
 }
 
 impl Default for LinkSettings {
@@ -70,6 +74,7 @@ impl Default for LinkSettings {
             request_timeout: Duration::from_secs(2),
             held_messages: 10_000,
             held_bytes: 16 << 20,
+            rejoin_wait: Duration::from_secs(5),
         }
     }
 }
@@ -103,6 +108,8 @@ pub(crate) struct Link {
     held: Mutex<Held>,
     /// Messages published after the outage they were held through.
     published_late: AtomicU64,
+    /// How many nodes listened while the link was last up (this one too).
+    nodes: AtomicU16,
     /// Since when, and why, the link is down.
     outage: Mutex<Option<(Instant, String, u64)>>,
 }
@@ -124,6 +131,7 @@ impl Link {
             by_namespace: Mutex::default(),
             held: Mutex::new(Held::new(settings.held_messages, settings.held_bytes)),
             published_late: AtomicU64::new(0),
+            nodes: AtomicU16::new(0),
             outage: Mutex::default(),
         }
     }
@@ -269,6 +277,8 @@ fn route(push: PushInfo, handlers: &Handlers) {
 pub(crate) enum Target {
     /// One server (or a primary).
     Single(redis::Client),
+    /// The primary that sentinels (their URLs) watch, by its name.
+    Sentinel(Vec<String>, String),
     /// A Redis Cluster, by some of its nodes' URLs.
     Cluster(Vec<String>),
 }
@@ -283,9 +293,12 @@ impl LinkDriver {
         let handlers: Handlers = Arc::default();
         let link = Arc::new(Link::new(&settings));
         let routed = handlers.clone();
-        let push = move |push: PushInfo| route(push, &routed);
+        let push: super::redis_conn::Push = Arc::new(move |push: PushInfo| route(push, &routed));
         let conn = match target {
             Target::Single(client) => Conn::single(client, timeout, push).await?,
+            Target::Sentinel(sentinels, name) => {
+                Conn::sentinel(sentinels, name, timeout, push).await?
+            }
             Target::Cluster(seeds) => Conn::cluster(seeds, timeout, push).await?,
         };
         let watched = (conn.clone(), handlers.clone());
@@ -361,6 +374,8 @@ async fn publish_held(conn: &Conn, link: &Link, timeout: Duration) -> bool {
 async fn watch((conn, handlers): (Conn, Handlers), link: Weak<Link>, settings: LinkSettings) {
     let mut every = tokio::time::interval(settings.check_every);
     every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    // Since when Redis answers again after an outage.
+    let mut back_since = None;
     loop {
         every.tick().await;
         let Some(link) = link.upgrade() else { return };
@@ -380,7 +395,29 @@ async fn watch((conn, handlers): (Conn, Handlers), link: Weak<Link>, settings: L
                 continue;
             }
         }
-        publish_held(&conn, &link, timeout).await;
+        // How many nodes listen (this one too): while the link is up, the count to wait
+        // for after an outage; after one, the held messages wait until as many are back
+        // (a node publishing before another re-subscribed would be heard by none), or
+        // `rejoin_wait`, for a node that is gone for good.
+        let listening = bounded(
+            timeout,
+            conn.listeners(super::node_bus::CHANNEL),
+            "a PUBSUB NUMSUB",
+        );
+        let listening = listening.await.unwrap_or(0);
+        if !link.is_down() {
+            link.nodes.store(listening, Ordering::Relaxed);
+            back_since = None;
+        } else {
+            let since = *back_since.get_or_insert_with(Instant::now);
+            let everyone = listening >= link.nodes.load(Ordering::Relaxed);
+            if !everyone && since.elapsed() < settings.rejoin_wait {
+                continue;
+            }
+        }
+        if publish_held(&conn, &link, timeout).await {
+            back_since = None;
+        }
     }
 }
 
