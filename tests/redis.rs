@@ -171,6 +171,31 @@ async fn members(env: &[(&str, &str)]) -> Members {
     }
 }
 
+/// Ann (node 1) says `text` while the broker is away: she and dan (node 1 too) hear it
+/// at once.
+async fn said_locally(c: &mut Client, ann: &str, dan: &str, text: &str) {
+    say(c, ann, text).await;
+    for s in [ann, dan] {
+        assert_eq!(heard(c, s).await, ("ann".into(), text.into()));
+    }
+}
+
+/// Once the broker is back: ann says `after`, and bob (node 2) hears what node 1 held
+/// (`held`, in order) then `after`; bob is heard on node 1 again.
+async fn back_after_outage(c: &mut Client, ann: &str, bob: &str, held: &[String]) {
+    say(c, ann, "after").await;
+    for text in held.iter().map(String::as_str).chain(["after"]) {
+        assert_eq!(
+            heard(c, bob).await,
+            ("ann".into(), text.into()),
+            "node 2 hears what node 1 held through the outage, in order, then what follows"
+        );
+    }
+    say(c, bob, "bob is back").await;
+    assert_eq!(heard(c, ann).await.1, "after");
+    assert_eq!(heard(c, ann).await, ("bob".into(), "bob is back".into()));
+}
+
 /// Redis stops for a while and starts again, as in an upgrade: meanwhile the sender's
 /// own node still delivers to its clients and says it is degraded, and holds what the
 /// other node must hear, 2 messages at most here (`SPECTER_REDIS_HELD`); afterwards the
@@ -205,15 +230,7 @@ async fn the_cluster_survives_a_redis_restart() {
     // The sender's own node delivers at once; the other node cannot hear it yet.
     let during = 5;
     for i in 0..during {
-        say(&mut c, &ann, &format!("during {i}")).await;
-    }
-    for i in 0..during {
-        for s in [&ann, &dan] {
-            assert_eq!(
-                heard(&mut c, s).await,
-                ("ann".into(), format!("during {i}"))
-            );
-        }
+        said_locally(&mut c, &ann, &dan, &format!("during {i}")).await;
     }
     // At most 2 are held (the Admin UI's stats, `/admin`'s, may take a place): the
     // rest of ann's are given up, counted under `/`.
@@ -224,25 +241,10 @@ async fn the_cluster_survives_a_redis_restart() {
     redis.start_again().await;
     health_becomes(&url1, 200).await;
     health_becomes(&url2, 200).await;
-    say(&mut c, &ann, "after").await;
-    for i in 0..during - lost {
-        assert_eq!(
-            heard(&mut c, &bob).await,
-            ("ann".into(), format!("during {i}")),
-            "node 2 hears what node 1 held, in order, once the link is back"
-        );
-    }
-    assert_eq!(
-        heard(&mut c, &bob).await,
-        ("ann".into(), "after".into()),
-        "node 2 missed exactly the {lost} messages counted as given up"
-    );
-    say(&mut c, &bob, "bob is back").await;
-    assert_eq!(heard(&mut c, &ann).await.1, "after");
-    assert_eq!(
-        heard(&mut c, &ann).await,
-        ("bob".into(), "bob is back".into())
-    );
+    // Node 2 hears what node 1 held, in order, then what follows: it missed exactly
+    // the messages counted as given up.
+    let held: Vec<String> = (0..during - lost).map(|i| format!("during {i}")).collect();
+    back_after_outage(&mut c, &ann, &bob, &held).await;
     let (_, after) = health(&url1).await;
     assert_eq!(given_up(&after), Some(lost), "{after}");
     assert!(
@@ -398,10 +400,7 @@ async fn a_redis_cluster_carries_the_nodes_through_a_restarted_shard() {
     cluster.stop(shard).await;
     let degraded = health_becomes(&url1, 503).await;
     assert_eq!(degraded["broker"]["state"], "down", "{degraded}");
-    say(&mut c, &ann, "during").await;
-    for s in [&ann, &dan] {
-        assert_eq!(heard(&mut c, s).await, ("ann".into(), "during".into()));
-    }
+    said_locally(&mut c, &ann, &dan, "during").await;
 
     cluster.start_again(shard).await;
     health_becomes(&url1, 200).await;
@@ -419,20 +418,7 @@ async fn a_redis_cluster_carries_the_nodes_through_a_restarted_shard() {
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    say(&mut c, &ann, "after").await;
-    for text in ["during", "after"] {
-        assert_eq!(
-            heard(&mut c, &bob).await,
-            ("ann".into(), text.into()),
-            "node 2 hears what node 1 held through the outage, then what follows"
-        );
-    }
-    say(&mut c, &bob, "bob is back").await;
-    assert_eq!(heard(&mut c, &ann).await.1, "after");
-    assert_eq!(
-        heard(&mut c, &ann).await,
-        ("bob".into(), "bob is back".into())
-    );
+    back_after_outage(&mut c, &ann, &bob, &["during".into()]).await;
     drop((node1, node2));
 }
 
@@ -497,27 +483,11 @@ async fn a_sentinel_failover_moves_the_nodes_to_the_new_primary() {
     sentinel.kill_primary().await;
     let degraded = health_becomes(&url1, 503).await;
     assert_eq!(degraded["broker"]["state"], "down", "{degraded}");
-    say(&mut c, &ann, "during").await;
-    for s in [&ann, &dan] {
-        assert_eq!(heard(&mut c, s).await, ("ann".into(), "during".into()));
-    }
+    said_locally(&mut c, &ann, &dan, "during").await;
 
     sentinel.failed_over().await;
     health_becomes(&url1, 200).await;
     health_becomes(&url2, 200).await;
-    say(&mut c, &ann, "after").await;
-    for text in ["during", "after"] {
-        assert_eq!(
-            heard(&mut c, &bob).await,
-            ("ann".into(), text.into()),
-            "node 2 hears, on the new primary, what node 1 held, then what follows"
-        );
-    }
-    say(&mut c, &bob, "bob is back").await;
-    assert_eq!(heard(&mut c, &ann).await.1, "after");
-    assert_eq!(
-        heard(&mut c, &ann).await,
-        ("bob".into(), "bob is back".into())
-    );
+    back_after_outage(&mut c, &ann, &bob, &["during".into()]).await;
     drop((node1, node2));
 }
