@@ -96,6 +96,7 @@ async fn two_nodes_with_admin_ui() -> (Redis, (Child, String), (Child, String)) 
     let env = [
         ("SPECTER_REDIS_URL", redis.url.as_str()),
         ("CHAT_ADMIN_HASH", hash.as_str()),
+        ("SPECTER_HEALTH_DETAILS", "1"),
     ];
     let first = start(&chat, &env).await;
     let second = start(&chat, &env).await;
@@ -435,7 +436,8 @@ async fn signal(node: &Child, signal: &str) {
 
 /// A node that hangs (SIGSTOP: its Redis connection stays open, so it still counts as
 /// a node) does not hang the others' lists: the Admin UI's list waits for it 2 s at most
-/// (`LinkSettings::request_timeout`), then shows what the other nodes answered.
+/// (`LinkSettings::request_timeout`), then shows what the other nodes answered; node 1
+/// names the node that did not answer (`host#pid`) in its health.
 #[tokio::test]
 async fn a_hung_node_delays_a_list_by_the_request_timeout_only() {
     let (_redis, (node1, url1), (node2, url2)) = two_nodes_with_admin_ui().await;
@@ -444,6 +446,25 @@ async fn a_hung_node_delays_a_list_by_the_request_timeout_only() {
     let _bob = join(&mut c, &url2, "bob").await;
     let login = json!({"username": "admin", "password": "s3cret"});
     let admin = format!("{url1}/admin");
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap();
+    let name = |node: &Child| format!("{}#{}", host.trim(), node.id().unwrap());
+    let (first, second) = (name(&node1), name(&node2));
+    let (_, healthy) = health(&url1).await;
+    let heard = async {
+        loop {
+            let (_, body) = health(&url1).await;
+            if body["broker"]["nodes"] == json!([first, second]) {
+                return body;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    };
+    let heard = tokio::time::timeout(Duration::from_secs(5), heard).await;
+    assert!(
+        heard.is_ok(),
+        "node 1 lists {first} and {second}: {healthy}"
+    );
+    assert_eq!(healthy["broker"].get("unanswered"), None, "{healthy}");
 
     signal(&node2, "STOP").await;
     let asked = tokio::time::Instant::now();
@@ -459,6 +480,12 @@ async fn a_hung_node_delays_a_list_by_the_request_timeout_only() {
     assert!(
         waited >= Duration::from_millis(1900) && waited < Duration::from_secs(4),
         "the list waited {waited:?} for the hung node, not the request timeout of 2 s"
+    );
+    let (_, after) = health(&url1).await;
+    assert_eq!(
+        after["broker"]["unanswered"],
+        json!({ second.as_str(): 1 }),
+        "node 2 named as the node that did not answer: {after}"
     );
     drop((node1, node2));
 }

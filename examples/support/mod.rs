@@ -3,7 +3,8 @@
 //! `--features redis` (`SPECTER_REDIS_URL`, or `SPECTER_REDIS_CLUSTER`: the comma-separated
 //! URLs of some nodes of a Redis Cluster; `SPECTER_REDIS_SENTINEL`, those of sentinels,
 //! and `SPECTER_REDIS_PRIMARY`, the name they know the primary by; `SPECTER_REDIS_HELD`: how many messages for
-//! other nodes are held while Redis is away), and the ready line
+//! other nodes are held while Redis is away), `SPECTER_HEALTH_DETAILS=1` (the health
+//! route tells why and which nodes, not only states), and the ready line
 //! `listening on http://ADDR`, printed once the app is booted. With the arguments
 //! `contract DIR`, it writes the app's contract (TypeScript event maps and an AsyncAPI
 //! document) into DIR instead of serving.
@@ -52,7 +53,8 @@ pub async fn serve(builder: ServiceManagerBuilder) -> Result<(), Error> {
         };
         builder.redis(redis)
     };
-    let app = builder.build()?;
+    let details = std::env::var("SPECTER_HEALTH_DETAILS").is_ok_and(|v| v == "1");
+    let app = builder.health_details(details).build()?;
     app.boot().await?; // subscribed before the first client can connect
     // `cargo run --example NAME -- contract DIR`: write the app's contract and stop.
     let args: Vec<String> = std::env::args().collect();

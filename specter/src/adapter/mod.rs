@@ -40,6 +40,63 @@ mod redis_conn;
 pub mod redis_link;
 #[cfg(feature = "redis")]
 mod redis_sentinel;
+#[cfg(feature = "redis")]
+mod roster;
+
+/// This node, as logs, health and the Admin UI name it: `host#pid`, so that several
+/// nodes on one host stay apart.
+pub(crate) fn node_name() -> String {
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|h| h.trim().to_owned())
+        .or_else(|_| std::env::var("HOSTNAME"))
+        .unwrap_or_else(|_| "specter".into());
+    format!("{host}#{}", std::process::id())
+}
+
+/// Runs `request`, something that other nodes answer (`fetch_sockets`, the rooms of a
+/// namespace, a broadcast with acks), and names the nodes that did not answer it within
+/// [`LinkSettings::request_timeout`](redis_link::LinkSettings::request_timeout): the
+/// nodes heard on the link lately (`host#pid`, as `/health` lists them under
+/// `broker.nodes` with `health_details`) whose answer did not come. Each is logged at
+/// `warn` and counted in `/health`'s `broker.unanswered`. On one node, or with no Redis
+/// link, nobody else is asked and the list is empty.
+///
+/// ```
+/// # async fn demo(io: specter::SocketIo) {
+/// let (sockets, silent) = specter::adapter::asking_nodes(io.fetch_sockets()).await;
+/// if !silent.is_empty() {
+///     println!("the sockets of {} are missing", silent.join(", "));
+/// }
+/// # let _ = sockets;
+/// # }
+/// ```
+pub async fn asking_nodes<F: std::future::Future>(request: F) -> (F::Output, Vec<String>) {
+    #[cfg(feature = "redis")]
+    {
+        let scope = std::cell::RefCell::default();
+        let (out, asked) = roster::ASKING
+            .scope(scope, async {
+                let out = request.await;
+                (out, roster::ASKING.with(|asked| asked.take()))
+            })
+            .await;
+        let mut silent: Vec<String> = asked
+            .into_iter()
+            .flat_map(|(id, roster)| roster.silent(id))
+            .collect();
+        silent.sort();
+        silent.dedup();
+        if !silent.is_empty() {
+            tracing::warn!(
+                nodes = silent.join(", "),
+                "nodes did not answer a request within the request timeout"
+            );
+        }
+        (out, silent)
+    }
+    #[cfg(not(feature = "redis"))]
+    (request.await, Vec::new())
+}
 
 /// What [`ServiceManager::health`](crate::ServiceManager::health) says of the link.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -60,6 +117,14 @@ pub struct LinkHealth {
     /// `health_details`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
+    /// The nodes heard on the link lately, this one first, by name (`host#pid`;
+    /// omitted from the health route unless `health_details`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub nodes: Vec<String>,
+    /// How many requests each node did not answer within the request timeout, by name
+    /// ([`asking_nodes`]; omitted unless `health_details`).
+    #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub unanswered: std::collections::BTreeMap<String, u64>,
 }
 
 /// What the Redis adapter needs: a link to a Redis server (>= 7, RESP3) that reconnects

@@ -99,6 +99,21 @@ impl NodeBus {
         Ok(bus)
     }
 
+    /// This node is `uid` in the adapter: from now on, each check of the link tells the
+    /// other nodes it is alive, with its id and name (see `roster`).
+    #[cfg(feature = "redis")]
+    pub fn announce(&self, uid: socketioxide_core::Uid) {
+        let Some(link) = &self.link else { return };
+        let name = super::node_name();
+        let message = Message {
+            node: self.node,
+            event: super::roster::ALIVE.into(),
+            data: serde_json::json!({"uid": uid.to_string(), "name": name}),
+        };
+        link.roster().set_me(name, uid);
+        link.set_alive(serde_json::to_vec(&message).expect("JSON of strings"));
+    }
+
     /// Listens to `event`; returns the id that [`unlisten`](Self::unlisten) takes.
     pub fn listen(&self, event: &'static str, listener: Arc<Listener>) -> u64 {
         let id = self.seq.fetch_add(1, Ordering::Relaxed) + 1;
@@ -142,6 +157,17 @@ impl NodeBus {
             }
         };
         if message.node == self.node {
+            return;
+        }
+        #[cfg(feature = "redis")]
+        if message.event == super::roster::ALIVE {
+            if let (Some(link), Some(uid), Some(name)) = (
+                &self.link,
+                message.data["uid"].as_str(),
+                message.data["name"].as_str(),
+            ) {
+                link.roster().heard(uid.to_owned(), name.to_owned());
+            }
             return;
         }
         let listeners: Vec<Arc<Listener>> = {

@@ -25,7 +25,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::sync::atomic::{AtomicBool, AtomicU16, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, RwLock, Weak};
+use std::sync::{Arc, Mutex, OnceLock, RwLock, Weak};
 use std::time::{Duration, Instant};
 
 use redis::{FromRedisValue, PushInfo, PushKind};
@@ -35,6 +35,7 @@ use tokio::sync::mpsc;
 use super::LinkHealth;
 use super::held::Held;
 use super::redis_conn::Conn;
+use super::roster::Roster;
 
 /// How the link to Redis is watched: [`connect_redis_with`](super::connect_redis_with).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -112,6 +113,11 @@ pub(crate) struct Link {
     nodes: AtomicU16,
     /// Since when, and why, the link is down.
     outage: Mutex<Option<(Instant, String, u64)>>,
+    /// The nodes heard lately, and who answered what was asked of them.
+    pub(crate) roster: Arc<Roster>,
+    /// What this node says every check, on the bus of node events, once the app is
+    /// built ([`Roster`]).
+    alive: OnceLock<Vec<u8>>,
 }
 
 /// What became of a message to publish.
@@ -133,7 +139,15 @@ impl Link {
             published_late: AtomicU64::new(0),
             nodes: AtomicU16::new(0),
             outage: Mutex::default(),
+            roster: Arc::new(Roster::new(settings.check_every)),
+            alive: OnceLock::new(),
         }
+    }
+
+    /// What this node says every check of the link: that it is alive (`message`, on the
+    /// bus of node events).
+    pub(crate) fn set_alive(&self, message: Vec<u8>) {
+        let _ = self.alive.set(message);
     }
 
     /// While the link is down, holds `val` (or gives it up past the bounds); once it is
@@ -221,6 +235,8 @@ impl Link {
             held: self.held.lock().unwrap().len(),
             published_late: self.published_late.load(Ordering::Relaxed),
             reason: outage.as_ref().map(|(_, reason, _)| reason.clone()),
+            nodes: self.roster.names(),
+            unanswered: self.roster.unanswered(),
         }
     }
 }
@@ -251,8 +267,9 @@ impl fmt::Debug for LinkDriver {
     }
 }
 
-/// A message of a subscribed channel, to its handler.
-fn route(push: PushInfo, handlers: &Handlers) {
+/// A message of a subscribed channel, to its handler (an answer to a request being
+/// watched noted first: [`Roster::watch_response`]).
+fn route(push: PushInfo, handlers: &Handlers, roster: &Roster) {
     if !matches!(push.kind, PushKind::Message | PushKind::SMessage) || push.data.len() < 2 {
         return;
     }
@@ -266,6 +283,7 @@ fn route(push: PushInfo, handlers: &Handlers) {
     ) else {
         return;
     };
+    roster.watch_response(&chan, &msg);
     if let Some(tx) = handlers.read().unwrap().get(&chan) {
         if tx.try_send((chan, msg)).is_err() {
             tracing::warn!("a Redis channel's buffer is full: a message from another node is lost");
@@ -293,7 +311,9 @@ impl LinkDriver {
         let handlers: Handlers = Arc::default();
         let link = Arc::new(Link::new(&settings));
         let routed = handlers.clone();
-        let push: super::redis_conn::Push = Arc::new(move |push: PushInfo| route(push, &routed));
+        let roster = link.roster.clone();
+        let push: super::redis_conn::Push =
+            Arc::new(move |push: PushInfo| route(push, &routed, &roster));
         let conn = match target {
             Target::Single(client) => Conn::single(client, timeout, push).await?,
             Target::Sentinel(sentinels, name) => {
@@ -314,6 +334,14 @@ impl LinkDriver {
 }
 
 impl LinkDriver {
+    pub(crate) fn roster(&self) -> &Roster {
+        &self.link.roster
+    }
+
+    pub(crate) fn set_alive(&self, message: Vec<u8>) {
+        self.link.set_alive(message);
+    }
+
     /// Publishes `val` on `chan`, or holds it while the link is down; `Err` says why it
     /// was given up (counted as not published).
     pub(crate) async fn publish_checked(&self, chan: &str, val: Vec<u8>) -> Result<(), String> {
@@ -417,7 +445,19 @@ async fn watch((conn, handlers): (Conn, Handlers), link: Weak<Link>, settings: L
         }
         if publish_held(&conn, &link, timeout).await {
             back_since = None;
+            say_alive(&conn, &link, timeout).await;
         }
+    }
+}
+
+/// Tells the other nodes that this one is alive (not held: it is news only now).
+async fn say_alive(conn: &Conn, link: &Link, timeout: Duration) {
+    let Some(alive) = link.alive.get() else {
+        return;
+    };
+    let channel = super::node_bus::CHANNEL;
+    if let Err(reason) = bounded(timeout, conn.publish(channel, alive), "a PUBLISH").await {
+        link.failed(&reason);
     }
 }
 
@@ -442,6 +482,7 @@ impl Driver for LinkDriver {
     /// (see the module's documentation), and the adapter goes on to deliver it on this
     /// node.
     async fn publish(&self, chan: String, val: Vec<u8>) -> Result<(), Self::Error> {
+        self.link.roster.watch_request(&chan, &val);
         let _ = self.publish_checked(&chan, val).await;
         Ok(())
     }

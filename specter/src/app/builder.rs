@@ -422,7 +422,10 @@ impl ServiceManagerBuilder {
         let ingress = SocketIngress::with_settings(io, self.dispatch);
         ingress.set_text_wire(!self.msgpack);
         #[cfg(feature = "redis")]
-        ingress.set_nodes(redis.nodes);
+        {
+            redis.nodes.announce(ingress.io().config().server_id);
+            ingress.set_nodes(redis.nodes);
+        }
         for (namespace, i) in self.interceptors {
             match namespace {
                 None => ingress.add_interceptor(i),

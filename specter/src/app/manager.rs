@@ -33,6 +33,8 @@ fn health_response(app: &ServiceManager, details: bool) -> axum::response::Respo
             .collect();
         if let Some(broker) = &mut health.broker {
             broker.reason = None;
+            broker.nodes.clear();
+            broker.unanswered.clear();
         }
     }
     let code = match health.status {

@@ -28,11 +28,7 @@ pub(crate) async fn tell(io: &SocketIo, event: &str, args: &impl Serialize) {
 /// This node, as the UI's server list names it: `host#pid`, so that several nodes on
 /// one host stay apart.
 pub(crate) fn server_id() -> String {
-    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
-        .map(|h| h.trim().to_owned())
-        .or_else(|_| std::env::var("HOSTNAME"))
-        .unwrap_or_else(|_| "specter".into());
-    format!("{host}#{}", std::process::id())
+    crate::adapter::node_name()
 }
 
 /// The room of the UIs connected to this node: a socket's full handshake is told to

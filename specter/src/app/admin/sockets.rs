@@ -79,7 +79,9 @@ async fn fetch(io: &SocketIo, nsp: &str, room: Option<&str>) -> Vec<RemoteSocket
         Some(room) => op.within(room.to_owned()),
         None => op,
     };
-    op.fetch_sockets().await.unwrap_or_else(|e| {
+    // The nodes that did not answer are named in a `warn` line and in `/health`.
+    let (sockets, _silent) = crate::adapter::asking_nodes(op.fetch_sockets()).await;
+    sockets.unwrap_or_else(|e| {
         tracing::warn!(error = %e, nsp, "the admin UI could not list the sockets");
         Vec::new()
     })
