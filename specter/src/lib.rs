@@ -177,8 +177,9 @@ pub use subscriber::{
     Ack, AckError, AckErrorWire, Answers, Arg, Args, Asks, Binding, DEFAULT_NAMESPACE,
     DEFAULT_PRIORITY, Deliver, DeliveryStats, ErrorKind, EventCtx, EventKind, EventKinds,
     ExtractError, Failure, FieldError, FromEvent, Guard, IntoGuard, IntoOutcome, IntoSubscriber,
-    IntoVerdict, Method, NodeEvent, NsParams, Outbox, Outcome, Public, Rate, RateError, Reject,
-    ServerEvent, Session, SharedData, Source, Spread, Unanswered, Undelivered,
+    IntoVerdict, Method, NodeEvent, NsParams, Outbox, Outcome, Public, Rate, RateError, Recovery,
+    RecoverySettings, Reject, ServerEvent, Session, SharedData, Source, Spread, Unanswered,
+    Undelivered,
 };
 // Named by the signatures of `IntoSubscriber` and `Hooks`, never by an app: public, and
 // out of the docs.

@@ -14,6 +14,7 @@ pub mod interceptor;
 mod metrics;
 mod namespace;
 mod rate_limit;
+mod recovering;
 pub(crate) mod settings;
 mod socket_queue;
 mod socketio;
@@ -135,6 +136,9 @@ impl SocketIngress {
                 initializing: Mutex::default(),
             }),
         };
+        if settings.recovery.is_some() {
+            ingress.shared.delivery.set_recovering();
+        }
         ingress.namespace("/");
         ingress
     }
@@ -409,6 +413,11 @@ impl SocketIngress {
             no_entries: Arc::from([]),
             own_interceptors: Mutex::default(),
             dynamic: pattern.map(|p| Dynamic::new(p, io.clone())),
+            recovery: self
+                .shared
+                .settings
+                .recovery
+                .map(|settings| Arc::new(recovering::Sessions::new(settings))),
         });
         ns.table
             .set_interceptors(self.shared.interceptors.lock().unwrap().clone());

@@ -27,6 +27,8 @@ pub(crate) struct Namespace {
     pub own_interceptors: Mutex<Vec<Arc<dyn Interceptor>>>,
     /// For a pattern (`/tenant/{id}`): the namespaces open under it.
     pub dynamic: Option<Dynamic>,
+    /// The sessions of its clients, when the app recovers connections.
+    pub recovery: Option<Arc<crate::ingress::recovering::Sessions>>,
 }
 
 impl std::fmt::Debug for Namespace {

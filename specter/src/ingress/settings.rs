@@ -35,6 +35,7 @@ pub struct DispatchSettings {
     pub(crate) socket_rate: Option<Rate>,
     pub(crate) event_rate: Option<Rate>,
     pub(crate) max_dynamic_namespaces: usize,
+    pub(crate) recovery: Option<crate::RecoverySettings>,
 }
 
 impl Default for DispatchSettings {
@@ -49,6 +50,7 @@ impl Default for DispatchSettings {
             socket_rate: None,
             event_rate: None,
             max_dynamic_namespaces: 10_000,
+            recovery: None,
         }
     }
 }
@@ -112,6 +114,16 @@ impl DispatchSettings {
     /// default: no limit).
     pub fn rate_limit_per_event(mut self, rate: Rate) -> Self {
         self.event_rate = Some(rate);
+        self
+    }
+
+    /// Connection state recovery (default off): a client that loses its connection
+    /// and comes back within the settings' bounds gets its socket's rooms and
+    /// [`Session`](crate::Session) values back, and every event Specter's emits sent it
+    /// meanwhile, in order, before anything new ([`Recovery`](crate::Recovery)). The
+    /// client needs the module `specter-recovery.mjs` (see the README).
+    pub fn recovery(mut self, settings: crate::RecoverySettings) -> Self {
+        self.recovery = Some(settings);
         self
     }
 

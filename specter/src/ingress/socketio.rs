@@ -16,8 +16,10 @@ use crate::ingress::dispatch::{self, Queue};
 use crate::ingress::metrics;
 use crate::ingress::namespace::Namespace;
 use crate::ingress::rate_limit::SocketLimits;
+use crate::ingress::recovering::Sessions;
 use crate::ingress::unknown_events::UnknownEvents;
 use crate::subscriber::event_name::CONNECTED;
+use crate::subscriber::recovery::Ended;
 
 /// Marker for socketioxide's handler traits: ours are structs, not closures.
 pub(crate) enum Listener {}
@@ -62,6 +64,15 @@ impl ConnectHandler<Adapter, Listener> for OnConnect {
             SocketGuards::default(),
         ));
         s.on_disconnect(OnDisconnect(self.0.clone(), queue.clone()));
+        if let Some(sessions) = &self.0.recovery {
+            if let Some(resume) = sessions.connected(&s, self.0.delivery.clone()) {
+                tokio::spawn(resume);
+            }
+        }
+        let auth = match &self.0.recovery {
+            Some(_) => Sessions::strip(&auth),
+            None => auth,
+        };
         if hooked {
             let inflight = self.0.inflight.enter();
             tokio::spawn(dispatch::connected(
@@ -88,6 +99,14 @@ impl ConnectHandler<Adapter, Listener> for OnConnect {
                     return Err(Box::new(reason) as Box<dyn Display + Send>);
                 }
             }
+            let asked;
+            let auth = match &ns.recovery {
+                Some(sessions) => {
+                    asked = sessions.connecting(&s, auth);
+                    &asked
+                }
+                None => auth,
+            };
             let result = dispatch::connect(ns, s.clone(), auth).await;
             if let (Err(_), Some(dynamic)) = (&result, &ns.dynamic) {
                 dynamic.leave(s.ns());
@@ -108,8 +127,30 @@ impl DisconnectHandler<Adapter, Listener> for OnDisconnect {
         let (ns, queue) = (self.0.clone(), self.1.clone());
         let inflight = ns.inflight.enter();
         tokio::spawn(async move {
-            let _inflight = inflight;
+            let mut _inflight = inflight;
             queue.idle().await;
+            // A lost connection with a recovery session waits for its client.
+            let waiting = ns
+                .recovery
+                .as_ref()
+                .and_then(|r| r.disconnected(&s, reason));
+            if let Some(waiting) = waiting {
+                drop(_inflight);
+                let ended = waiting.await;
+                _inflight = ns.inflight.enter();
+                match ended {
+                    Some(end) => {
+                        s.extensions.insert(Ended(end));
+                    }
+                    // Taken over by the client's new socket: it only leaves.
+                    None => {
+                        metrics::connected(&ns.path, -1.0);
+                        ns.delivery.forget(s.id);
+                        defer(s);
+                        return;
+                    }
+                }
+            }
             dispatch::disconnect(&ns, s.clone(), reason).await;
             metrics::connected(&ns.path, -1.0);
             ns.delivery.forget(s.id);

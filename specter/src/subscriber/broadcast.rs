@@ -16,7 +16,8 @@ use socketioxide_core::parser::Parse;
 use socketioxide_parser_common::CommonParser;
 
 use crate::adapter::Adapter;
-use crate::subscriber::delivery::{Attempt, Delivery, Sending, Undelivered, emit_to};
+use crate::subscriber::delivery::{Attempt, Delivery, Sending, Undelivered, emit_now};
+use crate::subscriber::recovery::{SessionLog, logged_args};
 
 /// The one argument of a broadcast, serialized once when it can be.
 enum Encoded<'a, T: ?Sized> {
@@ -83,20 +84,32 @@ pub(crate) async fn to_all<T: Serialize + Sync + ?Sized>(
     let data = &(encode(data, text)?,);
     // First every socket with room at once, so that nobody waits for a slow one.
     let mut full = Vec::new();
+    let mut sessions = Vec::new();
     let mut missed = 0;
     for socket in sockets {
+        if let Some(log) = delivery.session_log(&socket) {
+            // A session's old socket and its new one may both be in the room a moment.
+            if !sessions.iter().any(|s| std::sync::Arc::ptr_eq(s, &log)) {
+                sessions.push(log);
+            }
+            continue;
+        }
         match delivery.try_send(socket.id, Sending::Emit, || socket.emit(event, data)) {
             Attempt::Done(Ok(())) => {}
             Attempt::Done(Err(_)) => missed += 1,
             Attempt::Full => full.push(socket),
         }
     }
-    let waits = full.iter().map(|s| emit_to(delivery, s, event, data));
+    let waits = full.iter().map(|s| emit_now(delivery, s, event, data));
     missed += futures_util::future::join_all(waits)
         .await
         .into_iter()
         .filter(Result::is_err)
         .count();
+    // The sockets with a recovery session: logged, then sent in their order.
+    if !sessions.is_empty() {
+        missed += to_sessions(delivery, sessions, event, data).await?;
+    }
     if missed == 0 {
         Ok(())
     } else {
@@ -105,6 +118,28 @@ pub(crate) async fn to_all<T: Serialize + Sync + ?Sized>(
             of: Some(of),
         })
     }
+}
+
+/// Logs `data` in each of `sessions` (its text shared by them all) and sends it in
+/// each one's order; how many were missed. A value with binary data is sent unlogged.
+async fn to_sessions<T: Serialize + Sync + ?Sized>(
+    delivery: &Delivery,
+    sessions: Vec<std::sync::Arc<SessionLog>>,
+    event: &str,
+    data: &T,
+) -> Result<usize, Undelivered> {
+    let Some(args) = logged_args(data)? else {
+        let sockets = sessions.iter().filter_map(|log| log.socket());
+        let sockets: Vec<_> = sockets.collect();
+        let waits = sockets.iter().map(|s| emit_now(delivery, s, event, data));
+        let sent = futures_util::future::join_all(waits).await;
+        return Ok(sent.into_iter().filter(Result::is_err).count());
+    };
+    let logged = sessions
+        .iter()
+        .map(|log| log.emit(delivery, event, args.clone()));
+    let logged = futures_util::future::join_all(logged).await;
+    Ok(logged.into_iter().filter(Result::is_err).count())
 }
 
 #[cfg(test)]

@@ -59,6 +59,9 @@ pub(crate) struct Delivery {
     text_wire: AtomicBool,
     /// Node events: alone until the builder links them to the other nodes.
     nodes: OnceLock<Arc<NodeBus>>,
+    /// Whether the app recovers connections (emits to a socket with a session are
+    /// logged: `recovery`).
+    recovering: AtomicBool,
 }
 
 /// Why a send did not reach its client.
@@ -158,6 +161,23 @@ impl Delivery {
     #[cfg_attr(not(feature = "redis"), allow(dead_code))]
     pub(crate) fn set_nodes(&self, nodes: Arc<NodeBus>) {
         let _ = self.nodes.set(nodes);
+    }
+
+    /// The recovery session of `socket`, when the app recovers connections and the
+    /// socket has one.
+    pub(crate) fn session_log(
+        &self,
+        socket: &SocketRef,
+    ) -> Option<Arc<crate::subscriber::recovery::SessionLog>> {
+        if !self.recovering.load(Ordering::Relaxed) {
+            return None;
+        }
+        socket.extensions.get()
+    }
+
+    /// The app recovers connections: emits look for the socket's session.
+    pub(crate) fn set_recovering(&self) {
+        self.recovering.store(true, Ordering::Relaxed);
     }
 
     /// Whether every socket's packets are JSON text.
@@ -423,6 +443,21 @@ impl Deliver {
 // but for `emit_args`.
 
 pub(crate) async fn emit_to<T: Serialize + Sync + ?Sized>(
+    delivery: &Delivery,
+    socket: &SocketRef,
+    event: &str,
+    data: &T,
+) -> Result<(), Undelivered> {
+    if let Some(log) = delivery.session_log(socket) {
+        if let Some(args) = crate::subscriber::recovery::logged_args(data)? {
+            return log.emit(delivery, event, args).await;
+        }
+    }
+    emit_now(delivery, socket, event, data).await
+}
+
+/// [`emit_to`], not logged for recovery.
+pub(crate) async fn emit_now<T: Serialize + Sync + ?Sized>(
     delivery: &Delivery,
     socket: &SocketRef,
     event: &str,

@@ -44,6 +44,8 @@ pub struct Session<T>(pub T);
 impl<T: Clone + Send + Sync + 'static> Session<T> {
     /// Sets the socket's `T`, returning the one it replaces.
     pub fn insert(socket: &SocketRef, value: T) -> Option<T> {
+        // A recovered socket gets its session's values back (`Recovery`).
+        crate::subscriber::recovery::SessionTypes::note::<T>(socket);
         socket.extensions.insert(value)
     }
 

@@ -1,0 +1,263 @@
+//! The sessions of a namespace that recovers connections: which socket each one's
+//! client is on, or since when it is away ([`crate::RecoverySettings`]; the log of a
+//! session is [`SessionLog`]).
+//!
+//! - **Connect** (before the `connect` subscribers): a client that asks
+//!   (`specterRecovery` in its auth, taken off before the app reads it) with the pid
+//!   and offset of a session that still holds every event after that offset takes the
+//!   session over: the new socket gets its [`Session`](crate::Session) values and
+//!   [`Recovery::Recovered`]. Otherwise it gets a new session; a session that cannot
+//!   be recovered any more ends ([`Recovery::Overflowed`]).
+//! - **Connected** (after the CONNECT answer): the session event tells the client its
+//!   pid, whether it was recovered and its id; a recovered socket joins the old one's
+//!   rooms, the old one leaves, and the log sends what the client missed, before
+//!   anything newer.
+//! - **Disconnect**: a socket whose connection was lost (transport closed or failed,
+//!   heartbeat timeout) stays in its rooms, away: what is emitted to it is logged, and
+//!   its `disconnect` subscribers wait until the session ends, past
+//!   `max_disconnection` ([`Recovery::TimedOut`]) or the log's bounds
+//!   ([`Recovery::Overflowed`]). A client that leaves for good ends it at once.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use serde_json::Value as Json;
+use socketioxide::handler::Value;
+use socketioxide::socket::DisconnectReason;
+use tokio::sync::oneshot;
+
+use crate::adapter::Socket;
+use crate::subscriber::recovery::{
+    AUTH_KEY, Ended, Recovery, RecoverySettings, SESSION_EVENT, SessionLog, SessionTypes,
+};
+
+/// The sessions of one namespace, by pid.
+pub(crate) struct Sessions {
+    pub settings: RecoverySettings,
+    slots: Arc<Mutex<HashMap<String, Slot>>>,
+}
+
+struct Slot {
+    log: Arc<SessionLog>,
+    socket: Arc<Socket>,
+    /// Set while the client is away: how to tell the socket's waiting task that the
+    /// session was taken over (`None`) or ended.
+    away: Option<oneshot::Sender<Option<Recovery>>>,
+}
+
+/// What a client asked for in its auth.
+pub(crate) struct Ask {
+    pid: Option<String>,
+    offset: u64,
+}
+
+/// A session a new socket takes over, until the socket is connected.
+#[derive(Clone)]
+pub(crate) struct Resuming {
+    old: Arc<Socket>,
+    /// How to tell the old socket's task, when it is away, that the session was
+    /// taken over (then it leaves); `None` when it is still connected (a polling
+    /// client's old socket waits for its heartbeat).
+    taken: Option<Taken>,
+    offset: u64,
+}
+
+type Taken = Arc<Mutex<Option<oneshot::Sender<Option<Recovery>>>>>;
+
+impl Sessions {
+    pub fn new(settings: RecoverySettings) -> Self {
+        Self {
+            settings,
+            slots: Arc::default(),
+        }
+    }
+
+    /// `auth` without the client module's ask (for the `connected` hook).
+    pub fn strip(auth: &Option<Value>) -> Option<Value> {
+        take_ask(auth).0
+    }
+
+    /// Before the `connect` subscribers: gives socket `s` its session (taken over, or
+    /// new) when its client asks for one in `auth`, which is returned without the ask.
+    pub fn connecting(&self, s: &Arc<Socket>, auth: &Option<Value>) -> Option<Value> {
+        let (auth, ask) = take_ask(auth);
+        let Some(ask) = ask else {
+            return auth;
+        };
+        let log = match ask.pid.and_then(|pid| self.take_over(&pid, s, ask.offset)) {
+            Some(log) => log,
+            None => SessionLog::new(self.settings, s.id),
+        };
+        s.extensions.insert(log);
+        auth
+    }
+
+    /// The session `pid`, for socket `s` whose client had every event up to `offset`:
+    /// its log when it can be recovered; `None` (and the session ended) when not.
+    fn take_over(&self, pid: &str, s: &Arc<Socket>, offset: u64) -> Option<Arc<SessionLog>> {
+        let slot = self.slots.lock().unwrap().remove(pid)?;
+        let Slot { log, socket, away } = slot;
+        if !log.can_resume(offset) {
+            match away {
+                Some(end) => {
+                    let _ = end.send(Some(Recovery::Overflowed));
+                }
+                None => {
+                    socket.extensions.insert(Ended(Recovery::Overflowed));
+                    let _ = socket.clone().disconnect();
+                }
+            }
+            return None;
+        }
+        log.away();
+        SessionTypes::copy(&socket, s);
+        s.extensions.insert(Recovery::Recovered {
+            previous: socket.id,
+        });
+        // The old socket leaves once the new one has joined its rooms: `connected`.
+        let taken = away.map(|taken| Arc::new(Mutex::new(Some(taken))));
+        s.extensions.insert(Resuming {
+            old: socket,
+            taken,
+            offset,
+        });
+        Some(log)
+    }
+
+    /// Once the CONNECT answer is sent: tells the client its session; a socket that
+    /// takes a session over joins its rooms, the old socket leaves, and what the client
+    /// missed is sent (a task, returned to await).
+    pub fn connected(
+        self: &Arc<Self>,
+        s: &Arc<Socket>,
+        delivery: Arc<crate::subscriber::delivery::Delivery>,
+    ) -> Option<impl Future<Output = ()> + Send + 'static> {
+        let log = s.extensions.get::<Arc<SessionLog>>()?;
+        let resuming = s.extensions.remove::<Resuming>();
+        let info = serde_json::json!({
+            "pid": log.pid,
+            "recovered": resuming.is_some(),
+            "id": log.first_id.to_string(),
+        });
+        // First after the CONNECT answer: the client module waits for it.
+        if let Err(e) = s.emit(SESSION_EVENT, &info) {
+            tracing::debug!(socket = %s.id, error = %e, "the session was not told");
+        }
+        self.slots.lock().unwrap().insert(
+            log.pid.clone(),
+            Slot {
+                log: log.clone(),
+                socket: s.clone(),
+                away: None,
+            },
+        );
+        let offset = match resuming {
+            Some(resuming) => {
+                s.join(resuming.old.rooms());
+                s.join(log.first_id.to_string());
+                // Now the old socket leaves (its `disconnect` subscribers do not run).
+                resuming.old.extensions.insert(Moved);
+                match resuming.taken.and_then(|t| t.lock().unwrap().take()) {
+                    Some(taken) => {
+                        let _ = taken.send(None);
+                    }
+                    None => {
+                        let _ = resuming.old.clone().disconnect();
+                    }
+                }
+                resuming.offset
+            }
+            None => 0,
+        };
+        let socket = crate::adapter::SocketRef::from(s.clone());
+        // What the client missed (or what the `connect` subscribers emitted), then
+        // what follows.
+        Some(async move {
+            log.resume(&delivery, socket, offset).await;
+        })
+    }
+
+    /// A socket's connection ended for `reason`: `Some` waits for the session to end
+    /// (when it resolves to `Some(end)`, run the `disconnect` subscribers; `None`: the
+    /// session was taken over, only remove the socket). `None` at once: the
+    /// socket has no session to wait in, run the subscribers now.
+    pub fn disconnected(
+        &self,
+        s: &Arc<Socket>,
+        reason: DisconnectReason,
+    ) -> Option<impl Future<Output = Option<Recovery>> + Send + 'static> {
+        let log = s.extensions.get::<Arc<SessionLog>>()?;
+        if s.extensions.get::<Moved>().is_some() {
+            return Some(futures_util::future::Either::Left(std::future::ready(None)));
+        }
+        let lost = matches!(
+            reason,
+            DisconnectReason::TransportClose
+                | DisconnectReason::TransportError
+                | DisconnectReason::HeartbeatTimeout
+        );
+        let mut slots = self.slots.lock().unwrap();
+        let mine = slots
+            .get(&log.pid)
+            .is_some_and(|slot| slot.socket.id == s.id);
+        if !lost || !mine || s.extensions.get::<Ended>().is_some() {
+            if mine {
+                slots.remove(&log.pid);
+            }
+            return None;
+        }
+        log.away();
+        let (tx, rx) = oneshot::channel();
+        if let Some(slot) = slots.get_mut(&log.pid) {
+            slot.away = Some(tx);
+        }
+        drop(slots);
+        let wait = self.settings.max_disconnection;
+        let this = self.slots.clone();
+        let pid = log.pid.clone();
+        Some(futures_util::future::Either::Right(async move {
+            let end = tokio::select! {
+                _ = tokio::time::sleep(wait) => Some(Recovery::TimedOut),
+                _ = log.overflowed.notified() => Some(Recovery::Overflowed),
+                told = rx => told.unwrap_or(None),
+            };
+            if end.is_some() {
+                this.lock().unwrap().remove(&pid);
+            }
+            end
+        }))
+    }
+}
+
+/// A socket whose session another socket took over: its disconnect runs nothing.
+#[derive(Clone, Copy)]
+struct Moved;
+
+/// `auth` without the client module's ask, and the ask (`None`: it did not ask).
+fn take_ask(auth: &Option<Value>) -> (Option<Value>, Option<Ask>) {
+    let Some(Value::Str(text, bins)) = auth else {
+        return (auth.clone(), None);
+    };
+    if !text.contains(AUTH_KEY) {
+        return (auth.clone(), None);
+    }
+    let Ok(Json::Object(mut fields)) = serde_json::from_str::<Json>(text) else {
+        return (auth.clone(), None);
+    };
+    let Some(ask) = fields.remove(AUTH_KEY) else {
+        return (auth.clone(), None);
+    };
+    let pid = ask["pid"].as_str().map(str::to_owned);
+    let offset = ask["offset"]
+        .as_str()
+        .and_then(|o| o.parse().ok())
+        .unwrap_or(0);
+    let rest = match fields.is_empty() {
+        true => None,
+        false => Some(Value::Str(
+            Json::Object(fields).to_string().into(),
+            bins.clone(),
+        )),
+    };
+    (rest, Some(Ask { pid, offset }))
+}

@@ -1,0 +1,403 @@
+//! Connection state recovery: what a client missed while its connection was away,
+//! given back when it comes back ([`RecoverySettings`]).
+//!
+//! Each socket that asks for it (the client module `specter-recovery.mjs` does) has a
+//! session: a private id (`pid`), and a log of the events emitted to it through
+//! Specter's emits ([`Deliver`](crate::Deliver), [`Outbox`](crate::Outbox), their typed
+//! and broadcast forms), each numbered in order. Each such event carries its number as
+//! its last argument (`"\u{1f}specter:<n>"`), which the module takes off before the
+//! app's listeners see it and sends back, with the pid, when it connects again. The log
+//! keeps the last [`max_events`](RecoverySettings::max_events) and
+//! [`max_bytes`](RecoverySettings::max_bytes); while the client is away it holds
+//! what it is sent, up to the same bounds, for
+//! [`max_disconnection`](RecoverySettings::max_disconnection).
+//!
+//! Why a module: socketioxide's CONNECT answer carries only the socket's id (no `pid`),
+//! so a stock socket.io-client never asks to recover.
+
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use serde::ser::{Serialize, SerializeTuple, Serializer};
+use serde_json::value::RawValue;
+use socketioxide::socket::Sid;
+
+use crate::adapter::{Socket, SocketRef};
+use crate::subscriber::delivery::{Delivery, Sending, Undelivered};
+use crate::subscriber::extract::{EventCtx, ExtractError, FromEvent, Payload};
+
+/// The key of the CONNECT packet's auth under which the client module asks to recover:
+/// `{"specterRecovery": {"pid": .., "offset": ..}}` (both `null` on a first connect).
+pub(crate) const AUTH_KEY: &str = "specterRecovery";
+
+/// The event that tells the client module its session, first after the CONNECT answer:
+/// `{"pid": .., "recovered": bool, "id": ..}`.
+pub(crate) const SESSION_EVENT: &str = "specter:session";
+
+/// What marks an event's last argument as its number in the session's log.
+pub(crate) const OFFSET_PREFIX: &str = "\u{1f}specter:";
+
+/// How connection state recovery is bounded: the app's
+/// [`DispatchSettings::recovery`](crate::DispatchSettings::recovery).
+///
+/// ```
+/// use std::time::Duration;
+/// use specter::{DispatchSettings, RecoverySettings};
+///
+/// let settings = DispatchSettings::default().recovery(RecoverySettings {
+///     max_disconnection: Duration::from_secs(30),
+///     ..RecoverySettings::default()
+/// });
+/// # let _ = settings;
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RecoverySettings {
+    /// How long a session waits for its client to come back (default 2 minutes, as
+    /// node's): past it, the session ends and the `disconnect` subscribers run
+    /// ([`Recovery::TimedOut`]).
+    pub max_disconnection: Duration,
+    /// How many events a session's log keeps (default 1,000): while the client is
+    /// away, one more ends the session ([`Recovery::Overflowed`]); while it is
+    /// connected, the oldest is forgotten.
+    pub max_events: usize,
+    /// How many bytes of events a session's log keeps (default 1 MiB), as
+    /// [`max_events`](Self::max_events).
+    pub max_bytes: usize,
+}
+
+impl Default for RecoverySettings {
+    fn default() -> Self {
+        Self {
+            max_disconnection: Duration::from_secs(120),
+            max_events: 1000,
+            max_bytes: 1 << 20,
+        }
+    }
+}
+
+/// What a `connect` or `disconnect` subscriber knows of the socket's session (an
+/// argument).
+///
+/// ```
+/// use specter::prelude::*;
+/// use specter::{Recovery, SocketIngress};
+///
+/// fn on_connect(recovery: Recovery) {
+///     if let Recovery::Recovered { previous } = recovery {
+///         println!("back, was {previous}: its rooms, session and missed events restored");
+///     }
+/// }
+/// # let (_layer, io) = specter::SocketIo::new_layer();
+/// # SocketIngress::new(io).on("connect", on_connect).owner("chat").subscribe().unwrap();
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Recovery {
+    /// A new connection (no session came back).
+    New,
+    /// The connection of a session that came back within its bounds: the socket joined
+    /// its rooms again, has its [`Session`](crate::Session) values, and is sent what it
+    /// missed before anything new. `previous` is the id of the socket it replaces.
+    Recovered {
+        /// The id of the socket whose session this one continues.
+        previous: Sid,
+    },
+    /// `disconnect`: the client left, or its socket had no session to wait in.
+    Left,
+    /// `disconnect`: the client did not come back within
+    /// [`max_disconnection`](RecoverySettings::max_disconnection).
+    TimedOut,
+    /// `disconnect`: more was emitted to the client while it was away than its session
+    /// may hold.
+    Overflowed,
+}
+
+/// How a session ended, on the socket whose `disconnect` subscribers run.
+#[derive(Clone, Copy)]
+pub(crate) struct Ended(pub Recovery);
+
+impl FromEvent for Recovery {
+    fn from_event(ctx: &mut EventCtx<'_>) -> Result<Self, ExtractError> {
+        let extensions = &ctx.socket.extensions;
+        Ok(match ctx.payload {
+            Payload::Disconnect(_) => extensions.get::<Ended>().map_or(Recovery::Left, |e| e.0),
+            _ => extensions.get::<Recovery>().unwrap_or(Recovery::New),
+        })
+    }
+}
+
+/// The types of the socket's [`Session`](crate::Session) values, each with how to copy
+/// it to another socket: what a recovered socket gets from the one it replaces.
+#[derive(Clone, Default)]
+pub(crate) struct SessionTypes(Arc<Mutex<Vec<(std::any::TypeId, CopyValue)>>>);
+
+type CopyValue = fn(&socketioxide::extensions::Extensions, &socketioxide::extensions::Extensions);
+
+fn copy_value<T: Clone + Send + Sync + 'static>(
+    from: &socketioxide::extensions::Extensions,
+    to: &socketioxide::extensions::Extensions,
+) {
+    if let Some(value) = from.get::<T>() {
+        to.insert(value);
+    }
+}
+
+impl SessionTypes {
+    /// Notes that `socket` has a session value of type `T`.
+    pub fn note<T: Clone + Send + Sync + 'static>(socket: &SocketRef) {
+        let types = match socket.extensions.get::<SessionTypes>() {
+            Some(types) => types,
+            None => {
+                let types = SessionTypes::default();
+                socket.extensions.insert(types.clone());
+                types
+            }
+        };
+        let mut list = types.0.lock().unwrap();
+        let id = std::any::TypeId::of::<T>();
+        if !list.iter().any(|(t, _)| *t == id) {
+            list.push((id, copy_value::<T>));
+        }
+    }
+
+    /// Copies every session value of `from` to `to`.
+    pub fn copy(from: &Socket, to: &Socket) {
+        let Some(types) = from.extensions.get::<SessionTypes>() else {
+            return;
+        };
+        for (_, copy) in types.0.lock().unwrap().iter() {
+            copy(&from.extensions, &to.extensions);
+        }
+        to.extensions.insert(types);
+    }
+}
+
+/// One event of a session's log.
+struct Entry {
+    seq: u64,
+    event: Arc<str>,
+    args: Arc<[Box<RawValue>]>,
+    bytes: usize,
+}
+
+/// A session's log, shared by the sockets of the session (the one away, the one that
+/// came back) through their extensions.
+pub(crate) struct SessionLog {
+    pub pid: String,
+    /// The id of the session's first socket: the id the client module gives the
+    /// client, and a room every later socket of the session joins.
+    pub first_id: Sid,
+    settings: RecoverySettings,
+    state: Mutex<LogState>,
+    /// Told when the log overflows while the client is away.
+    pub overflowed: tokio::sync::Notify,
+}
+
+struct LogState {
+    /// The number of the next event.
+    next: u64,
+    entries: VecDeque<Entry>,
+    bytes: usize,
+    /// The last number handed to the current socket.
+    sent: u64,
+    /// The socket events are sent to; `None` while the client is away.
+    current: Option<SocketRef>,
+    /// Whether a task is sending the log's unsent events.
+    draining: bool,
+    /// The log overflowed while the client was away: not recoverable.
+    overflowed: bool,
+}
+
+impl LogState {
+    fn holds_after(&self, offset: u64) -> bool {
+        let first = self.entries.front().map_or(self.next, |e| e.seq);
+        !self.overflowed && offset < self.next && offset + 1 >= first
+    }
+}
+
+/// An event's arguments, then its number.
+struct Numbered<'a>(&'a [Box<RawValue>], u64);
+
+impl Serialize for Numbered<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        // A tuple: socketioxide spreads it into the event's arguments.
+        let mut seq = serializer.serialize_tuple(self.0.len() + 1)?;
+        for arg in self.0 {
+            seq.serialize_element(arg)?;
+        }
+        seq.serialize_element(&format_args!("{OFFSET_PREFIX}{}", self.1))?;
+        seq.end()
+    }
+}
+
+impl SessionLog {
+    /// A new session, of the socket `first_id`; it sends once it is
+    /// [`resume`](Self::resume)d from offset 0, when the socket is connected.
+    pub fn new(settings: RecoverySettings, first_id: Sid) -> Arc<Self> {
+        Arc::new(Self {
+            pid: new_pid(),
+            first_id,
+            settings,
+            state: Mutex::new(LogState {
+                next: 1,
+                entries: VecDeque::new(),
+                bytes: 0,
+                sent: 0,
+                current: None,
+                draining: false,
+                overflowed: false,
+            }),
+            overflowed: tokio::sync::Notify::new(),
+        })
+    }
+
+    /// Logs `event` with `args` and sends what is unsent, in order, waiting for room
+    /// (unless another task is sending them already: it sends this one too). `Ok` once
+    /// it is logged: sent, or to be sent when the client is back. `Closed` when the log
+    /// overflowed while the client was away: the session is over.
+    pub async fn emit(
+        &self,
+        delivery: &Delivery,
+        event: &str,
+        args: Arc<[Box<RawValue>]>,
+    ) -> Result<(), Undelivered> {
+        let bytes = event.len() + args.iter().map(|a| a.get().len()).sum::<usize>();
+        {
+            let mut state = self.state.lock().unwrap();
+            if state.overflowed {
+                return Err(Undelivered::Closed);
+            }
+            let seq = state.next;
+            state.next += 1;
+            state.bytes += bytes;
+            state.entries.push_back(Entry {
+                seq,
+                event: Arc::from(event),
+                args,
+                bytes,
+            });
+            let settings = self.settings;
+            let over = move |s: &LogState| {
+                s.entries.len() > settings.max_events || s.bytes > settings.max_bytes
+            };
+            if state.current.is_none() {
+                if over(&state) {
+                    state.overflowed = true;
+                    state.entries.clear();
+                    state.bytes = 0;
+                    self.overflowed.notify_one();
+                    return Err(Undelivered::Closed);
+                }
+                return Ok(());
+            }
+            while over(&state) {
+                let Some(old) = state.entries.pop_front() else {
+                    break;
+                };
+                state.bytes -= old.bytes;
+            }
+            if std::mem::replace(&mut state.draining, true) {
+                return Ok(());
+            }
+        }
+        self.drain(delivery).await;
+        Ok(())
+    }
+
+    /// Sends the unsent events to the current socket, in order: the task that set
+    /// `draining` runs it, until nothing is unsent or the client is away.
+    async fn drain(&self, delivery: &Delivery) {
+        loop {
+            let (socket, seq, event, args) = {
+                let mut state = self.state.lock().unwrap();
+                let first = state.entries.front().map_or(state.next, |e| e.seq);
+                // Forgotten while unsent (the log is full): go on from the oldest kept.
+                let seq = (state.sent + 1).max(first);
+                let entry = state.entries.get((seq - first) as usize);
+                let (Some(socket), Some(entry)) = (state.current.clone(), entry) else {
+                    state.draining = false;
+                    return;
+                };
+                (socket, seq, entry.event.clone(), entry.args.clone())
+            };
+            let sent = delivery
+                .send_waiting(socket.id, Sending::Emit, || {
+                    socket.emit(&*event, &Numbered(&args, seq))
+                })
+                .await;
+            let mut state = self.state.lock().unwrap();
+            if matches!(sent, Err(Undelivered::Closed | Undelivered::Stalled)) {
+                // The rest waits for the client to come back.
+                state.draining = false;
+                return;
+            }
+            state.sent = state.sent.max(seq);
+        }
+    }
+
+    /// Whether the log holds every event after `offset`: a client that had those up
+    /// to `offset` can be recovered.
+    pub fn can_resume(&self, offset: u64) -> bool {
+        self.state.lock().unwrap().holds_after(offset)
+    }
+
+    /// The socket events are sent to, unless the client is away.
+    pub fn socket(&self) -> Option<SocketRef> {
+        self.state.lock().unwrap().current.clone()
+    }
+
+    /// The client went away: what is emitted now is kept for when it is back.
+    pub fn away(&self) {
+        self.state.lock().unwrap().current = None;
+    }
+
+    /// The client is back on `socket` and has had every event up to `offset`: `true`
+    /// when the log still holds every later one, which are sent to `socket` now,
+    /// before anything new; `false` when it does not (the session is over).
+    pub async fn resume(&self, delivery: &Delivery, socket: SocketRef, offset: u64) -> bool {
+        {
+            let mut state = self.state.lock().unwrap();
+            if !state.holds_after(offset) {
+                return false;
+            }
+            state.sent = offset;
+            state.current = Some(socket);
+            if std::mem::replace(&mut state.draining, true) {
+                return true;
+            }
+        }
+        self.drain(delivery).await;
+        true
+    }
+
+    /// How many events and bytes the log holds.
+    #[cfg(test)]
+    fn held(&self) -> (usize, usize) {
+        let state = self.state.lock().unwrap();
+        (state.entries.len(), state.bytes)
+    }
+}
+
+/// `args` (a tuple of arguments) as the JSON text of each argument, for the log; `None`
+/// when they hold binary data (sent as attachments, outside the text), which is not
+/// logged.
+pub(crate) fn logged_args<T: Serialize + ?Sized>(
+    args: &T,
+) -> Result<Option<Arc<[Box<RawValue>]>>, Undelivered> {
+    use socketioxide_core::Value;
+    use socketioxide_core::parser::Parse;
+    let encoded = socketioxide_parser_common::CommonParser
+        .encode_value(args, None)
+        .map_err(|e| Undelivered::Serialize(e.to_string()))?;
+    let Value::Str(text, None) = encoded else {
+        return Ok(None);
+    };
+    let args: Vec<Box<RawValue>> =
+        serde_json::from_str(&text).map_err(|e| Undelivered::Serialize(e.to_string()))?;
+    Ok(Some(args.into()))
+}
+
+/// A private session id: 192 random bits (two socket ids' worth).
+fn new_pid() -> String {
+    format!("{}{}", Sid::new(), Sid::new())
+}

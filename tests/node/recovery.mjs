@@ -1,0 +1,51 @@
+// A receiver with Specter's recovery module behind the test's proxy, and a sender
+// connected directly: the sender says COUNT messages, one every 10 ms, and the receiver
+// reports each connect (recovered or not, its id) and, at the end, what it heard.
+//
+//   node recovery.mjs PROXY_URL DIRECT_URL TRANSPORT COUNT
+// Prints JSON lines: {"connect": {"recovered": .., "id": ..}}, {"sending": true},
+// then {"done": {"heard": [..], "connects": [..]}}.
+
+import { io } from "socket.io-client";
+import { recover } from "../../client/specter-recovery.mjs";
+
+const [proxyUrl, directUrl, transport, countArg] = process.argv.slice(2);
+const count = Number(countArg);
+const say = (line) => process.stdout.write(JSON.stringify(line) + "\n");
+const options = {
+  transports: [transport],
+  reconnectionDelay: 100,
+  reconnectionDelayMax: 300,
+  randomizationFactor: 0,
+  timeout: 2000,
+};
+
+const heard = [];
+const connects = [];
+const receiver = recover(io(proxyUrl, { ...options, auth: { name: "rx" } }));
+receiver.on("said", (message, ...rest) => heard.push(rest.length ? [message, ...rest] : message.seq));
+receiver.on("connect", () => {
+  const connect = { recovered: receiver.recovered, id: receiver.id };
+  connects.push(connect);
+  say({ connect });
+});
+receiver.on("connect_error", () => {});
+
+await new Promise((resolve) => receiver.once("connect", resolve));
+const sender = io(directUrl, { ...options, transports: ["websocket"], auth: { name: "tx" } });
+await new Promise((resolve) => sender.once("connect", resolve));
+say({ sending: true });
+for (let seq = 0; seq < count; seq++) {
+  sender.emit("say", { seq });
+  await new Promise((resolve) => setTimeout(resolve, 10));
+}
+// Everything said reaches the receiver, or 15 s pass.
+const deadline = Date.now() + 15000;
+while (heard.length < count && Date.now() < deadline) {
+  await new Promise((resolve) => setTimeout(resolve, 50));
+}
+await new Promise((resolve) => setTimeout(resolve, 300));
+say({ done: { heard, connects } });
+receiver.close();
+sender.close();
+process.exit(0);
