@@ -229,3 +229,46 @@ async fn nothing_is_lost_across_two_cuts_over_websocket() {
 async fn nothing_is_lost_across_two_cuts_over_polling() {
     nothing_lost_across_two_cuts("polling").await;
 }
+
+/// A session that cannot come back: its client reconnects to a fresh connection
+/// (`recovered` false, a new id), and the app's `disconnect` subscribers run for the
+/// old one, saying why, before the member is new again.
+async fn a_session_past_its_bounds_ends(settings: RecoverySettings, why: &str) {
+    let seen = Seen::default();
+    let server = TestServer::start(chat(settings, seen.clone())).await;
+    let proxy = Proxy::to(&server.url).await;
+    let mut run = Run::start(&proxy.url, &server.url, "websocket", 300);
+    let first = run.next("connect").await;
+    run.next("sending").await;
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    proxy.cut(Duration::from_millis(1500)).await;
+    let back = run.next("connect").await;
+    assert_eq!(back["recovered"], false, "{back}");
+    assert_ne!(back["id"], first["id"], "a new id: {back}");
+    let seen = seen.lock().unwrap().clone();
+    assert_eq!(
+        seen,
+        ["new rx", "new tx", &format!("gone rx {why}"), "new rx"],
+        "the old session ended, then the member was new"
+    );
+    drop(proxy);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_session_past_its_time_ends_and_its_client_starts_afresh() {
+    let settings = RecoverySettings {
+        max_disconnection: Duration::from_millis(500),
+        ..RecoverySettings::default()
+    };
+    a_session_past_its_bounds_ends(settings, "TimedOut").await;
+}
+
+#[tokio::test]
+async fn a_session_past_its_buffer_ends_and_its_client_starts_afresh() {
+    let settings = RecoverySettings {
+        max_events: 20,
+        ..RecoverySettings::default()
+    };
+    a_session_past_its_bounds_ends(settings, "Overflowed").await;
+}
