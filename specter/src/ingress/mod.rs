@@ -428,10 +428,11 @@ impl SocketIngress {
             map.insert(path.to_owned(), ns.clone());
             return ns;
         }
-        let init = self
-            .shared
-            .io
-            .ns(path.to_owned(), socketio::OnConnect(ns.clone()));
+        let on_connect = socketio::OnConnect(ns.clone());
+        #[cfg(not(feature = "redis"))]
+        self.shared.io.ns(path.to_owned(), on_connect);
+        #[cfg(feature = "redis")]
+        let init = self.shared.io.ns(path.to_owned(), on_connect);
         // A remote adapter (Redis) subscribes to the namespace's channels first: until
         // then socketioxide refuses its clients (`Invalid namespace`), so `boot` waits
         // for it ([`Self::ready`]). The local adapter has nothing to do.
@@ -445,8 +446,6 @@ impl SocketIngress {
             });
             self.shared.initializing.lock().unwrap().push(init);
         }
-        #[cfg(not(feature = "redis"))]
-        let () = init;
         map.insert(path.to_owned(), ns.clone());
         ns
     }

@@ -401,3 +401,42 @@ pub(crate) fn logged_args<T: Serialize + ?Sized>(
 fn new_pid() -> String {
     format!("{}{}", Sid::new(), Sid::new())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(text: &str) -> Arc<[Box<RawValue>]> {
+        logged_args(&(text,)).unwrap().unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_log_holds_what_its_client_missed_within_its_bounds_or_ends() {
+        let settings = RecoverySettings {
+            max_events: 2,
+            ..RecoverySettings::default()
+        };
+        let delivery = Delivery::new(Duration::from_secs(1));
+        let log = SessionLog::new(settings, Sid::new());
+        // Away (not resumed yet): kept.
+        assert!(log.emit(&delivery, "said", args("one")).await.is_ok());
+        assert!(log.emit(&delivery, "said", args("two")).await.is_ok());
+        assert_eq!(log.held(), (2, "said\"one\"said\"two\"".len()));
+        assert!(log.can_resume(0), "every event after 0 is held");
+        assert!(log.can_resume(2), "nothing after 2 was missed");
+        assert!(!log.can_resume(3), "an offset the log never gave");
+        // One more than it may hold while away: the session is over.
+        assert!(log.emit(&delivery, "said", args("three")).await.is_err());
+        assert!(!log.can_resume(0) && !log.can_resume(3));
+        assert_eq!(log.held(), (0, 0));
+        assert!(log.emit(&delivery, "said", args("four")).await.is_err());
+    }
+
+    #[test]
+    fn binary_arguments_are_not_logged() {
+        let file = (bytes::Bytes::from_static(b"\x00\x01"),);
+        assert!(logged_args(&file).unwrap().is_none());
+        let text = args("olá \"x\"");
+        assert_eq!(text[0].get(), r#""olá \"x\"""#);
+    }
+}
