@@ -92,7 +92,8 @@ impl ServiceManager {
         // What is still open (a websocket that never joined a namespace, a request held
         // past the deadline) reads end-of-file and closes.
         accepted.close_all.cancel();
-        // Disconnect subscribers of the clients just closed.
+        // Disconnect subscribers of the clients just closed, and of those away.
+        ingress.end_sessions();
         ingress.drain(left()).await;
         if tokio::time::timeout(left(), self.shutdown()).await.is_err() {
             tracing::warn!(

@@ -278,6 +278,24 @@ impl SocketIngress {
         ns.table.set_interceptors(interceptors);
     }
 
+    /// Ends every recovery session whose client is away (the server shuts down):
+    /// their `disconnect` subscribers run, and [`drain`](Self::drain) waits for them.
+    pub(crate) fn end_sessions(&self) {
+        let namespaces: Vec<_> = self
+            .shared
+            .namespaces
+            .lock()
+            .unwrap()
+            .values()
+            .cloned()
+            .collect();
+        for ns in namespaces {
+            if let Some(sessions) = &ns.recovery {
+                sessions.end_all();
+            }
+        }
+    }
+
     /// Waits until no dispatch is under way, or `limit` passed; returns whether every
     /// dispatch finished. Events that arrive meanwhile are dispatched and waited for too.
     pub async fn drain(&self, limit: std::time::Duration) -> bool {

@@ -124,6 +124,36 @@ impl Sessions {
         Some(log)
     }
 
+    /// The `connect` subscribers refused socket `s`: a session it was taking over ends
+    /// (the old socket's `disconnect` subscribers run, told [`Recovery::Left`]).
+    pub fn refused(&self, s: &Arc<Socket>) {
+        let Some(resuming) = s.extensions.remove::<Resuming>() else {
+            return;
+        };
+        match resuming.taken.and_then(|t| t.lock().unwrap().take()) {
+            Some(taken) => {
+                let _ = taken.send(Some(Recovery::Left));
+            }
+            None => {
+                resuming.old.extensions.insert(Ended(Recovery::Left));
+                let _ = resuming.old.clone().disconnect();
+            }
+        }
+    }
+
+    /// The server shuts down: every session whose client is away ends now (its
+    /// `disconnect` subscribers run, told [`Recovery::Shutdown`]).
+    pub fn end_all(&self) {
+        let mut slots = self.slots.lock().unwrap();
+        slots.retain(|_, slot| match slot.away.take() {
+            Some(end) => {
+                let _ = end.send(Some(Recovery::Shutdown));
+                false
+            }
+            None => true,
+        });
+    }
+
     /// Once the CONNECT answer is sent: tells the client its session; a socket that
     /// takes a session over joins its rooms, the old socket leaves, and what the client
     /// missed is sent (a task, returned to await).

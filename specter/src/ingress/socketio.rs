@@ -108,6 +108,9 @@ impl ConnectHandler<Adapter, Listener> for OnConnect {
                 None => auth,
             };
             let result = dispatch::connect(ns, s.clone(), auth).await;
+            if let (Err(_), Some(sessions)) = (&result, &ns.recovery) {
+                sessions.refused(&s);
+            }
             if let (Err(_), Some(dynamic)) = (&result, &ns.dynamic) {
                 dynamic.leave(s.ns());
             }

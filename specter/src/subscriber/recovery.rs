@@ -110,6 +110,8 @@ pub enum Recovery {
     /// `disconnect`: more was emitted to the client while it was away than its session
     /// may hold.
     Overflowed,
+    /// `disconnect`: the server shut down while the client was away.
+    Shutdown,
 }
 
 /// How a session ended, on the socket whose `disconnect` subscribers run.
