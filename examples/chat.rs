@@ -31,7 +31,10 @@ use specter::ServerEvent;
 use specter::admin::{AdminMode, AdminUi};
 use specter::prelude::*;
 use specter::validate::Valid;
-use specter::{BoxError, Controller, Events, Lifecycle, Service, Services, SocketIo};
+use specter::{
+    BoxError, Controller, DispatchSettings, Events, Lifecycle, Recovery, RecoverySettings, Service,
+    Services, SocketIo,
+};
 
 /// A message as clients see it: the server's `message` event, and the history.
 #[derive(Debug, Clone, Serialize, JsonSchema, ServerEvent)]
@@ -162,18 +165,27 @@ impl ChatController {
             .filter_map(Session::<Member>::get)
             .map(|m| m.0)
             .collect();
+        // A member whose connection was lost and who is back already (recovery) is
+        // there twice for a moment: the socket away, and the new one.
         names.sort();
+        names.dedup();
         Presence(names)
     }
 
     /// Two clients connecting at the same instant under one name may both get in: an
     /// app that must prevent it reserves names in a service.
+    /// A member whose connection was lost and who came back in time (`Recovery`) is
+    /// not "already here": the socket has its session, rooms and missed messages back.
     fn on_connect(
         &self,
         socket: SocketRef,
         io: SocketIo,
         Data(auth): Data<JoinAuth>,
+        recovery: Recovery,
     ) -> Result<(), Reject> {
+        if let Recovery::Recovered { .. } = recovery {
+            return Ok(());
+        }
         let name = auth.name.trim();
         if name.is_empty() || name.len() > 32 {
             return Err(Reject::new("pick a name of 1 to 32 characters"));
@@ -263,6 +275,10 @@ impl Controller for ChatController {
                 get(async || javascript(include_str!("chat/chat.js"))),
             )
             .route("/socket.io.min.js", get(bundle))
+            .route(
+                "/specter-recovery.mjs",
+                get(async || javascript(include_str!("../client/specter-recovery.mjs"))),
+            )
             .route("/history", get(history))
     }
 }
@@ -394,6 +410,9 @@ async fn main() -> Result<(), specter::Error> {
             .service(History::default())
             .discover()
             .admin_ui(admin_ui())
+            // A member whose connection drops (a phone between networks) and who is
+            // back within 2 minutes misses nothing.
+            .dispatch(DispatchSettings::default().recovery(RecoverySettings::default()))
             .health_route("/health"),
     )
     .await

@@ -10,83 +10,9 @@ use std::time::Duration;
 use serde_json::Value;
 use specter::prelude::*;
 use specter::{DispatchSettings, Recovery, RecoverySettings, ServiceManager};
-use tokio::io::{AsyncBufReadExt, BufReader};
-use tokio::net::{TcpListener, TcpStream};
-use tokio::task::JoinHandle;
 
 use common::TestServer;
-
-/// A TCP proxy on 127.0.0.1 to `upstream` that the test cuts (every connection closed)
-/// and that refuses new connections for a while.
-struct Proxy {
-    url: String,
-    state: Arc<Mutex<ProxyState>>,
-    task: JoinHandle<()>,
-}
-
-#[derive(Default)]
-struct ProxyState {
-    refusing: bool,
-    conns: Vec<JoinHandle<()>>,
-}
-
-impl Proxy {
-    async fn to(upstream: &str) -> Self {
-        let upstream = upstream.trim_start_matches("http://").to_owned();
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let url = format!("http://{}", listener.local_addr().unwrap());
-        let state = Arc::new(Mutex::new(ProxyState::default()));
-        let shared = state.clone();
-        let task = tokio::spawn(async move {
-            while let Ok((mut client, _)) = listener.accept().await {
-                if shared.lock().unwrap().refusing {
-                    drop(client);
-                    continue;
-                }
-                let upstream = upstream.clone();
-                let conn = tokio::spawn(async move {
-                    let Ok(mut server) = TcpStream::connect(&upstream).await else {
-                        return;
-                    };
-                    let _ = tokio::io::copy_bidirectional(&mut client, &mut server).await;
-                });
-                shared.lock().unwrap().conns.push(conn);
-            }
-        });
-        Self { url, state, task }
-    }
-
-    /// Closes every connection and refuses new ones from now on.
-    fn close(&self) {
-        let mut state = self.state.lock().unwrap();
-        state.refusing = true;
-        for conn in state.conns.drain(..) {
-            conn.abort();
-        }
-    }
-
-    /// Closes every connection and refuses new ones for `refuse`.
-    async fn cut(&self, refuse: Duration) {
-        {
-            let mut state = self.state.lock().unwrap();
-            state.refusing = true;
-            for conn in state.conns.drain(..) {
-                conn.abort();
-            }
-        }
-        tokio::time::sleep(refuse).await;
-        self.state.lock().unwrap().refusing = false;
-    }
-}
-
-impl Drop for Proxy {
-    fn drop(&mut self) {
-        self.task.abort();
-        for conn in self.state.lock().unwrap().conns.drain(..) {
-            conn.abort();
-        }
-    }
-}
+use common::recovery::{Proxy, Run};
 
 /// What the app's `connect` and `disconnect` subscribers saw, in order.
 type Seen = Arc<Mutex<Vec<String>>>;
@@ -150,47 +76,6 @@ fn chat(settings: RecoverySettings, seen: Seen) -> ServiceManager {
     app
 }
 
-/// The node script's lines, as they come.
-struct Run {
-    _child: tokio::process::Child,
-    lines: tokio::io::Lines<BufReader<tokio::process::ChildStdout>>,
-}
-
-impl Run {
-    fn start(proxy: &str, direct: &str, transport: &str, count: usize) -> Self {
-        common::ensure_node_packages();
-        let mut child = tokio::process::Command::new("node")
-            .arg("recovery.mjs")
-            .args([proxy, direct, transport, &count.to_string()])
-            .current_dir(common::node_dir())
-            .stdout(std::process::Stdio::piped())
-            .kill_on_drop(true)
-            .spawn()
-            .expect("node runs");
-        let lines = BufReader::new(child.stdout.take().unwrap()).lines();
-        Self {
-            _child: child,
-            lines,
-        }
-    }
-
-    /// The next line that has `key`, within 30 s.
-    async fn next(&mut self, key: &str) -> Value {
-        let next = async {
-            while let Some(line) = self.lines.next_line().await.unwrap() {
-                let line: Value = serde_json::from_str(&line).unwrap();
-                if let Some(value) = line.get(key) {
-                    return value.clone();
-                }
-            }
-            panic!("the script ended before a line with {key}");
-        };
-        tokio::time::timeout(Duration::from_secs(30), next)
-            .await
-            .unwrap_or_else(|_| panic!("no line with {key} within 30 s"))
-    }
-}
-
 /// 300 messages said while the receiver's connection is cut twice, each time refused
 /// for 1.5 s: it hears all 300, once each, in order, and both reconnects are recovered
 /// under the same id; the app's `connect` subscribers see the member come back with its
@@ -199,7 +84,7 @@ async fn nothing_lost_across_two_cuts(transport: &str) {
     let seen = Seen::default();
     let server = TestServer::start(chat(RecoverySettings::default(), seen.clone())).await;
     let proxy = Proxy::to(&server.url).await;
-    let mut run = Run::start(&proxy.url, &server.url, transport, 300);
+    let mut run = Run::start(&proxy.url, &server.url, transport, 300, "");
     let first = run.next("connect").await;
     assert_eq!(first["recovered"], false, "{first}");
     run.next("sending").await;
@@ -246,7 +131,7 @@ async fn a_session_past_its_bounds_ends(settings: RecoverySettings, why: &str) {
     let seen = Seen::default();
     let server = TestServer::start(chat(settings, seen.clone())).await;
     let proxy = Proxy::to(&server.url).await;
-    let mut run = Run::start(&proxy.url, &server.url, "websocket", 300);
+    let mut run = Run::start(&proxy.url, &server.url, "websocket", 300, "");
     let first = run.next("connect").await;
     run.next("sending").await;
     tokio::time::sleep(Duration::from_millis(400)).await;
@@ -289,7 +174,7 @@ async fn a_shutdown_ends_the_sessions_whose_clients_are_away() {
     let seen = Seen::default();
     let server = TestServer::start(chat(RecoverySettings::default(), seen.clone())).await;
     let proxy = Proxy::to(&server.url).await;
-    let mut run = Run::start(&proxy.url, &server.url, "websocket", 50);
+    let mut run = Run::start(&proxy.url, &server.url, "websocket", 50, "");
     run.next("connect").await;
     run.next("sending").await;
     proxy.close();

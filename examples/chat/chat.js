@@ -1,6 +1,9 @@
-// The chat page: join with a name, then chat, see who types and who is present.
+// The chat page: join with a name, then chat, see who types and who is present. A
+// dropped connection comes back by itself with what was said meanwhile (recovery).
+import { recover } from "/chat/specter-recovery.mjs";
+
 const $ = (id) => document.getElementById(id);
-const socket = io({ autoConnect: false, transports: ["websocket", "polling"] });
+const socket = recover(io({ autoConnect: false, transports: ["websocket", "polling"] }));
 
 function show(msg, cls) {
   const li = document.createElement("li");
@@ -23,6 +26,8 @@ $("join").addEventListener("submit", (e) => {
 });
 
 socket.on("connect", () => {
+  // Back with everything missed: the page already shows the rest.
+  if (socket.recovered) return;
   $("join").hidden = true;
   socket.emit("join", null, (history) => {
     if (Array.isArray(history)) history.forEach((m) => show(m));

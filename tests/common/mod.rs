@@ -4,6 +4,7 @@
 
 pub mod logs;
 pub mod raw;
+pub mod recovery;
 pub mod redis;
 
 use std::collections::{HashMap, VecDeque};

@@ -67,6 +67,9 @@ impl ServiceManager {
         // Events a client sent before the signal may still be on their way or unread:
         // keep reading and dispatching for a moment before draining.
         tokio::time::sleep(SETTLE.min(left())).await;
+        // Sessions whose clients are away end now (recovery): their `disconnect`
+        // subscribers run while the namespaces are open.
+        ingress.end_sessions();
         if !ingress.drain(left()).await {
             tracing::warn!("dispatches still under way at the shutdown deadline");
         }
@@ -92,8 +95,7 @@ impl ServiceManager {
         // What is still open (a websocket that never joined a namespace, a request held
         // past the deadline) reads end-of-file and closes.
         accepted.close_all.cancel();
-        // Disconnect subscribers of the clients just closed, and of those away.
-        ingress.end_sessions();
+        // Disconnect subscribers of the clients just closed.
         ingress.drain(left()).await;
         if tokio::time::timeout(left(), self.shutdown()).await.is_err() {
             tracing::warn!(

@@ -1,0 +1,125 @@
+//! What the recovery tests share: a TCP proxy the test cuts, and the node script that
+//! counts what a recovering client heard.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use serde_json::Value;
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::task::JoinHandle;
+
+/// A TCP proxy on 127.0.0.1 to `upstream` that the test cuts (every connection closed)
+/// and that refuses new connections for a while.
+pub struct Proxy {
+    pub url: String,
+    state: Arc<Mutex<ProxyState>>,
+    task: JoinHandle<()>,
+}
+
+#[derive(Default)]
+struct ProxyState {
+    refusing: bool,
+    conns: Vec<JoinHandle<()>>,
+}
+
+impl Proxy {
+    pub async fn to(upstream: &str) -> Self {
+        let upstream = upstream.trim_start_matches("http://").to_owned();
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let state = Arc::new(Mutex::new(ProxyState::default()));
+        let shared = state.clone();
+        let task = tokio::spawn(async move {
+            while let Ok((mut client, _)) = listener.accept().await {
+                if shared.lock().unwrap().refusing {
+                    drop(client);
+                    continue;
+                }
+                let upstream = upstream.clone();
+                let conn = tokio::spawn(async move {
+                    let Ok(mut server) = TcpStream::connect(&upstream).await else {
+                        return;
+                    };
+                    let _ = tokio::io::copy_bidirectional(&mut client, &mut server).await;
+                });
+                shared.lock().unwrap().conns.push(conn);
+            }
+        });
+        Self { url, state, task }
+    }
+
+    /// Closes every connection and refuses new ones from now on.
+    pub fn close(&self) {
+        let mut state = self.state.lock().unwrap();
+        state.refusing = true;
+        for conn in state.conns.drain(..) {
+            conn.abort();
+        }
+    }
+
+    /// Closes every connection and refuses new ones for `refuse`.
+    pub async fn cut(&self, refuse: Duration) {
+        {
+            let mut state = self.state.lock().unwrap();
+            state.refusing = true;
+            for conn in state.conns.drain(..) {
+                conn.abort();
+            }
+        }
+        tokio::time::sleep(refuse).await;
+        self.state.lock().unwrap().refusing = false;
+    }
+}
+
+impl Drop for Proxy {
+    fn drop(&mut self) {
+        self.task.abort();
+        for conn in self.state.lock().unwrap().conns.drain(..) {
+            conn.abort();
+        }
+    }
+}
+
+/// The node script's lines, as they come.
+pub struct Run {
+    _child: tokio::process::Child,
+    lines: tokio::io::Lines<BufReader<tokio::process::ChildStdout>>,
+}
+
+impl Run {
+    /// `recovery.mjs` with these arguments (`app`: `chat` for the chat example's
+    /// events, else empty).
+    pub fn start(proxy: &str, direct: &str, transport: &str, count: usize, app: &str) -> Self {
+        super::ensure_node_packages();
+        let mut child = tokio::process::Command::new("node")
+            .arg("recovery.mjs")
+            .args([proxy, direct, transport, &count.to_string(), app])
+            .current_dir(super::node_dir())
+            .stdout(std::process::Stdio::piped())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("node runs");
+        let lines = BufReader::new(child.stdout.take().unwrap()).lines();
+        Self {
+            _child: child,
+            lines,
+        }
+    }
+
+    /// The next line that has `key`, within 30 s.
+    pub async fn next(&mut self, key: &str) -> Value {
+        let next = async {
+            while let Some(line) = self.lines.next_line().await.unwrap() {
+                let line: Value = serde_json::from_str(&line).unwrap();
+                if let Some(value) = line.get(key) {
+                    return value.clone();
+                }
+            }
+            panic!("the script ended before a line with {key}");
+        };
+        tokio::time::timeout(Duration::from_secs(30), next)
+            .await
+            .unwrap_or_else(|_| panic!("no line with {key} within 30 s"))
+    }
+}
