@@ -526,7 +526,11 @@ async fn a_chat_member_whose_connection_drops_comes_back_and_misses_nothing() {
     }
     let heard: Vec<u64> = serde_json::from_value(done["heard"].clone())
         .unwrap_or_else(|_| panic!("each message once, as its number: {done}"));
-    assert_eq!(heard, (0..300).collect::<Vec<u64>>(), "all 300, once, in order");
+    assert_eq!(
+        heard,
+        (0..300).collect::<Vec<u64>>(),
+        "all 300, once, in order"
+    );
     drop(proxy);
     terminate(child).await;
 }

@@ -98,6 +98,46 @@ pub async fn specter(subscribers: usize, events: usize) -> (ServiceManager, Rout
     (app, router)
 }
 
+/// One subscriber on `bench` that emits the payload back (`echo`, through `Deliver`)
+/// before it answers: the cost of an emit, with connection state recovery on (each
+/// emit logged and numbered for the socket's session) or off.
+pub async fn specter_emit(recovery: bool) -> (ServiceManager, Router) {
+    let mut settings = specter::DispatchSettings::default();
+    if recovery {
+        settings = settings.recovery(specter::RecoverySettings::default());
+    }
+    let app = ServiceManager::builder()
+        .dispatch(settings)
+        .build()
+        .unwrap();
+    app.ingress()
+        .on(
+            "bench",
+            |deliver: Deliver, Data(p): Data<serde_json::Value>| async move {
+                let _ = deliver.emit("echo", &p).await;
+                Ack(OkAck { ok: true })
+            },
+        )
+        .owner("bench")
+        .subscribe()
+        .unwrap();
+    // `everyone`: the payload to every socket (what a session away holds).
+    app.ingress()
+        .on(
+            "everyone",
+            |deliver: Deliver, io: specter::SocketIo, Data(p): Data<serde_json::Value>| async move {
+                let _ = deliver.to_all(io.broadcast(), "echo", &p).await;
+                Ack(OkAck { ok: true })
+            },
+        )
+        .owner("bench")
+        .subscribe()
+        .unwrap();
+    app.boot().await.unwrap();
+    let router = app.router();
+    (app, router)
+}
+
 /// The per-socket order variants: `subscribers` closures on `bench` subscribed through
 /// the ingress, plain or async, with per-socket order on or off.
 pub async fn specter_order(

@@ -8,5 +8,6 @@ pub mod apps;
 pub mod fanout;
 pub mod loadgen;
 pub mod process;
+pub mod recovery;
 pub mod report;
 pub mod serve;

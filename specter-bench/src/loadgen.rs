@@ -57,6 +57,19 @@ pub enum Until {
     Acks(u64),
 }
 
+/// The CONNECT packet every connection sends: `40` (the `/` namespace, no auth) unless
+/// set otherwise ([`ask_for_recovery`]).
+static CONNECT_PACKET: std::sync::RwLock<String> = std::sync::RwLock::new(String::new());
+
+/// Whether the connections opened from now on ask for connection state recovery, as
+/// Specter's client module does (`40{"specterRecovery":..}`), or join plainly (`40`).
+pub fn ask_for_recovery(ask: bool) {
+    *CONNECT_PACKET.write().unwrap() = match ask {
+        true => r#"40{"specterRecovery":{"pid":null,"offset":null}}"#.to_owned(),
+        false => "40".to_owned(),
+    };
+}
+
 /// Opens a websocket to `base` (`http://127.0.0.1:PORT`) and joins the `/` namespace:
 /// waits for the server's CONNECT answer before returning.
 pub async fn connect(base: &str) -> Result<Ws, String> {
@@ -97,7 +110,11 @@ pub async fn connect_from(base: &str, from: Option<std::net::IpAddr>) -> Result<
     if !open.starts_with('0') {
         return Err(format!("expected an Engine.IO open packet, got {open:?}"));
     }
-    ws.send(Message::text("40"))
+    let join = match CONNECT_PACKET.read().unwrap().as_str() {
+        "" => "40".to_owned(),
+        set => set.to_owned(),
+    };
+    ws.send(Message::text(join))
         .await
         .map_err(|e| e.to_string())?;
     loop {

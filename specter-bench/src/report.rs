@@ -347,9 +347,12 @@ impl Report {
         }
         // The cross-node figures come from their own binary (`cross-node`, built with
         // `--features redis`), which writes them beside this file.
-        let cross = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("cross-node.md");
-        if let Ok(section) = std::fs::read_to_string(cross) {
-            let _ = write!(md, "\n{section}");
+        // So do recovery's (`bench --recovery`).
+        for file in ["recovery.md", "cross-node.md"] {
+            let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(file);
+            if let Ok(section) = std::fs::read_to_string(path) {
+                let _ = write!(md, "\n{section}");
+            }
         }
         if !self.notes.is_empty() {
             md.push_str("\n## Notes\n\n");

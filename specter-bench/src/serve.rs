@@ -7,10 +7,10 @@
 
 use tokio::io::AsyncReadExt;
 
-/// Serves the server that `args` (`specter|raw|fanout-(specter|raw)|pipeline|limited|order-(sync|async)-(on|off) SUBSCRIBERS
-/// EVENTS`) names.
+/// Serves the server that `args` (`specter|raw|fanout-(specter|raw)|pipeline|limited|order-(sync|async)-(on|off)|emit-recovery-(on|off)
+/// SUBSCRIBERS EVENTS`) names.
 pub async fn serve(args: &[String]) {
-    let usage = "usage: bench serve specter|raw|fanout-(specter|raw)|pipeline|limited|order-(sync|async)-(on|off) SUBSCRIBERS EVENTS";
+    let usage = "usage: bench serve specter|raw|fanout-(specter|raw)|pipeline|limited|order-(sync|async)-(on|off)|emit-recovery-(on|off) SUBSCRIBERS EVENTS";
     let kind = args.first().expect(usage).clone();
     let subscribers: usize = args.get(1).and_then(|a| a.parse().ok()).expect(usage);
     let events: usize = args.get(2).and_then(|a| a.parse().ok()).expect(usage);
@@ -35,6 +35,11 @@ pub async fn serve(args: &[String]) {
             };
             let (app, router) =
                 crate::apps::specter_pipeline(subscribers, rate.expect("a rate")).await;
+            (router, Some(app))
+        }
+        // An emit per event, with connection state recovery on or off.
+        "emit-recovery-on" | "emit-recovery-off" => {
+            let (app, router) = crate::apps::specter_emit(kind == "emit-recovery-on").await;
             (router, Some(app))
         }
         // `order-sync-on` with a Prometheus recorder installed (build with

@@ -508,6 +508,68 @@ async fn instructions(report: &mut Report) -> Result<(), String> {
     Ok(())
 }
 
+/// Connection state recovery's cost: instructions per event that emits once, with
+/// recovery off and on (the clients ask for it in both: the same bytes), and the memory
+/// of sessions whose clients are away.
+async fn recovery() -> Result<String, String> {
+    use std::fmt::Write as _;
+    loadgen::ask_for_recovery(true);
+    let off = instructions_per_ack("emit-recovery-off", 1).await?;
+    let on = instructions_per_ack("emit-recovery-on", 1).await?;
+    loadgen::ask_for_recovery(false);
+    eprintln!("instructions per event with one emit: off {off:.0}, on {on:.0}");
+    let (sessions, events, payload) = (2_000, 50, 100);
+    let memory = specter_bench::recovery::memory(
+        bench_server("emit-recovery-on", 1, 1),
+        sessions,
+        events,
+        payload,
+    )
+    .await?;
+    let plain = specter_bench::recovery::memory(
+        bench_server("emit-recovery-off", 1, 1),
+        sessions,
+        0,
+        payload,
+    )
+    .await?;
+    let mut md = String::from("## Connection state recovery\n\n");
+    md.push_str("Instructions the server runs per event whose one subscriber emits once to its socket (`Deliver::emit`) and answers, counted by callgrind as above (4 connections, the difference of a 1,000- and a 3,000-event run); the clients ask for recovery in both runs, as Specter's client module does, so only the server differs.\n\n");
+    md.push_str("| recovery | instructions per event | difference |\n|---|---:|---:|\n");
+    let _ = writeln!(md, "| off | {off:.0} | |");
+    let _ = writeln!(
+        md,
+        "| on | {on:.0} | {:+.0} ({:+.1}%) |",
+        on - off,
+        (on - off) / off * 100.0
+    );
+    let _ = write!(
+        md,
+        "\nMemory (RSS of the server process) of {sessions} websocket clients that asked for recovery, then went away at once (their TCP connections dropped), then were each sent {events} events of {payload} bytes, which their sessions hold:\n\n"
+    );
+    md.push_str("| | recovery on | recovery off |\n|---|---:|---:|\n");
+    let kb = |b: f64| format!("{:.1} KiB", b / 1024.0);
+    let _ = writeln!(
+        md,
+        "| per connection joined | {} | {} |",
+        kb(memory.per_connected),
+        kb(plain.per_connected)
+    );
+    let _ = writeln!(
+        md,
+        "| per session away (what is left of the socket: its rooms, extensions, log) | {} | {} (nothing is left) |",
+        kb(memory.per_away),
+        kb(plain.per_away)
+    );
+    let _ = writeln!(
+        md,
+        "| per event held by an away session ({payload}-byte payload) | {:.0} B | |",
+        memory.per_held_event
+    );
+    md.push_str("\nRSS does not shrink when memory is freed, so the second row is an upper bound. Command: `cargo run --release -p specter-bench --bin bench -- --recovery`.\n");
+    Ok(md)
+}
+
 /// Instructions per ack of the server `kind` with `s` subscribers: the difference of a
 /// 1,000- and a 3,000-ack run over 4 connections, divided by the extra acks.
 async fn instructions_per_ack(kind: &str, s: usize) -> Result<f64, String> {
@@ -1121,6 +1183,19 @@ async fn main() {
         match clients.run(Duration::from_secs(60)).await {
             Ok(run) => println!("{run:?}"),
             Err(e) => fail("fanout", e),
+        }
+        return;
+    }
+    // `bench --recovery`: what connection state recovery costs, written to
+    // `specter-bench/recovery.md` (which the full report includes).
+    if args.iter().any(|a| a == "--recovery") {
+        match recovery().await {
+            Ok(md) => {
+                let path = root().join("specter-bench/recovery.md");
+                std::fs::write(&path, &md).unwrap_or_else(|e| fail("recovery", e.to_string()));
+                print!("{md}");
+            }
+            Err(e) => fail("recovery", e),
         }
         return;
     }

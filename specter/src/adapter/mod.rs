@@ -45,6 +45,7 @@ mod roster;
 
 /// This node, as logs, health and the Admin UI name it: `host#pid`, so that several
 /// nodes on one host stay apart.
+#[cfg(any(feature = "redis", feature = "admin"))]
 pub(crate) fn node_name() -> String {
     let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
         .map(|h| h.trim().to_owned())
