@@ -210,6 +210,8 @@ pub mod guide {
     pub mod testing {}
     #[doc = include_str!("../docs/cluster.md")]
     pub mod cluster {}
+    #[doc = include_str!("../docs/recovery.md")]
+    pub mod recovery {}
     #[doc = include_str!("../docs/operations.md")]
     pub mod operations {}
 }
