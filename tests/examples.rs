@@ -507,27 +507,18 @@ async fn the_chat_meets_hostile_clients_with_its_default_bounds() {
 /// and has heard every message once, in order.
 #[tokio::test]
 async fn a_chat_member_whose_connection_drops_comes_back_and_misses_nothing() {
-    use common::recovery::{Proxy, Run};
+    use common::recovery::{Proxy, Run, across_two_cuts, heard};
     let env = [("CHAT_MESSAGE_RATE", "1000/1s")];
     let (child, url) = start(&example("chat"), &env).await;
     let proxy = Proxy::to(&url).await;
     let mut run = Run::start(&proxy.url, &url, "websocket", 300, "chat");
-    let first = run.next("connect").await;
-    run.next("sending").await;
-    tokio::time::sleep(Duration::from_millis(400)).await;
-    proxy.cut(Duration::from_millis(1500)).await;
-    let back = run.next("connect").await;
-    proxy.cut(Duration::from_millis(1500)).await;
-    let again = run.next("connect").await;
-    let done = run.next("done").await;
+    let [first, back, again, done] = across_two_cuts(&proxy, &mut run).await;
     for connect in [&back, &again] {
         assert_eq!(connect["recovered"], true, "{connect}");
         assert_eq!(connect["id"], first["id"], "{connect}");
     }
-    let heard: Vec<u64> = serde_json::from_value(done["heard"].clone())
-        .unwrap_or_else(|_| panic!("each message once, as its number: {done}"));
     assert_eq!(
-        heard,
+        heard(&done),
         (0..300).collect::<Vec<u64>>(),
         "all 300, once, in order"
     );

@@ -12,7 +12,7 @@ use specter::prelude::*;
 use specter::{DispatchSettings, Recovery, RecoverySettings, ServiceManager};
 
 use common::TestServer;
-use common::recovery::{Proxy, Run};
+use common::recovery::{Proxy, Run, across_two_cuts, heard};
 
 /// What the app's `connect` and `disconnect` subscribers saw, in order.
 type Seen = Arc<Mutex<Vec<String>>>;
@@ -85,18 +85,9 @@ async fn nothing_lost_across_two_cuts(transport: &str) {
     let server = TestServer::start(chat(RecoverySettings::default(), seen.clone())).await;
     let proxy = Proxy::to(&server.url).await;
     let mut run = Run::start(&proxy.url, &server.url, transport, 300, "");
-    let first = run.next("connect").await;
+    let [first, back, again, done] = across_two_cuts(&proxy, &mut run).await;
     assert_eq!(first["recovered"], false, "{first}");
-    run.next("sending").await;
-    tokio::time::sleep(Duration::from_millis(400)).await;
-    proxy.cut(Duration::from_millis(1500)).await;
-    let back = run.next("connect").await;
-    proxy.cut(Duration::from_millis(1500)).await;
-    let again = run.next("connect").await;
-    let done = run.next("done").await;
-
-    let heard: Vec<u64> = serde_json::from_value(done["heard"].clone())
-        .unwrap_or_else(|_| panic!("each message once, as its number: {done}"));
+    let heard = heard(&done);
     let missing = (0..300).filter(|n| !heard.contains(n)).count();
     assert_eq!(missing, 0, "missed {missing} of 300: {heard:?}");
     assert_eq!(heard, (0..300).collect::<Vec<u64>>(), "each once, in order");

@@ -123,3 +123,23 @@ impl Run {
             .unwrap_or_else(|_| panic!("no line with {key} within 30 s"))
     }
 }
+
+/// What a run of `recovery.mjs` saw across two cuts of `proxy` (each refusing the client
+/// for 1.5 s) made while the sender speaks: the first connect, the two after the cuts,
+/// and the end of the run.
+pub async fn across_two_cuts(proxy: &Proxy, run: &mut Run) -> [Value; 4] {
+    let first = run.next("connect").await;
+    run.next("sending").await;
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    proxy.cut(Duration::from_millis(1500)).await;
+    let back = run.next("connect").await;
+    proxy.cut(Duration::from_millis(1500)).await;
+    let again = run.next("connect").await;
+    [first, back, again, run.next("done").await]
+}
+
+/// The numbers the receiver heard, in the order it heard them.
+pub fn heard(done: &Value) -> Vec<u64> {
+    serde_json::from_value(done["heard"].clone())
+        .unwrap_or_else(|_| panic!("each message once, as its number: {done}"))
+}

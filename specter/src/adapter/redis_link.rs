@@ -415,7 +415,11 @@ async fn watch((conn, handlers): (Conn, Handlers), link: Weak<Link>, settings: L
                 continue;
             }
         };
-        let channels: Vec<String> = handlers.read().unwrap().keys().cloned().collect();
+        let mut channels: Vec<String> = handlers.read().unwrap().keys().cloned().collect();
+        // The bus of node events last: the other nodes count this one back (and publish
+        // what they held) once it listens there, so it must hear every other channel by
+        // then.
+        channels.sort_by_key(|chan| chan == super::node_bus::CHANNEL);
         if subscribed.is_some_and(|n| n < channels.len()) {
             let again = conn.subscribe_again(&channels);
             if let Err(reason) = bounded(timeout, again, "a SUBSCRIBE").await {

@@ -244,17 +244,15 @@ impl SocketIngress {
     /// namespace's own.
     pub(crate) fn add_interceptor(&self, interceptor: Arc<dyn Interceptor>) {
         self.shared.interceptors.lock().unwrap().push(interceptor);
-        let namespaces: Vec<_> = self
-            .shared
-            .namespaces
-            .lock()
-            .unwrap()
-            .values()
-            .cloned()
-            .collect();
-        for ns in namespaces {
+        for ns in self.namespaces() {
             self.refresh_interceptors(&ns);
         }
+    }
+
+    /// The namespaces open now.
+    fn namespaces(&self) -> Vec<Arc<Namespace>> {
+        let map = self.shared.namespaces.lock().unwrap();
+        map.values().cloned().collect()
     }
 
     /// Adds an interceptor around the dispatch of every emitted event of `namespace`,
@@ -281,15 +279,7 @@ impl SocketIngress {
     /// Ends every recovery session whose client is away (the server shuts down):
     /// their `disconnect` subscribers run, and [`drain`](Self::drain) waits for them.
     pub(crate) fn end_sessions(&self) {
-        let namespaces: Vec<_> = self
-            .shared
-            .namespaces
-            .lock()
-            .unwrap()
-            .values()
-            .cloned()
-            .collect();
-        for ns in namespaces {
+        for ns in self.namespaces() {
             if let Some(sessions) = &ns.recovery {
                 sessions.end_all();
             }
