@@ -533,6 +533,7 @@ async fn recovery() -> Result<String, String> {
         payload,
     )
     .await?;
+    let cpu = cpu_per_emit().await?;
     let mut md = String::from("## Connection state recovery\n\n");
     md.push_str("Instructions the server runs per event whose one subscriber emits once to its socket (`Deliver::emit`) and answers, counted by callgrind as above (4 connections, the difference of a 1,000- and a 3,000-event run); the clients ask for recovery in both runs, as Specter's client module does, so only the server differs.\n\n");
     md.push_str("| recovery | instructions per event | difference |\n|---|---:|---:|\n");
@@ -543,6 +544,14 @@ async fn recovery() -> Result<String, String> {
         on - off,
         (on - off) / off * 100.0
     );
+    md.push_str("\nThe same event against node socket.io 4.8 (its listener emits the payload back with `socket.emit`, then answers; `connectionStateRecovery: {}` for on), in server CPU time per event: 16 connections in a closed loop for 5 s after a 1 s warm-up, the median of 3 interleaved rounds (callgrind does not count a JIT's instructions comparably).\n\n| server | recovery off | recovery on | difference |\n|---|---:|---:|---:|\n");
+    for (name, off, on) in &cpu {
+        let _ = writeln!(
+            md,
+            "| {name} | {off:.1} µs | {on:.1} µs | {:+.1}% |",
+            (on - off) / off * 100.0
+        );
+    }
     let _ = write!(
         md,
         "\nMemory (RSS of the server process) of {sessions} websocket clients that asked for recovery, then went away at once (their TCP connections dropped), then were each sent {events} events of {payload} bytes, which their sessions hold:\n\n"
@@ -568,6 +577,68 @@ async fn recovery() -> Result<String, String> {
     );
     md.push_str("\nRSS does not shrink when memory is freed, so the second row is an upper bound. Command: `cargo run --release -p specter-bench --bin bench -- --recovery`.\n");
     Ok(md)
+}
+
+/// Server CPU µs per event that emits once, recovery off and on, for Specter and node:
+/// the median of 3 interleaved rounds of each.
+async fn cpu_per_emit() -> Result<Vec<(&'static str, f64, f64)>, String> {
+    let node = |recovery: bool| -> Result<Command, String> {
+        let mut cmd = server_command("node socket.io", 1)?;
+        cmd.env("BENCH_EMIT", "1");
+        cmd.env("BENCH_RECOVERY", if recovery { "1" } else { "0" });
+        Ok(cmd)
+    };
+    let servers: [(&str, bool); 4] = [
+        ("specter", false),
+        ("specter", true),
+        ("node", false),
+        ("node", true),
+    ];
+    let mut rounds: Vec<Vec<f64>> = vec![Vec::new(); servers.len()];
+    for _ in 0..3 {
+        for (i, (name, recovery)) in servers.iter().enumerate() {
+            let cmd = match *name {
+                "specter" => bench_server(
+                    if *recovery {
+                        "emit-recovery-on"
+                    } else {
+                        "emit-recovery-off"
+                    },
+                    1,
+                    1,
+                ),
+                _ => node(*recovery)?,
+            };
+            loadgen::ask_for_recovery(true);
+            let srv = Server::start(cmd).await?;
+            let url = srv.url.clone();
+            tokio::task::spawn_blocking(move || {
+                loadgen::run_on_one_core(&url, 16, Until::Time(Duration::from_secs(1)))
+            })
+            .await
+            .map_err(|e| e.to_string())??;
+            let before = srv.cpu_us();
+            let url = srv.url.clone();
+            let r = tokio::task::spawn_blocking(move || {
+                loadgen::run_on_one_core(&url, 16, Until::Time(Duration::from_secs(5)))
+            })
+            .await
+            .map_err(|e| e.to_string())??;
+            let per = srv.cpu_us().saturating_sub(before) as f64 / r.acks.max(1) as f64;
+            eprintln!("cpu {name} recovery={recovery}: {per:.1} µs per event");
+            rounds[i].push(per);
+        }
+    }
+    loadgen::ask_for_recovery(false);
+    let median = |v: &mut Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    };
+    let m: Vec<f64> = rounds.iter_mut().map(median).collect();
+    Ok(vec![
+        ("specter", m[0], m[1]),
+        ("node socket.io", m[2], m[3]),
+    ])
 }
 
 /// Instructions per ack of the server `kind` with `s` subscribers: the difference of a
