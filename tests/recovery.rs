@@ -181,3 +181,12 @@ async fn a_shutdown_ends_the_sessions_whose_clients_are_away() {
         "the member away when the server shut down left with it"
     );
 }
+
+#[tokio::test]
+async fn a_lost_connection_past_the_sessions_a_namespace_may_hold_is_not_kept() {
+    let settings = RecoverySettings {
+        max_away: 0,
+        ..RecoverySettings::default()
+    };
+    a_session_past_its_bounds_ends(settings, "Crowded").await;
+}

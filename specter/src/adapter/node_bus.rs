@@ -105,12 +105,12 @@ impl NodeBus {
     pub fn announce(&self, uid: socketioxide_core::Uid) {
         let Some(link) = &self.link else { return };
         let name = super::node_name();
+        link.roster().set_me(name.clone());
         let message = Message {
             node: self.node,
             event: super::roster::ALIVE.into(),
             data: serde_json::json!({"uid": uid.to_string(), "name": name}),
         };
-        link.roster().set_me(name, uid);
         link.set_alive(serde_json::to_vec(&message).expect("JSON of strings"));
     }
 

@@ -38,8 +38,8 @@ tokio::task_local! {
 /// The nodes heard lately, and who answered the requests being watched.
 pub(crate) struct Roster {
     forget_after: Duration,
-    /// This node's name and adapter id, once the app is built.
-    me: OnceLock<(String, String)>,
+    /// This node's name, once the app is built.
+    me: OnceLock<String>,
     /// The other nodes, by adapter id: their name, and when they were last heard.
     heard: Mutex<HashMap<String, (String, Instant)>>,
     /// The requests watched, by id: the ids of the nodes that answered.
@@ -68,15 +68,9 @@ impl Roster {
         }
     }
 
-    /// This node: `name`, and `uid`, its adapter's id.
-    pub fn set_me(&self, name: String, uid: Uid) {
-        let _ = self.me.set((name, uid.to_string()));
-    }
-
-    pub fn me(&self) -> Option<(&str, &str)> {
-        self.me
-            .get()
-            .map(|(name, uid)| (name.as_str(), uid.as_str()))
+    /// This node's name.
+    pub fn set_me(&self, name: String) {
+        let _ = self.me.set(name);
     }
 
     /// Another node said it is alive.
@@ -90,11 +84,7 @@ impl Roster {
         let mut heard = self.heard.lock().unwrap();
         heard.retain(|_, (_, at)| at.elapsed() < self.forget_after);
         let others: BTreeSet<String> = heard.values().map(|(name, _)| name.clone()).collect();
-        self.me()
-            .map(|(me, _)| me.to_owned())
-            .into_iter()
-            .chain(others)
-            .collect()
+        self.me.get().cloned().into_iter().chain(others).collect()
     }
 
     /// Watches `request`, published on `chan`, when it is one that other nodes answer
@@ -205,7 +195,7 @@ mod tests {
     async fn the_nodes_heard_that_did_not_answer_a_request_are_named_and_counted() {
         let roster = Arc::new(Roster::new(Duration::from_millis(500)));
         let (me, ann, bob) = (Uid::new(), Uid::new(), Uid::new());
-        roster.set_me("host#1".into(), me);
+        roster.set_me("host#1".into());
         roster.heard(ann.to_string(), "host#2".into());
         roster.heard(bob.to_string(), "host#3".into());
         assert_eq!(roster.names(), ["host#1", "host#2", "host#3"]);

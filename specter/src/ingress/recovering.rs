@@ -19,6 +19,7 @@
 //!   ([`Recovery::Overflowed`]). A client that leaves for good ends it at once.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use serde_json::Value as Json;
@@ -35,6 +36,8 @@ use crate::subscriber::recovery::{
 pub(crate) struct Sessions {
     pub settings: RecoverySettings,
     slots: Arc<Mutex<HashMap<String, Slot>>>,
+    /// How many sessions wait for their clients (one per waiting task).
+    away: Arc<AtomicUsize>,
 }
 
 struct Slot {
@@ -69,6 +72,7 @@ impl Sessions {
         Self {
             settings,
             slots: Arc::default(),
+            away: Arc::default(),
         }
     }
 
@@ -158,7 +162,7 @@ impl Sessions {
     /// takes a session over joins its rooms, the old socket leaves, and what the client
     /// missed is sent (a task, returned to await).
     pub fn connected(
-        self: &Arc<Self>,
+        &self,
         s: &Arc<Socket>,
         delivery: Arc<crate::subscriber::delivery::Delivery>,
     ) -> Option<impl Future<Output = ()> + Send + 'static> {
@@ -230,12 +234,17 @@ impl Sessions {
         let mine = slots
             .get(&log.pid)
             .is_some_and(|slot| slot.socket.id == s.id);
-        if !lost || !mine || s.extensions.get::<Ended>().is_some() {
+        let crowded = self.away.load(Ordering::Relaxed) >= self.settings.max_away;
+        if crowded && lost && mine {
+            s.extensions.insert(Ended(Recovery::Crowded));
+        }
+        if crowded || !lost || !mine || s.extensions.get::<Ended>().is_some() {
             if mine {
                 slots.remove(&log.pid);
             }
             return None;
         }
+        self.away.fetch_add(1, Ordering::Relaxed);
         log.away();
         let (tx, rx) = oneshot::channel();
         if let Some(slot) = slots.get_mut(&log.pid) {
@@ -243,14 +252,17 @@ impl Sessions {
         }
         drop(slots);
         let wait = self.settings.max_disconnection;
-        let this = self.slots.clone();
+        let (this, away) = (self.slots.clone(), self.away.clone());
         let pid = log.pid.clone();
         Some(futures_util::future::Either::Right(async move {
             let end = tokio::select! {
                 _ = tokio::time::sleep(wait) => Some(Recovery::TimedOut),
                 _ = log.overflowed.notified() => Some(Recovery::Overflowed),
-                told = rx => told.unwrap_or(None),
+                // Dropped without a word (the socket taking it over never connected):
+                // the session is over.
+                told = rx => told.unwrap_or(Some(Recovery::Left)),
             };
+            away.fetch_sub(1, Ordering::Relaxed);
             if end.is_some() {
                 this.lock().unwrap().remove(&pid);
             }

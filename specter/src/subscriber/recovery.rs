@@ -64,6 +64,10 @@ pub struct RecoverySettings {
     /// How many bytes of events a session's log keeps (default 1 MiB), as
     /// [`max_events`](Self::max_events).
     pub max_bytes: usize,
+    /// How many sessions of a namespace may wait for their clients at once (default
+    /// 10,000): past it, a lost connection is not kept, its `disconnect` subscribers
+    /// run at once ([`Recovery::Crowded`]) and its client starts afresh.
+    pub max_away: usize,
 }
 
 impl Default for RecoverySettings {
@@ -72,6 +76,7 @@ impl Default for RecoverySettings {
             max_disconnection: Duration::from_secs(120),
             max_events: 1000,
             max_bytes: 1 << 20,
+            max_away: 10_000,
         }
     }
 }
@@ -112,6 +117,9 @@ pub enum Recovery {
     Overflowed,
     /// `disconnect`: the server shut down while the client was away.
     Shutdown,
+    /// `disconnect`: the connection was lost while as many sessions as the namespace
+    /// may hold ([`max_away`](RecoverySettings::max_away)) waited for their clients.
+    Crowded,
 }
 
 /// How a session ended, on the socket whose `disconnect` subscribers run.
@@ -145,8 +153,12 @@ fn copy_value<T: Clone + Send + Sync + 'static>(
 }
 
 impl SessionTypes {
-    /// Notes that `socket` has a session value of type `T`.
+    /// Notes that `socket`, when it has a recovery session, has a session value of
+    /// type `T`.
     pub fn note<T: Clone + Send + Sync + 'static>(socket: &SocketRef) {
+        if socket.extensions.get::<Arc<SessionLog>>().is_none() {
+            return;
+        }
         let types = match socket.extensions.get::<SessionTypes>() {
             Some(types) => types,
             None => {
