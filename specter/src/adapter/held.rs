@@ -49,6 +49,17 @@ impl Held {
         }
     }
 
+    /// The channels of what is held, each once, in the order first held.
+    pub fn channels(&self) -> Vec<String> {
+        let mut channels: Vec<String> = Vec::new();
+        for (chan, _) in &self.queue {
+            if !channels.contains(chan) {
+                channels.push(chan.clone());
+            }
+        }
+        channels
+    }
+
     pub fn len(&self) -> usize {
         self.queue.len()
     }
@@ -70,6 +81,7 @@ mod tests {
         assert!(!held.push("a", b"0123456789".to_vec()), "past the bytes");
         assert!(held.push("b", b"3".to_vec()));
         assert!(!held.push("a", b"4".to_vec()), "past the messages");
+        assert_eq!(held.channels(), ["a", "b"]);
         let mut all = held.take();
         assert!(held.is_empty());
         assert!(held.push("a", b"5".to_vec()));

@@ -130,11 +130,11 @@ impl Conn {
     }
 
     /// Subscribes to `channels` again. One server's connection does it by itself when it
-    /// reconnects; a new primary named by the sentinels has nothing subscribed; a
-    /// cluster's connection does it on some paths only (a connection to a restarted
-    /// shard may come back without its subscriptions), so the link checks them
-    /// ([`check`](Self::check)); a subscription to a channel already subscribed changes
-    /// nothing.
+    /// reconnects, unless a subscription fails; a new primary named by the sentinels has
+    /// nothing subscribed; a cluster's connection does it on some paths only (a
+    /// connection to a restarted shard may come back without its subscriptions); so the
+    /// link counts them at every check ([`check`](Self::check)); a subscription to a
+    /// channel already subscribed changes nothing.
     pub async fn subscribe_again(&self, channels: &[String]) -> RedisResult<()> {
         for chan in channels {
             self.subscribe(chan).await?;
@@ -142,35 +142,41 @@ impl Conn {
         Ok(())
     }
 
-    /// How many connections listen on `chan` (on a cluster, on its shard).
-    pub async fn listeners(&self, chan: &str) -> RedisResult<u16> {
-        let mut numsub = redis::cmd("PUBSUB");
-        let counts: HashMap<String, u16> = match self.now() {
-            Now::One(mut c) => numsub.arg("NUMSUB").arg(chan).query_async(&mut c).await?,
-            Now::Cluster(mut c) => {
-                numsub
-                    .arg("SHARDNUMSUB")
-                    .arg(chan)
-                    .query_async(&mut c)
-                    .await?
+    /// How many connections listen on each of `channels` (on a cluster, on its shard).
+    pub async fn listeners(&self, channels: &[String]) -> RedisResult<HashMap<String, u16>> {
+        match self.now() {
+            Now::One(mut c) => {
+                let mut numsub = redis::cmd("PUBSUB");
+                numsub.arg("NUMSUB").arg(channels);
+                numsub.query_async(&mut c).await
             }
-        };
-        Ok(counts.get(chan).copied().unwrap_or(0))
+            Now::Cluster(mut c) => {
+                let mut counts = HashMap::new();
+                for chan in channels {
+                    let mut numsub = redis::cmd("PUBSUB");
+                    numsub.arg("SHARDNUMSUB").arg(chan);
+                    let count: HashMap<String, u16> = numsub.query_async(&mut c).await?;
+                    counts.extend(count);
+                }
+                Ok(counts)
+            }
+        }
     }
 
-    /// A `PING`; behind sentinels, a `ROLE` that moves the link to a new primary
+    /// Checks the link and counts its subscriptions: a `CLIENT INFO` (`sub=`); behind
+    /// sentinels, a `ROLE` first, which moves the link to a new primary
     /// ([`Primary::check`]); on a cluster, a `CLIENT INFO` to each primary that the slot
-    /// map names, so that one unreachable shard is a link down. `Ok` has, on a cluster
-    /// (or a new primary), how many channels this link's connections are subscribed to;
-    /// `Err` says why the check failed, naming the node.
-    pub async fn check(&self) -> Result<Option<usize>, String> {
+    /// map names (`ssub=`), so that one unreachable shard is a link down. `Err` says why
+    /// the check failed, naming the node.
+    pub async fn check(&self) -> Result<usize, String> {
         if let Self::Sentinel(primary) = self {
-            return primary.check().await;
+            primary.check().await?;
         }
         match self.now() {
             Now::One(mut c) => {
-                let ping = redis::cmd("PING").query_async::<redis::Value>(&mut c).await;
-                ping.map(|_| None).map_err(|e| e.to_string())
+                let info = redis::cmd("CLIENT").arg("INFO").query_async(&mut c).await;
+                let info: String = info.map_err(|e| e.to_string())?;
+                Ok(subscriptions(&info, "sub="))
             }
             Now::Cluster(mut c) => {
                 let mut slots = redis::cmd("CLUSTER");
@@ -189,18 +195,18 @@ impl Conn {
                     let answer = answer.map_err(|e| {
                         format!("the Redis Cluster node {node} does not answer: {e}")
                     })?;
-                    subscribed += sharded_subscriptions(&answer);
+                    subscribed += subscriptions(&answer, "ssub=");
                 }
-                Ok(Some(subscribed))
+                Ok(subscribed)
             }
         }
     }
 }
 
-/// The `ssub=N` of a `CLIENT INFO` line.
-fn sharded_subscriptions(info: &str) -> usize {
+/// The `N` of a `CLIENT INFO` line's `field` (`sub=N`, `ssub=N`).
+fn subscriptions(info: &str, field: &str) -> usize {
     info.split_whitespace()
-        .find_map(|field| field.strip_prefix("ssub="))
+        .find_map(|f| f.strip_prefix(field))
         .and_then(|n| n.parse().ok())
         .unwrap_or(0)
 }
@@ -231,4 +237,17 @@ fn primaries(slots: &redis::Value) -> Vec<(String, u16)> {
         }
     }
     found
+}
+
+#[cfg(test)]
+mod tests {
+    use super::subscriptions;
+
+    #[test]
+    fn a_client_info_line_gives_its_subscriptions() {
+        let info = "id=7 addr=127.0.0.1:5 db=0 sub=3 psub=1 ssub=2 multi=-1 resp=3";
+        assert_eq!(subscriptions(info, "sub="), 3);
+        assert_eq!(subscriptions(info, "ssub="), 2);
+        assert_eq!(subscriptions("id=7 db=0", "sub="), 0);
+    }
 }

@@ -10,10 +10,11 @@
 //! - rides redis-rs's `ConnectionManager` (or, on a Redis Cluster, its cluster
 //!   connection with sharded pub/sub: [`connect_redis_cluster`](super::connect_redis_cluster)),
 //!   which reconnects with backoff and re-subscribes to every channel by itself;
-//! - checks the link every half second (a `PING`; on a cluster, each primary and the
-//!   subscriptions its connections hold; [`LinkSettings`]), so that it knows when Redis is gone
-//!   and when it is back even while nobody publishes; one `warn` line when it goes, one
-//!   `info` line when it is back, with how much could not be published meanwhile;
+//! - checks the link every half second (a `CLIENT INFO`, which counts its subscriptions;
+//!   on a cluster, one to each primary; [`LinkSettings`]), so that it knows when Redis is
+//!   gone and when it is back even while nobody publishes, and subscribes again to what a
+//!   reconnection or a move left out; one `warn` line when it goes, one `info` line when
+//!   it is back, with how much could not be published meanwhile;
 //! - never fails a publish: while the link is down (or a publish fails) the adapter goes
 //!   on to deliver the message on this node, and the link holds it, in order and within
 //!   [`LinkSettings::held_messages`] and `held_bytes`, for the other nodes: they receive
@@ -24,7 +25,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
-use std::sync::atomic::{AtomicBool, AtomicU16, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, RwLock, Weak};
 use std::time::{Duration, Instant};
 
@@ -40,8 +41,8 @@ use super::roster::Roster;
 /// How the link to Redis is watched: [`connect_redis_with`](super::connect_redis_with).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct LinkSettings {
-    /// How often the link is checked with a `PING` (default 0.5 s): how soon a node
-    /// knows that Redis went, or came back.
+    /// How often the link is checked (default 0.5 s): how soon a node knows that Redis
+    /// went, or came back.
     pub check_every: Duration,
     /// How long one command to Redis may take before the link counts as down (default
     /// 1 s): the longest a broadcast waits for Redis before it is delivered locally.
@@ -61,8 +62,9 @@ pub struct LinkSettings {
     /// How many bytes of such messages are held (default 16 MiB).
     pub held_bytes: usize,
     /// How long, once Redis answers again, the held messages wait for the other nodes
-    /// to be back on it (as many as listened before the outage; default 5 s): a message
-    /// published before a node re-subscribed would never reach it.
+    /// to be back on it (each message until as many listen on its channel as before the
+    /// outage; default 5 s): a message published before a node subscribed again would
+    /// never reach it.
     pub rejoin_wait: Duration,
 }
 
@@ -109,8 +111,10 @@ pub(crate) struct Link {
     held: Mutex<Held>,
     /// Messages published after the outage they were held through.
     published_late: AtomicU64,
-    /// How many nodes listened while the link was last up (this one too).
-    nodes: AtomicU16,
+    /// How many connections listened on each channel (this node's, and those of what is
+    /// held) at the last check that found the link up: after an outage, a held message
+    /// waits until as many listen on its channel again.
+    listened: Mutex<HashMap<String, u16>>,
     /// Since when, and why, the link is down.
     outage: Mutex<Option<(Instant, String, u64)>>,
     /// The nodes heard lately, and who answered what was asked of them.
@@ -137,7 +141,7 @@ impl Link {
             by_namespace: Mutex::default(),
             held: Mutex::new(Held::new(settings.held_messages, settings.held_bytes)),
             published_late: AtomicU64::new(0),
-            nodes: AtomicU16::new(0),
+            listened: Mutex::default(),
             outage: Mutex::default(),
             roster: Arc::new(Roster::new(settings.check_every)),
             alive: OnceLock::new(),
@@ -177,6 +181,17 @@ impl Link {
             self.recovered();
         }
         held.take()
+    }
+
+    /// Whether as many connections listen on each channel of what is held as did before
+    /// the outage (`listening`: the counts now).
+    fn rejoined(&self, listening: &HashMap<String, u16>) -> bool {
+        let listened = self.listened.lock().unwrap();
+        let held = self.held.lock().unwrap().channels();
+        held.iter().all(|chan| {
+            let before = listened.get(chan).copied().unwrap_or(0);
+            listening.get(chan).copied().unwrap_or(0) >= before
+        })
     }
 
     fn is_down(&self) -> bool {
@@ -396,9 +411,9 @@ async fn publish_held(conn: &Conn, link: &Link, timeout: Duration) -> bool {
     }
 }
 
-/// Checks the link until the app's last driver is gone. On a cluster, a check that finds
-/// fewer subscriptions than channels subscribes to them again before the link counts as
-/// up (see [`Conn::subscribe_again`]).
+/// Checks the link until the app's last driver is gone. A check that finds fewer
+/// subscriptions than channels subscribes to them again before the link counts as up
+/// (see [`Conn::subscribe_again`]).
 async fn watch((conn, handlers): (Conn, Handlers), link: Weak<Link>, settings: LinkSettings) {
     let mut every = tokio::time::interval(settings.check_every);
     every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -416,34 +431,39 @@ async fn watch((conn, handlers): (Conn, Handlers), link: Weak<Link>, settings: L
             }
         };
         let mut channels: Vec<String> = handlers.read().unwrap().keys().cloned().collect();
-        // The bus of node events last: the other nodes count this one back (and publish
-        // what they held) once it listens there, so it must hear every other channel by
-        // then.
+        // The bus of node events last: the other nodes hear this one again there, so it
+        // should hear every other channel by then.
         channels.sort_by_key(|chan| chan == super::node_bus::CHANNEL);
-        if subscribed.is_some_and(|n| n < channels.len()) {
+        if subscribed < channels.len() {
             let again = conn.subscribe_again(&channels);
             if let Err(reason) = bounded(timeout, again, "a SUBSCRIBE").await {
                 link.failed(&reason);
                 continue;
             }
         }
-        // How many nodes listen (this one too): while the link is up, the count to wait
-        // for after an outage; after one, the held messages wait until as many are back
-        // (a node publishing before another re-subscribed would be heard by none), or
-        // `rejoin_wait`, for a node that is gone for good.
-        let listening = bounded(
-            timeout,
-            conn.listeners(super::node_bus::CHANNEL),
-            "a PUBSUB NUMSUB",
-        );
-        let listening = listening.await.unwrap_or(0);
+        // How many listen on each channel: while the link is up, the counts to wait for
+        // after an outage; after one, each held message waits until as many listen on
+        // its channel as before (one published before another node subscribed again
+        // would never reach it), or `rejoin_wait`, for a node that is gone for good.
+        for chan in link.held.lock().unwrap().channels() {
+            if !channels.contains(&chan) {
+                channels.push(chan);
+            }
+        }
+        let listening = bounded(timeout, conn.listeners(&channels), "a PUBSUB NUMSUB").await;
+        let listening = match listening {
+            Ok(listening) => listening,
+            Err(reason) => {
+                link.failed(&reason);
+                continue;
+            }
+        };
         if !link.is_down() {
-            link.nodes.store(listening, Ordering::Relaxed);
+            *link.listened.lock().unwrap() = listening;
             back_since = None;
         } else {
             let since = *back_since.get_or_insert_with(Instant::now);
-            let everyone = listening >= link.nodes.load(Ordering::Relaxed);
-            if !everyone && since.elapsed() < settings.rejoin_wait {
+            if !link.rejoined(&listening) && since.elapsed() < settings.rejoin_wait {
                 continue;
             }
         }
@@ -515,8 +535,10 @@ impl Driver for LinkDriver {
         if self.link.is_down() {
             return Ok(1);
         }
-        match bounded(self.timeout, self.conn.listeners(chan), "a PUBSUB NUMSUB").await {
-            Ok(count) => Ok(count),
+        let channels = [chan.to_owned()];
+        let listening = self.conn.listeners(&channels);
+        match bounded(self.timeout, listening, "a PUBSUB NUMSUB").await {
+            Ok(counts) => Ok(counts.get(chan).copied().unwrap_or(0)),
             Err(reason) => {
                 self.link.failed(&reason);
                 Ok(1)
@@ -527,7 +549,35 @@ impl Driver for LinkDriver {
 
 #[cfg(test)]
 mod tests {
-    use super::namespace_of;
+    use std::collections::HashMap;
+
+    use super::{Link, LinkSettings, namespace_of};
+
+    fn counts(pairs: &[(&str, u16)]) -> HashMap<String, u16> {
+        pairs.iter().map(|(c, n)| (c.to_string(), *n)).collect()
+    }
+
+    #[test]
+    fn a_held_message_waits_for_as_many_listeners_on_its_own_channel() {
+        let link = Link::new(&LinkSettings::default());
+        let (room, bus) = ("socket.io-request#/chat#", "specter#nodes");
+        *link.listened.lock().unwrap() = counts(&[(room, 2), (bus, 2)]);
+        link.held.lock().unwrap().push(room, b"during".to_vec());
+        let bus_first = counts(&[(room, 1), (bus, 2)]);
+        assert!(
+            !link.rejoined(&bus_first),
+            "the other node hears the bus again but not yet the room's channel"
+        );
+        assert!(link.rejoined(&counts(&[(room, 2), (bus, 1)])));
+        link.held
+            .lock()
+            .unwrap()
+            .push("socket.io-response#/chat#gone#", b"x".to_vec());
+        assert!(
+            link.rejoined(&counts(&[(room, 2)])),
+            "a channel nobody was counted on waits for nobody"
+        );
+    }
 
     #[test]
     fn a_channel_is_counted_under_its_namespace() {

@@ -55,15 +55,16 @@ impl Primary {
         self.current.read().unwrap().1.clone()
     }
 
-    /// `Ok(None)`: the primary answers as a master. `Ok(Some(0))`: the sentinels named
-    /// another one, and the link is connected to it with nothing subscribed yet.
-    pub async fn check(&self) -> Result<Option<usize>, String> {
+    /// `Ok`: the primary answers as a master, or the sentinels named another one and the
+    /// link is connected to it (with nothing subscribed yet: the link's check counts
+    /// its subscriptions next, [`Conn::check`](super::redis_conn::Conn::check)).
+    pub async fn check(&self) -> Result<(), String> {
         let (addr, mut conn) = self.current.read().unwrap().clone();
         let role = redis::cmd("ROLE")
             .query_async::<redis::Value>(&mut conn)
             .await;
         if role.as_ref().is_ok_and(is_master) {
-            return Ok(None);
+            return Ok(());
         }
         let named = ask(&self.sentinels, &self.name).await?;
         if named == addr {
@@ -81,7 +82,7 @@ impl Primary {
             "the sentinels name a new Redis primary: the link moves to it"
         );
         *self.current.write().unwrap() = (named, conn);
-        Ok(Some(0))
+        Ok(())
     }
 }
 
