@@ -39,6 +39,8 @@ mod redis_conn;
 #[cfg(feature = "redis")]
 pub mod redis_link;
 #[cfg(feature = "redis")]
+pub(crate) mod remote_broadcast;
+#[cfg(feature = "redis")]
 mod redis_sentinel;
 #[cfg(feature = "redis")]
 mod roster;

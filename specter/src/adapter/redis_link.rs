@@ -122,7 +122,18 @@ pub(crate) struct Link {
     /// What this node says every check, on the bus of node events, once the app is
     /// built ([`Roster`]).
     alive: OnceLock<Vec<u8>>,
+    /// What takes the adapter's requests from other nodes before the adapter does (an
+    /// app that recovers connections: [`super::remote_broadcast`]).
+    taker: Taker,
+    /// [`LinkSettings::node_events_waiting`].
+    waiting: usize,
 }
+
+/// What may take a message of a request channel before its handler: `true` when taken.
+type Taker = Arc<OnceLock<Box<dyn Fn(&[u8]) -> bool + Send + Sync>>>;
+
+/// The prefix of the adapter's request channels (`socket.io-request#/chat#..`).
+const REQUESTS: &str = "socket.io-request#";
 
 /// What became of a message to publish.
 enum Hold {
@@ -145,6 +156,8 @@ impl Link {
             outage: Mutex::default(),
             roster: Arc::new(Roster::new(settings.check_every)),
             alive: OnceLock::new(),
+            taker: Arc::default(),
+            waiting: settings.node_events_waiting,
         }
     }
 
@@ -152,6 +165,18 @@ impl Link {
     /// bus of node events).
     pub(crate) fn set_alive(&self, message: Vec<u8>) {
         let _ = self.alive.set(message);
+    }
+
+    /// How many messages from other nodes may wait for this node (of node events, of
+    /// broadcasts taken).
+    pub(crate) fn waiting(&self) -> usize {
+        self.waiting
+    }
+
+    /// From now on `take` sees each message of the adapter's request channels first, and
+    /// the adapter only those it does not take (`false`).
+    pub(crate) fn take_requests(&self, take: Box<dyn Fn(&[u8]) -> bool + Send + Sync>) {
+        let _ = self.taker.set(take);
     }
 
     /// While the link is down, holds `val` (or gives it up past the bounds); once it is
@@ -283,8 +308,9 @@ impl fmt::Debug for LinkDriver {
 }
 
 /// A message of a subscribed channel, to its handler (an answer to a request being
-/// watched noted first: [`Roster::watch_response`]).
-fn route(push: PushInfo, handlers: &Handlers, roster: &Roster) {
+/// watched noted first: [`Roster::watch_response`]; a request that the app takes, to
+/// the app).
+fn route(push: PushInfo, handlers: &Handlers, roster: &Roster, taker: &Taker) {
     if !matches!(push.kind, PushKind::Message | PushKind::SMessage) || push.data.len() < 2 {
         return;
     }
@@ -299,6 +325,9 @@ fn route(push: PushInfo, handlers: &Handlers, roster: &Roster) {
         return;
     };
     roster.watch_response(&chan, &msg);
+    if chan.starts_with(REQUESTS) && taker.get().is_some_and(|take| take(&msg)) {
+        return;
+    }
     if let Some(tx) = handlers.read().unwrap().get(&chan) {
         if tx.try_send((chan, msg)).is_err() {
             tracing::warn!("a Redis channel's buffer is full: a message from another node is lost");
@@ -326,9 +355,9 @@ impl LinkDriver {
         let handlers: Handlers = Arc::default();
         let link = Arc::new(Link::new(&settings));
         let routed = handlers.clone();
-        let roster = link.roster.clone();
+        let (roster, taker) = (link.roster.clone(), link.taker.clone());
         let push: super::redis_conn::Push =
-            Arc::new(move |push: PushInfo| route(push, &routed, &roster));
+            Arc::new(move |push: PushInfo| route(push, &routed, &roster, &taker));
         let conn = match target {
             Target::Single(client) => Conn::single(client, timeout, push).await?,
             Target::Sentinel(sentinels, name) => {

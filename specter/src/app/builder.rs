@@ -419,12 +419,17 @@ impl ServiceManagerBuilder {
         let (layer, io) = io.build_layer();
         let path = io.config().engine_config.req_path.to_string();
         let gate = Arc::new(Gate::new(&path, self.origins, self.allow_request));
+        #[cfg(feature = "redis")]
+        let recovering = self.dispatch.recovery.is_some();
         let ingress = SocketIngress::with_settings(io, self.dispatch);
         ingress.set_text_wire(!self.msgpack);
         #[cfg(feature = "redis")]
         {
             redis.nodes.announce(ingress.io().config().server_id);
             ingress.set_nodes(redis.nodes);
+            if recovering {
+                ingress.recover_across(&link);
+            }
         }
         for (namespace, i) in self.interceptors {
             match namespace {

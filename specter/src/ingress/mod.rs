@@ -165,6 +165,17 @@ impl SocketIngress {
         Outbox::new(self.shared.io.clone(), self.shared.delivery.clone())
     }
 
+    /// An app that recovers connections on several nodes: every socket of this node
+    /// joins this node's room, and the broadcasts of other nodes that `link` hears are
+    /// delivered through the sockets' logs (`adapter::remote_broadcast`).
+    #[cfg(feature = "redis")]
+    pub(crate) fn recover_across(&self, link: &crate::adapter::redis_link::Link) {
+        let uid = self.io().config().server_id;
+        let delivery = self.shared.delivery.clone();
+        delivery.set_node_room(crate::adapter::remote_broadcast::node_room(uid));
+        crate::adapter::remote_broadcast::take(link, uid, self.io().clone(), delivery);
+    }
+
     /// Links the app's node events to the other nodes.
     #[cfg(feature = "redis")]
     pub(crate) fn set_nodes(&self, nodes: Arc<crate::adapter::node_bus::NodeBus>) {

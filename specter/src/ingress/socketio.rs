@@ -64,6 +64,9 @@ impl ConnectHandler<Adapter, Listener> for OnConnect {
             SocketGuards::default(),
         ));
         s.on_disconnect(OnDisconnect(self.0.clone(), queue.clone()));
+        if let Some(room) = self.0.delivery.node_room() {
+            s.join(room.to_owned());
+        }
         if let Some(sessions) = &self.0.recovery {
             if let Some(resume) = sessions.connected(&s, self.0.delivery.clone()) {
                 tokio::spawn(resume);

@@ -15,7 +15,7 @@ use socketioxide_core::Value;
 use socketioxide_core::parser::Parse;
 use socketioxide_parser_common::CommonParser;
 
-use crate::adapter::Adapter;
+use crate::adapter::{Adapter, SocketRef};
 use crate::subscriber::delivery::{Attempt, Delivery, Sending, Undelivered, emit_now};
 use crate::subscriber::recovery::{SessionLog, logged_args};
 
@@ -69,19 +69,39 @@ pub(crate) async fn to_all<T: Serialize + Sync + ?Sized>(
     text: bool,
 ) -> Result<(), Undelivered> {
     if cfg!(feature = "redis") {
-        // On several nodes the adapter reaches every node and serializes once; a full
-        // buffer fails at once, as in socketioxide.
-        return targets
-            .emit(event, &(data,))
-            .await
-            .map_err(|e| Undelivered::from_broadcast(e, None));
+        let Some(room) = delivery.node_room() else {
+            // On several nodes the adapter reaches every node and serializes once; a
+            // full buffer fails at once, as in socketioxide.
+            return targets
+                .emit(event, &(data,))
+                .await
+                .map_err(|e| Undelivered::from_broadcast(e, None));
+        };
+        // Recovering connections: this node's sockets through their logs, the other
+        // nodes' through the adapter (each logs them: `adapter::remote_broadcast`).
+        let others = targets.clone().except(room.to_owned());
+        let others = others.emit(event, &(data,)).await;
+        let others = others.map_err(|e| Undelivered::from_broadcast(e, None));
+        let data = &(encode(data, text)?,);
+        let here = to_sockets(delivery, targets.sockets(), event, data).await;
+        return here.and(others);
     }
-    let sockets = targets.sockets();
+    let data = &(encode(data, text)?,);
+    to_sockets(delivery, targets.sockets(), event, data).await
+}
+
+/// Emits `event` with `args` (a tuple of arguments) to each of `sockets` of this node,
+/// each waiting for room on its own; those with a recovery session log it.
+pub(crate) async fn to_sockets<T: Serialize + Sync + ?Sized>(
+    delivery: &Delivery,
+    sockets: Vec<SocketRef>,
+    event: &str,
+    data: &T,
+) -> Result<(), Undelivered> {
     let of = sockets.len();
     if of == 0 {
         return Ok(());
     }
-    let data = &(encode(data, text)?,);
     // First every socket with room at once, so that nobody waits for a slow one.
     let mut full = Vec::new();
     let mut sessions = Vec::new();
@@ -117,6 +137,21 @@ pub(crate) async fn to_all<T: Serialize + Sync + ?Sized>(
             missed,
             of: Some(of),
         })
+    }
+}
+
+/// Arguments already in JSON text, sent as they are, one after the other.
+pub(crate) struct Spread<'a>(pub &'a [Box<RawValue>]);
+
+impl Serialize for Spread<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeTuple;
+        // A tuple: socketioxide spreads it into the event's arguments.
+        let mut args = serializer.serialize_tuple(self.0.len())?;
+        for arg in self.0 {
+            args.serialize_element(arg)?;
+        }
+        args.end()
     }
 }
 

@@ -62,6 +62,9 @@ pub(crate) struct Delivery {
     /// Whether the app recovers connections (emits to a socket with a session are
     /// logged: `recovery`).
     recovering: AtomicBool,
+    /// The room of this node's sockets, when the app recovers connections on several
+    /// nodes (`adapter::remote_broadcast`).
+    node_room: OnceLock<String>,
 }
 
 /// Why a send did not reach its client.
@@ -173,6 +176,19 @@ impl Delivery {
             return None;
         }
         socket.extensions.get()
+    }
+
+    /// The room of this node's sockets, when the app recovers connections on several
+    /// nodes: its broadcasts reach the other nodes with it excepted.
+    pub(crate) fn node_room(&self) -> Option<&str> {
+        self.node_room.get().map(String::as_str)
+    }
+
+    /// Every socket of this node joins `room` (the app recovers connections on several
+    /// nodes).
+    #[cfg_attr(not(feature = "redis"), allow(dead_code))]
+    pub(crate) fn set_node_room(&self, room: String) {
+        let _ = self.node_room.set(room);
     }
 
     /// The app recovers connections: emits look for the socket's session.

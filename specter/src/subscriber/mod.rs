@@ -7,7 +7,7 @@ pub mod ack_error;
 pub mod args;
 pub mod ask;
 pub mod binding;
-mod broadcast;
+pub(crate) mod broadcast;
 pub mod delivery;
 pub mod error_kind;
 pub mod event_name;

@@ -1,0 +1,140 @@
+//! Broadcasts from other nodes in an app that recovers connections: delivered through
+//! the same path as this node's own ([`crate::subscriber::broadcast`]), so that each
+//! recipient with a recovery session logs them, in the order the link heard them.
+//!
+//! socketioxide-redis hands another node's broadcast straight to socketioxide, which
+//! writes it to each socket: a client that is away would miss it, and one that is
+//! connected would get it unnumbered, outside its log. So the link gives each request
+//! of another node to [`take`] first, which takes the plain broadcasts of JSON text
+//! (not those that wait for acks, nor volatile ones, nor MessagePack) and leaves the
+//! rest to the adapter. This node's own broadcasts reach its sockets directly and the
+//! other nodes through the adapter, sparing this node's sockets (`node_room`).
+
+use std::sync::Arc;
+
+use serde_json::value::RawValue;
+use socketioxide_core::adapter::remote_packet::{RequestIn, RequestTypeIn};
+use socketioxide_core::adapter::{BroadcastFlags, BroadcastOptions};
+use socketioxide_core::packet::PacketData;
+use socketioxide_core::{Uid, Value};
+use tokio::sync::mpsc;
+
+use crate::adapter::SocketIo;
+use crate::subscriber::delivery::Delivery;
+
+/// A broadcast of another node, to deliver on this one.
+pub(crate) struct Remote {
+    ns: String,
+    opts: BroadcastOptions,
+    event: String,
+    args: Vec<Box<RawValue>>,
+}
+
+/// The room every socket of this node joins in an app that recovers connections on
+/// several nodes: this node's broadcasts go to the others with it excepted.
+pub(crate) fn node_room(uid: Uid) -> String {
+    format!("specter#node#{uid}")
+}
+
+/// `msg`, a request of the adapter, as a broadcast that this node delivers itself;
+/// `None` for this node's own requests and those the adapter handles.
+fn decode(own: Uid, msg: &[u8]) -> Option<Remote> {
+    let req: RequestIn = rmp_serde::from_slice(msg).ok()?;
+    if req.node_id == own {
+        return None;
+    }
+    let RequestTypeIn::Broadcast(packet) = req.r#type else {
+        return None;
+    };
+    let opts = req.opts?;
+    if opts.has_flag(BroadcastFlags::Volatile) {
+        return None;
+    }
+    let PacketData::Event(Value::Str(text, None), None) = &packet.inner else {
+        return None;
+    };
+    let mut all: Vec<Box<RawValue>> = serde_json::from_str(text).ok()?;
+    if all.is_empty() {
+        return None;
+    }
+    let event: String = serde_json::from_str(all.remove(0).get()).ok()?;
+    Some(Remote {
+        ns: packet.ns.to_string(),
+        opts,
+        event,
+        args: all,
+    })
+}
+
+/// Takes the broadcasts of other nodes from `link` and delivers them on this node
+/// (`uid` in the adapter), one after the other; as many as
+/// [`LinkSettings::node_events_waiting`](super::redis_link::LinkSettings) may wait (past
+/// it, one is dropped with a `warn` line, as the adapter's own channels do).
+pub(crate) fn take(link: &super::redis_link::Link, uid: Uid, io: SocketIo, delivery: Arc<Delivery>) {
+    let (tx, mut rx) = mpsc::channel::<Remote>(link.waiting().max(1));
+    link.take_requests(Box::new(move |msg| {
+        let Some(remote) = decode(uid, msg) else {
+            return false;
+        };
+        if tx.try_send(remote).is_err() {
+            tracing::warn!("too many broadcasts from other nodes wait: one is lost");
+        }
+        true
+    }));
+    tokio::spawn(async move {
+        while let Some(remote) = rx.recv().await {
+            let Some(ns) = io.of(remote.ns.as_str()) else {
+                continue;
+            };
+            let targets = ns
+                .to(remote.opts.rooms.to_vec())
+                .except(remote.opts.except.to_vec());
+            let args = crate::subscriber::broadcast::Spread(&remote.args);
+            let sockets = targets.sockets();
+            let _ =
+                crate::subscriber::broadcast::to_sockets(&delivery, sockets, &remote.event, &args)
+                    .await;
+        }
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use socketioxide_core::adapter::remote_packet::{RequestOut, RequestTypeOut};
+    use socketioxide_core::packet::Packet;
+    use socketioxide_core::parser::Parse;
+    use socketioxide_core::{Sid, Uid};
+    use socketioxide_parser_common::CommonParser;
+
+    use super::*;
+
+    fn request(node: Uid, packet: &Packet, opts: &BroadcastOptions) -> Vec<u8> {
+        let req = RequestOut {
+            node_id: node,
+            id: Sid::new(),
+            r#type: RequestTypeOut::Broadcast(packet),
+            opts: Some(opts),
+            ack_timeout: None,
+        };
+        rmp_serde::to_vec(&req).unwrap()
+    }
+
+    #[test]
+    fn another_nodes_broadcast_of_text_is_taken_and_the_rest_left_to_the_adapter() {
+        let (me, other) = (Uid::new(), Uid::new());
+        let data = CommonParser
+            .encode_value(&("ann", 3), Some("said"))
+            .unwrap();
+        let packet = Packet::event("/chat", data);
+        let mut opts = BroadcastOptions::new(Sid::new());
+        opts.rooms.push("lobby".into());
+        let remote = decode(me, &request(other, &packet, &opts)).expect("taken");
+        assert_eq!((remote.ns.as_str(), remote.event.as_str()), ("/chat", "said"));
+        let args: Vec<&str> = remote.args.iter().map(|a| a.get()).collect();
+        assert_eq!(args, ["\"ann\"", "3"]);
+        assert_eq!(remote.opts.rooms.to_vec(), ["lobby"]);
+        assert!(decode(me, &request(me, &packet, &opts)).is_none(), "its own");
+        opts.add_flag(BroadcastFlags::Volatile);
+        assert!(decode(me, &request(other, &packet, &opts)).is_none(), "volatile");
+    }
+}
