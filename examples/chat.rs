@@ -183,7 +183,11 @@ impl ChatController {
         Data(auth): Data<JoinAuth>,
         recovery: Recovery,
     ) -> Result<(), Reject> {
-        if let Recovery::Recovered { .. } = recovery {
+        // Back on the node that had its session: its `Member` came back with it. Back
+        // on another node (several nodes on Redis), session values stay behind: it
+        // gives its name again.
+        let member = Session::<Member>::get(&socket);
+        if let (Recovery::Recovered { .. }, Some(_)) = (recovery, member) {
             return Ok(());
         }
         let name = auth.name.trim();

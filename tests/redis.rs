@@ -139,6 +139,27 @@ async fn health_becomes(url: &str, code: u16) -> Value {
     }
 }
 
+/// Waits until each node (started with `SPECTER_HEALTH_DETAILS`) has heard every other,
+/// then one more check of their links: each knows how many listen on each channel, as
+/// what it holds through an outage waits for as many again. (A node that joined less
+/// than one check before an outage is not waited for.)
+async fn formed(urls: &[&str]) {
+    for url in urls {
+        let heard = async {
+            loop {
+                let (_, body) = health(url).await;
+                if body["broker"]["nodes"].as_array().map(Vec::len) == Some(urls.len()) {
+                    return;
+                }
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        };
+        let heard = tokio::time::timeout(Duration::from_secs(10), heard).await;
+        assert!(heard.is_ok(), "{url} hears the {} nodes", urls.len());
+    }
+    tokio::time::sleep(Duration::from_millis(600)).await;
+}
+
 /// Two chat nodes on the broker that `env` names, and three members who have all heard
 /// ann's `before`: ann and dan on node 1, bob on node 2.
 struct Members {
@@ -152,8 +173,10 @@ struct Members {
 
 async fn members(env: &[(&str, &str)]) -> Members {
     let chat = tokio::task::spawn_blocking(chat_with_redis).await.unwrap();
-    let (node1, url1) = start(&chat, env).await;
-    let (node2, url2) = start(&chat, env).await;
+    let env = [env, &[("SPECTER_HEALTH_DETAILS", "1")]].concat();
+    let (node1, url1) = start(&chat, &env).await;
+    let (node2, url2) = start(&chat, &env).await;
+    formed(&[&url1, &url2]).await;
     let mut c = Client::node().await;
     let ann = join(&mut c, &url1, "ann").await;
     let dan = join(&mut c, &url1, "dan").await;
@@ -517,4 +540,48 @@ async fn a_sentinel_failover_moves_the_nodes_to_the_new_primary() {
     health_becomes(&url2, 200).await;
     back_after_outage(&mut c, &ann, &bob, &["during".into()]).await;
     drop((node1, node2));
+}
+
+/// Connection state recovery on two nodes: ann's connection goes through a proxy to
+/// node 1 and bob says 300 messages on node 2. The proxy cuts ann twice; after the first
+/// cut she comes back on node 2, after the second on node 1 again. Each time her
+/// session is recovered under her first id, and she hears every message once, in order.
+#[tokio::test]
+async fn a_client_that_comes_back_on_another_node_recovers_its_session() {
+    use common::recovery::{Proxy, Run, heard};
+    let chat = tokio::task::spawn_blocking(chat_with_redis).await.unwrap();
+    let redis = redis().await;
+    let env = [
+        ("SPECTER_REDIS_URL", redis.url.as_str()),
+        ("CHAT_MESSAGE_RATE", "1000/1s"),
+        ("SPECTER_HEALTH_DETAILS", "1"),
+    ];
+    let (node1, url1) = start(&chat, &env).await;
+    let (node2, url2) = start(&chat, &env).await;
+    // Node 2 asks the nodes it has heard for ann's session.
+    formed(&[&url1, &url2]).await;
+
+    let proxy = Proxy::to(&url1).await;
+    let mut run = Run::start(&proxy.url, &url2, "websocket", 300, "chat");
+    let first = run.next("connect").await;
+    run.next("sending").await;
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    proxy.point_to(&url2);
+    proxy.cut(Duration::from_millis(1500)).await;
+    let on_node2 = run.next("connect").await;
+    proxy.point_to(&url1);
+    proxy.cut(Duration::from_millis(1500)).await;
+    let on_node1 = run.next("connect").await;
+    let done = run.next("done").await;
+    assert_eq!(first["recovered"], false, "{first}");
+    for connect in [&on_node2, &on_node1] {
+        assert_eq!(connect["recovered"], true, "{connect}");
+        assert_eq!(connect["id"], first["id"], "{connect}");
+    }
+    assert_eq!(
+        heard(&done),
+        (0..300).collect::<Vec<u64>>(),
+        "every message once, in order"
+    );
+    drop((node1, node2, redis));
 }

@@ -17,18 +17,21 @@ pub struct Proxy {
     task: JoinHandle<()>,
 }
 
-#[derive(Default)]
 struct ProxyState {
+    upstream: String,
     refusing: bool,
     conns: Vec<JoinHandle<()>>,
 }
 
 impl Proxy {
     pub async fn to(upstream: &str) -> Self {
-        let upstream = upstream.trim_start_matches("http://").to_owned();
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
-        let state = Arc::new(Mutex::new(ProxyState::default()));
+        let state = Arc::new(Mutex::new(ProxyState {
+            upstream: upstream.trim_start_matches("http://").to_owned(),
+            refusing: false,
+            conns: Vec::new(),
+        }));
         let shared = state.clone();
         let task = tokio::spawn(async move {
             while let Ok((mut client, _)) = listener.accept().await {
@@ -36,7 +39,7 @@ impl Proxy {
                     drop(client);
                     continue;
                 }
-                let upstream = upstream.clone();
+                let upstream = shared.lock().unwrap().upstream.clone();
                 let conn = tokio::spawn(async move {
                     let Ok(mut server) = TcpStream::connect(&upstream).await else {
                         return;
@@ -47,6 +50,13 @@ impl Proxy {
             }
         });
         Self { url, state, task }
+    }
+
+    /// New connections go to `upstream` from now on (another node of the app).
+    #[allow(dead_code)]
+    pub fn point_to(&self, upstream: &str) {
+        let upstream = upstream.trim_start_matches("http://").to_owned();
+        self.state.lock().unwrap().upstream = upstream;
     }
 
     /// Closes every connection and refuses new ones from now on.

@@ -39,11 +39,20 @@ mod redis_conn;
 #[cfg(feature = "redis")]
 pub mod redis_link;
 #[cfg(feature = "redis")]
-pub(crate) mod remote_broadcast;
-#[cfg(feature = "redis")]
 mod redis_sentinel;
 #[cfg(feature = "redis")]
+pub(crate) mod remote_broadcast;
+#[cfg(feature = "redis")]
 mod roster;
+
+/// The room, never joined, that names the broadcast `id` among the rooms it spares, so
+/// that every node logs it under the same id (an app that recovers connections on
+/// several nodes: `remote_broadcast`).
+pub(crate) fn broadcast_room(id: socketioxide::socket::Sid) -> String {
+    format!("{BROADCAST_ROOM}{id}")
+}
+
+pub(crate) const BROADCAST_ROOM: &str = "specter#broadcast#";
 
 /// This node, as logs, health and the Admin UI name it: `host#pid`, so that several
 /// nodes on one host stay apart.

@@ -114,6 +114,12 @@ impl NodeBus {
         link.set_alive(serde_json::to_vec(&message).expect("JSON of strings"));
     }
 
+    /// The Redis link the bus rides, if any.
+    #[cfg(feature = "redis")]
+    pub fn driver(&self) -> Option<&super::redis_link::LinkDriver> {
+        self.link.as_ref()
+    }
+
     /// Listens to `event`; returns the id that [`unlisten`](Self::unlisten) takes.
     pub fn listen(&self, event: &'static str, listener: Arc<Listener>) -> u64 {
         let id = self.seq.fetch_add(1, Ordering::Relaxed) + 1;

@@ -127,10 +127,14 @@ pub(crate) struct Link {
     taker: Taker,
     /// [`LinkSettings::node_events_waiting`].
     waiting: usize,
+    /// [`LinkSettings::request_timeout`].
+    request_timeout: Duration,
 }
 
 /// What may take a message of a request channel before its handler: `true` when taken.
-type Taker = Arc<OnceLock<Box<dyn Fn(&[u8]) -> bool + Send + Sync>>>;
+pub(crate) type Take = Box<dyn Fn(&[u8]) -> bool + Send + Sync>;
+
+type Taker = Arc<OnceLock<Take>>;
 
 /// The prefix of the adapter's request channels (`socket.io-request#/chat#..`).
 const REQUESTS: &str = "socket.io-request#";
@@ -158,6 +162,7 @@ impl Link {
             alive: OnceLock::new(),
             taker: Arc::default(),
             waiting: settings.node_events_waiting,
+            request_timeout: settings.request_timeout,
         }
     }
 
@@ -173,9 +178,14 @@ impl Link {
         self.waiting
     }
 
+    /// How long a request that other nodes answer waits for them.
+    pub(crate) fn request_timeout(&self) -> Duration {
+        self.request_timeout
+    }
+
     /// From now on `take` sees each message of the adapter's request channels first, and
     /// the adapter only those it does not take (`false`).
-    pub(crate) fn take_requests(&self, take: Box<dyn Fn(&[u8]) -> bool + Send + Sync>) {
+    pub(crate) fn take_requests(&self, take: Take) {
         let _ = self.taker.set(take);
     }
 

@@ -10,20 +10,20 @@
 //! rest to the adapter. This node's own broadcasts reach its sockets directly and the
 //! other nodes through the adapter, sparing this node's sockets (`node_room`).
 
-use std::sync::Arc;
-
 use serde_json::value::RawValue;
 use socketioxide_core::adapter::remote_packet::{RequestIn, RequestTypeIn};
 use socketioxide_core::adapter::{BroadcastFlags, BroadcastOptions};
 use socketioxide_core::packet::PacketData;
-use socketioxide_core::{Uid, Value};
-use tokio::sync::mpsc;
+use socketioxide_core::{Sid, Uid, Value};
 
 use crate::adapter::SocketIo;
 use crate::subscriber::delivery::Delivery;
 
 /// A broadcast of another node, to deliver on this one.
 pub(crate) struct Remote {
+    /// The id that every node logs it under: the one its room names when it comes from
+    /// a Specter emit (`broadcast_room`), else the request's.
+    id: Sid,
     ns: String,
     opts: BroadcastOptions,
     event: String,
@@ -33,12 +33,15 @@ pub(crate) struct Remote {
 /// The room every socket of this node joins in an app that recovers connections on
 /// several nodes: this node's broadcasts go to the others with it excepted.
 pub(crate) fn node_room(uid: Uid) -> String {
-    format!("specter#node#{uid}")
+    format!("{NODE_ROOM}{uid}")
 }
+
+/// What the name of a node's room starts with.
+pub(crate) const NODE_ROOM: &str = "specter#node#";
 
 /// `msg`, a request of the adapter, as a broadcast that this node delivers itself;
 /// `None` for this node's own requests and those the adapter handles.
-fn decode(own: Uid, msg: &[u8]) -> Option<Remote> {
+pub(crate) fn decode(own: Uid, msg: &[u8]) -> Option<Remote> {
     let req: RequestIn = rmp_serde::from_slice(msg).ok()?;
     if req.node_id == own {
         return None;
@@ -58,7 +61,12 @@ fn decode(own: Uid, msg: &[u8]) -> Option<Remote> {
         return None;
     }
     let event: String = serde_json::from_str(all.remove(0).get()).ok()?;
+    let named = opts.except.iter().find_map(|room| {
+        let id = room.strip_prefix(super::BROADCAST_ROOM)?;
+        id.parse::<Sid>().ok()
+    });
     Some(Remote {
+        id: named.unwrap_or(req.id),
         ns: packet.ns.to_string(),
         opts,
         event,
@@ -66,36 +74,19 @@ fn decode(own: Uid, msg: &[u8]) -> Option<Remote> {
     })
 }
 
-/// Takes the broadcasts of other nodes from `link` and delivers them on this node
-/// (`uid` in the adapter), one after the other; as many as
-/// [`LinkSettings::node_events_waiting`](super::redis_link::LinkSettings) may wait (past
-/// it, one is dropped with a `warn` line, as the adapter's own channels do).
-pub(crate) fn take(link: &super::redis_link::Link, uid: Uid, io: SocketIo, delivery: Arc<Delivery>) {
-    let (tx, mut rx) = mpsc::channel::<Remote>(link.waiting().max(1));
-    link.take_requests(Box::new(move |msg| {
-        let Some(remote) = decode(uid, msg) else {
-            return false;
-        };
-        if tx.try_send(remote).is_err() {
-            tracing::warn!("too many broadcasts from other nodes wait: one is lost");
-        }
-        true
-    }));
-    tokio::spawn(async move {
-        while let Some(remote) = rx.recv().await {
-            let Some(ns) = io.of(remote.ns.as_str()) else {
-                continue;
-            };
-            let targets = ns
-                .to(remote.opts.rooms.to_vec())
-                .except(remote.opts.except.to_vec());
-            let args = crate::subscriber::broadcast::Spread(&remote.args);
-            let sockets = targets.sockets();
-            let _ =
-                crate::subscriber::broadcast::to_sockets(&delivery, sockets, &remote.event, &args)
-                    .await;
-        }
-    });
+/// Delivers `remote` to this node's sockets that it selects, each with a recovery
+/// session logging it under its broadcast's id.
+pub(crate) async fn deliver(io: &SocketIo, delivery: &Delivery, remote: Remote) {
+    let Some(ns) = io.of(remote.ns.as_str()) else {
+        return;
+    };
+    let targets = ns
+        .to(remote.opts.rooms.to_vec())
+        .except(remote.opts.except.to_vec());
+    let args = crate::subscriber::broadcast::Spread(&remote.args);
+    let sockets = targets.sockets();
+    let (event, id) = (&remote.event, Some(remote.id));
+    let _ = crate::subscriber::broadcast::to_sockets(delivery, sockets, event, &args, id).await;
 }
 
 #[cfg(test)]
@@ -103,7 +94,6 @@ mod tests {
     use socketioxide_core::adapter::remote_packet::{RequestOut, RequestTypeOut};
     use socketioxide_core::packet::Packet;
     use socketioxide_core::parser::Parse;
-    use socketioxide_core::{Sid, Uid};
     use socketioxide_parser_common::CommonParser;
 
     use super::*;
@@ -128,13 +118,25 @@ mod tests {
         let packet = Packet::event("/chat", data);
         let mut opts = BroadcastOptions::new(Sid::new());
         opts.rooms.push("lobby".into());
+        let id = Sid::new();
+        opts.except.push(crate::adapter::broadcast_room(id).into());
         let remote = decode(me, &request(other, &packet, &opts)).expect("taken");
-        assert_eq!((remote.ns.as_str(), remote.event.as_str()), ("/chat", "said"));
+        assert_eq!(remote.id, id, "the id its room names");
+        assert_eq!(
+            (remote.ns.as_str(), remote.event.as_str()),
+            ("/chat", "said")
+        );
         let args: Vec<&str> = remote.args.iter().map(|a| a.get()).collect();
         assert_eq!(args, ["\"ann\"", "3"]);
         assert_eq!(remote.opts.rooms.to_vec(), ["lobby"]);
-        assert!(decode(me, &request(me, &packet, &opts)).is_none(), "its own");
+        assert!(
+            decode(me, &request(me, &packet, &opts)).is_none(),
+            "its own"
+        );
         opts.add_flag(BroadcastFlags::Volatile);
-        assert!(decode(me, &request(other, &packet, &opts)).is_none(), "volatile");
+        assert!(
+            decode(me, &request(other, &packet, &opts)).is_none(),
+            "volatile"
+        );
     }
 }

@@ -426,10 +426,10 @@ impl ServiceManagerBuilder {
         #[cfg(feature = "redis")]
         {
             redis.nodes.announce(ingress.io().config().server_id);
-            ingress.set_nodes(redis.nodes);
-            if recovering {
-                ingress.recover_across(&link);
+            if let (true, Some(driver)) = (recovering, redis.nodes.driver()) {
+                ingress.recover_across(&link, driver.clone());
             }
+            ingress.set_nodes(redis.nodes);
         }
         for (namespace, i) in self.interceptors {
             match namespace {

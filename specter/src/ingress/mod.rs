@@ -9,12 +9,14 @@ mod answer;
 mod dispatch;
 pub(crate) mod dynamic;
 mod error_subscribers;
+#[cfg(feature = "redis")]
+pub(crate) mod handover;
 mod inflight;
 pub mod interceptor;
 mod metrics;
 mod namespace;
 mod rate_limit;
-mod recovering;
+pub(crate) mod recovering;
 pub(crate) mod settings;
 mod socket_queue;
 mod socketio;
@@ -169,11 +171,23 @@ impl SocketIngress {
     /// joins this node's room, and the broadcasts of other nodes that `link` hears are
     /// delivered through the sockets' logs (`adapter::remote_broadcast`).
     #[cfg(feature = "redis")]
-    pub(crate) fn recover_across(&self, link: &crate::adapter::redis_link::Link) {
+    pub(crate) fn recover_across(
+        &self,
+        link: &crate::adapter::redis_link::Link,
+        driver: crate::adapter::redis_link::LinkDriver,
+    ) {
         let uid = self.io().config().server_id;
-        let delivery = self.shared.delivery.clone();
+        let delivery = &self.shared.delivery;
         delivery.set_node_room(crate::adapter::remote_broadcast::node_room(uid));
-        crate::adapter::remote_broadcast::take(link, uid, self.io().clone(), delivery);
+        let shared = Arc::downgrade(&self.shared);
+        let sessions = Box::new(move |path: &str| {
+            let shared = shared.upgrade()?;
+            let namespaces = shared.namespaces.lock().unwrap();
+            namespaces.get(path)?.recovery.clone()
+        });
+        let io = self.io().clone();
+        let across = handover::Across::start(link, driver, uid, io, delivery, sessions);
+        delivery.set_across(across);
     }
 
     /// Links the app's node events to the other nodes.

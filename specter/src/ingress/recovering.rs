@@ -57,12 +57,37 @@ pub(crate) struct Ask {
 /// A session a new socket takes over, until the socket is connected.
 #[derive(Clone)]
 pub(crate) struct Resuming {
-    old: Arc<Socket>,
-    /// How to tell the old socket's task, when it is away, that the session was
-    /// taken over (then it leaves); `None` when it is still connected (a polling
-    /// client's old socket waits for its heartbeat).
-    taken: Option<Taken>,
+    from: From,
     offset: u64,
+}
+
+/// Where a session taken over was.
+#[derive(Clone)]
+enum From {
+    /// On this node, with its old socket.
+    Here {
+        old: Arc<Socket>,
+        /// How to tell the old socket's task, when it is away, that the session was
+        /// taken over (then it leaves); `None` when it is still connected (a polling
+        /// client's old socket waits for its heartbeat).
+        taken: Option<Taken>,
+    },
+    /// On another node, which handed over its rooms and waits for `joined`.
+    #[cfg(feature = "redis")]
+    Node {
+        rooms: Vec<String>,
+        joined: Arc<dyn Fn() + Send + Sync>,
+    },
+}
+
+/// What this node hands over of a session it keeps, to another node.
+#[cfg(feature = "redis")]
+pub(crate) struct HandOut {
+    pub first_id: socketioxide::socket::Sid,
+    pub previous: socketioxide::socket::Sid,
+    pub rooms: Vec<String>,
+    pub next: u64,
+    pub entries: Vec<crate::subscriber::recovery::Carried>,
 }
 
 type Taken = Arc<Mutex<Option<oneshot::Sender<Option<Recovery>>>>>;
@@ -81,17 +106,33 @@ impl Sessions {
         take_ask(auth).0
     }
 
-    /// Before the `connect` subscribers: gives socket `s` its session (taken over, or
-    /// new) when its client asks for one in `auth`, which is returned without the ask.
-    pub fn connecting(&self, s: &Arc<Socket>, auth: &Option<Value>) -> Option<Value> {
+    /// Before the `connect` subscribers: gives socket `s` its session (taken over, here
+    /// or from another node, or new) when its client asks for one in `auth`, which is
+    /// returned without the ask.
+    pub async fn connecting(
+        &self,
+        s: &Arc<Socket>,
+        auth: &Option<Value>,
+        delivery: &crate::subscriber::delivery::Delivery,
+    ) -> Option<Value> {
         let (auth, ask) = take_ask(auth);
         let Some(ask) = ask else {
             return auth;
         };
-        let log = match ask.pid.and_then(|pid| self.take_over(&pid, s, ask.offset)) {
-            Some(log) => log,
-            None => SessionLog::new(self.settings, s.id),
+        let log = match ask.pid {
+            Some(pid) if self.has(&pid) => self.take_over(&pid, s, ask.offset),
+            #[cfg(feature = "redis")]
+            Some(pid) => match delivery.across() {
+                Some(across) => {
+                    let handed = across.take(s.ns(), &pid, ask.offset).await;
+                    handed.map(|handed| self.take_from_node(s, handed, ask.offset))
+                }
+                None => None,
+            },
+            _ => None,
         };
+        let _ = delivery;
+        let log = log.unwrap_or_else(|| SessionLog::new(self.settings, s.id));
         s.extensions.insert(log);
         auth
     }
@@ -121,11 +162,117 @@ impl Sessions {
         // The old socket leaves once the new one has joined its rooms: `connected`.
         let taken = away.map(|taken| Arc::new(Mutex::new(Some(taken))));
         s.extensions.insert(Resuming {
-            old: socket,
-            taken,
+            from: From::Here { old: socket, taken },
             offset,
         });
         Some(log)
+    }
+
+    /// Whether the session `pid` is on this node.
+    fn has(&self, pid: &str) -> bool {
+        self.slots.lock().unwrap().contains_key(pid)
+    }
+
+    /// Another node asks for the session `pid`, whose client had every event up to
+    /// `offset`: `None` when it is not here; `Some(None)` when it is but cannot be
+    /// recovered (it ends); else what is handed over, and what the log forwards from
+    /// now on (until [`handed_over`](Self::handed_over)).
+    #[cfg(feature = "redis")]
+    #[allow(clippy::type_complexity)]
+    pub fn hand_over(
+        &self,
+        pid: &str,
+        offset: u64,
+    ) -> Option<(
+        Option<HandOut>,
+        Option<tokio::sync::mpsc::UnboundedReceiver<crate::subscriber::recovery::Carried>>,
+    )> {
+        let slots = self.slots.lock().unwrap();
+        let slot = slots.get(pid)?;
+        let Some((entries, next, forwarded)) = slot.log.hand_over(offset) else {
+            drop(slots);
+            self.end(pid, Recovery::Overflowed);
+            return Some((None, None));
+        };
+        let node_room = crate::adapter::remote_broadcast::NODE_ROOM;
+        let old = slot.socket.id.to_string();
+        let rooms = slot.socket.rooms().into_iter().map(|r| r.to_string());
+        let rooms = rooms.filter(|r| !r.starts_with(node_room) && *r != old);
+        let out = HandOut {
+            first_id: slot.log.first_id,
+            previous: slot.socket.id,
+            rooms: rooms.collect(),
+            next,
+            entries,
+        };
+        Some((Some(out), Some(forwarded)))
+    }
+
+    /// The node that took the session `pid` over has joined its rooms: the old socket
+    /// leaves (its `disconnect` subscribers do not run).
+    #[cfg(feature = "redis")]
+    pub fn handed_over(&self, pid: &str) {
+        let Some(slot) = self.slots.lock().unwrap().remove(pid) else {
+            return;
+        };
+        slot.log.stop_forwarding();
+        slot.socket.extensions.insert(Moved);
+        match slot.away {
+            Some(taken) => {
+                let _ = taken.send(None);
+            }
+            None => {
+                let _ = slot.socket.clone().disconnect();
+            }
+        }
+    }
+
+    /// The node that asked for the session `pid` never joined its rooms: it ends
+    /// ([`Recovery::Left`]).
+    #[cfg(feature = "redis")]
+    pub fn hand_over_failed(&self, pid: &str) {
+        if let Some(slot) = self.slots.lock().unwrap().get(pid) {
+            slot.log.stop_forwarding();
+        }
+        self.end(pid, Recovery::Left);
+    }
+
+    /// Ends the session `pid`: its socket's `disconnect` subscribers run, told `end`.
+    #[cfg_attr(not(feature = "redis"), allow(dead_code))]
+    fn end(&self, pid: &str, end: Recovery) {
+        let Some(slot) = self.slots.lock().unwrap().remove(pid) else {
+            return;
+        };
+        match slot.away {
+            Some(away) => {
+                let _ = away.send(Some(end));
+            }
+            None => {
+                slot.socket.extensions.insert(Ended(end));
+                let _ = slot.socket.clone().disconnect();
+            }
+        }
+    }
+
+    /// Socket `s` takes over the session that another node handed.
+    #[cfg(feature = "redis")]
+    fn take_from_node(
+        &self,
+        s: &Arc<Socket>,
+        handed: crate::ingress::handover::Handed,
+        offset: u64,
+    ) -> Arc<SessionLog> {
+        s.extensions.insert(Recovery::Recovered {
+            previous: handed.previous,
+        });
+        s.extensions.insert(Resuming {
+            from: From::Node {
+                rooms: handed.rooms,
+                joined: handed.joined,
+            },
+            offset,
+        });
+        handed.log
     }
 
     /// The `connect` subscribers refused socket `s`: a session it was taking over ends
@@ -134,13 +281,19 @@ impl Sessions {
         let Some(resuming) = s.extensions.remove::<Resuming>() else {
             return;
         };
-        match resuming.taken.and_then(|t| t.lock().unwrap().take()) {
+        let (old, taken) = match resuming.from {
+            From::Here { old, taken } => (old, taken),
+            // From another node: that node ends the session when no `joined` comes.
+            #[cfg(feature = "redis")]
+            From::Node { .. } => return,
+        };
+        match taken.and_then(|t| t.lock().unwrap().take()) {
             Some(taken) => {
                 let _ = taken.send(Some(Recovery::Left));
             }
             None => {
-                resuming.old.extensions.insert(Ended(Recovery::Left));
-                let _ = resuming.old.clone().disconnect();
+                old.extensions.insert(Ended(Recovery::Left));
+                let _ = old.clone().disconnect();
             }
         }
     }
@@ -186,20 +339,33 @@ impl Sessions {
             },
         );
         let offset = match resuming {
-            Some(resuming) => {
-                s.join(resuming.old.rooms());
+            Some(Resuming {
+                from: From::Here { old, taken },
+                offset,
+            }) => {
+                s.join(old.rooms());
                 s.join(log.first_id.to_string());
                 // Now the old socket leaves (its `disconnect` subscribers do not run).
-                resuming.old.extensions.insert(Moved);
-                match resuming.taken.and_then(|t| t.lock().unwrap().take()) {
+                old.extensions.insert(Moved);
+                match taken.and_then(|t| t.lock().unwrap().take()) {
                     Some(taken) => {
                         let _ = taken.send(None);
                     }
                     None => {
-                        let _ = resuming.old.clone().disconnect();
+                        let _ = old.clone().disconnect();
                     }
                 }
-                resuming.offset
+                offset
+            }
+            #[cfg(feature = "redis")]
+            Some(Resuming {
+                from: From::Node { rooms, joined },
+                offset,
+            }) => {
+                s.join(rooms);
+                s.join(log.first_id.to_string());
+                joined();
+                offset
             }
             None => 0,
         };

@@ -105,7 +105,7 @@ impl ConnectHandler<Adapter, Listener> for OnConnect {
             let asked;
             let auth = match &ns.recovery {
                 Some(sessions) => {
-                    asked = sessions.connecting(&s, auth);
+                    asked = sessions.connecting(&s, auth, &ns.delivery).await;
                     &asked
                 }
                 None => auth,

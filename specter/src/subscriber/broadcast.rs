@@ -78,25 +78,40 @@ pub(crate) async fn to_all<T: Serialize + Sync + ?Sized>(
                 .map_err(|e| Undelivered::from_broadcast(e, None));
         };
         // Recovering connections: this node's sockets through their logs, the other
-        // nodes' through the adapter (each logs them: `adapter::remote_broadcast`).
-        let others = targets.clone().except(room.to_owned());
-        let others = others.emit(event, &(data,)).await;
-        let others = others.map_err(|e| Undelivered::from_broadcast(e, None));
-        let data = &(encode(data, text)?,);
-        let here = to_sockets(delivery, targets.sockets(), event, data).await;
+        // nodes' through the adapter (each logs them: `adapter::remote_broadcast`),
+        // the broadcast named by an id they all log it with. The logs here first, so
+        // that a session being handed to another node forwards it, or that node hears
+        // it once its socket is in the rooms.
+        let id = socketioxide::socket::Sid::new();
+        let spared = vec![room.to_owned(), crate::adapter::broadcast_room(id)];
+        let encoded = &(encode(data, text)?,);
+        let here = to_sockets(
+            delivery,
+            targets.clone().sockets(),
+            event,
+            encoded,
+            Some(id),
+        );
+        let others = async {
+            let sent = targets.except(spared).emit(event, &(data,)).await;
+            sent.map_err(|e| Undelivered::from_broadcast(e, None))
+        };
+        let (here, others) = futures_util::future::join(here, others).await;
         return here.and(others);
     }
     let data = &(encode(data, text)?,);
-    to_sockets(delivery, targets.sockets(), event, data).await
+    to_sockets(delivery, targets.sockets(), event, data, None).await
 }
 
 /// Emits `event` with `args` (a tuple of arguments) to each of `sockets` of this node,
-/// each waiting for room on its own; those with a recovery session log it.
+/// each waiting for room on its own; those with a recovery session log it (as the
+/// broadcast `id`, if any), before anything waits.
 pub(crate) async fn to_sockets<T: Serialize + Sync + ?Sized>(
     delivery: &Delivery,
     sockets: Vec<SocketRef>,
     event: &str,
     data: &T,
+    id: Option<socketioxide::socket::Sid>,
 ) -> Result<(), Undelivered> {
     let of = sockets.len();
     if of == 0 {
@@ -121,15 +136,12 @@ pub(crate) async fn to_sockets<T: Serialize + Sync + ?Sized>(
         }
     }
     let waits = full.iter().map(|s| emit_now(delivery, s, event, data));
-    missed += futures_util::future::join_all(waits)
-        .await
-        .into_iter()
-        .filter(Result::is_err)
-        .count();
-    // The sockets with a recovery session: logged, then sent in their order.
-    if !sessions.is_empty() {
-        missed += to_sessions(delivery, sessions, event, data).await?;
-    }
+    let waits = futures_util::future::join_all(waits);
+    // The sockets with a recovery session: logged at once, then sent in their order.
+    let logged = to_sessions(delivery, sessions, event, data, id);
+    let (logged, waited) = futures_util::future::join(logged, waits).await;
+    missed += logged?;
+    missed += waited.into_iter().filter(Result::is_err).count();
     if missed == 0 {
         Ok(())
     } else {
@@ -141,8 +153,10 @@ pub(crate) async fn to_sockets<T: Serialize + Sync + ?Sized>(
 }
 
 /// Arguments already in JSON text, sent as they are, one after the other.
+#[cfg(feature = "redis")]
 pub(crate) struct Spread<'a>(pub &'a [Box<RawValue>]);
 
+#[cfg(feature = "redis")]
 impl Serialize for Spread<'_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeTuple;
@@ -162,7 +176,11 @@ async fn to_sessions<T: Serialize + Sync + ?Sized>(
     sessions: Vec<std::sync::Arc<SessionLog>>,
     event: &str,
     data: &T,
+    id: Option<socketioxide::socket::Sid>,
 ) -> Result<usize, Undelivered> {
+    if sessions.is_empty() {
+        return Ok(0);
+    }
     let Some(args) = logged_args(data)? else {
         let sockets = sessions.iter().filter_map(|log| log.socket());
         let sockets: Vec<_> = sockets.collect();
@@ -172,7 +190,7 @@ async fn to_sessions<T: Serialize + Sync + ?Sized>(
     };
     let logged = sessions
         .iter()
-        .map(|log| log.emit(delivery, event, args.clone()));
+        .map(|log| log.emit(delivery, event, args.clone(), id));
     let logged = futures_util::future::join_all(logged).await;
     Ok(logged.into_iter().filter(Result::is_err).count())
 }

@@ -65,6 +65,10 @@ pub(crate) struct Delivery {
     /// The room of this node's sockets, when the app recovers connections on several
     /// nodes (`adapter::remote_broadcast`).
     node_room: OnceLock<String>,
+    /// The handovers of sessions between nodes, when the app recovers connections on
+    /// several.
+    #[cfg(feature = "redis")]
+    across: OnceLock<Arc<crate::ingress::handover::Across>>,
 }
 
 /// Why a send did not reach its client.
@@ -189,6 +193,18 @@ impl Delivery {
     #[cfg_attr(not(feature = "redis"), allow(dead_code))]
     pub(crate) fn set_node_room(&self, room: String) {
         let _ = self.node_room.set(room);
+    }
+
+    /// The handovers of sessions between nodes (an app that recovers connections on
+    /// several).
+    #[cfg(feature = "redis")]
+    pub(crate) fn across(&self) -> Option<&Arc<crate::ingress::handover::Across>> {
+        self.across.get()
+    }
+
+    #[cfg(feature = "redis")]
+    pub(crate) fn set_across(&self, across: Arc<crate::ingress::handover::Across>) {
+        let _ = self.across.set(across);
     }
 
     /// The app recovers connections: emits look for the socket's session.
@@ -466,7 +482,7 @@ pub(crate) async fn emit_to<T: Serialize + Sync + ?Sized>(
 ) -> Result<(), Undelivered> {
     if let Some(log) = delivery.session_log(socket) {
         if let Some(args) = crate::subscriber::recovery::logged_args(data)? {
-            return log.emit(delivery, event, args).await;
+            return log.emit(delivery, event, args, None).await;
         }
     }
     emit_now(delivery, socket, event, data).await

@@ -192,6 +192,35 @@ struct Entry {
     event: Arc<str>,
     args: Arc<[Box<RawValue>]>,
     bytes: usize,
+    /// The broadcast it came with, if any: the same on every node that delivers it.
+    #[cfg_attr(not(feature = "redis"), allow(dead_code))]
+    id: Option<Sid>,
+}
+
+/// An event of a log carried to another node, which takes the session over (`seq` 0
+/// once the session is being handed: the other node numbers it).
+#[derive(serde::Serialize, serde::Deserialize)]
+pub(crate) struct Carried {
+    pub seq: u64,
+    pub event: String,
+    pub args: Vec<Box<RawValue>>,
+    pub id: Option<String>,
+}
+
+#[cfg_attr(not(feature = "redis"), allow(dead_code))]
+impl Carried {
+    fn of(entry: &Entry) -> Self {
+        Self {
+            seq: entry.seq,
+            event: entry.event.to_string(),
+            args: entry.args.to_vec(),
+            id: entry.id.map(|id| id.to_string()),
+        }
+    }
+
+    pub fn broadcast(&self) -> Option<Sid> {
+        self.id.as_deref().and_then(|id| id.parse().ok())
+    }
 }
 
 /// A session's log, shared by the sockets of the session (the one away, the one that
@@ -220,6 +249,12 @@ struct LogState {
     draining: bool,
     /// The log overflowed while the client was away: not recoverable.
     overflowed: bool,
+    /// While another node takes the session over: where what is emitted now goes,
+    /// instead of the log.
+    forward: Option<tokio::sync::mpsc::UnboundedSender<Carried>>,
+    /// While this node takes the session over from another: the broadcasts logged, so
+    /// that one reaching it twice (from the other node, and here) is logged once.
+    seen: Option<std::collections::HashSet<Sid>>,
 }
 
 impl LogState {
@@ -260,26 +295,133 @@ impl SessionLog {
                 current: None,
                 draining: false,
                 overflowed: false,
+                forward: None,
+                seen: None,
             }),
             overflowed: tokio::sync::Notify::new(),
         })
+    }
+
+    /// The session `pid` that another node hands over: its log held `entries` (every
+    /// one after the client's offset) and numbered up to `next`. Until
+    /// [`stop_seeing`](Self::stop_seeing), a broadcast logged once is not logged again.
+    #[cfg(feature = "redis")]
+    pub fn handed(
+        settings: RecoverySettings,
+        pid: String,
+        first_id: Sid,
+        next: u64,
+        entries: Vec<Carried>,
+    ) -> Arc<Self> {
+        let mut seen = std::collections::HashSet::new();
+        let mut bytes = 0;
+        let entries: VecDeque<Entry> = entries
+            .into_iter()
+            .map(|c| {
+                let id = c.broadcast();
+                seen.extend(id);
+                let size = c.event.len() + c.args.iter().map(|a| a.get().len()).sum::<usize>();
+                bytes += size;
+                Entry {
+                    seq: c.seq,
+                    event: Arc::from(c.event),
+                    args: c.args.into(),
+                    bytes: size,
+                    id,
+                }
+            })
+            .collect();
+        Arc::new(Self {
+            pid,
+            first_id,
+            settings,
+            state: Mutex::new(LogState {
+                next,
+                entries,
+                bytes,
+                sent: 0,
+                current: None,
+                draining: false,
+                overflowed: false,
+                forward: None,
+                seen: Some(seen),
+            }),
+            overflowed: tokio::sync::Notify::new(),
+        })
+    }
+
+    /// The session is handed over to another node, whose client had every event up to
+    /// `offset`: the events after it, the number of the next, and what is emitted from
+    /// now on (instead of being logged), until [`stop_forwarding`](Self::stop_forwarding);
+    /// `None` when the log does not hold every event after `offset`.
+    #[cfg(feature = "redis")]
+    pub fn hand_over(
+        &self,
+        offset: u64,
+    ) -> Option<(
+        Vec<Carried>,
+        u64,
+        tokio::sync::mpsc::UnboundedReceiver<Carried>,
+    )> {
+        let mut state = self.state.lock().unwrap();
+        if !state.holds_after(offset) {
+            return None;
+        }
+        state.current = None;
+        let after = state.entries.iter().filter(|e| e.seq > offset);
+        let entries = after.map(Carried::of).collect();
+        let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+        state.forward = Some(tx);
+        Some((entries, state.next, rx))
+    }
+
+    /// The other node has the session: nothing more goes to it from here.
+    #[cfg(feature = "redis")]
+    pub fn stop_forwarding(&self) {
+        self.state.lock().unwrap().forward = None;
+    }
+
+    /// The other node forwards nothing more: every broadcast is logged from now on.
+    #[cfg(feature = "redis")]
+    pub fn stop_seeing(&self) {
+        self.state.lock().unwrap().seen = None;
     }
 
     /// Logs `event` with `args` and sends what is unsent, in order, waiting for room
     /// (unless another task is sending them already: it sends this one too). `Ok` once
     /// it is logged: sent, or to be sent when the client is back. `Closed` when the log
     /// overflowed while the client was away: the session is over.
+    ///
+    /// `id` is the broadcast it comes with, if any. While the session is handed to
+    /// another node, it goes there instead; while it is taken from another, a broadcast
+    /// already logged is not logged again.
     pub async fn emit(
         &self,
         delivery: &Delivery,
         event: &str,
         args: Arc<[Box<RawValue>]>,
+        id: Option<Sid>,
     ) -> Result<(), Undelivered> {
         let bytes = event.len() + args.iter().map(|a| a.get().len()).sum::<usize>();
         {
             let mut state = self.state.lock().unwrap();
             if state.overflowed {
                 return Err(Undelivered::Closed);
+            }
+            if let Some(forward) = &state.forward {
+                let carried = Carried {
+                    seq: 0,
+                    event: event.to_owned(),
+                    args: args.to_vec(),
+                    id: id.map(|id| id.to_string()),
+                };
+                let _ = forward.send(carried);
+                return Ok(());
+            }
+            if let (Some(seen), Some(id)) = (&mut state.seen, id) {
+                if !seen.insert(id) {
+                    return Ok(());
+                }
             }
             let seq = state.next;
             state.next += 1;
@@ -289,6 +431,7 @@ impl SessionLog {
                 event: Arc::from(event),
                 args,
                 bytes,
+                id,
             });
             let settings = self.settings;
             let over = move |s: &LogState| {
@@ -433,17 +576,25 @@ mod tests {
         let delivery = Delivery::new(Duration::from_secs(1));
         let log = SessionLog::new(settings, Sid::new());
         // Away (not resumed yet): kept.
-        assert!(log.emit(&delivery, "said", args("one")).await.is_ok());
-        assert!(log.emit(&delivery, "said", args("two")).await.is_ok());
+        assert!(log.emit(&delivery, "said", args("one"), None).await.is_ok());
+        assert!(log.emit(&delivery, "said", args("two"), None).await.is_ok());
         assert_eq!(log.held(), (2, "said\"one\"said\"two\"".len()));
         assert!(log.can_resume(0), "every event after 0 is held");
         assert!(log.can_resume(2), "nothing after 2 was missed");
         assert!(!log.can_resume(3), "an offset the log never gave");
         // One more than it may hold while away: the session is over.
-        assert!(log.emit(&delivery, "said", args("three")).await.is_err());
+        assert!(
+            log.emit(&delivery, "said", args("three"), None)
+                .await
+                .is_err()
+        );
         assert!(!log.can_resume(0) && !log.can_resume(3));
         assert_eq!(log.held(), (0, 0));
-        assert!(log.emit(&delivery, "said", args("four")).await.is_err());
+        assert!(
+            log.emit(&delivery, "said", args("four"), None)
+                .await
+                .is_err()
+        );
     }
 
     #[test]

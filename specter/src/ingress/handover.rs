@@ -1,0 +1,409 @@
+//! Connection state recovery across nodes (feature `redis`): a client that comes back
+//! on another node takes its session over from the node that keeps it.
+//!
+//! Each node keeps the sessions of its own clients ([`Sessions`]). A client that comes
+//! back with a pid this node does not know is held in its CONNECT while this node asks
+//! the others, on the namespace's request channel of the Redis link, in the order that
+//! channel carries everything else of the namespace (broadcasts too, through
+//! [`remote_broadcast`]):
+//!
+//! 1. `take` (to every node): the pid and the client's offset.
+//! 2. `handed` (from each node): the node that keeps the session sends its first id,
+//!    rooms and every event after the offset (`found`); the others say they do not have
+//!    it. From now on the keeper forwards (`forward`) what it would log for the session.
+//! 3. The new socket joins the rooms, then says `joined`: the keeper lets the old
+//!    socket go (its `disconnect` subscribers do not run), and says `done` after the
+//!    last event it forwards.
+//!
+//! Between `handed` and `done` a broadcast may reach the session twice (forwarded, and
+//! to the new socket in its rooms): each is logged under its broadcast's id, and logged
+//! once. The client waits at most [`LinkSettings::request_timeout`] for an answer, then
+//! starts afresh; a keeper that hears no `joined` within twice that ends the session
+//! ([`Recovery::Left`]). [`Session`](crate::Session) values are Rust values of any type:
+//! they stay on the node that had them.
+//!
+//! [`LinkSettings::request_timeout`]: crate::adapter::redis_link::LinkSettings
+//! [`remote_broadcast`]: crate::adapter::remote_broadcast
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+use socketioxide::socket::Sid;
+use tokio::sync::{mpsc, oneshot};
+
+use crate::adapter::SocketIo;
+use crate::adapter::redis_link::{Link, LinkDriver};
+use crate::adapter::remote_broadcast::{self, Remote};
+use crate::ingress::recovering::Sessions;
+use crate::subscriber::delivery::Delivery;
+use crate::subscriber::recovery::{Carried, SessionLog};
+
+/// What starts each message of the handover on a request channel: never a request of
+/// the adapter (MessagePack).
+const PREFIX: &[u8] = b"specter:recovery\n";
+
+/// One message of the handover: see the module's documentation.
+// Externally tagged: an event's arguments are raw JSON, which serde cannot buffer
+// as an internally tagged enum would need.
+#[derive(Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum Message {
+    Take {
+        req: String,
+        from: String,
+        ns: String,
+        pid: String,
+        offset: u64,
+    },
+    Handed {
+        req: String,
+        from: String,
+        to: String,
+        session: Option<HandedSession>,
+    },
+    Forward {
+        req: String,
+        to: String,
+        event: Carried,
+    },
+    Joined {
+        req: String,
+        to: String,
+    },
+    Done {
+        req: String,
+        to: String,
+    },
+}
+
+/// What the keeper of a session sends the node that takes it over.
+#[derive(Serialize, Deserialize)]
+struct HandedSession {
+    first_id: String,
+    previous: String,
+    rooms: Vec<String>,
+    next: u64,
+    entries: Vec<Carried>,
+}
+
+/// A session handed over by another node, for the socket that takes it.
+pub(crate) struct Handed {
+    pub log: Arc<SessionLog>,
+    pub previous: Sid,
+    pub rooms: Vec<String>,
+    /// Says `joined` to the keeper: call once the socket is in the rooms.
+    pub joined: Arc<dyn Fn() + Send + Sync>,
+}
+
+/// The sessions of a namespace, by its path.
+pub(crate) type SessionsOf = Box<dyn Fn(&str) -> Option<Arc<Sessions>> + Send + Sync>;
+
+/// What a message of a request channel is to this node.
+pub(crate) enum Incoming {
+    Broadcast(Box<Remote>),
+    Handover(Box<[u8]>),
+}
+
+/// A take this node asked for, until it is answered.
+struct Asking {
+    ns: String,
+    pid: String,
+    tx: oneshot::Sender<Option<Handed>>,
+    answers: usize,
+    expected: usize,
+}
+
+/// This node's side of the handovers of its app.
+pub(crate) struct Across {
+    uid: String,
+    driver: LinkDriver,
+    timeout: Duration,
+    sessions: SessionsOf,
+    /// The takes this node asked for, by request.
+    asking: Mutex<HashMap<String, Asking>>,
+    /// The sessions this node takes over, until their keeper is done forwarding.
+    receiving: Mutex<HashMap<String, Arc<SessionLog>>>,
+    /// The sessions this node hands over, until `joined`: their namespace and pid.
+    handing: Mutex<HashMap<String, (String, String)>>,
+}
+
+impl std::fmt::Debug for Across {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Across")
+            .field("uid", &self.uid)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The request channel of namespace `ns`, which every node listens on.
+fn channel(ns: &str) -> String {
+    format!("socket.io-request#{ns}#")
+}
+
+impl Across {
+    /// Starts the handovers and the delivery of other nodes' broadcasts of an app on
+    /// `link` (`uid`: this node in the adapter): both come, in the order the link hears
+    /// them, to one task.
+    pub fn start(
+        link: &Link,
+        driver: LinkDriver,
+        uid: socketioxide_core::Uid,
+        io: SocketIo,
+        delivery: &Arc<Delivery>,
+        sessions: SessionsOf,
+    ) -> Arc<Self> {
+        let across = Arc::new(Self {
+            uid: uid.to_string(),
+            driver,
+            timeout: link.request_timeout(),
+            sessions,
+
+            asking: Mutex::default(),
+            receiving: Mutex::default(),
+            handing: Mutex::default(),
+        });
+        let (tx, mut rx) = mpsc::channel::<Incoming>(link.waiting().max(1));
+        link.take_requests(Box::new(move |msg| {
+            let incoming = match msg.strip_prefix(PREFIX) {
+                Some(message) => Incoming::Handover(message.into()),
+                None => match remote_broadcast::decode(uid, msg) {
+                    Some(remote) => Incoming::Broadcast(Box::new(remote)),
+                    None => return false,
+                },
+            };
+            if tx.try_send(incoming).is_err() {
+                tracing::warn!("too many messages from other nodes wait: one is lost");
+            }
+            true
+        }));
+        let weak = Arc::downgrade(&across);
+        let delivery = delivery.clone();
+        tokio::spawn(async move {
+            while let Some(incoming) = rx.recv().await {
+                match incoming {
+                    Incoming::Broadcast(remote) => {
+                        remote_broadcast::deliver(&io, &delivery, *remote).await;
+                    }
+                    Incoming::Handover(message) => {
+                        let Some(across) = weak.upgrade() else { return };
+                        match serde_json::from_slice(&message) {
+                            Ok(message) => across.receive(message, &delivery).await,
+                            Err(e) => tracing::debug!(error = %e, "a handover message ignored"),
+                        }
+                    }
+                }
+            }
+        });
+        across
+    }
+
+    async fn publish(&self, ns: &str, message: &Message) {
+        let mut bytes = PREFIX.to_vec();
+        bytes.extend(serde_json::to_vec(message).expect("JSON of strings and JSON"));
+        if let Err(reason) = self.driver.publish_checked(&channel(ns), bytes).await {
+            tracing::warn!(
+                reason,
+                "a message of a session's handover was not published"
+            );
+        }
+    }
+
+    /// Asks the other nodes for the session `pid` of `ns`, whose client had every
+    /// event up to `offset`: `None` when none has it (or within the request timeout).
+    pub async fn take(self: &Arc<Self>, ns: &str, pid: &str, offset: u64) -> Option<Handed> {
+        let expected = self.driver.roster().names().len().saturating_sub(1);
+        tracing::debug!(
+            namespace = ns,
+            others = expected,
+            "asking the other nodes for a session"
+        );
+        if expected == 0 {
+            return None;
+        }
+        let req = Sid::new().to_string();
+        let (tx, rx) = oneshot::channel();
+        let asking = Asking {
+            ns: ns.to_owned(),
+            pid: pid.to_owned(),
+            tx,
+            answers: 0,
+            expected,
+        };
+        self.asking.lock().unwrap().insert(req.clone(), asking);
+        let take = Message::Take {
+            req: req.clone(),
+            from: self.uid.clone(),
+            ns: ns.to_owned(),
+            pid: pid.to_owned(),
+            offset,
+        };
+        self.publish(ns, &take).await;
+        let handed = tokio::time::timeout(self.timeout, rx).await;
+        self.asking.lock().unwrap().remove(&req);
+        handed.ok().and_then(Result::ok).flatten()
+    }
+
+    async fn receive(self: &Arc<Self>, message: Message, delivery: &Arc<Delivery>) {
+        match message {
+            Message::Take {
+                req,
+                from,
+                ns,
+                pid,
+                offset,
+            } if from != self.uid => self.hand_over(req, from, ns, pid, offset).await,
+            Message::Handed {
+                req,
+                from,
+                to,
+                session,
+            } if to == self.uid => self.handed(req, from, session),
+            Message::Forward { req, to, event } if to == self.uid => {
+                let log = self.receiving.lock().unwrap().get(&req).cloned();
+                if let Some(log) = log {
+                    let id = event.broadcast();
+                    let args = event.args.into();
+                    let _ = log.emit(delivery, &event.event, args, id).await;
+                }
+            }
+            Message::Joined { req, to } if to == self.uid => {
+                if let Some((ns, pid)) = self.handing.lock().unwrap().remove(&req) {
+                    if let Some(sessions) = (self.sessions)(&ns) {
+                        sessions.handed_over(&pid);
+                    }
+                }
+            }
+            Message::Done { req, to } if to == self.uid => {
+                if let Some(log) = self.receiving.lock().unwrap().remove(&req) {
+                    log.stop_seeing();
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// Another node asks for the session `pid` of `ns`: handed if this node keeps it,
+    /// with what it logs from now on forwarded until `joined`. Every node answers, so
+    /// that the asker need not wait for a silent one.
+    async fn hand_over(
+        self: &Arc<Self>,
+        req: String,
+        to: String,
+        ns: String,
+        pid: String,
+        offset: u64,
+    ) {
+        let sessions = (self.sessions)(&ns);
+        let session = sessions.as_ref().and_then(|s| s.hand_over(&pid, offset));
+        tracing::debug!(
+            namespace = ns,
+            here = session.is_some(),
+            recoverable = session.as_ref().is_some_and(|(s, _)| s.is_some()),
+            "another node asks for a session"
+        );
+        let session = session.and_then(|(session, forwarded)| Some((session?, forwarded?)));
+        let Some((session, mut forwarded)) = session else {
+            let handed = Message::Handed {
+                req,
+                from: self.uid.clone(),
+                to,
+                session: None,
+            };
+            self.publish(&ns, &handed).await;
+            return;
+        };
+        let handed = Message::Handed {
+            req: req.clone(),
+            from: self.uid.clone(),
+            to: to.clone(),
+            session: Some(HandedSession {
+                first_id: session.first_id.to_string(),
+                previous: session.previous.to_string(),
+                rooms: session.rooms,
+                next: session.next,
+                entries: session.entries,
+            }),
+        };
+        self.handing
+            .lock()
+            .unwrap()
+            .insert(req.clone(), (ns.clone(), pid));
+        self.publish(&ns, &handed).await;
+        let (this, channel_ns, forward_req) = (self.clone(), ns.clone(), req.clone());
+        tokio::spawn(async move {
+            // Forwarded in order until `joined` (the log stops forwarding), then done.
+            let (ns, req) = (channel_ns, forward_req);
+            while let Some(event) = forwarded.recv().await {
+                let (to, req) = (to.clone(), req.clone());
+                this.publish(&ns, &Message::Forward { req, to, event })
+                    .await;
+            }
+            this.publish(&ns, &Message::Done { req, to }).await;
+        });
+        let (this, wait) = (self.clone(), self.timeout * 2);
+        tokio::spawn(async move {
+            tokio::time::sleep(wait).await;
+            let left = this.handing.lock().unwrap().remove(&req);
+            if let Some((ns, pid)) = left {
+                if let Some(sessions) = (this.sessions)(&ns) {
+                    sessions.hand_over_failed(&pid);
+                }
+            }
+        });
+    }
+
+    /// A node answered a take this node asked for.
+    fn handed(self: &Arc<Self>, req: String, from: String, session: Option<HandedSession>) {
+        let mut asking = self.asking.lock().unwrap();
+        let Some(ask) = asking.get_mut(&req) else {
+            return;
+        };
+        let Some(session) = session else {
+            ask.answers += 1;
+            if ask.answers >= ask.expected {
+                if let Some(ask) = asking.remove(&req) {
+                    let _ = ask.tx.send(None);
+                }
+            }
+            return;
+        };
+        let Some(ask) = asking.remove(&req) else {
+            return;
+        };
+        drop(asking);
+        let (Some(sessions), Ok(first_id), Ok(previous)) = (
+            (self.sessions)(&ask.ns),
+            session.first_id.parse::<Sid>(),
+            session.previous.parse::<Sid>(),
+        ) else {
+            let _ = ask.tx.send(None);
+            return;
+        };
+        let log = SessionLog::handed(
+            sessions.settings,
+            ask.pid,
+            first_id,
+            session.next,
+            session.entries,
+        );
+        self.receiving
+            .lock()
+            .unwrap()
+            .insert(req.clone(), log.clone());
+        let (this, ns) = (Arc::downgrade(self), ask.ns.clone());
+        let joined = Arc::new(move || {
+            let Some(this) = this.upgrade() else { return };
+            let (ns, req, to) = (ns.clone(), req.clone(), from.clone());
+            tokio::spawn(async move { this.publish(&ns, &Message::Joined { req, to }).await });
+        });
+        let handed = Handed {
+            log,
+            previous,
+            rooms: session.rooms,
+            joined,
+        };
+        let _ = ask.tx.send(Some(handed));
+    }
+}
