@@ -545,10 +545,10 @@ async fn a_sentinel_failover_moves_the_nodes_to_the_new_primary() {
 /// Connection state recovery on two nodes: ann's connection goes through a proxy to
 /// node 1 and bob says 300 messages on node 2. The proxy cuts ann twice; after the first
 /// cut she comes back on node 2, after the second on node 1 again. Each time her
-/// session is recovered under her first id, and she hears every message once, in order.
+/// session is recovered under her first id, and she hears every message once, in order;
+/// over websocket, then over polling.
 #[tokio::test]
 async fn a_client_that_comes_back_on_another_node_recovers_its_session() {
-    use common::recovery::{Proxy, Run, heard};
     let chat = tokio::task::spawn_blocking(chat_with_redis).await.unwrap();
     let redis = redis().await;
     let env = [
@@ -560,28 +560,34 @@ async fn a_client_that_comes_back_on_another_node_recovers_its_session() {
     let (node2, url2) = start(&chat, &env).await;
     // Node 2 asks the nodes it has heard for ann's session.
     formed(&[&url1, &url2]).await;
+    for transport in ["websocket", "polling"] {
+        comes_back_on_the_other_node(&url1, &url2, transport).await;
+    }
+    drop((node1, node2, redis));
+}
 
-    let proxy = Proxy::to(&url1).await;
-    let mut run = Run::start(&proxy.url, &url2, "websocket", 300, "chat");
+async fn comes_back_on_the_other_node(url1: &str, url2: &str, transport: &str) {
+    use common::recovery::{Proxy, Run, heard};
+    let proxy = Proxy::to(url1).await;
+    let mut run = Run::start(&proxy.url, url2, transport, 300, "chat");
     let first = run.next("connect").await;
     run.next("sending").await;
     tokio::time::sleep(Duration::from_millis(400)).await;
-    proxy.point_to(&url2);
+    proxy.point_to(url2);
     proxy.cut(Duration::from_millis(1500)).await;
     let on_node2 = run.next("connect").await;
-    proxy.point_to(&url1);
+    proxy.point_to(url1);
     proxy.cut(Duration::from_millis(1500)).await;
     let on_node1 = run.next("connect").await;
     let done = run.next("done").await;
-    assert_eq!(first["recovered"], false, "{first}");
+    assert_eq!(first["recovered"], false, "{transport}: {first}");
     for connect in [&on_node2, &on_node1] {
-        assert_eq!(connect["recovered"], true, "{connect}");
-        assert_eq!(connect["id"], first["id"], "{connect}");
+        assert_eq!(connect["recovered"], true, "{transport}: {connect}");
+        assert_eq!(connect["id"], first["id"], "{transport}: {connect}");
     }
     assert_eq!(
         heard(&done),
         (0..300).collect::<Vec<u64>>(),
-        "every message once, in order"
+        "{transport}: every message once, in order"
     );
-    drop((node1, node2, redis));
 }

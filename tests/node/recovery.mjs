@@ -3,7 +3,8 @@
 // reports each connect (recovered or not, its id) and, at the end, what it heard.
 //
 //   node recovery.mjs PROXY_URL DIRECT_URL TRANSPORT COUNT [chat]
-// (`chat`: the chat example's events: ann and bob join, bob sends `message`s.)
+// (`chat`: the chat example's events: ann (`ann-TRANSPORT`, so that runs over each
+// transport may share a server) and bob join, bob sends `message`s.)
 // Prints JSON lines: {"connect": {"recovered": .., "id": ..}}, {"sending": true},
 // then {"done": {"heard": [..], "connects": [..]}}.
 
@@ -12,7 +13,7 @@ import { recover } from "../../client/specter-recovery.mjs";
 
 const [proxyUrl, directUrl, transport, countArg, app] = process.argv.slice(2);
 const chat = app === "chat";
-const names = chat ? ["ann", "bob"] : ["rx", "tx"];
+const names = chat ? [`ann-${transport}`, "bob"] : ["rx", "tx"];
 const count = Number(countArg);
 const say = (line) => process.stdout.write(JSON.stringify(line) + "\n");
 const options = {

@@ -597,6 +597,66 @@ mod tests {
         );
     }
 
+    #[cfg(feature = "redis")]
+    #[tokio::test]
+    async fn a_session_handed_to_another_node_logs_each_broadcast_once() {
+        let delivery = Delivery::new(Duration::from_secs(1));
+        let settings = RecoverySettings::default();
+        let keeper = SessionLog::new(settings, Sid::new());
+        let (one, two) = (Sid::new(), Sid::new());
+        keeper
+            .emit(&delivery, "said", args("one"), Some(one))
+            .await
+            .unwrap();
+        keeper
+            .emit(&delivery, "said", args("direct"), None)
+            .await
+            .unwrap();
+        // The client had event 1: the keeper hands what follows, then forwards.
+        let (entries, next, mut forwarded) = keeper.hand_over(1).expect("held after 1");
+        assert_eq!((entries.len(), next), (1, 3));
+        keeper
+            .emit(&delivery, "said", args("two"), Some(two))
+            .await
+            .unwrap();
+        keeper.stop_forwarding();
+        keeper
+            .emit(&delivery, "said", args("gone"), None)
+            .await
+            .unwrap();
+        let mut carried = Vec::new();
+        while let Ok(event) = forwarded.try_recv() {
+            carried.push(event);
+        }
+        assert_eq!(
+            carried.len(),
+            1,
+            "only what came between the hand-over and joined"
+        );
+
+        let taker = SessionLog::handed(settings, "pid".into(), Sid::new(), next, entries);
+        assert!(
+            taker.can_resume(1) && !taker.can_resume(0),
+            "events after 1 only"
+        );
+        // `two` reaches the taker twice (its socket in the rooms, and forwarded).
+        taker
+            .emit(&delivery, "said", args("two"), Some(two))
+            .await
+            .unwrap();
+        for event in carried {
+            let (id, args) = (event.broadcast(), event.args.into());
+            taker.emit(&delivery, &event.event, args, id).await.unwrap();
+        }
+        assert_eq!(taker.held().0, 2, "direct, then two once");
+        taker.stop_seeing();
+        taker
+            .emit(&delivery, "said", args("two"), Some(two))
+            .await
+            .unwrap();
+        assert_eq!(taker.held().0, 3, "once done, nothing is skipped");
+    }
+
     #[test]
     fn binary_arguments_are_not_logged() {
         let file = (bytes::Bytes::from_static(b"\x00\x01"),);
