@@ -392,6 +392,11 @@ impl LinkDriver {
         &self.link.roster
     }
 
+    /// Whether the link is down (what is published now is held).
+    pub(crate) fn is_down(&self) -> bool {
+        self.link.is_down()
+    }
+
     pub(crate) fn set_alive(&self, message: Vec<u8>) {
         self.link.set_alive(message);
     }

@@ -213,6 +213,10 @@ impl Across {
     /// Asks the other nodes for the session `pid` of `ns`, whose client had every
     /// event up to `offset`: `None` when none has it (or within the request timeout).
     pub async fn take(self: &Arc<Self>, ns: &str, pid: &str, offset: u64) -> Option<Handed> {
+        // While the link is down nobody would hear the ask in time.
+        if self.driver.is_down() {
+            return None;
+        }
         let expected = self.driver.roster().names().len().saturating_sub(1);
         tracing::debug!(
             namespace = ns,
@@ -259,13 +263,13 @@ impl Across {
                 from,
                 to,
                 session,
-            } if to == self.uid => self.handed(req, from, session),
+            } if to == self.uid => self.handed(req, from, session, delivery),
             Message::Forward { req, to, event } if to == self.uid => {
                 let log = self.receiving.lock().unwrap().get(&req).cloned();
                 if let Some(log) = log {
                     let id = event.broadcast();
                     let args = event.args.into();
-                    let _ = log.emit(delivery, &event.event, args, id).await;
+                    let _ = log.emit_forwarded(delivery, &event.event, args, id).await;
                 }
             }
             Message::Joined { req, to } if to == self.uid => {
@@ -276,8 +280,9 @@ impl Across {
                 }
             }
             Message::Done { req, to } if to == self.uid => {
-                if let Some(log) = self.receiving.lock().unwrap().remove(&req) {
-                    log.stop_seeing();
+                let log = self.receiving.lock().unwrap().remove(&req);
+                if let Some(log) = log {
+                    log.done(delivery).await;
                 }
             }
             _ => {}
@@ -355,7 +360,13 @@ impl Across {
     }
 
     /// A node answered a take this node asked for.
-    fn handed(self: &Arc<Self>, req: String, from: String, session: Option<HandedSession>) {
+    fn handed(
+        self: &Arc<Self>,
+        req: String,
+        from: String,
+        session: Option<HandedSession>,
+        delivery: &Arc<Delivery>,
+    ) {
         let mut asking = self.asking.lock().unwrap();
         let Some(ask) = asking.get_mut(&req) else {
             return;
@@ -392,6 +403,18 @@ impl Across {
             .lock()
             .unwrap()
             .insert(req.clone(), log.clone());
+        // A keeper that never says it is done (it died meanwhile): forget the forwarding
+        // after as long as it would have waited for `joined`.
+        let (this, forgotten, wait) = (Arc::downgrade(self), req.clone(), self.timeout * 2);
+        let delivery = delivery.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(wait).await;
+            let Some(this) = this.upgrade() else { return };
+            let log = this.receiving.lock().unwrap().remove(&forgotten);
+            if let Some(log) = log {
+                log.done(&delivery).await;
+            }
+        });
         let (this, ns) = (Arc::downgrade(self), ask.ns.clone());
         let joined = Arc::new(move || {
             let Some(this) = this.upgrade() else { return };

@@ -180,10 +180,19 @@ impl SocketIngress {
         let delivery = &self.shared.delivery;
         delivery.set_node_room(crate::adapter::remote_broadcast::node_room(uid));
         let shared = Arc::downgrade(&self.shared);
+        // A namespace by its path, or the dynamic one whose pattern it matches.
         let sessions = Box::new(move |path: &str| {
             let shared = shared.upgrade()?;
             let namespaces = shared.namespaces.lock().unwrap();
-            namespaces.get(path)?.recovery.clone()
+            let ns = namespaces.get(path).or_else(|| {
+                let mut dynamic = namespaces.values();
+                dynamic.find(|ns| {
+                    ns.dynamic
+                        .as_ref()
+                        .is_some_and(|d| d.pattern.params(path).is_some())
+                })
+            })?;
+            ns.recovery.clone()
         });
         let io = self.io().clone();
         let across = handover::Across::start(link, driver, uid, io, delivery, sessions);

@@ -252,9 +252,22 @@ struct LogState {
     /// While another node takes the session over: where what is emitted now goes,
     /// instead of the log.
     forward: Option<tokio::sync::mpsc::UnboundedSender<Carried>>,
-    /// While this node takes the session over from another: the broadcasts logged, so
-    /// that one reaching it twice (from the other node, and here) is logged once.
+    /// While this node takes the session over from another: the broadcasts that node
+    /// handed or forwarded, so that one reaching this node too is logged once.
     seen: Option<std::collections::HashSet<Sid>>,
+    /// Meanwhile, what this node emits to the session: logged after everything the
+    /// other node forwards ([`done`](SessionLog::done)).
+    waiting: Option<Vec<Carried>>,
+}
+
+/// How an event reaches a session's log.
+#[derive(Clone, Copy)]
+enum Via {
+    /// Emitted on this node.
+    Here,
+    /// Forwarded by the node that handed the session over.
+    #[cfg_attr(not(feature = "redis"), allow(dead_code))]
+    Forwarded,
 }
 
 impl LogState {
@@ -297,6 +310,7 @@ impl SessionLog {
                 overflowed: false,
                 forward: None,
                 seen: None,
+                waiting: None,
             }),
             overflowed: tokio::sync::Notify::new(),
         })
@@ -304,7 +318,8 @@ impl SessionLog {
 
     /// The session `pid` that another node hands over: its log held `entries` (every
     /// one after the client's offset) and numbered up to `next`. Until
-    /// [`stop_seeing`](Self::stop_seeing), a broadcast logged once is not logged again.
+    /// [`done`](Self::done), what is emitted here waits behind what that node forwards
+    /// ([`emit_forwarded`](Self::emit_forwarded)), and a broadcast is logged once.
     #[cfg(feature = "redis")]
     pub fn handed(
         settings: RecoverySettings,
@@ -345,6 +360,7 @@ impl SessionLog {
                 overflowed: false,
                 forward: None,
                 seen: Some(seen),
+                waiting: Some(Vec::new()),
             }),
             overflowed: tokio::sync::Notify::new(),
         })
@@ -381,10 +397,31 @@ impl SessionLog {
         self.state.lock().unwrap().forward = None;
     }
 
-    /// The other node forwards nothing more: every broadcast is logged from now on.
+    /// The other node forwards nothing more: what was emitted here meanwhile is logged
+    /// now, after what it forwarded (without what it forwarded already), and from now on
+    /// everything is logged as it comes.
     #[cfg(feature = "redis")]
-    pub fn stop_seeing(&self) {
-        self.state.lock().unwrap().seen = None;
+    pub async fn done(&self, delivery: &Delivery) {
+        let send = {
+            let mut state = self.state.lock().unwrap();
+            let seen = state.seen.take().unwrap_or_default();
+            let waiting = state.waiting.take().unwrap_or_default();
+            let mut send = false;
+            for event in waiting {
+                let id = event.broadcast();
+                if id.is_some_and(|id| seen.contains(&id)) {
+                    continue;
+                }
+                match self.push(&mut state, &event.event, event.args.into(), id) {
+                    Ok(drain) => send |= drain,
+                    Err(_) => break,
+                }
+            }
+            send
+        };
+        if send {
+            self.drain(delivery).await;
+        }
     }
 
     /// Logs `event` with `args` and sends what is unsent, in order, waiting for room
@@ -402,63 +439,110 @@ impl SessionLog {
         args: Arc<[Box<RawValue>]>,
         id: Option<Sid>,
     ) -> Result<(), Undelivered> {
-        let bytes = event.len() + args.iter().map(|a| a.get().len()).sum::<usize>();
+        self.log(delivery, event, args, id, Via::Here).await
+    }
+
+    /// Logs `event` as the node that handed this session over forwards it (see
+    /// [`handed`](Self::handed)): in that node's order, each broadcast once.
+    #[cfg(feature = "redis")]
+    pub async fn emit_forwarded(
+        &self,
+        delivery: &Delivery,
+        event: &str,
+        args: Arc<[Box<RawValue>]>,
+        id: Option<Sid>,
+    ) -> Result<(), Undelivered> {
+        self.log(delivery, event, args, id, Via::Forwarded).await
+    }
+
+    async fn log(
+        &self,
+        delivery: &Delivery,
+        event: &str,
+        args: Arc<[Box<RawValue>]>,
+        id: Option<Sid>,
+        via: Via,
+    ) -> Result<(), Undelivered> {
         {
             let mut state = self.state.lock().unwrap();
             if state.overflowed {
                 return Err(Undelivered::Closed);
             }
-            if let Some(forward) = &state.forward {
-                let carried = Carried {
-                    seq: 0,
-                    event: event.to_owned(),
-                    args: args.to_vec(),
-                    id: id.map(|id| id.to_string()),
-                };
-                let _ = forward.send(carried);
-                return Ok(());
-            }
-            if let (Some(seen), Some(id)) = (&mut state.seen, id) {
-                if !seen.insert(id) {
-                    return Ok(());
-                }
-            }
-            let seq = state.next;
-            state.next += 1;
-            state.bytes += bytes;
-            state.entries.push_back(Entry {
-                seq,
-                event: Arc::from(event),
-                args,
-                bytes,
-                id,
-            });
-            let settings = self.settings;
-            let over = move |s: &LogState| {
-                s.entries.len() > settings.max_events || s.bytes > settings.max_bytes
+            let carried = || Carried {
+                seq: 0,
+                event: event.to_owned(),
+                args: args.to_vec(),
+                id: id.map(|id| id.to_string()),
             };
-            if state.current.is_none() {
-                if over(&state) {
-                    state.overflowed = true;
-                    state.entries.clear();
-                    state.bytes = 0;
-                    self.overflowed.notify_one();
-                    return Err(Undelivered::Closed);
-                }
+            if let Some(forward) = &state.forward {
+                let _ = forward.send(carried());
                 return Ok(());
             }
-            while over(&state) {
-                let Some(old) = state.entries.pop_front() else {
-                    break;
-                };
-                state.bytes -= old.bytes;
+            match via {
+                // While the other node forwards, what comes here waits behind it.
+                Via::Here => {
+                    if let Some(waiting) = &mut state.waiting {
+                        waiting.push(carried());
+                        return Ok(());
+                    }
+                }
+                Via::Forwarded => {
+                    if let (Some(seen), Some(id)) = (&mut state.seen, id) {
+                        if !seen.insert(id) {
+                            return Ok(());
+                        }
+                    }
+                }
             }
-            if std::mem::replace(&mut state.draining, true) {
+            if !self.push(&mut state, event, args, id)? {
                 return Ok(());
             }
         }
         self.drain(delivery).await;
         Ok(())
+    }
+
+    /// Appends an event under the lock: `Ok(true)` when the caller is to send what is
+    /// unsent (no other task does); `Closed` when it overflows the log of a client away.
+    fn push(
+        &self,
+        state: &mut LogState,
+        event: &str,
+        args: Arc<[Box<RawValue>]>,
+        id: Option<Sid>,
+    ) -> Result<bool, Undelivered> {
+        let bytes = event.len() + args.iter().map(|a| a.get().len()).sum::<usize>();
+        let seq = state.next;
+        state.next += 1;
+        state.bytes += bytes;
+        state.entries.push_back(Entry {
+            seq,
+            event: Arc::from(event),
+            args,
+            bytes,
+            id,
+        });
+        let settings = self.settings;
+        let over = move |s: &LogState| {
+            s.entries.len() > settings.max_events || s.bytes > settings.max_bytes
+        };
+        if state.current.is_none() {
+            if over(state) {
+                state.overflowed = true;
+                state.entries.clear();
+                state.bytes = 0;
+                self.overflowed.notify_one();
+                return Err(Undelivered::Closed);
+            }
+            return Ok(false);
+        }
+        while over(state) {
+            let Some(old) = state.entries.pop_front() else {
+                break;
+            };
+            state.bytes -= old.bytes;
+        }
+        Ok(!std::mem::replace(&mut state.draining, true))
     }
 
     /// Sends the unsent events to the current socket, in order: the task that set
@@ -525,6 +609,17 @@ impl SessionLog {
         }
         self.drain(delivery).await;
         true
+    }
+
+    /// The first argument of each event the log holds, as JSON text.
+    #[cfg(test)]
+    fn texts(&self) -> Vec<String> {
+        let state = self.state.lock().unwrap();
+        state
+            .entries
+            .iter()
+            .map(|e| e.args[0].get().to_owned())
+            .collect()
     }
 
     /// How many events and bytes the log holds.
@@ -639,22 +734,40 @@ mod tests {
             taker.can_resume(1) && !taker.can_resume(0),
             "events after 1 only"
         );
-        // `two` reaches the taker twice (its socket in the rooms, and forwarded).
+        // `two` reaches the taker twice (its socket in the rooms, and forwarded), and
+        // `three` here only, before the keeper is done forwarding.
+        let three = Sid::new();
         taker
             .emit(&delivery, "said", args("two"), Some(two))
             .await
             .unwrap();
+        taker
+            .emit(&delivery, "said", args("three"), Some(three))
+            .await
+            .unwrap();
+        assert_eq!(
+            taker.held().0,
+            1,
+            "what comes here waits behind what is forwarded"
+        );
         for event in carried {
             let (id, args) = (event.broadcast(), event.args.into());
-            taker.emit(&delivery, &event.event, args, id).await.unwrap();
+            taker
+                .emit_forwarded(&delivery, &event.event, args, id)
+                .await
+                .unwrap();
         }
-        assert_eq!(taker.held().0, 2, "direct, then two once");
-        taker.stop_seeing();
+        taker.done(&delivery).await;
+        assert_eq!(
+            taker.texts(),
+            ["\"direct\"", "\"two\"", "\"three\""],
+            "the keeper's order, then what came here, each once"
+        );
         taker
             .emit(&delivery, "said", args("two"), Some(two))
             .await
             .unwrap();
-        assert_eq!(taker.held().0, 3, "once done, nothing is skipped");
+        assert_eq!(taker.held().0, 4, "once done, nothing waits nor is skipped");
     }
 
     #[test]
