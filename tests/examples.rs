@@ -507,21 +507,13 @@ async fn the_chat_meets_hostile_clients_with_its_default_bounds() {
 /// and has heard every message once, in order.
 #[tokio::test]
 async fn a_chat_member_whose_connection_drops_comes_back_and_misses_nothing() {
-    use common::recovery::{Proxy, Run, across_two_cuts, heard};
+    use common::recovery::{Proxy, Run, across_two_cuts, assert_recovered};
     let env = [("CHAT_MESSAGE_RATE", "1000/1s")];
     let (child, url) = start(&example("chat"), &env).await;
     let proxy = Proxy::to(&url).await;
     let mut run = Run::start(&proxy.url, &url, "websocket", 300, "chat");
     let [first, back, again, done] = across_two_cuts(&proxy, &mut run).await;
-    for connect in [&back, &again] {
-        assert_eq!(connect["recovered"], true, "{connect}");
-        assert_eq!(connect["id"], first["id"], "{connect}");
-    }
-    assert_eq!(
-        heard(&done),
-        (0..300).collect::<Vec<u64>>(),
-        "all 300, once, in order"
-    );
+    assert_recovered(&first, &[&back, &again], &done, 300, "the chat");
     drop(proxy);
     terminate(child).await;
 }

@@ -12,7 +12,7 @@ use specter::prelude::*;
 use specter::{DispatchSettings, Recovery, RecoverySettings, ServiceManager};
 
 use common::TestServer;
-use common::recovery::{Proxy, Run, across_two_cuts, heard};
+use common::recovery::{Proxy, Run, across_two_cuts, assert_recovered};
 
 /// What the app's `connect` and `disconnect` subscribers saw, in order.
 type Seen = Arc<Mutex<Vec<String>>>;
@@ -86,15 +86,7 @@ async fn nothing_lost_across_two_cuts(transport: &str) {
     let proxy = Proxy::to(&server.url).await;
     let mut run = Run::start(&proxy.url, &server.url, transport, 300, "");
     let [first, back, again, done] = across_two_cuts(&proxy, &mut run).await;
-    assert_eq!(first["recovered"], false, "{first}");
-    let heard = heard(&done);
-    let missing = (0..300).filter(|n| !heard.contains(n)).count();
-    assert_eq!(missing, 0, "missed {missing} of 300: {heard:?}");
-    assert_eq!(heard, (0..300).collect::<Vec<u64>>(), "each once, in order");
-    for connect in [&back, &again] {
-        assert_eq!(connect["recovered"], true, "{connect}");
-        assert_eq!(connect["id"], first["id"], "the same id: {connect}");
-    }
+    assert_recovered(&first, &[&back, &again], &done, 300, transport);
     let seen = seen.lock().unwrap().clone();
     assert_eq!(
         seen,

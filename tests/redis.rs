@@ -567,7 +567,7 @@ async fn a_client_that_comes_back_on_another_node_recovers_its_session() {
 }
 
 async fn comes_back_on_the_other_node(url1: &str, url2: &str, transport: &str) {
-    use common::recovery::{Proxy, Run, heard};
+    use common::recovery::{Proxy, Run, assert_recovered};
     let proxy = Proxy::to(url1).await;
     let mut run = Run::start(&proxy.url, url2, transport, 300, "chat");
     let first = run.next("connect").await;
@@ -580,14 +580,5 @@ async fn comes_back_on_the_other_node(url1: &str, url2: &str, transport: &str) {
     proxy.cut(Duration::from_millis(1500)).await;
     let on_node1 = run.next("connect").await;
     let done = run.next("done").await;
-    assert_eq!(first["recovered"], false, "{transport}: {first}");
-    for connect in [&on_node2, &on_node1] {
-        assert_eq!(connect["recovered"], true, "{transport}: {connect}");
-        assert_eq!(connect["id"], first["id"], "{transport}: {connect}");
-    }
-    assert_eq!(
-        heard(&done),
-        (0..300).collect::<Vec<u64>>(),
-        "{transport}: every message once, in order"
-    );
+    assert_recovered(&first, &[&on_node2, &on_node1], &done, 300, transport);
 }

@@ -153,3 +153,23 @@ pub fn heard(done: &Value) -> Vec<u64> {
     serde_json::from_value(done["heard"].clone())
         .unwrap_or_else(|_| panic!("each message once, as its number: {done}"))
 }
+
+/// What a run across cuts must show (`what` names the run in a failure): a fresh first
+/// connect, each later one recovered under the first id, and the `count` messages
+/// heard once each, in order.
+#[allow(dead_code)]
+pub fn assert_recovered(first: &Value, later: &[&Value], done: &Value, count: u64, what: &str) {
+    assert_eq!(first["recovered"], false, "{what}: {first}");
+    for connect in later {
+        assert_eq!(connect["recovered"], true, "{what}: {connect}");
+        assert_eq!(connect["id"], first["id"], "{what}, the same id: {connect}");
+    }
+    let heard = heard(done);
+    let missing = (0..count).filter(|n| !heard.contains(n)).count();
+    assert_eq!(missing, 0, "{what}: missed {missing} of {count}: {heard:?}");
+    assert_eq!(
+        heard,
+        (0..count).collect::<Vec<u64>>(),
+        "{what}: each once, in order"
+    );
+}

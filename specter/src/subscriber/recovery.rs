@@ -430,8 +430,8 @@ impl SessionLog {
     /// overflowed while the client was away: the session is over.
     ///
     /// `id` is the broadcast it comes with, if any. While the session is handed to
-    /// another node, it goes there instead; while it is taken from another, a broadcast
-    /// already logged is not logged again.
+    /// another node, it goes there instead; while it is taken from another, it waits
+    /// behind what that node forwards ([`done`](Self::done)).
     pub async fn emit(
         &self,
         delivery: &Delivery,
