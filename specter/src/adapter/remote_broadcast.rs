@@ -9,6 +9,13 @@
 //! (not those that wait for acks, nor volatile ones, nor MessagePack) and leaves the
 //! rest to the adapter. This node's own broadcasts reach its sockets directly and the
 //! other nodes through the adapter, sparing this node's sockets (`node_room`).
+//!
+//! A broadcast of another node is logged (or written) at once, in the order the link
+//! heard it; what is unsent is sent by a task, so a slow client never holds up the
+//! others; a socket without a session whose buffer is full misses it, as through the
+//! adapter.
+
+use std::sync::Arc;
 
 use serde_json::value::RawValue;
 use socketioxide_core::adapter::remote_packet::{RequestIn, RequestTypeIn};
@@ -17,7 +24,9 @@ use socketioxide_core::packet::PacketData;
 use socketioxide_core::{Sid, Uid, Value};
 
 use crate::adapter::SocketIo;
-use crate::subscriber::delivery::Delivery;
+use crate::subscriber::broadcast::Spread;
+use crate::subscriber::delivery::{Attempt, Delivery, Sending};
+use crate::subscriber::recovery::{SessionLog, Via};
 
 /// A broadcast of another node, to deliver on this one.
 pub(crate) struct Remote {
@@ -74,19 +83,43 @@ pub(crate) fn decode(own: Uid, msg: &[u8]) -> Option<Remote> {
     })
 }
 
-/// Delivers `remote` to this node's sockets that it selects, each with a recovery
-/// session logging it under its broadcast's id.
-pub(crate) async fn deliver(io: &SocketIo, delivery: &Delivery, remote: Remote) {
+/// Delivers `remote` to this node's sockets that it selects, at once: each with a
+/// recovery session logs it under its broadcast's id (and a task sends what is unsent);
+/// another whose buffer is full misses it, as through socketioxide's adapter. So one
+/// slow client never holds up what the other nodes say to this one.
+pub(crate) fn deliver(io: &SocketIo, delivery: &Arc<Delivery>, remote: Remote) {
     let Some(ns) = io.of(remote.ns.as_str()) else {
         return;
     };
     let targets = ns
         .to(remote.opts.rooms.to_vec())
         .except(remote.opts.except.to_vec());
-    let args = crate::subscriber::broadcast::Spread(&remote.args);
-    let sockets = targets.sockets();
-    let (event, id) = (&remote.event, Some(remote.id));
-    let _ = crate::subscriber::broadcast::to_sockets(delivery, sockets, event, &args, id).await;
+    let (event, id) = (remote.event.as_str(), Some(remote.id));
+    let args: Arc<[Box<RawValue>]> = remote.args.into();
+    let spread = Spread(&args);
+    let mut unsent: Vec<Arc<SessionLog>> = Vec::new();
+    for socket in targets.sockets() {
+        if let Some(log) = delivery.session_log(&socket) {
+            // A session's old socket and its new one may both be in the room a moment.
+            let logged = unsent.iter().any(|l| Arc::ptr_eq(l, &log));
+            if !logged && log.log_now(event, args.clone(), id, Via::Here) == Ok(true) {
+                unsent.push(log);
+            }
+            continue;
+        }
+        let sent = delivery.try_send(socket.id, Sending::Emit, || socket.emit(event, &spread));
+        if let Attempt::Full = sent {
+            delivery.give_up_full(socket.id);
+        }
+    }
+    if unsent.is_empty() {
+        return;
+    }
+    let delivery = delivery.clone();
+    tokio::spawn(async move {
+        let sends = unsent.iter().map(|log| log.send_unsent(&delivery));
+        futures_util::future::join_all(sends).await;
+    });
 }
 
 #[cfg(test)]

@@ -3,27 +3,29 @@
 //!
 //! Each node keeps the sessions of its own clients ([`Sessions`]). A client that comes
 //! back with a pid this node does not know is held in its CONNECT while this node asks
-//! the others, on the namespace's request channel of the Redis link, in the order that
-//! channel carries everything else of the namespace (broadcasts too, through
-//! [`remote_broadcast`]):
+//! the others, on the namespace's request channel of the Redis link, which one task of
+//! each node reads in order, with the other nodes' broadcasts ([`remote_broadcast`]):
 //!
-//! 1. `take` (to every node): the pid and the client's offset.
-//! 2. `handed` (from each node): the node that keeps the session sends its first id,
-//!    rooms and every event after the offset (`found`); the others say they do not have
-//!    it. From now on the keeper forwards (`forward`) what it would log for the session.
-//! 3. The new socket joins the rooms, then says `joined`: the keeper lets the old
-//!    socket go (its `disconnect` subscribers do not run), and says `done` after the
-//!    last event it forwards.
+//! 1. `take` (to every node with the namespace): the pid and the client's offset.
+//! 2. `handed` (from each of them): the node that keeps the session sends its first id,
+//!    rooms and every event after the offset; the others say they do not have it. From
+//!    now on the keeper forwards (`forward`) what it would log for the session.
+//! 3. The new socket joins the rooms once its `connect` subscribers let it in, then
+//!    says `joined` (or `dropped`, refused): the keeper lets the old socket go (its
+//!    `disconnect` subscribers do not run), or ends the session; then says `done`
+//!    after the last event it forwards.
 //!
-//! Between `handed` and `done` a broadcast may reach the session twice (forwarded, and
-//! to the new socket in its rooms): each is logged under its broadcast's id, and logged
-//! once. The client waits at most [`LinkSettings::request_timeout`] for an answer, then
-//! starts afresh; a keeper that hears no `joined` within twice that ends the session
-//! ([`Recovery::Left`]). [`Session`](crate::Session) values are Rust values of any type:
+//! Until `done`, what the new node emits to the session waits behind what is forwarded,
+//! and a broadcast that reaches the session both ways is logged once, by its id. The
+//! client waits at most [`LinkSettings::request_timeout`] for an answer, then starts
+//! afresh; the keeper forwards for as long as the session would have waited for its
+//! client, and ends it ([`Recovery::Left`]) when the new node says it was refused or
+//! answered too late. [`Session`](crate::Session) values are Rust values of any type:
 //! they stay on the node that had them.
 //!
 //! [`LinkSettings::request_timeout`]: crate::adapter::redis_link::LinkSettings
 //! [`remote_broadcast`]: crate::adapter::remote_broadcast
+//! [`Recovery::Left`]: crate::Recovery::Left
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -61,6 +63,7 @@ enum Message {
         req: String,
         from: String,
         to: String,
+        ns: String,
         session: Option<HandedSession>,
     },
     Forward {
@@ -69,6 +72,11 @@ enum Message {
         event: Carried,
     },
     Joined {
+        req: String,
+        to: String,
+    },
+    /// The socket that asked was refused, or stopped waiting: the session ends.
+    Dropped {
         req: String,
         to: String,
     },
@@ -95,6 +103,8 @@ pub(crate) struct Handed {
     pub rooms: Vec<String>,
     /// Says `joined` to the keeper: call once the socket is in the rooms.
     pub joined: Arc<dyn Fn() + Send + Sync>,
+    /// Says `dropped` to the keeper: the socket was refused.
+    pub dropped: Arc<dyn Fn() + Send + Sync>,
 }
 
 /// The sessions of a namespace, by its path.
@@ -134,6 +144,15 @@ impl std::fmt::Debug for Across {
         f.debug_struct("Across")
             .field("uid", &self.uid)
             .finish_non_exhaustive()
+    }
+}
+
+/// Removes an ask from [`Across::asking`] when dropped.
+struct Forget<'a>(&'a Across, &'a str);
+
+impl Drop for Forget<'_> {
+    fn drop(&mut self) {
+        self.0.asking.lock().unwrap().remove(self.1);
     }
 }
 
@@ -184,7 +203,7 @@ impl Across {
             while let Some(incoming) = rx.recv().await {
                 match incoming {
                     Incoming::Broadcast(remote) => {
-                        remote_broadcast::deliver(&io, &delivery, *remote).await;
+                        remote_broadcast::deliver(&io, &delivery, *remote);
                     }
                     Incoming::Handover(message) => {
                         let Some(across) = weak.upgrade() else { return };
@@ -217,7 +236,12 @@ impl Across {
         if self.driver.is_down() {
             return None;
         }
-        let expected = self.driver.roster().names().len().saturating_sub(1);
+        // Every node with this namespace listens on its channel, and answers.
+        let listening = {
+            use socketioxide_redis::drivers::Driver;
+            self.driver.num_serv(&channel(ns)).await.unwrap_or(0)
+        };
+        let expected = usize::from(listening).saturating_sub(1);
         tracing::debug!(
             namespace = ns,
             others = expected,
@@ -236,6 +260,8 @@ impl Across {
             expected,
         };
         self.asking.lock().unwrap().insert(req.clone(), asking);
+        // Forgotten however this ends (the connection may go meanwhile).
+        let _asking = Forget(self, &req);
         let take = Message::Take {
             req: req.clone(),
             from: self.uid.clone(),
@@ -245,7 +271,6 @@ impl Across {
         };
         self.publish(ns, &take).await;
         let handed = tokio::time::timeout(self.timeout, rx).await;
-        self.asking.lock().unwrap().remove(&req);
         handed.ok().and_then(Result::ok).flatten()
     }
 
@@ -262,8 +287,9 @@ impl Across {
                 req,
                 from,
                 to,
+                ns,
                 session,
-            } if to == self.uid => self.handed(req, from, session, delivery),
+            } if to == self.uid => self.handed(req, from, ns, session, delivery),
             Message::Forward { req, to, event } if to == self.uid => {
                 let log = self.receiving.lock().unwrap().get(&req).cloned();
                 if let Some(log) = log {
@@ -275,7 +301,14 @@ impl Across {
             Message::Joined { req, to } if to == self.uid => {
                 if let Some((ns, pid)) = self.handing.lock().unwrap().remove(&req) {
                     if let Some(sessions) = (self.sessions)(&ns) {
-                        sessions.handed_over(&pid);
+                        sessions.handed_over(&pid, &req);
+                    }
+                }
+            }
+            Message::Dropped { req, to } if to == self.uid => {
+                if let Some((ns, pid)) = self.handing.lock().unwrap().remove(&req) {
+                    if let Some(sessions) = (self.sessions)(&ns) {
+                        sessions.hand_over_failed(&pid, &req);
                     }
                 }
             }
@@ -301,7 +334,9 @@ impl Across {
         offset: u64,
     ) {
         let sessions = (self.sessions)(&ns);
-        let session = sessions.as_ref().and_then(|s| s.hand_over(&pid, offset));
+        let session = sessions
+            .as_ref()
+            .and_then(|s| s.hand_over(&pid, offset, &req));
         tracing::debug!(
             namespace = ns,
             here = session.is_some(),
@@ -314,6 +349,7 @@ impl Across {
                 req,
                 from: self.uid.clone(),
                 to,
+                ns: ns.clone(),
                 session: None,
             };
             self.publish(&ns, &handed).await;
@@ -323,6 +359,7 @@ impl Across {
             req: req.clone(),
             from: self.uid.clone(),
             to: to.clone(),
+            ns: ns.clone(),
             session: Some(HandedSession {
                 first_id: session.first_id.to_string(),
                 previous: session.previous.to_string(),
@@ -347,13 +384,18 @@ impl Across {
             }
             this.publish(&ns, &Message::Done { req, to }).await;
         });
-        let (this, wait) = (self.clone(), self.timeout * 2);
+        // The new socket joins once its `connect` subscribers let it in: as long as the
+        // session would have waited for its client.
+        let (this, wait) = (
+            self.clone(),
+            sessions.map_or(self.timeout, |s| s.settings.max_disconnection),
+        );
         tokio::spawn(async move {
             tokio::time::sleep(wait).await;
             let left = this.handing.lock().unwrap().remove(&req);
             if let Some((ns, pid)) = left {
                 if let Some(sessions) = (this.sessions)(&ns) {
-                    sessions.hand_over_failed(&pid);
+                    sessions.hand_over_failed(&pid, &req);
                 }
             }
         });
@@ -364,11 +406,17 @@ impl Across {
         self: &Arc<Self>,
         req: String,
         from: String,
+        ns: String,
         session: Option<HandedSession>,
         delivery: &Arc<Delivery>,
     ) {
         let mut asking = self.asking.lock().unwrap();
         let Some(ask) = asking.get_mut(&req) else {
+            drop(asking);
+            // Too late (the client was given a fresh session): the keeper ends it.
+            if session.is_some() {
+                self.tell(ns, Message::Dropped { req, to: from });
+            }
             return;
         };
         let Some(session) = session else {
@@ -389,6 +437,7 @@ impl Across {
             session.first_id.parse::<Sid>(),
             session.previous.parse::<Sid>(),
         ) else {
+            self.tell(ask.ns, Message::Dropped { req, to: from });
             let _ = ask.tx.send(None);
             return;
         };
@@ -403,30 +452,53 @@ impl Across {
             .lock()
             .unwrap()
             .insert(req.clone(), log.clone());
-        // A keeper that never says it is done (it died meanwhile): forget the forwarding
-        // after as long as it would have waited for `joined`.
-        let (this, forgotten, wait) = (Arc::downgrade(self), req.clone(), self.timeout * 2);
-        let delivery = delivery.clone();
-        tokio::spawn(async move {
-            tokio::time::sleep(wait).await;
-            let Some(this) = this.upgrade() else { return };
-            let log = this.receiving.lock().unwrap().remove(&forgotten);
-            if let Some(log) = log {
-                log.done(&delivery).await;
-            }
-        });
-        let (this, ns) = (Arc::downgrade(self), ask.ns.clone());
+        let (this, ns, to) = (Arc::downgrade(self), ask.ns.clone(), from.clone());
+        let (joined_req, delivery) = (req.clone(), delivery.clone());
         let joined = Arc::new(move || {
             let Some(this) = this.upgrade() else { return };
-            let (ns, req, to) = (ns.clone(), req.clone(), from.clone());
-            tokio::spawn(async move { this.publish(&ns, &Message::Joined { req, to }).await });
+            let (req, to) = (joined_req.clone(), to.clone());
+            this.tell(
+                ns.clone(),
+                Message::Joined {
+                    req: req.clone(),
+                    to,
+                },
+            );
+            // A keeper that never says it is done (it died meanwhile): what waits here
+            // is logged after as long as it would take to answer.
+            let (this, delivery, wait) = (Arc::downgrade(&this), delivery.clone(), this.timeout);
+            tokio::spawn(async move {
+                tokio::time::sleep(wait).await;
+                let Some(this) = this.upgrade() else { return };
+                let log = this.receiving.lock().unwrap().remove(&req);
+                if let Some(log) = log {
+                    log.done(&delivery).await;
+                }
+            });
+        });
+        let (this, ns, dropped_req) = (Arc::downgrade(self), ask.ns.clone(), req.clone());
+        let dropped = Arc::new(move || {
+            let Some(this) = this.upgrade() else { return };
+            this.receiving.lock().unwrap().remove(&dropped_req);
+            let (req, to) = (dropped_req.clone(), from.clone());
+            this.tell(ns.clone(), Message::Dropped { req, to });
         });
         let handed = Handed {
             log,
             previous,
             rooms: session.rooms,
             joined,
+            dropped: dropped.clone(),
         };
-        let _ = ask.tx.send(Some(handed));
+        // The asker stopped waiting meanwhile: the keeper ends the session.
+        if ask.tx.send(Some(handed)).is_err() {
+            dropped();
+        }
+    }
+
+    /// Publishes `message` on the channel of `ns` from a task of its own.
+    fn tell(self: &Arc<Self>, ns: String, message: Message) {
+        let this = self.clone();
+        tokio::spawn(async move { this.publish(&ns, &message).await });
     }
 }

@@ -46,6 +46,10 @@ struct Slot {
     /// Set while the client is away: how to tell the socket's waiting task that the
     /// session was taken over (`None`) or ended.
     away: Option<oneshot::Sender<Option<Recovery>>>,
+    /// The request of the node this session is being handed to, until it says it has
+    /// joined (or gave up).
+    #[cfg(feature = "redis")]
+    handing: Option<String>,
 }
 
 /// What a client asked for in its auth.
@@ -77,6 +81,8 @@ enum From {
     Node {
         rooms: Vec<String>,
         joined: Arc<dyn Fn() + Send + Sync>,
+        /// Tells that node the socket was refused: the session ends there.
+        dropped: Arc<dyn Fn() + Send + Sync>,
     },
 }
 
@@ -141,7 +147,12 @@ impl Sessions {
     /// its log when it can be recovered; `None` (and the session ended) when not.
     fn take_over(&self, pid: &str, s: &Arc<Socket>, offset: u64) -> Option<Arc<SessionLog>> {
         let slot = self.slots.lock().unwrap().remove(pid)?;
-        let Slot { log, socket, away } = slot;
+        // Back here while another node was being handed the session: that one's
+        // request is over (it finds no session when it says `joined`).
+        log_stop_forwarding(&slot.log);
+        let Slot {
+            log, socket, away, ..
+        } = slot;
         if !log.can_resume(offset) {
             match away {
                 Some(end) => {
@@ -173,22 +184,27 @@ impl Sessions {
         self.slots.lock().unwrap().contains_key(pid)
     }
 
-    /// Another node asks for the session `pid`, whose client had every event up to
-    /// `offset`: `None` when it is not here; `Some(None)` when it is but cannot be
-    /// recovered (it ends); else what is handed over, and what the log forwards from
-    /// now on (until [`handed_over`](Self::handed_over)).
+    /// Another node asks for the session `pid` (its request `req`), whose client had
+    /// every event up to `offset`: `None` when it is not here (or being handed to
+    /// another); `Some(None)` when it is but cannot be recovered (it ends); else what is
+    /// handed over, and what the log forwards from now on (until
+    /// [`handed_over`](Self::handed_over)).
     #[cfg(feature = "redis")]
     #[allow(clippy::type_complexity)]
     pub fn hand_over(
         &self,
         pid: &str,
         offset: u64,
+        req: &str,
     ) -> Option<(
         Option<HandOut>,
         Option<tokio::sync::mpsc::UnboundedReceiver<crate::subscriber::recovery::Carried>>,
     )> {
-        let slots = self.slots.lock().unwrap();
-        let slot = slots.get(pid)?;
+        let mut slots = self.slots.lock().unwrap();
+        let slot = slots.get_mut(pid)?;
+        if slot.handing.is_some() {
+            return None;
+        }
         let Some((entries, next, forwarded)) = slot.log.hand_over(offset) else {
             drop(slots);
             self.end(pid, Recovery::Overflowed);
@@ -205,14 +221,26 @@ impl Sessions {
             next,
             entries,
         };
+        slot.handing = Some(req.to_owned());
         Some((Some(out), Some(forwarded)))
     }
 
-    /// The node that took the session `pid` over has joined its rooms: the old socket
-    /// leaves (its `disconnect` subscribers do not run).
+    /// The slot of the session `pid` while it is handed to request `req`, taken out.
     #[cfg(feature = "redis")]
-    pub fn handed_over(&self, pid: &str) {
-        let Some(slot) = self.slots.lock().unwrap().remove(pid) else {
+    fn handed_to(&self, pid: &str, req: &str) -> Option<Slot> {
+        let mut slots = self.slots.lock().unwrap();
+        let handing = slots.get(pid)?.handing.as_deref();
+        if handing != Some(req) {
+            return None;
+        }
+        slots.remove(pid)
+    }
+
+    /// The node that took the session `pid` over (its request `req`) has joined its
+    /// rooms: the old socket leaves (its `disconnect` subscribers do not run).
+    #[cfg(feature = "redis")]
+    pub fn handed_over(&self, pid: &str, req: &str) {
+        let Some(slot) = self.handed_to(pid, req) else {
             return;
         };
         slot.log.stop_forwarding();
@@ -227,14 +255,13 @@ impl Sessions {
         }
     }
 
-    /// The node that asked for the session `pid` never joined its rooms: it ends
-    /// ([`Recovery::Left`]).
+    /// The node that asked for the session `pid` (its request `req`) gave up, or never
+    /// joined its rooms: the session ends ([`Recovery::Left`]).
     #[cfg(feature = "redis")]
-    pub fn hand_over_failed(&self, pid: &str) {
-        if let Some(slot) = self.slots.lock().unwrap().get(pid) {
-            slot.log.stop_forwarding();
+    pub fn hand_over_failed(&self, pid: &str, req: &str) {
+        if let Some(slot) = self.handed_to(pid, req) {
+            self.end_slot(slot, Recovery::Left);
         }
-        self.end(pid, Recovery::Left);
     }
 
     /// Ends the session `pid`: its socket's `disconnect` subscribers run, told `end`.
@@ -243,6 +270,11 @@ impl Sessions {
         let Some(slot) = self.slots.lock().unwrap().remove(pid) else {
             return;
         };
+        self.end_slot(slot, end);
+    }
+
+    fn end_slot(&self, slot: Slot, end: Recovery) {
+        log_stop_forwarding(&slot.log);
         match slot.away {
             Some(away) => {
                 let _ = away.send(Some(end));
@@ -269,6 +301,7 @@ impl Sessions {
             from: From::Node {
                 rooms: handed.rooms,
                 joined: handed.joined,
+                dropped: handed.dropped,
             },
             offset,
         });
@@ -283,9 +316,9 @@ impl Sessions {
         };
         let (old, taken) = match resuming.from {
             From::Here { old, taken } => (old, taken),
-            // From another node: that node ends the session when no `joined` comes.
+            // From another node: that node ends it.
             #[cfg(feature = "redis")]
-            From::Node { .. } => return,
+            From::Node { dropped, .. } => return dropped(),
         };
         match taken.and_then(|t| t.lock().unwrap().take()) {
             Some(taken) => {
@@ -336,6 +369,8 @@ impl Sessions {
                 log: log.clone(),
                 socket: s.clone(),
                 away: None,
+                #[cfg(feature = "redis")]
+                handing: None,
             },
         );
         let offset = match resuming {
@@ -359,7 +394,7 @@ impl Sessions {
             }
             #[cfg(feature = "redis")]
             Some(Resuming {
-                from: From::Node { rooms, joined },
+                from: From::Node { rooms, joined, .. },
                 offset,
             }) => {
                 s.join(rooms);
@@ -431,10 +466,18 @@ impl Sessions {
             away.fetch_sub(1, Ordering::Relaxed);
             if end.is_some() {
                 this.lock().unwrap().remove(&pid);
+                log_stop_forwarding(&log);
             }
             end
         }))
     }
+}
+
+/// A session no longer forwarded to a node it was being handed to.
+fn log_stop_forwarding(log: &SessionLog) {
+    #[cfg(feature = "redis")]
+    log.stop_forwarding();
+    let _ = log;
 }
 
 /// A socket whose session another socket took over: its disconnect runs nothing.

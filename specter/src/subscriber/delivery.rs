@@ -302,6 +302,13 @@ impl Delivery {
         }
     }
 
+    /// An emit to `sid` that found its buffer full and does not wait (a broadcast of
+    /// another node, as socketioxide's adapter delivers them): counted and logged.
+    #[cfg_attr(not(feature = "redis"), allow(dead_code))]
+    pub(crate) fn give_up_full(&self, sid: Sid) {
+        self.drop_send(sid, Sending::Emit, Undelivered::Full);
+    }
+
     fn drop_send(&self, sid: Sid, what: Sending, why: Undelivered) -> Undelivered {
         let counter = match what {
             Sending::Ack => &self.acks_dropped,

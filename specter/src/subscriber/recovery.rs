@@ -252,6 +252,8 @@ struct LogState {
     /// While another node takes the session over: where what is emitted now goes,
     /// instead of the log.
     forward: Option<tokio::sync::mpsc::UnboundedSender<Carried>>,
+    /// How many events were forwarded so far.
+    forwarded: usize,
     /// While this node takes the session over from another: the broadcasts that node
     /// handed or forwarded, so that one reaching this node too is logged once.
     seen: Option<std::collections::HashSet<Sid>>,
@@ -262,7 +264,7 @@ struct LogState {
 
 /// How an event reaches a session's log.
 #[derive(Clone, Copy)]
-enum Via {
+pub(crate) enum Via {
     /// Emitted on this node.
     Here,
     /// Forwarded by the node that handed the session over.
@@ -309,6 +311,7 @@ impl SessionLog {
                 draining: false,
                 overflowed: false,
                 forward: None,
+                forwarded: 0,
                 seen: None,
                 waiting: None,
             }),
@@ -359,6 +362,7 @@ impl SessionLog {
                 draining: false,
                 overflowed: false,
                 forward: None,
+                forwarded: 0,
                 seen: Some(seen),
                 waiting: Some(Vec::new()),
             }),
@@ -463,43 +467,67 @@ impl SessionLog {
         id: Option<Sid>,
         via: Via,
     ) -> Result<(), Undelivered> {
-        {
-            let mut state = self.state.lock().unwrap();
-            if state.overflowed {
+        if self.log_now(event, args, id, via)? {
+            self.drain(delivery).await;
+        }
+        Ok(())
+    }
+
+    /// Logs `event` at once, without sending it: `Ok(true)` when the caller is to send
+    /// what is unsent ([`send_unsent`](Self::send_unsent)), as no other task does.
+    pub fn log_now(
+        &self,
+        event: &str,
+        args: Arc<[Box<RawValue>]>,
+        id: Option<Sid>,
+        via: Via,
+    ) -> Result<bool, Undelivered> {
+        let mut state = self.state.lock().unwrap();
+        if state.overflowed {
+            return Err(Undelivered::Closed);
+        }
+        let carried = || Carried {
+            seq: 0,
+            event: event.to_owned(),
+            args: args.to_vec(),
+            id: id.map(|id| id.to_string()),
+        };
+        if let Some(forward) = &state.forward {
+            let _ = forward.send(carried());
+            // What is forwarded counts as held: past the log's bounds the session
+            // ends, as it would while its client is away.
+            state.forwarded += 1;
+            if state.forwarded > self.settings.max_events {
+                state.forward = None;
+                state.overflowed = true;
+                self.overflowed.notify_one();
                 return Err(Undelivered::Closed);
             }
-            let carried = || Carried {
-                seq: 0,
-                event: event.to_owned(),
-                args: args.to_vec(),
-                id: id.map(|id| id.to_string()),
-            };
-            if let Some(forward) = &state.forward {
-                let _ = forward.send(carried());
-                return Ok(());
-            }
-            match via {
-                // While the other node forwards, what comes here waits behind it.
-                Via::Here => {
-                    if let Some(waiting) = &mut state.waiting {
-                        waiting.push(carried());
-                        return Ok(());
-                    }
-                }
-                Via::Forwarded => {
-                    if let (Some(seen), Some(id)) = (&mut state.seen, id) {
-                        if !seen.insert(id) {
-                            return Ok(());
-                        }
-                    }
+            return Ok(false);
+        }
+        match via {
+            // While the other node forwards, what comes here waits behind it.
+            Via::Here => {
+                if let Some(waiting) = &mut state.waiting {
+                    waiting.push(carried());
+                    return Ok(false);
                 }
             }
-            if !self.push(&mut state, event, args, id)? {
-                return Ok(());
+            Via::Forwarded => {
+                if let (Some(seen), Some(id)) = (&mut state.seen, id) {
+                    if !seen.insert(id) {
+                        return Ok(false);
+                    }
+                }
             }
         }
+        self.push(&mut state, event, args, id)
+    }
+
+    /// Sends what is unsent, after [`log_now`](Self::log_now) said to.
+    #[cfg(feature = "redis")]
+    pub async fn send_unsent(&self, delivery: &Delivery) {
         self.drain(delivery).await;
-        Ok(())
     }
 
     /// Appends an event under the lock: `Ok(true)` when the caller is to send what is
