@@ -640,7 +640,7 @@ impl SessionLog {
     }
 
     /// The first argument of each event the log holds, as JSON text.
-    #[cfg(test)]
+    #[cfg(all(test, feature = "redis"))]
     fn texts(&self) -> Vec<String> {
         let state = self.state.lock().unwrap();
         state
