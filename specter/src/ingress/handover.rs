@@ -178,7 +178,6 @@ impl Across {
             driver,
             timeout: link.request_timeout(),
             sessions,
-
             asking: Mutex::default(),
             receiving: Mutex::default(),
             handing: Mutex::default(),
