@@ -54,6 +54,18 @@ pub(crate) fn broadcast_room(id: socketioxide::socket::Sid) -> String {
 
 pub(crate) const BROADCAST_ROOM: &str = "specter#broadcast#";
 
+/// The room that every socket of this node which other nodes' broadcasts must spare
+/// joins (the Admin UI's, and every socket of an app that recovers connections on
+/// several nodes): a broadcast to every node but this one excepts it.
+#[cfg(any(feature = "redis", feature = "admin"))]
+pub(crate) fn node_room() -> String {
+    format!("{NODE_ROOM}{}", node_name())
+}
+
+/// What the name of a node's room starts with.
+#[cfg_attr(not(feature = "redis"), allow(dead_code))]
+pub(crate) const NODE_ROOM: &str = "specter#node#";
+
 /// This node, as logs, health and the Admin UI name it: `host#pid`, so that several
 /// nodes on one host stay apart.
 #[cfg(any(feature = "redis", feature = "admin"))]

@@ -475,9 +475,6 @@ async fn watch((conn, handlers): (Conn, Handlers), link: Weak<Link>, settings: L
             }
         };
         let mut channels: Vec<String> = handlers.read().unwrap().keys().cloned().collect();
-        // The bus of node events last: the other nodes hear this one again there, so it
-        // should hear every other channel by then.
-        channels.sort_by_key(|chan| chan == super::node_bus::CHANNEL);
         if subscribed < channels.len() {
             let again = conn.subscribe_again(&channels);
             if let Err(reason) = bounded(timeout, again, "a SUBSCRIBE").await {

@@ -8,7 +8,8 @@
 //! of another node to [`take`] first, which takes the plain broadcasts of JSON text
 //! (not those that wait for acks, nor volatile ones, nor MessagePack) and leaves the
 //! rest to the adapter. This node's own broadcasts reach its sockets directly and the
-//! other nodes through the adapter, sparing this node's sockets (`node_room`).
+//! other nodes through the adapter, sparing this node's sockets
+//! ([`node_room`](crate::adapter::node_room)).
 //!
 //! A broadcast of another node is logged (or written) at once, in the order the link
 //! heard it; what is unsent is sent by a task, so a slow client never holds up the
@@ -38,15 +39,6 @@ pub(crate) struct Remote {
     event: String,
     args: Vec<Box<RawValue>>,
 }
-
-/// The room every socket of this node joins in an app that recovers connections on
-/// several nodes: this node's broadcasts go to the others with it excepted.
-pub(crate) fn node_room(uid: Uid) -> String {
-    format!("{NODE_ROOM}{uid}")
-}
-
-/// What the name of a node's room starts with.
-pub(crate) const NODE_ROOM: &str = "specter#node#";
 
 /// `msg`, a request of the adapter, as a broadcast that this node delivers itself;
 /// `None` for this node's own requests and those the adapter handles.
@@ -117,7 +109,7 @@ pub(crate) fn deliver(io: &SocketIo, delivery: &Arc<Delivery>, remote: Remote) {
     }
     let delivery = delivery.clone();
     tokio::spawn(async move {
-        let sends = unsent.iter().map(|log| log.send_unsent(&delivery));
+        let sends = unsent.iter().map(|log| log.drain(&delivery));
         futures_util::future::join_all(sends).await;
     });
 }

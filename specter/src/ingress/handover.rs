@@ -128,6 +128,8 @@ struct Asking {
 /// This node's side of the handovers of its app.
 pub(crate) struct Across {
     uid: String,
+    /// [`node_room`](crate::adapter::node_room), which every socket of this node joins.
+    node_room: String,
     driver: LinkDriver,
     timeout: Duration,
     sessions: SessionsOf,
@@ -175,6 +177,7 @@ impl Across {
     ) -> Arc<Self> {
         let across = Arc::new(Self {
             uid: uid.to_string(),
+            node_room: crate::adapter::node_room(),
             driver,
             timeout: link.request_timeout(),
             sessions,
@@ -215,6 +218,11 @@ impl Across {
             }
         });
         across
+    }
+
+    /// The room every socket of this node joins.
+    pub fn node_room(&self) -> &str {
+        &self.node_room
     }
 
     async fn publish(&self, ns: &str, message: &Message) {
@@ -297,27 +305,33 @@ impl Across {
                     let _ = log.emit_forwarded(delivery, &event.event, args, id).await;
                 }
             }
-            Message::Joined { req, to } if to == self.uid => {
-                if let Some((ns, pid)) = self.handing.lock().unwrap().remove(&req) {
-                    if let Some(sessions) = (self.sessions)(&ns) {
-                        sessions.handed_over(&pid, &req);
-                    }
-                }
-            }
-            Message::Dropped { req, to } if to == self.uid => {
-                if let Some((ns, pid)) = self.handing.lock().unwrap().remove(&req) {
-                    if let Some(sessions) = (self.sessions)(&ns) {
-                        sessions.hand_over_failed(&pid, &req);
-                    }
-                }
-            }
-            Message::Done { req, to } if to == self.uid => {
-                let log = self.receiving.lock().unwrap().remove(&req);
-                if let Some(log) = log {
-                    log.done(delivery).await;
-                }
-            }
+            Message::Joined { req, to } if to == self.uid => self.settle(&req, true),
+            Message::Dropped { req, to } if to == self.uid => self.settle(&req, false),
+            Message::Done { req, to } if to == self.uid => self.received(&req, delivery).await,
             _ => {}
+        }
+    }
+
+    /// The handover `req` is over on the keeper's side: the other node has the session
+    /// (`joined`), or it ends here.
+    fn settle(&self, req: &str, joined: bool) {
+        let Some((ns, pid)) = self.handing.lock().unwrap().remove(req) else {
+            return;
+        };
+        let Some(sessions) = (self.sessions)(&ns) else {
+            return;
+        };
+        match joined {
+            true => sessions.handed_over(&pid, req),
+            false => sessions.hand_over_failed(&pid, req),
+        }
+    }
+
+    /// The handover `req` is over on the taker's side: what waited is logged.
+    async fn received(&self, req: &str, delivery: &Delivery) {
+        let log = self.receiving.lock().unwrap().remove(req);
+        if let Some(log) = log {
+            log.done(delivery).await;
         }
     }
 
@@ -391,12 +405,7 @@ impl Across {
         );
         tokio::spawn(async move {
             tokio::time::sleep(wait).await;
-            let left = this.handing.lock().unwrap().remove(&req);
-            if let Some((ns, pid)) = left {
-                if let Some(sessions) = (this.sessions)(&ns) {
-                    sessions.hand_over_failed(&pid, &req);
-                }
-            }
+            this.settle(&req, false);
         });
     }
 
@@ -469,10 +478,7 @@ impl Across {
             tokio::spawn(async move {
                 tokio::time::sleep(wait).await;
                 let Some(this) = this.upgrade() else { return };
-                let log = this.receiving.lock().unwrap().remove(&req);
-                if let Some(log) = log {
-                    log.done(&delivery).await;
-                }
+                this.received(&req, &delivery).await;
             });
         });
         let (this, ns, dropped_req) = (Arc::downgrade(self), ask.ns.clone(), req.clone());

@@ -178,7 +178,6 @@ impl SocketIngress {
     ) {
         let uid = self.io().config().server_id;
         let delivery = &self.shared.delivery;
-        delivery.set_node_room(crate::adapter::remote_broadcast::node_room(uid));
         let shared = Arc::downgrade(&self.shared);
         // A namespace by its path, or the dynamic one whose pattern it matches.
         let sessions = Box::new(move |path: &str| {

@@ -210,7 +210,7 @@ impl Sessions {
             self.end(pid, Recovery::Overflowed);
             return Some((None, None));
         };
-        let node_room = crate::adapter::remote_broadcast::NODE_ROOM;
+        let node_room = crate::adapter::NODE_ROOM;
         let old = slot.socket.id.to_string();
         let rooms = slot.socket.rooms().into_iter().map(|r| r.to_string());
         let rooms = rooms.filter(|r| !r.starts_with(node_room) && *r != old);

@@ -62,9 +62,6 @@ pub(crate) struct Delivery {
     /// Whether the app recovers connections (emits to a socket with a session are
     /// logged: `recovery`).
     recovering: AtomicBool,
-    /// The room of this node's sockets, when the app recovers connections on several
-    /// nodes (`adapter::remote_broadcast`).
-    node_room: OnceLock<String>,
     /// The handovers of sessions between nodes, when the app recovers connections on
     /// several.
     #[cfg(feature = "redis")]
@@ -183,16 +180,13 @@ impl Delivery {
     }
 
     /// The room of this node's sockets, when the app recovers connections on several
-    /// nodes: its broadcasts reach the other nodes with it excepted.
+    /// nodes ([`node_room`](crate::adapter::node_room)): its broadcasts reach the other
+    /// nodes with it excepted.
     pub(crate) fn node_room(&self) -> Option<&str> {
-        self.node_room.get().map(String::as_str)
-    }
-
-    /// Every socket of this node joins `room` (the app recovers connections on several
-    /// nodes).
-    #[cfg_attr(not(feature = "redis"), allow(dead_code))]
-    pub(crate) fn set_node_room(&self, room: String) {
-        let _ = self.node_room.set(room);
+        #[cfg(feature = "redis")]
+        return self.across.get().map(|across| across.node_room());
+        #[cfg(not(feature = "redis"))]
+        None
     }
 
     /// The handovers of sessions between nodes (an app that recovers connections on

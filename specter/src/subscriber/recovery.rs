@@ -474,7 +474,7 @@ impl SessionLog {
     }
 
     /// Logs `event` at once, without sending it: `Ok(true)` when the caller is to send
-    /// what is unsent ([`send_unsent`](Self::send_unsent)), as no other task does.
+    /// what is unsent ([`drain`](Self::drain)), as no other task does.
     pub fn log_now(
         &self,
         event: &str,
@@ -524,12 +524,6 @@ impl SessionLog {
         self.push(&mut state, event, args, id)
     }
 
-    /// Sends what is unsent, after [`log_now`](Self::log_now) said to.
-    #[cfg(feature = "redis")]
-    pub async fn send_unsent(&self, delivery: &Delivery) {
-        self.drain(delivery).await;
-    }
-
     /// Appends an event under the lock: `Ok(true)` when the caller is to send what is
     /// unsent (no other task does); `Closed` when it overflows the log of a client away.
     fn push(
@@ -575,7 +569,7 @@ impl SessionLog {
 
     /// Sends the unsent events to the current socket, in order: the task that set
     /// `draining` runs it, until nothing is unsent or the client is away.
-    async fn drain(&self, delivery: &Delivery) {
+    pub(crate) async fn drain(&self, delivery: &Delivery) {
         loop {
             let (socket, seq, event, args) = {
                 let mut state = self.state.lock().unwrap();

@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 use socketioxide::extract::Data;
 
 use super::login::{self, LoginAuth, LoginBudget, Sessions};
-use super::protocol::{ADMIN_NAMESPACE, Notices, OWNER, node_room, server_id, tell};
+use super::protocol::{ADMIN_NAMESPACE, Notices, OWNER, server_id, tell};
 use super::settings::{AdminMode, AdminUi};
 use super::sockets::{all_sockets, targets};
 use super::watch::Aggregated;
@@ -100,8 +100,8 @@ impl AdminHandler {
                 Some(self.sessions.open(bound, limits))
             }
         };
-        // A full handshake is told to the UIs of this node only: see `node_room`.
-        socket.join(node_room());
+        // A full handshake is told to the UIs of this node only: the others spare it.
+        socket.join(crate::adapter::node_room());
         let config = json!({ "supportedFeatures": self.features() });
         let namespaces = self.config.namespaces.clone();
         let reveal = self.config.reveal;

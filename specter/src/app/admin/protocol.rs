@@ -31,12 +31,6 @@ pub(crate) fn server_id() -> String {
     crate::adapter::node_name()
 }
 
-/// The room of the UIs connected to this node: a socket's full handshake is told to
-/// them only, the other nodes' UIs get its id, namespace and rooms.
-pub(crate) fn node_room() -> String {
-    format!("admin-ui node {}", server_id())
-}
-
 /// How many notices may wait for the adapter before new ones are dropped.
 const NOTICES_WAITING: usize = 4096;
 
@@ -106,7 +100,8 @@ impl Notices {
                     {
                         tracing::debug!(error = %e, "the admin UI was not told");
                     }
-                    let others = admin.except(node_room());
+                    // The UIs of this node are in its room: they were told above.
+                    let others = admin.except(crate::adapter::node_room());
                     if let Err(e) = others.emit("socket_connected", &(elsewhere,)).await {
                         tracing::debug!(error = %e, "the other nodes' admin UIs were not told");
                     }
