@@ -45,6 +45,13 @@ impl Fanout {
 /// on the Redis server of `SPECTER_REDIS_URL`.
 pub async fn specter() -> (ServiceManager, Router) {
     let builder = ServiceManager::builder().handler(Fanout);
+    // `BENCH_RECOVERY=1`: with connection state recovery (`cross-node --recovery`).
+    let builder = match std::env::var("BENCH_RECOVERY").as_deref() {
+        Ok("1") => builder.dispatch(
+            specter::DispatchSettings::default().recovery(specter::RecoverySettings::default()),
+        ),
+        _ => builder,
+    };
     #[cfg(feature = "redis")]
     let builder = {
         let url = std::env::var("SPECTER_REDIS_URL").expect("SPECTER_REDIS_URL");

@@ -10,6 +10,10 @@
 //!   10 ms for 8 s; Redis is killed 1.5 s in and started again 5 s later. What each
 //!   side missed, and how long after Redis was back the first message crossed again.
 //!
+//! With `--recovery`, only Specter's broadcast, with connection state recovery off and
+//! on (the receivers ask for it, as Specter's client module does, in both runs), printed
+//! and not written.
+//!
 //! It writes its section of BENCHMARKS.md (`specter-bench/cross-node.md`, which the
 //! `bench` binary includes when it writes the whole file).
 
@@ -38,6 +42,9 @@ async fn main() {
     }
     let quick = args.iter().any(|a| a == "--quick");
     let (rounds, receivers, messages) = if quick { (1, 100, 50) } else { (3, 500, 200) };
+    if args.iter().any(|a| a == "--recovery") {
+        return recovery(rounds, receivers, messages).await;
+    }
     let mut section = String::from("## Across nodes (Redis)\n\n");
     section.push_str(&format!(
         "Two nodes of the same server on one local `redis-server`: Specter (`--features redis`, its Redis link) and node socket.io 4.8 with `@socket.io/redis-adapter` 8 and `redis` 4. {receivers} receivers on node B, a sender on node A that emits {messages} `say` at once; node A broadcasts each (`Deliver::to_all`, `socket.broadcast.emit`), and node B delivers it. Deliveries per second from the first `say` sent to the last `said` received; latency of each delivery from its `say`. Median of {rounds} interleaved rounds by wall time. `cargo run --release -p specter-bench --features redis --bin cross-node`:\n\n"
@@ -110,6 +117,43 @@ async fn main() {
     eprintln!("wrote {} and its section of BENCHMARKS.md", file.display());
 }
 
+/// Whether the Specter nodes started from now on recover connections (`BENCH_RECOVERY`).
+static RECOVERY: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Specter's broadcast across nodes with recovery off, then on; the median of `rounds`
+/// each by wall time, interleaved.
+async fn recovery(rounds: usize, receivers: usize, messages: u64) {
+    loadgen::ask_for_recovery(true);
+    let mut runs: Vec<(bool, Broadcast)> = Vec::new();
+    for _ in 0..rounds {
+        for on in [false, true] {
+            RECOVERY.store(on, std::sync::atomic::Ordering::Relaxed);
+            let b = broadcast(Kind::Specter, receivers, messages)
+                .await
+                .unwrap_or_else(|e| panic!("recovery {on}: {e}"));
+            runs.push((on, b));
+        }
+    }
+    println!(
+        "| recovery | delivered | deliveries/s | p50 ms | p99 ms |\n|---|---:|---:|---:|---:|"
+    );
+    for on in [false, true] {
+        let mut mine: Vec<&Broadcast> = runs
+            .iter()
+            .filter(|(o, _)| *o == on)
+            .map(|(_, b)| b)
+            .collect();
+        mine.sort_by_key(|b| b.wall);
+        let b = mine[mine.len() / 2];
+        let name = if on { "on" } else { "off" };
+        let (rate, p50, p99) = (b.rate(), b.p50_ms, b.p99_ms);
+        println!(
+            "| {name} | {} | {rate:.0} | {p50:.1} | {p99:.1} |",
+            b.delivered
+        );
+    }
+}
+
 /// `whole` with its section `## Across nodes (Redis)` replaced by `section` (or added
 /// at the end).
 fn with_section(whole: &str, section: &str) -> String {
@@ -145,6 +189,8 @@ impl Kind {
                 let mut cmd = Command::new(std::env::current_exe().unwrap());
                 cmd.args(["serve", "fanout-specter", "1", "1"]);
                 cmd.env("SPECTER_REDIS_URL", redis).env("RUST_LOG", "error");
+                let recovery = RECOVERY.load(std::sync::atomic::Ordering::Relaxed);
+                cmd.env("BENCH_RECOVERY", if recovery { "1" } else { "0" });
                 cmd
             }
             Kind::Node => {
