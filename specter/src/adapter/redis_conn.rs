@@ -15,7 +15,7 @@ use std::time::Duration;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use redis::cluster::ClusterClient;
 use redis::cluster_async::ClusterConnection;
-use redis::cluster_routing::{RoutingInfo, SingleNodeRoutingInfo};
+use redis::cluster_routing::{Route, RoutingInfo, SingleNodeRoutingInfo, SlotAddr};
 use redis::{AsyncCommands, FromRedisValue, PushInfo, RedisResult};
 
 use super::redis_sentinel::Primary;
@@ -150,12 +150,17 @@ impl Conn {
                 numsub.arg("NUMSUB").arg(channels);
                 numsub.query_async(&mut c).await
             }
+            // To the primary of each channel's slot only (redis-rs would ask every node
+            // and add their counts, failing when any one does not answer).
             Now::Cluster(mut c) => {
                 let mut counts = HashMap::new();
                 for chan in channels {
                     let mut numsub = redis::cmd("PUBSUB");
                     numsub.arg("SHARDNUMSUB").arg(chan);
-                    let count: HashMap<String, u16> = numsub.query_async(&mut c).await?;
+                    let owner = Route::with_key(chan, SlotAddr::Master);
+                    let owner = RoutingInfo::SingleNode(SingleNodeRoutingInfo::SpecificNode(owner));
+                    let answer = c.route_command(numsub, owner).await?;
+                    let count: HashMap<String, u16> = HashMap::from_redis_value(answer)?;
                     counts.extend(count);
                 }
                 Ok(counts)

@@ -115,6 +115,9 @@ pub(crate) struct Link {
     /// held) at the last check that found the link up: after an outage, a held message
     /// waits until as many listen on its channel again.
     listened: Mutex<HashMap<String, u16>>,
+    /// The other nodes heard before the outage began: after it, held messages wait to
+    /// hear each again (each says it is alive once it hears every channel again).
+    awaited: Mutex<Vec<String>>,
     /// Since when, and why, the link is down.
     outage: Mutex<Option<(Instant, String, u64)>>,
     /// The nodes heard lately, and who answered what was asked of them.
@@ -157,6 +160,7 @@ impl Link {
             held: Mutex::new(Held::new(settings.held_messages, settings.held_bytes)),
             published_late: AtomicU64::new(0),
             listened: Mutex::default(),
+            awaited: Mutex::default(),
             outage: Mutex::default(),
             roster: Arc::new(Roster::new(settings.check_every)),
             alive: OnceLock::new(),
@@ -218,9 +222,15 @@ impl Link {
         held.take()
     }
 
-    /// Whether as many connections listen on each channel of what is held as did before
-    /// the outage (`listening`: the counts now).
-    fn rejoined(&self, listening: &HashMap<String, u16>) -> bool {
+    /// Whether the other nodes are back on the link since `back` (when this node heard
+    /// Redis again): each node heard before the outage has said it is alive since, and
+    /// as many connections listen on each channel of what is held as did before the
+    /// outage (`listening`: the counts now).
+    fn rejoined(&self, listening: &HashMap<String, u16>, back: Instant) -> bool {
+        let awaited = self.awaited.lock().unwrap().clone();
+        if !self.roster.all_heard_since(&awaited, back) {
+            return false;
+        }
         let listened = self.listened.lock().unwrap();
         let held = self.held.lock().unwrap().channels();
         held.iter().all(|chan| {
@@ -242,6 +252,7 @@ impl Link {
                 "the Redis link is down: broadcasts reach this node's clients, and the other nodes once it is back"
             );
             *outage = Some((Instant::now(), reason.to_owned(), self.unpublished()));
+            *self.awaited.lock().unwrap() = self.roster.uids();
         }
         self.down.store(true, Ordering::Relaxed);
     }
@@ -502,15 +513,19 @@ async fn watch((conn, handlers): (Conn, Handlers), link: Weak<Link>, settings: L
         if !link.is_down() {
             *link.listened.lock().unwrap() = listening;
             back_since = None;
-        } else {
-            let since = *back_since.get_or_insert_with(Instant::now);
-            if !link.rejoined(&listening) && since.elapsed() < settings.rejoin_wait {
-                continue;
+            if publish_held(&conn, &link, timeout).await {
+                say_alive(&conn, &link, timeout).await;
             }
+            continue;
+        }
+        // Back on Redis and on every channel: the others may count this node back.
+        let since = *back_since.get_or_insert_with(Instant::now);
+        say_alive(&conn, &link, timeout).await;
+        if !link.rejoined(&listening, since) && since.elapsed() < settings.rejoin_wait {
+            continue;
         }
         if publish_held(&conn, &link, timeout).await {
             back_since = None;
-            say_alive(&conn, &link, timeout).await;
         }
     }
 }
@@ -599,23 +614,32 @@ mod tests {
     }
 
     #[test]
-    fn a_held_message_waits_for_as_many_listeners_on_its_own_channel() {
+    fn a_held_message_waits_for_the_other_nodes_and_its_own_channel() {
         let link = Link::new(&LinkSettings::default());
         let (room, bus) = ("socket.io-request#/chat#", "specter#nodes");
         *link.listened.lock().unwrap() = counts(&[(room, 2), (bus, 2)]);
+        link.roster.heard("node-2".into(), "host#2".into());
+        link.failed("gone");
         link.held.lock().unwrap().push(room, b"during".to_vec());
+        let back = std::time::Instant::now();
+        let all = counts(&[(room, 2), (bus, 2)]);
+        assert!(
+            !link.rejoined(&all, back),
+            "node 2 has not said it is alive since the link came back"
+        );
+        link.roster.heard("node-2".into(), "host#2".into());
         let bus_first = counts(&[(room, 1), (bus, 2)]);
         assert!(
-            !link.rejoined(&bus_first),
+            !link.rejoined(&bus_first, back),
             "the other node hears the bus again but not yet the room's channel"
         );
-        assert!(link.rejoined(&counts(&[(room, 2), (bus, 1)])));
+        assert!(link.rejoined(&counts(&[(room, 2), (bus, 1)]), back));
         link.held
             .lock()
             .unwrap()
             .push("socket.io-response#/chat#gone#", b"x".to_vec());
         assert!(
-            link.rejoined(&counts(&[(room, 2)])),
+            link.rejoined(&counts(&[(room, 2)]), back),
             "a channel nobody was counted on waits for nobody"
         );
     }

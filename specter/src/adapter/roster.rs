@@ -79,6 +79,22 @@ impl Roster {
         heard.insert(uid, (name, Instant::now()));
     }
 
+    /// The adapter ids of the other nodes heard lately.
+    pub fn uids(&self) -> Vec<String> {
+        let heard = self.heard.lock().unwrap();
+        let lately = heard
+            .iter()
+            .filter(|(_, (_, at))| at.elapsed() < self.forget_after);
+        lately.map(|(uid, _)| uid.clone()).collect()
+    }
+
+    /// Whether each of the nodes `uids` was heard after `since`.
+    pub fn all_heard_since(&self, uids: &[String], since: Instant) -> bool {
+        let heard = self.heard.lock().unwrap();
+        uids.iter()
+            .all(|uid| heard.get(uid).is_some_and(|(_, at)| *at > since))
+    }
+
     /// The names of the nodes heard lately, this one first.
     pub fn names(&self) -> Vec<String> {
         let mut heard = self.heard.lock().unwrap();
