@@ -143,9 +143,12 @@ fn now() -> u64 {
         .map_or(0, |d| d.as_millis() as u64)
 }
 
-/// Who a socket is: set when it connects, kept in the socket's session.
-#[derive(Clone)]
+/// Who a socket is: set when it connects, kept in the socket's session, and carried
+/// with it to another node when its client recovers its connection there.
+#[derive(Clone, Serialize, Deserialize)]
 struct Member(String);
+
+specter::carry_session!(Member);
 
 /// The chat itself: names, messages, typing, presence, and the page.
 #[derive(Default, Controller)]
@@ -183,9 +186,8 @@ impl ChatController {
         Data(auth): Data<JoinAuth>,
         recovery: Recovery,
     ) -> Result<(), Reject> {
-        // Back on the node that had its session: its `Member` came back with it. Back
-        // on another node (several nodes on Redis), session values stay behind: it
-        // gives its name again.
+        // Back on the node that had its session, or on another node (several nodes
+        // on Redis: `carry_session!`), its `Member` came back with it.
         let member = Session::<Member>::get(&socket);
         if let (Recovery::Recovered { .. }, Some(_)) = (recovery, member) {
             return Ok(());

@@ -236,6 +236,7 @@ pub mod __private {
     pub use crate::app::hooks::{DynHooks, HooksOf, NoHooks, ViaHooks};
     pub use crate::app::registry::{Construct, Registration, construct_controller};
     pub use crate::event_name::assert_event_name;
+    pub use crate::subscriber::carried_session::CarriedSession;
     pub use crate::subscriber::node_event::NodeEventInfo;
     pub use crate::subscriber::rate::{assert_duration, assert_rate};
     pub use crate::subscriber::server_event::ServerEventInfo;

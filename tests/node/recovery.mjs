@@ -4,7 +4,8 @@
 //
 //   node recovery.mjs PROXY_URL DIRECT_URL TRANSPORT COUNT [chat]
 // (`chat`: the chat example's events: ann (`ann-TRANSPORT`, so that runs over each
-// transport may share a server) and bob join, bob sends `message`s.)
+// transport may share a server) and bob join, bob sends `message`s; once ann is in, her
+// auth names nobody, so that she gets back in only as the member her session carries.)
 // Prints JSON lines: {"connect": {"recovered": .., "id": ..}}, {"sending": true},
 // then {"done": {"heard": [..], "connects": [..]}}.
 
@@ -36,6 +37,7 @@ receiver.on("connect", () => {
   const connect = { recovered: receiver.recovered, id: receiver.id };
   connects.push(connect);
   if (chat && !receiver.recovered) receiver.emit("join", null, () => {});
+  if (chat) receiver.auth = { name: "" };
   say({ connect });
 });
 receiver.on("connect_error", (e) => say({ connect_error: e.message }));

@@ -40,7 +40,7 @@ use crate::adapter::redis_link::{Link, LinkDriver};
 use crate::adapter::remote_broadcast::{self, Remote};
 use crate::ingress::recovering::Sessions;
 use crate::subscriber::delivery::Delivery;
-use crate::subscriber::recovery::{Carried, SessionLog};
+use crate::subscriber::recovery::{Carried, CarriedValues, SessionLog};
 
 /// What starts each message of the handover on a request channel: never a request of
 /// the adapter (MessagePack).
@@ -94,6 +94,9 @@ struct HandedSession {
     rooms: Vec<String>,
     next: u64,
     entries: Vec<Carried>,
+    /// The session values that follow the socket (`carry_session!`).
+    #[serde(default)]
+    values: CarriedValues,
 }
 
 /// A session handed over by another node, for the socket that takes it.
@@ -101,6 +104,8 @@ pub(crate) struct Handed {
     pub log: Arc<SessionLog>,
     pub previous: Sid,
     pub rooms: Vec<String>,
+    /// The session values of the types declared with `carry_session!`.
+    pub values: CarriedValues,
     /// Says `joined` to the keeper: call once the socket is in the rooms.
     pub joined: Arc<dyn Fn() + Send + Sync>,
     /// Says `dropped` to the keeper: the socket was refused.
@@ -379,6 +384,7 @@ impl Across {
                 rooms: session.rooms,
                 next: session.next,
                 entries: session.entries,
+                values: session.values,
             }),
         };
         self.handing
@@ -492,6 +498,7 @@ impl Across {
             log,
             previous,
             rooms: session.rooms,
+            values: session.values,
             joined,
             dropped: dropped.clone(),
         };

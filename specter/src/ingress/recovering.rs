@@ -94,6 +94,8 @@ pub(crate) struct HandOut {
     pub rooms: Vec<String>,
     pub next: u64,
     pub entries: Vec<crate::subscriber::recovery::Carried>,
+    /// Its socket's session values of the types declared with `carry_session!`.
+    pub values: crate::subscriber::recovery::CarriedValues,
 }
 
 type Taken = Arc<Mutex<Option<oneshot::Sender<Option<Recovery>>>>>;
@@ -220,6 +222,7 @@ impl Sessions {
             rooms: rooms.collect(),
             next,
             entries,
+            values: SessionTypes::write(&slot.socket),
         };
         slot.handing = Some(req.to_owned());
         Some((Some(out), Some(forwarded)))
@@ -294,6 +297,7 @@ impl Sessions {
         handed: crate::ingress::handover::Handed,
         offset: u64,
     ) -> Arc<SessionLog> {
+        SessionTypes::read(s, &handed.values);
         s.extensions.insert(Recovery::Recovered {
             previous: handed.previous,
         });

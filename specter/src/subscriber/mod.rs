@@ -8,6 +8,7 @@ pub mod args;
 pub mod ask;
 pub mod binding;
 pub(crate) mod broadcast;
+pub(crate) mod carried_session;
 pub mod delivery;
 pub mod error_kind;
 pub mod event_name;

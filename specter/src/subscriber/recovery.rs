@@ -24,6 +24,7 @@ use serde_json::value::RawValue;
 use socketioxide::socket::Sid;
 
 use crate::adapter::{Socket, SocketRef};
+use crate::subscriber::carried_session::{CarriedSession, CopyValue, copy_value};
 use crate::subscriber::delivery::{Delivery, Sending, Undelivered};
 use crate::subscriber::extract::{EventCtx, ExtractError, FromEvent, Payload};
 
@@ -137,20 +138,23 @@ impl FromEvent for Recovery {
 }
 
 /// The types of the socket's [`Session`](crate::Session) values, each with how to copy
-/// it to another socket: what a recovered socket gets from the one it replaces.
+/// it to another socket: what a recovered socket gets from the one it replaces (and,
+/// for a type declared with [`carry_session!`](crate::carry_session), how to write it
+/// for another node).
 #[derive(Clone, Default)]
-pub(crate) struct SessionTypes(Arc<Mutex<Vec<(std::any::TypeId, CopyValue)>>>);
+pub(crate) struct SessionTypes(Arc<Mutex<Vec<Noted>>>);
 
-type CopyValue = fn(&socketioxide::extensions::Extensions, &socketioxide::extensions::Extensions);
-
-fn copy_value<T: Clone + Send + Sync + 'static>(
-    from: &socketioxide::extensions::Extensions,
-    to: &socketioxide::extensions::Extensions,
-) {
-    if let Some(value) = from.get::<T>() {
-        to.insert(value);
-    }
+/// One type of session value.
+#[derive(Clone, Copy)]
+struct Noted {
+    id: std::any::TypeId,
+    copy: CopyValue,
+    carried: Option<&'static CarriedSession>,
 }
+
+/// Session values written for another node: each type's name, and its value as JSON.
+#[cfg_attr(not(feature = "redis"), allow(dead_code))]
+pub(crate) type CarriedValues = Vec<(String, Box<RawValue>)>;
 
 impl SessionTypes {
     /// Notes that `socket`, when it has a recovery session, has a session value of
@@ -159,18 +163,25 @@ impl SessionTypes {
         if socket.extensions.get::<Arc<SessionLog>>().is_none() {
             return;
         }
-        let types = match socket.extensions.get::<SessionTypes>() {
+        let id = std::any::TypeId::of::<T>();
+        let types = Self::of(socket);
+        let mut list = types.0.lock().unwrap();
+        if !list.iter().any(|t| t.id == id) {
+            let carried = CarriedSession::find(id);
+            let copy = copy_value::<T>;
+            list.push(Noted { id, copy, carried });
+        }
+    }
+
+    /// The types noted on `socket`, noted there from now on if it had none.
+    fn of(socket: &Socket) -> Self {
+        match socket.extensions.get::<SessionTypes>() {
             Some(types) => types,
             None => {
                 let types = SessionTypes::default();
                 socket.extensions.insert(types.clone());
                 types
             }
-        };
-        let mut list = types.0.lock().unwrap();
-        let id = std::any::TypeId::of::<T>();
-        if !list.iter().any(|(t, _)| *t == id) {
-            list.push((id, copy_value::<T>));
         }
     }
 
@@ -179,10 +190,46 @@ impl SessionTypes {
         let Some(types) = from.extensions.get::<SessionTypes>() else {
             return;
         };
-        for (_, copy) in types.0.lock().unwrap().iter() {
-            copy(&from.extensions, &to.extensions);
+        for noted in types.0.lock().unwrap().iter() {
+            (noted.copy)(&from.extensions, &to.extensions);
         }
         to.extensions.insert(types);
+    }
+
+    /// The session values of `from` that may follow it to another node.
+    #[cfg_attr(not(feature = "redis"), allow(dead_code))]
+    pub fn write(from: &Socket) -> CarriedValues {
+        let Some(types) = from.extensions.get::<SessionTypes>() else {
+            return Vec::new();
+        };
+        let list = types.0.lock().unwrap();
+        let carried = list.iter().filter_map(|noted| noted.carried);
+        carried.filter_map(|c| c.write(&from.extensions)).collect()
+    }
+
+    /// Sets on `to` the session values another node wrote ([`write`](Self::write)),
+    /// those of the types this node knows.
+    #[cfg_attr(not(feature = "redis"), allow(dead_code))]
+    pub fn read(to: &Socket, values: &CarriedValues) {
+        if values.is_empty() {
+            return;
+        }
+        let types = Self::of(to);
+        let mut list = types.0.lock().unwrap();
+        for (name, json) in values {
+            let Some(carried) = CarriedSession::read(name, json, &to.extensions) else {
+                continue;
+            };
+            let id = carried.type_id();
+            if !list.iter().any(|t| t.id == id) {
+                let copy = carried.copy;
+                list.push(Noted {
+                    id,
+                    copy,
+                    carried: Some(carried),
+                });
+            }
+        }
     }
 }
 
