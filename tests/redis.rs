@@ -545,8 +545,10 @@ async fn a_sentinel_failover_moves_the_nodes_to_the_new_primary() {
 /// Connection state recovery on two nodes: ann's connection goes through a proxy to
 /// node 1 and bob says 300 messages on node 2. The proxy cuts ann twice; after the first
 /// cut she comes back on node 2, after the second on node 1 again. Each time her
-/// session is recovered under her first id, and she hears every message once, in order;
-/// over websocket, then over polling.
+/// session is recovered under her first id, with the member the chat carries
+/// (`carry_session!`: her auth names nobody once she is in, so a node that did not get
+/// her member would refuse her), and she hears every message once, in order; over
+/// websocket, then over polling.
 #[tokio::test]
 async fn a_client_that_comes_back_on_another_node_recovers_its_session() {
     let chat = tokio::task::spawn_blocking(chat_with_redis).await.unwrap();

@@ -153,3 +153,56 @@ macro_rules! carry_session {
         )+
     };
 }
+
+#[cfg(test)]
+mod tests {
+    use std::any::TypeId;
+
+    use serde_json::value::to_raw_value;
+    use socketioxide::extensions::Extensions;
+
+    use super::CarriedSession;
+
+    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+    struct Member {
+        name: String,
+        since: u64,
+    }
+
+    #[derive(Clone)]
+    struct NotDeclared;
+
+    crate::carry_session!(Member);
+
+    #[test]
+    fn a_declared_value_is_written_on_one_node_and_read_on_another() {
+        let carried = CarriedSession::find(TypeId::of::<Member>()).expect("declared");
+        assert!(CarriedSession::find(TypeId::of::<NotDeclared>()).is_none());
+
+        let here = Extensions::new();
+        assert!(carried.write(&here).is_none(), "no value, nothing written");
+        let ann = Member {
+            name: "ann".into(),
+            since: 7,
+        };
+        here.insert(ann.clone());
+        let (name, json) = carried.write(&here).unwrap();
+        assert_eq!(json.get(), r#"{"name":"ann","since":7}"#);
+        assert!(name.ends_with("Member"), "{name}");
+
+        let there = Extensions::new();
+        assert!(CarriedSession::read(&name, &json, &there).is_some());
+        assert_eq!(there.get::<Member>(), Some(ann));
+    }
+
+    #[test]
+    fn what_this_node_cannot_read_is_left_out() {
+        let name = std::any::type_name::<Member>();
+        let there = Extensions::new();
+        let unknown = to_raw_value(&1).unwrap();
+        assert!(CarriedSession::read("other::Member", &unknown, &there).is_none());
+        let wrong = to_raw_value(&"not a member").unwrap();
+        assert!(CarriedSession::read(name, &wrong, &there).is_none());
+        assert!(there.get::<Member>().is_none());
+    }
+}

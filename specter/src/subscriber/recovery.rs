@@ -102,8 +102,10 @@ pub enum Recovery {
     /// A new connection (no session came back).
     New,
     /// The connection of a session that came back within its bounds: the socket joined
-    /// its rooms again, has its [`Session`](crate::Session) values, and is sent what it
-    /// missed before anything new. `previous` is the id of the socket it replaces.
+    /// its rooms again, has its [`Session`](crate::Session) values (from another node,
+    /// those of the types declared with [`carry_session!`](crate::carry_session)), and
+    /// is sent what it missed before anything new. `previous` is the id of the socket
+    /// it replaces.
     Recovered {
         /// The id of the socket whose session this one continues.
         previous: Sid,

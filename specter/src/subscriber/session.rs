@@ -11,7 +11,9 @@ use crate::subscriber::extract::{EventCtx, ExtractError, FromEvent, short_type_n
 /// authenticated, say) with [`Session::insert`], read by any later subscriber of the
 /// socket as `Session(user): Session<User>`, changed by inserting again, gone with the
 /// socket after its last `disconnect` subscriber ran. The values live in
-/// socketioxide's socket extensions, one per type.
+/// socketioxide's socket extensions, one per type. A socket that recovers its connection
+/// gets them back; on another node, those of the types declared with
+/// [`carry_session!`](crate::carry_session).
 ///
 /// A subscriber that takes `Session<T>` when no `T` was set fails with kind
 /// `missing_session`; take `Option<Session<T>>` when the value may be absent.
