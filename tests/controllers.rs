@@ -604,6 +604,61 @@ async fn shutdown_answers_acks_under_way() {
     );
 }
 
+/// A shutdown ends the clients still connected as a lost connection does: each one's
+/// `disconnect` subscribers run, after its events, told the server is closing.
+#[tokio::test]
+async fn shutdown_runs_the_disconnect_subscribers_of_connected_clients_after_their_events() {
+    let log = Log::default();
+    let app = ServiceManager::builder().build().unwrap();
+    let l = log.clone();
+    app.ingress()
+        .on("slow", move |Data(i): Data<u32>| {
+            let l = l.clone();
+            async move {
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                l.push(format!("slow {i}"));
+                i
+            }
+        })
+        .owner("slow_worker")
+        .subscribe()
+        .unwrap();
+    let l = log.clone();
+    app.ingress()
+        .on(
+            "disconnect",
+            move |reason: specter::DisconnectReason, recovery: specter::Recovery| {
+                l.push(format!("gone {reason:?} {recovery:?}"));
+            },
+        )
+        .owner("presence")
+        .subscribe()
+        .unwrap();
+    let server = TestServer::start(app).await;
+    let client = Arc::new(
+        TestClient::builder()
+            .connect_url(&server.url)
+            .await
+            .unwrap(),
+    );
+    let acks: Vec<_> = (0..3u32)
+        .map(|i| {
+            let c = client.clone();
+            tokio::spawn(async move { c.emit_with_ack("slow", i).await })
+        })
+        .collect();
+    // The first is answered, the other two wait in the socket's queue.
+    eventually("the first event answered", || !log.snapshot().is_empty()).await;
+    server.stop().await;
+    for a in acks {
+        a.await.unwrap().unwrap();
+    }
+    assert_eq!(
+        log.snapshot(),
+        ["slow 0", "slow 1", "slow 2", "gone ClosingServer Shutdown"]
+    );
+}
+
 // ---- the event table ----------------------------------------------------------------------
 
 #[test]

@@ -33,7 +33,9 @@ impl ServiceManager {
     /// Boots and serves until `stop` completes; then shuts down gracefully, every phase
     /// within one deadline ([`shutdown_deadline`](crate::ServiceManagerBuilder::shutdown_deadline)):
     /// new handshakes are answered 503, events that arrived are dispatched and their acks
-    /// sent, every client is disconnected (sessions that never joined a namespace too),
+    /// sent, every client's `disconnect` subscribers run (told
+    /// [`Recovery::Shutdown`](crate::Recovery::Shutdown)) and it is disconnected (sessions
+    /// that never joined a namespace too),
     /// and [`shutdown`](Self::shutdown) runs.
     pub async fn serve_until(
         self,
@@ -73,6 +75,11 @@ impl ServiceManager {
         if !ingress.drain(left()).await {
             tracing::warn!("dispatches still under way at the shutdown deadline");
         }
+        // Then those of the clients still connected, while their namespaces are open.
+        ingress.end_connected();
+        if !ingress.drain(left()).await {
+            tracing::warn!("disconnect subscribers still running at the shutdown deadline");
+        }
         // Acks just answered sit in the connections' outgoing buffers: let the writers
         // send them before the sessions close.
         tokio::time::sleep(FLUSH.min(left())).await;
@@ -95,7 +102,7 @@ impl ServiceManager {
         // What is still open (a websocket that never joined a namespace, a request held
         // past the deadline) reads end-of-file and closes.
         accepted.close_all.cancel();
-        // Disconnect subscribers of the clients just closed.
+        // Disconnect subscribers of clients that left meanwhile.
         ingress.drain(left()).await;
         if tokio::time::timeout(left(), self.shutdown()).await.is_err() {
             tracing::warn!(

@@ -319,6 +319,20 @@ impl SocketIngress {
         }
     }
 
+    /// Runs the `disconnect` subscribers of every socket still connected (the server
+    /// shuts down), each after its queued events and told
+    /// [`Recovery::Shutdown`](crate::Recovery::Shutdown); [`drain`](Self::drain) waits
+    /// for them.
+    pub(crate) fn end_connected(&self) {
+        for namespace in self.shared.io.nsps() {
+            for s in namespace.sockets() {
+                if let Some(connected) = s.extensions.get::<socketio::Connected>() {
+                    connected.shut_down();
+                }
+            }
+        }
+    }
+
     /// Waits until no dispatch is under way, or `limit` passed; returns whether every
     /// dispatch finished. Events that arrive meanwhile are dispatched and waited for too.
     pub async fn drain(&self, limit: std::time::Duration) -> bool {

@@ -6,7 +6,8 @@
 use std::fmt::Display;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Weak};
 
 use socketioxide::handler::{ConnectHandler, DisconnectHandler, MessageHandler, Value};
 use socketioxide::socket::DisconnectReason;
@@ -19,7 +20,7 @@ use crate::ingress::rate_limit::SocketLimits;
 use crate::ingress::recovering::Sessions;
 use crate::ingress::unknown_events::UnknownEvents;
 use crate::subscriber::event_name::CONNECTED;
-use crate::subscriber::recovery::Ended;
+use crate::subscriber::recovery::{Ended, Recovery};
 
 /// Marker for socketioxide's handler traits: ours are structs, not closures.
 pub(crate) enum Listener {}
@@ -40,8 +41,79 @@ pub(crate) struct SocketGuards {
     pub unknown: UnknownEvents,
 }
 
-/// The disconnect listener of a socket: runs after the socket's queued events.
-struct OnDisconnect(Arc<Namespace>, Arc<Queue>);
+/// The disconnect listener of a socket: runs after the socket's queued events, unless
+/// a shutdown ended the socket first (its [`Connected`]).
+struct OnDisconnect(Connected);
+
+/// What ends a socket still connected when the server shuts down, kept in its
+/// extensions: socketioxide's close forgets its namespaces before their transports
+/// report closed, so their disconnect listeners would never run. Whichever of the
+/// two comes first runs the `disconnect` subscribers, once.
+#[derive(Clone)]
+pub(crate) struct Connected {
+    ns: Arc<Namespace>,
+    queue: Arc<Queue>,
+    /// Weak: the socket owns its extensions.
+    socket: Weak<Socket>,
+    ended: Arc<AtomicBool>,
+}
+
+impl Connected {
+    /// The server shuts down: runs the socket's `disconnect` subscribers (told
+    /// [`Recovery::Shutdown`]) after its queued events, unless its connection ended
+    /// first. Counted as a dispatch under way until they return.
+    pub fn shut_down(&self) {
+        let Some(s) = self.socket.upgrade() else {
+            return;
+        };
+        if self.ended.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        let (ns, queue) = (self.ns.clone(), self.queue.clone());
+        let inflight = ns.inflight.enter();
+        tokio::spawn(async move {
+            let _inflight = inflight;
+            queue.idle().await;
+            s.extensions.insert(Ended(Recovery::Shutdown));
+            // Its session ends with it (the server goes away); `Some`: the session was
+            // taken over by the client's new socket, this one only leaves.
+            let reason = DisconnectReason::ClosingServer;
+            let moved = ns
+                .recovery
+                .as_ref()
+                .and_then(|r| r.disconnected(&s, reason));
+            if moved.is_some() {
+                return gone(&ns, &s);
+            }
+            left(&ns, s, reason, None).await;
+        });
+    }
+}
+
+/// The socket is no longer counted nor delivered to.
+fn gone(ns: &Namespace, s: &Socket) {
+    metrics::connected(&ns.path, -1.0);
+    ns.delivery.forget(s.id);
+}
+
+/// The socket's `disconnect` subscribers, then what forgets it; `defer` removes it
+/// from socketioxide's namespace (none at a shutdown: closing the namespace does).
+async fn left(
+    ns: &Arc<Namespace>,
+    s: Arc<Socket>,
+    reason: DisconnectReason,
+    defer: Option<fn(Arc<Socket>)>,
+) {
+    dispatch::disconnect(ns, s.clone(), reason).await;
+    gone(ns, &s);
+    let path = ns.dynamic.is_some().then(|| s.ns().to_owned());
+    if let Some(defer) = defer {
+        defer(s);
+    }
+    if let (Some(dynamic), Some(path)) = (&ns.dynamic, path) {
+        dynamic.leave(&path);
+    }
+}
 
 type MiddlewareFuture<'a> =
     Pin<Box<dyn Future<Output = Result<(), Box<dyn Display + Send>>> + Send + 'a>>;
@@ -63,7 +135,14 @@ impl ConnectHandler<Adapter, Listener> for OnConnect {
             queue.clone(),
             SocketGuards::default(),
         ));
-        s.on_disconnect(OnDisconnect(self.0.clone(), queue.clone()));
+        let connected = Connected {
+            ns: self.0.clone(),
+            queue: queue.clone(),
+            socket: Arc::downgrade(&s),
+            ended: Arc::default(),
+        };
+        s.extensions.insert(connected.clone());
+        s.on_disconnect(OnDisconnect(connected));
         if let Some(room) = self.0.delivery.node_room() {
             s.join(room.to_owned());
         }
@@ -130,7 +209,12 @@ impl MessageHandler<Adapter, Listener> for OnMessage {
 
 impl DisconnectHandler<Adapter, Listener> for OnDisconnect {
     fn call_with_defer(&self, s: Arc<Socket>, reason: DisconnectReason, defer: fn(Arc<Socket>)) {
-        let (ns, queue) = (self.0.clone(), self.1.clone());
+        // A shutdown already ran its `disconnect` subscribers: it only leaves.
+        if self.0.ended.swap(true, Ordering::AcqRel) {
+            defer(s);
+            return;
+        }
+        let (ns, queue) = (self.0.ns.clone(), self.0.queue.clone());
         let inflight = ns.inflight.enter();
         tokio::spawn(async move {
             let mut _inflight = inflight;
@@ -150,21 +234,13 @@ impl DisconnectHandler<Adapter, Listener> for OnDisconnect {
                     }
                     // Taken over by the client's new socket: it only leaves.
                     None => {
-                        metrics::connected(&ns.path, -1.0);
-                        ns.delivery.forget(s.id);
+                        gone(&ns, &s);
                         defer(s);
                         return;
                     }
                 }
             }
-            dispatch::disconnect(&ns, s.clone(), reason).await;
-            metrics::connected(&ns.path, -1.0);
-            ns.delivery.forget(s.id);
-            let path = ns.dynamic.is_some().then(|| s.ns().to_owned());
-            defer(s);
-            if let (Some(dynamic), Some(path)) = (&ns.dynamic, path) {
-                dynamic.leave(&path);
-            }
+            left(&ns, s, reason, Some(defer)).await;
         });
     }
 }

@@ -118,7 +118,7 @@ pub enum Recovery {
     /// `disconnect`: more was emitted to the client while it was away than its session
     /// may hold.
     Overflowed,
-    /// `disconnect`: the server shut down while the client was away.
+    /// `disconnect`: the server shut down, while the client was away or connected.
     Shutdown,
     /// `disconnect`: the connection was lost while as many sessions as the namespace
     /// may hold ([`max_away`](RecoverySettings::max_away)) waited for their clients.
