@@ -561,45 +561,60 @@ async fn an_argument_its_event_cannot_provide_fails_boot() {
     );
 }
 
-#[tokio::test]
-async fn shutdown_answers_acks_under_way() {
-    let log = Log::default();
+/// An app whose `slow` subscriber takes 100 ms, logging when it starts and ends.
+fn slow_app(log: &Log) -> ServiceManager {
     let app = ServiceManager::builder().build().unwrap();
     let l = log.clone();
     app.ingress()
         .on("slow", move |Data(i): Data<u32>| {
             let l = l.clone();
             async move {
-                l.push("started");
-                tokio::time::sleep(Duration::from_millis(300)).await;
+                l.push(format!("started {i}"));
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                l.push(format!("slow {i}"));
                 i
             }
         })
         .owner("slow_worker")
         .subscribe()
         .unwrap();
-    let server = TestServer::start(app).await;
+    app
+}
+
+/// One client of `server` emits `slow` with 0..n, all at once: a task that waits for
+/// their acks.
+async fn emit_slow(server: &TestServer, n: u32) -> tokio::task::JoinHandle<Vec<Vec<Value>>> {
     let client = Arc::new(
         TestClient::builder()
             .connect_url(&server.url)
             .await
             .unwrap(),
     );
-    let acks: Vec<_> = (0..5u32)
+    let acks: Vec<_> = (0..n)
         .map(|i| {
             let c = client.clone();
             tokio::spawn(async move { c.emit_with_ack("slow", i).await })
         })
         .collect();
+    tokio::spawn(async move {
+        let mut answered = Vec::new();
+        for a in acks {
+            answered.push(a.await.unwrap().unwrap());
+        }
+        answered
+    })
+}
+
+#[tokio::test]
+async fn shutdown_answers_acks_under_way() {
+    let log = Log::default();
+    let server = TestServer::start(slow_app(&log)).await;
+    let acks = emit_slow(&server, 5).await;
     // One is under way, the other four wait in the socket's queue: shutdown answers all.
     eventually("a dispatch under way", || !log.snapshot().is_empty()).await;
     server.stop().await;
-    let mut answered = Vec::new();
-    for a in acks {
-        answered.push(a.await.unwrap().unwrap());
-    }
     assert_eq!(
-        answered,
+        acks.await.unwrap(),
         [[json!(0)], [json!(1)], [json!(2)], [json!(3)], [json!(4)]]
     );
 }
@@ -609,20 +624,7 @@ async fn shutdown_answers_acks_under_way() {
 #[tokio::test]
 async fn shutdown_runs_the_disconnect_subscribers_of_connected_clients_after_their_events() {
     let log = Log::default();
-    let app = ServiceManager::builder().build().unwrap();
-    let l = log.clone();
-    app.ingress()
-        .on("slow", move |Data(i): Data<u32>| {
-            let l = l.clone();
-            async move {
-                tokio::time::sleep(Duration::from_millis(100)).await;
-                l.push(format!("slow {i}"));
-                i
-            }
-        })
-        .owner("slow_worker")
-        .subscribe()
-        .unwrap();
+    let app = slow_app(&log);
     let l = log.clone();
     app.ingress()
         .on(
@@ -635,27 +637,22 @@ async fn shutdown_runs_the_disconnect_subscribers_of_connected_clients_after_the
         .subscribe()
         .unwrap();
     let server = TestServer::start(app).await;
-    let client = Arc::new(
-        TestClient::builder()
-            .connect_url(&server.url)
-            .await
-            .unwrap(),
-    );
-    let acks: Vec<_> = (0..3u32)
-        .map(|i| {
-            let c = client.clone();
-            tokio::spawn(async move { c.emit_with_ack("slow", i).await })
-        })
-        .collect();
-    // The first is answered, the other two wait in the socket's queue.
-    eventually("the first event answered", || !log.snapshot().is_empty()).await;
+    let acks = emit_slow(&server, 3).await;
+    // The first is under way, the other two wait in the socket's queue.
+    eventually("a dispatch under way", || !log.snapshot().is_empty()).await;
     server.stop().await;
-    for a in acks {
-        a.await.unwrap().unwrap();
-    }
+    acks.await.unwrap();
     assert_eq!(
         log.snapshot(),
-        ["slow 0", "slow 1", "slow 2", "gone ClosingServer Shutdown"]
+        [
+            "started 0",
+            "slow 0",
+            "started 1",
+            "slow 1",
+            "started 2",
+            "slow 2",
+            "gone ClosingServer Shutdown"
+        ]
     );
 }
 
