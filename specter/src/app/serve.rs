@@ -35,8 +35,7 @@ impl ServiceManager {
     /// new handshakes are answered 503, events that arrived are dispatched and their acks
     /// sent, every client's `disconnect` subscribers run (told
     /// [`Recovery::Shutdown`](crate::Recovery::Shutdown)) and it is disconnected (sessions
-    /// that never joined a namespace too),
-    /// and [`shutdown`](Self::shutdown) runs.
+    /// that never joined a namespace too), and [`shutdown`](Self::shutdown) runs.
     pub async fn serve_until(
         self,
         listener: TcpListener,
